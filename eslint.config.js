@@ -15,6 +15,7 @@ export default tseslint.config(
   },
   {
     files: ['core/src/**/*.ts'],
+    ignores: ['core/src/**/*.test.ts', 'core/src/test-support/**'],
     rules: {
       'no-restricted-imports': ['error', { paths: ['node:child_process', 'node:net', 'node:timers', 'node:http', 'node:https', 'node:tls'], patterns: ['@vfleet/simulator', '@vfleet/cli', '@vfleet/tui'] }],
     },
