@@ -1,0 +1,129 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { isVfleetError, VfleetError } from '../errors.js';
+import { decodeUbootEnv } from './decode.js';
+import { encodeUbootEnv, type PadByte } from './encode.js';
+import { type FwEnvConfig, type FwEnvCopy, parseFwEnvConfig } from './fw-env-config.js';
+import { type EnvVars, envEntries } from './layout.js';
+import { readRange, writeRange } from './file-range.js';
+import { chooseCopy, type CopyIndex, type CopyResult, nextWrite, tryDecodeCopy } from './redundant.js';
+
+export interface EnvFileOptions {
+  /** Maps a path from the config (e.g. the device path /etc/peridiod/uboot.env) to a host path. */
+  resolvePath?: (configuredPath: string) => string;
+}
+
+export interface WriteEnvOptions extends EnvFileOptions {
+  /** Padding after the terminator; default 0xff, as peridiod's library writes. */
+  pad?: PadByte;
+}
+
+export interface EnvFromConfig {
+  vars: Map<string, string>;
+  /** The copy read (or written): always 0 for a non-redundant env. */
+  copyIndex: CopyIndex;
+  /** Flag byte of that copy; present only for a redundant env. */
+  flag?: number;
+  config: FwEnvConfig;
+}
+
+interface Located {
+  config: FwEnvConfig;
+  files: string[];
+}
+
+function locate(configPath: string, opts: EnvFileOptions): Located {
+  let text: string;
+  try {
+    text = fs.readFileSync(configPath, 'utf8');
+  } catch (e) {
+    throw new VfleetError('VFLEET_IO', `${configPath}: cannot read fw_env.config: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  const config = parseFwEnvConfig(text, configPath);
+  const resolve = opts.resolvePath ?? ((p: string) => p);
+  const files = config.copies.map((c) => path.resolve(path.dirname(configPath), resolve(c.path)));
+  return { config, files };
+}
+
+function copySource(file: string, copy: FwEnvCopy): string {
+  return copy.offset === 0 ? file : `${file} (offset 0x${copy.offset.toString(16)})`;
+}
+
+function readCopy(file: string, copy: FwEnvCopy): CopyResult {
+  try {
+    return tryDecodeCopy(readRange(file, copy.offset, copy.size), copySource(file, copy));
+  } catch (e) {
+    if (isVfleetError(e) && e.code === 'VFLEET_ENV_INVALID') return e;
+    throw e;
+  }
+}
+
+function readLocated(configPath: string, { config, files }: Located): EnvFromConfig {
+  const [first, second] = config.copies as [FwEnvCopy, FwEnvCopy?];
+  const [file0, file1] = files as [string, string?];
+  if (second === undefined || file1 === undefined) {
+    const { vars } = decodeUbootEnv(readRange(file0, first.offset, first.size), { source: copySource(file0, first) });
+    return { vars, copyIndex: 0, config };
+  }
+  const { index, vars, flag } = chooseCopy([readCopy(file0, first), readCopy(file1, second)], configPath);
+  return { vars, copyIndex: index, flag, config };
+}
+
+/** Reads the env that fw_env.config describes; for a redundant pair, the valid copy with the newer flag. */
+export function readUbootEnvFromConfig(configPath: string, opts: EnvFileOptions = {}): EnvFromConfig {
+  return readLocated(configPath, locate(configPath, opts));
+}
+
+function writeTarget(configPath: string, located: Located): { index: CopyIndex; flag?: number } {
+  if (located.config.copies.length === 1) return { index: 0 };
+  try {
+    const current = readLocated(configPath, located);
+    return nextWrite({ index: current.copyIndex, flag: current.flag ?? 0 });
+  } catch (e) {
+    // Neither copy valid: start the pair afresh, as mkenvimage -r would.
+    if (isVfleetError(e) && e.code === 'VFLEET_ENV_INVALID') return { index: 0, flag: 1 };
+    throw e;
+  }
+}
+
+function writeCopy(located: Located, target: { index: CopyIndex; flag?: number }, vars: EnvVars, pad: PadByte): void {
+  const copy = located.config.copies[target.index] as FwEnvCopy;
+  const file = located.files[target.index] as string;
+  const block = encodeUbootEnv(vars, {
+    size: copy.size,
+    pad,
+    ...(target.flag === undefined ? {} : { redundant: true, flag: target.flag }),
+  });
+  writeRange(file, copy.offset, block);
+}
+
+function written(located: Located, target: { index: CopyIndex; flag?: number }, vars: EnvVars): EnvFromConfig {
+  const result: EnvFromConfig = { vars: new Map(envEntries(vars)), copyIndex: target.index, config: located.config };
+  if (target.flag !== undefined) result.flag = target.flag;
+  return result;
+}
+
+/**
+ * Writes `vars` as the whole env in place: the single copy, or for a redundant pair the older
+ * (or invalid) copy with the newer flag + 1. Only regular files are written, only inside the range.
+ */
+export function writeUbootEnvFromConfig(configPath: string, vars: EnvVars, opts: WriteEnvOptions = {}): EnvFromConfig {
+  const located = locate(configPath, opts);
+  const target = writeTarget(configPath, located);
+  writeCopy(located, target, vars, opts.pad ?? 0xff);
+  return written(located, target, vars);
+}
+
+/** Read-modify-write: foreign variables survive; fails if the current env cannot be read. */
+export function updateUbootEnv(
+  configPath: string,
+  mutate: (vars: Map<string, string>) => void,
+  opts: WriteEnvOptions = {},
+): EnvFromConfig {
+  const located = locate(configPath, opts);
+  const current = readLocated(configPath, located);
+  mutate(current.vars);
+  const target = current.flag === undefined ? { index: 0 as const } : nextWrite({ index: current.copyIndex, flag: current.flag });
+  writeCopy(located, target, current.vars, opts.pad ?? 0xff);
+  return written(located, target, current.vars);
+}

@@ -1,0 +1,72 @@
+import fs from 'node:fs';
+import { VfleetError } from '../errors.js';
+
+function ioError(file: string, action: string, cause: unknown): VfleetError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new VfleetError('VFLEET_IO', `${file}: cannot ${action}: ${reason}`, { cause });
+}
+
+function rangeText(offset: number, size: number): string {
+  return `0x${offset.toString(16)}..0x${(offset + size).toString(16)}`;
+}
+
+/** Reads exactly `size` bytes at `offset` without reading the rest of a (possibly huge) file. */
+export function readRange(file: string, offset: number, size: number): Buffer {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    throw ioError(file, 'open for reading', e);
+  }
+  try {
+    const out = Buffer.alloc(size);
+    let done = 0;
+    while (done < size) {
+      const n = fs.readSync(fd, out, done, size - done, offset + done);
+      if (n === 0) {
+        throw new VfleetError('VFLEET_ENV_INVALID', `${file}: env range ${rangeText(offset, size)} runs past the end of the file (${offset + done} bytes)`);
+      }
+      done += n;
+    }
+    return out;
+  } catch (e) {
+    throw e instanceof VfleetError ? e : ioError(file, 'read the env', e);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function requireRegularFile(file: string, st: fs.Stats, offset: number, size: number): void {
+  if (!st.isFile()) throw new VfleetError('VFLEET_IO', `${file}: refusing to write the env: not a regular file`);
+  if (offset + size > st.size) {
+    throw new VfleetError('VFLEET_IO', `${file}: refusing to write env range ${rangeText(offset, size)}: the file is only ${st.size} bytes and would grow`);
+  }
+}
+
+/** Overwrites bytes at `offset` of an existing regular file in place, then fsyncs it. */
+export function writeRange(file: string, offset: number, data: Uint8Array): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch (e) {
+    throw ioError(file, 'write the env', e);
+  }
+  requireRegularFile(file, st, offset, data.length);
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r+');
+  } catch (e) {
+    throw ioError(file, 'open for writing', e);
+  }
+  try {
+    // Re-checked on the open descriptor in case the path was swapped after the first check.
+    requireRegularFile(file, fs.fstatSync(fd), offset, data.length);
+    let done = 0;
+    while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done, offset + done);
+    fs.fsyncSync(fd);
+  } catch (e) {
+    throw e instanceof VfleetError ? e : ioError(file, 'write the env', e);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
