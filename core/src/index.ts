@@ -1,2 +1,3 @@
 export * from './errors.js';
 export * from './uboot-env/index.js';
+export * from './disk/index.js';

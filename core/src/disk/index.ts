@@ -1,0 +1,15 @@
+export { abLayout, DEFAULT_DISK_SIZE, MIN_DISK_SIZE } from './ab-layout.js';
+export type { AbLayout, AbLayoutOptions, ByteRange } from './ab-layout.js';
+export { createDiskImage } from './create-disk-image.js';
+export type { CreateDiskImageOptions } from './create-disk-image.js';
+export { decodeGpt } from './decode-gpt.js';
+export type { ReadAt } from './decode-gpt.js';
+export { readRange, writeRange } from './disk-file.js';
+export { encodeGpt } from './encode-gpt.js';
+export type { EncodedGpt } from './encode-gpt.js';
+export { SECTOR_SIZE } from './gpt-types.js';
+export type { DecodedGpt, GptPartition, GptTable } from './gpt-types.js';
+export { defaultGuidSource, LINUX_FILESYSTEM_GUID } from './guid.js';
+export type { GuidSource } from './guid.js';
+export { parseSize } from './parse-size.js';
+export { readPartitionTable } from './read-partition-table.js';
