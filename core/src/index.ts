@@ -5,3 +5,5 @@ export * from './agent-config/index.js';
 export * from './state/index.js';
 export * from './prn/index.js';
 export * from './semver/index.js';
+export * from './pki/index.js';
+export * from './signing/index.js';

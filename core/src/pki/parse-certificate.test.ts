@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { checkKeyMatchesCertificate, parseCertificate } from './parse-certificate.js';
+import { createIntermediateCa, createRootCa } from './ca.js';
+
+// EI-ML-0001 as peridio-evk generated it (peridiod test/fixtures/device/), certificate and key.
+const EVK_CERT = `-----BEGIN CERTIFICATE-----
+MIIBmTCCAT6gAwIBAgIUc2QOYK3KIltKVIwYjoe/YiBsW54wCgYIKoZIzj0EAwIw
+MTEvMC0GA1UEAwwmSW50ZXJtZWRpYXRlIENBIGVkZ2UtaW5mZXJlbmNlIHJlbGVh
+c2UwHhcNMjQwNjI2MTUzODE3WhcNMjUwNjI2MTUzODE3WjAVMRMwEQYDVQQDDApF
+SS1NTC0wMDAxMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE+JHXa48EGggL3IqD
+ryMiXMtnh48hg3baO365HBOfowKvhAt+mSJ67s3QV5/+PakzPmlRAHOKKS795aTA
+IUuwPKNQME4wDAYDVR0TAQH/BAIwADAfBgNVHSMEGDAWgBQ/lhqQHZf58yL2/LiB
+rV2+ccsKwTAdBgNVHQ4EFgQU83c7lW0Zz22mG/Nq2kz3JMAICEMwCgYIKoZIzj0E
+AwIDSQAwRgIhALiY3Eqn9R1vWsdakkZl5aOjADO+EOi2sh0PqDKwr6zPAiEArTZh
+a/VokVMEQ1pF5Ebj9tMhbu3ku/C/cmK7yrxk3Zo=
+-----END CERTIFICATE-----
+`;
+const EVK_KEY = `-----BEGIN EC PRIVATE KEY-----
+MHcCAQEEIOwAuFjXjuJ6kihNMlrKpTfPvDMW68Bg6a+yKnLQ6mvDoAoGCCqGSM49
+AwEHoUQDQgAE+JHXa48EGggL3IqDryMiXMtnh48hg3baO365HBOfowKvhAt+mSJ6
+7s3QV5/+PakzPmlRAHOKKS795aTAIUuwPA==
+-----END EC PRIVATE KEY-----
+`;
+
+describe('parseCertificate', () => {
+  it('reads the fields of an EVK device certificate', () => {
+    const cert = parseCertificate(EVK_CERT, 'device-certificate.pem');
+    expect({
+      commonName: cert.commonName,
+      subject: cert.subject,
+      issuer: cert.issuer,
+      serialNumber: cert.serialNumber,
+      notBefore: cert.notBefore.toISOString(),
+      notAfter: cert.notAfter.toISOString(),
+      ca: cert.ca,
+      pathLength: cert.pathLength,
+    }).toEqual({
+      commonName: 'EI-ML-0001',
+      subject: 'CN=EI-ML-0001',
+      issuer: 'CN=Intermediate CA edge-inference release',
+      serialNumber: '73640e60adca225b4a548c188e87bf62206c5b9e',
+      notBefore: '2024-06-26T15:38:17.000Z',
+      notAfter: '2025-06-26T15:38:17.000Z',
+      ca: false,
+      pathLength: undefined,
+    });
+    expect(cert.publicKey.asymmetricKeyDetails).toEqual({ namedCurve: 'prime256v1' });
+  });
+
+  it('reports CA flags and path length', () => {
+    const root = createRootCa({ commonName: 'Root CA X' });
+    const inter = createIntermediateCa({ commonName: 'Intermediate CA X', issuer: root });
+    expect([parseCertificate(root.certPem, 'r').ca, parseCertificate(root.certPem, 'r').pathLength]).toEqual([true, undefined]);
+    expect([parseCertificate(inter.certPem, 'i').ca, parseCertificate(inter.certPem, 'i').pathLength]).toEqual([true, 0]);
+  });
+
+  it('names the source of a bad PEM, bad base64 or bad DER', () => {
+    expect(() => parseCertificate(EVK_KEY, 'PERIDIO_CERTIFICATE')).toThrow(
+      'PERIDIO_CERTIFICATE: expected a PEM block "-----BEGIN CERTIFICATE-----", found only "BEGIN EC PRIVATE KEY"',
+    );
+    const wrap = (body: string) => `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`;
+    expect(() => parseCertificate(wrap('MIIB!mTCC'), 'cert.pem')).toThrow('cert.pem: CERTIFICATE block is not valid base64');
+    expect(() => parseCertificate(wrap('MAA='), 'cert.pem')).toThrow('cert.pem: bad DER: missing tbsCertificate (empty element)');
+    expect(() => parseCertificate(EVK_CERT.replace('MIIBmTCC', 'MIIBmjCC'), 'cert.pem')).toThrow(
+      'cert.pem: bad DER at byte 0: length 410 runs past the end of its container (byte 413)',
+    );
+  });
+});
+
+describe('checkKeyMatchesCertificate', () => {
+  it('accepts the EVK key for its certificate', () => {
+    expect(checkKeyMatchesCertificate(EVK_CERT, EVK_KEY, 'devices/EI-ML-0001').commonName).toBe('EI-ML-0001');
+  });
+
+  it('rejects another key, naming the source and certificate', () => {
+    const other = createRootCa({ commonName: 'Root CA Y' });
+    expect(() => checkKeyMatchesCertificate(EVK_CERT, other.keyPem, 'devices/EI-ML-0001')).toThrow(
+      "devices/EI-ML-0001: private key does not match the certificate's public key (certificate CN=EI-ML-0001, serial 73640e60adca225b4a548c188e87bf62206c5b9e)",
+    );
+  });
+
+  it('rejects a key file that is not an EC key', () => {
+    expect(() => checkKeyMatchesCertificate(EVK_CERT, EVK_CERT, 'dev')).toThrow(
+      'dev private key: expected a PEM block "-----BEGIN EC PRIVATE KEY----- or -----BEGIN PRIVATE KEY-----", found only "BEGIN CERTIFICATE"',
+    );
+  });
+});
