@@ -1,1 +1,11 @@
-export {};
+export { fixturesDir } from './fixtures-path.js';
+export * from './product/product.js';
+export * from './product/installed-state.js';
+export * from './workspace/home.js';
+export * from './workspace/init.js';
+export * from './workspace/load.js';
+export * from './devices/spec.js';
+export * from './devices/templates.js';
+export * from './devices/context.js';
+export * from './devices/generate.js';
+export * from './devices/list.js';

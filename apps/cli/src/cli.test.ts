@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { main } from './cli.js';
+
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'vfleet-cli-'));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** Runs the command in-process and captures what it prints. */
+async function vfleet(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
+  try {
+    const code = await main(['--home', join(root, 'home'), ...argv]);
+    process.exitCode = undefined;
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    stderr.mockRestore();
+  }
+}
+
+describe('vfleet init / devices', () => {
+  it('initialises once and says so the second time', async () => {
+    expect((await vfleet('init')).out).toMatch(/product edge-inference, created 19 file\(s\)/);
+    expect((await vfleet('init')).out).toMatch(/is complete .*nothing to do/);
+  });
+
+  it('creates, lists and removes devices', async () => {
+    const out = join(root, 'devices');
+    const created = await vfleet('devices', 'create', '--count', '3', '--prefix', 'QA', '--tags', 'canary,lab', '--disk-size', '32M', '--out', out);
+    expect(created.code).toBe(0);
+    expect(created.out).toMatch(/3 created, 0 replaced, 0 already there/);
+    const list = await vfleet('devices', 'list', '--out', out, '--json');
+    const rows = JSON.parse(list.out) as Array<{ id: string; tags: string[]; allocatedBytes: number }>;
+    expect(rows.map((r) => r.id)).toEqual(['QA-0001', 'QA-0002', 'QA-0003']);
+    expect(rows[0]?.tags).toEqual(['canary', 'lab']);
+    expect(Math.max(...rows.map((r) => r.allocatedBytes))).toBeLessThanOrEqual(1024 * 1024);
+    expect((await vfleet('devices', 'rm', 'QA-0002', '--out', out)).out).toBe(`removed 1 device(s) from ${out}`);
+    expect(readdirSync(out).sort()).toEqual(['QA-0001', 'QA-0003']);
+  });
+
+  it('writes device_api and its CA when pointed at another backend', async () => {
+    const out = join(root, 'api');
+    const ca = join(root, 'home', 'pki', 'ca', 'root-certificate.pem');
+    const r = await vfleet('devices', 'create', '--count', '1', '--device-api', '127.0.0.1:4443', '--device-api-ca', ca, '--disk-size', '0', '--out', out);
+    expect(r.code).toBe(0);
+    const json = JSON.parse((await import('node:fs')).readFileSync(join(out, 'EI-ML-0001', 'peridio.json'), 'utf8')) as { device_api: unknown };
+    expect(json.device_api).toEqual({ url: '127.0.0.1:4443', certificate_path: '/etc/peridiod/device-api-ca.pem', verify: true });
+    expect(existsSync(join(out, 'EI-ML-0001', 'device-api-ca.pem'))).toBe(true);
+    expect(existsSync(join(out, 'EI-ML-0001', 'disk.img'))).toBe(false);
+  });
+
+  it.each([
+    [['devices', 'create', '--count', 'ten'], /^vfleet: --count "ten": expected a whole number from 1 to 100000$/],
+    [['devices', 'create', '--count', '1', '--env', 'nvram'], /^vfleet: --env "nvram": expected one of file, disk$/],
+    [['devices', 'create', '--count', '1', '--disk-size', '12Q'], /--disk-size/],
+    [['devices', 'create', '--count', '1', '--device-api', 'https://x'], /--device-api "https:\/\/x": expected host or host:port without a scheme/],
+    [['devices', 'create'], /--count <n> or --evk is required/],
+    [['devices', 'create', '--evk', '--count', '2'], /--evk makes the EVK six devices; drop --count/],
+    [['devices', 'rm', '--out', '/nonexistent-vfleet'], /name device ids or use --all/],
+  ])('rejects %j with one line and exit 2', async (argv, message) => {
+    const r = await vfleet(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err.trim()).toMatch(message);
+  });
+
+  it('fails with exit 1 and names the file for a bad CA', async () => {
+    const bad = join(root, 'bad-ca.pem');
+    writeFileSync(bad, 'not a certificate');
+    const r = await vfleet('devices', 'create', '--count', '1', '--device-api-ca', bad, '--out', join(root, 'bad'));
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(bad);
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('the vfleet binary', () => {
+  const bin = fileURLToPath(new URL('../bin/vfleet.js', import.meta.url));
+  it.skipIf(!existsSync(fileURLToPath(new URL('../dist/main.js', import.meta.url))))('exits 2 with one line for a usage error', () => {
+    const r = spawnSync(process.execPath, [bin, '--home', join(root, 'home'), 'devices', 'create', '--count', '0'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('vfleet: --count "0": expected a whole number from 1 to 100000\n');
+  });
+});

@@ -1,0 +1,128 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import {
+  deviceIds,
+  evkSpecs,
+  generateDevices,
+  initWorkspace,
+  listDevices,
+  loadProduct,
+  removeDevices,
+  resolveHome,
+  type DeviceSpec,
+  type EnvMode,
+} from '@vfleet/simulator';
+import { VfleetError } from '@vfleet/core';
+import { choiceFlag, hostPortFlag, intFlag, listFlag, sizeFlag } from '../flags.js';
+
+interface CreateFlags {
+  count?: number;
+  prefix: string;
+  start: number;
+  cohort?: string;
+  tags: string[];
+  target: string;
+  deviceApi?: string;
+  deviceApiCa?: string;
+  env: EnvMode;
+  diskSize: number;
+  out: string;
+  force?: boolean;
+  evk?: boolean;
+}
+
+export function registerDevices(program: Command): void {
+  const devices = program.command('devices').description('generate, list and remove device directories');
+  const home = () => resolveHome(program.opts<{ home?: string }>().home);
+
+  devices
+    .command('create')
+    .description('write EVK-compatible device directories (identity, peridio.json, uboot.env, disk.img)')
+    .option('--count <n>', 'number of devices', intFlag('--count', 1, 100_000))
+    .option('--prefix <prefix>', 'device id prefix', 'EI-ML')
+    .option('--start <n>', 'first device number', intFlag('--start', 0, 99_999_999), 1)
+    .option('--cohort <name>', 'cohort whose intermediate CA signs the devices')
+    .option('--tags <list>', 'comma-separated tags', listFlag, [] as string[])
+    .option('--target <target>', 'device target', 'arm64-v8')
+    .option('--device-api <host[:port]>', 'device API the agents talk to (default: Peridio cloud)', hostPortFlag('--device-api'))
+    .option('--device-api-ca <file>', 'CA certificate that verifies the device API server')
+    .option('--env <mode>', 'U-Boot env in a file (uboot.env) or a redundant pair inside disk.img', choiceFlag('--env', ['file', 'disk'] as const), 'file')
+    .option('--disk-size <size>', 'sparse A/B disk image size (0 = none)', sizeFlag('--disk-size'), 256 * 1024 * 1024)
+    .option('--out <dir>', 'output folder', 'devices')
+    .option('--force', 'replace devices that already exist')
+    .option('--evk', "the EVK's six devices (ids, tags, targets) from the product definition")
+    .action(async (flags: CreateFlags) => {
+      const h = home();
+      const init = initWorkspace({ home: h });
+      if (init.created.length > 0) console.log(`initialised workspace ${h}`);
+      const product = loadProduct(init.manifest.product);
+      const cohort = flags.cohort ?? product.deviceCohort;
+      let specs: DeviceSpec[];
+      if (flags.evk) {
+        if (flags.count !== undefined) throw new VfleetError('VFLEET_USAGE', '--evk makes the EVK six devices; drop --count');
+        specs = evkSpecs(product);
+      } else {
+        if (flags.count === undefined) throw new VfleetError('VFLEET_USAGE', 'devices create: --count <n> or --evk is required');
+        specs = deviceIds(flags.prefix, flags.start, flags.count).map((id) => ({ id, cohort, tags: flags.tags, target: flags.target }));
+      }
+      const out = resolve(flags.out);
+      const started = performance.now();
+      const result = await generateDevices({
+        home: h,
+        out,
+        cohort,
+        env: flags.env,
+        diskBytes: flags.diskSize,
+        force: flags.force ?? false,
+        specs,
+        ...(flags.deviceApi === undefined ? {} : { deviceApi: flags.deviceApi }),
+        ...(flags.deviceApiCa === undefined ? {} : { deviceApiCa: resolve(flags.deviceApiCa) }),
+      });
+      const seconds = (performance.now() - started) / 1000;
+      const made = result.created.length + result.replaced.length;
+      console.log(
+        `${out}: ${result.created.length} created, ${result.replaced.length} replaced, ${result.skipped.length} already there (use --force to replace)` +
+          `, ${result.failed.length} failed in ${seconds.toFixed(2)} s` +
+          (made > 0 ? ` (${Math.round(made / seconds)} devices/s)` : ''),
+      );
+      for (const f of result.failed) console.error(`vfleet: ${f.id}: ${f.error}`);
+      if (result.failed.length > 0) process.exitCode = 1;
+    });
+
+  devices
+    .command('list')
+    .description('list generated device directories')
+    .option('--out <dir>', 'device folder', 'devices')
+    .option('--json', 'print JSON')
+    .action((flags: { out: string; json?: boolean }) => {
+      const listed = listDevices(resolve(flags.out), { withUsage: true });
+      if (flags.json) {
+        console.log(JSON.stringify(listed.map((d) => ({ ...d.meta, dir: d.dir, allocatedBytes: d.allocatedBytes })), null, 2));
+        return;
+      }
+      if (listed.length === 0) {
+        console.log(`no devices in ${resolve(flags.out)}`);
+        return;
+      }
+      console.log(['ID', 'COHORT', 'TAGS', 'TARGET', 'ENV', 'DISK'].join('\t'));
+      for (const d of listed) {
+        const m = d.meta;
+        console.log([m.id, m.cohort, m.tags.join(',') || '-', m.target, m.env, `${Math.round(m.diskBytes / 1048576)}M`].join('\t'));
+      }
+    });
+
+  devices
+    .command('rm')
+    .description('remove device directories made by vfleet')
+    .argument('[ids...]', 'device ids')
+    .option('--all', 'remove every vfleet device in the folder')
+    .option('--out <dir>', 'device folder', 'devices')
+    .action((ids: string[], flags: { out: string; all?: boolean }) => {
+      if (!flags.all && ids.length === 0) throw new VfleetError('VFLEET_USAGE', 'devices rm: name device ids or use --all');
+      const out = resolve(flags.out);
+      if (!existsSync(out)) throw new VfleetError('VFLEET_USAGE', `--out ${out}: no such folder`);
+      const removed = removeDevices(out, flags.all ? 'all' : ids);
+      console.log(`removed ${removed.length} device(s) from ${out}`);
+    });
+}

@@ -1,0 +1,15 @@
+import { Command } from 'commander';
+import { registerDevices } from './commands/devices.js';
+import { registerInit } from './commands/init.js';
+
+/** The `vfleet` command tree; main.ts runs it and maps errors to exit codes. */
+export function buildProgram(): Command {
+  const program = new Command('vfleet')
+    .description('virtual device fleet simulator for Peridio')
+    .option('--home <dir>', 'workspace folder (default $VFLEET_HOME or ./.vfleet)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerInit(program);
+  registerDevices(program);
+  return program;
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// Figure for issue [core]: device directories per second (identity + config + env + sparse disk)
+// for N devices, against the same identity work done with the openssl CLI in the same run.
+// Prints one JSON object. Usage: node bench/devices-create.mjs [N] [baselineN]
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir, availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { generateDevices, deviceIds, initWorkspace, listDevices, workspacePaths } from '@vfleet/simulator';
+
+const n = Number(process.argv[2] ?? 1000);
+const baselineN = Number(process.argv[3] ?? 100);
+const root = mkdtempSync(join(tmpdir(), 'vfleet-bench-'));
+try {
+  const home = join(root, 'home');
+  const out = join(root, 'devices');
+  const { manifest } = initWorkspace({ home });
+  const specs = deviceIds('EI-ML', 1, n).map((id) => ({ id, cohort: 'release', tags: [], target: 'arm64-v8' }));
+
+  const t0 = performance.now();
+  const result = await generateDevices({ home, out, cohort: 'release', env: 'file', diskBytes: 256 * 1024 * 1024, force: false, specs });
+  const seconds = (performance.now() - t0) / 1000;
+  if (result.created.length !== n) throw new Error(`created ${result.created.length} of ${n}: ${JSON.stringify(result.failed.slice(0, 3))}`);
+
+  const usage = listDevices(out, { withUsage: true }).map((d) => d.allocatedBytes);
+  const meanBytes = usage.reduce((a, b) => a + b, 0) / usage.length;
+
+  // Baseline: key, CSR and CA-signed certificate per device with the openssl CLI.
+  const paths = workspacePaths(home);
+  const ca = paths.intermediateCert(manifest.product, 'release');
+  const caKey = paths.intermediateKey(manifest.product, 'release');
+  const bdir = join(root, 'openssl');
+  mkdirSync(bdir);
+  writeFileSync(join(bdir, 'ext.cnf'), 'basicConstraints=critical,CA:FALSE\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
+  const t1 = performance.now();
+  for (let i = 0; i < baselineN; i++) {
+    const key = join(bdir, `k${i}.pem`);
+    const csr = join(bdir, `r${i}.pem`);
+    execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key]);
+    execFileSync('openssl', ['req', '-new', '-key', key, '-subj', `/CN=B-${i}`, '-out', csr]);
+    execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', ca, '-CAkey', caKey, '-CAcreateserial', '-days', '365', '-sha256', '-extfile', join(bdir, 'ext.cnf'), '-out', join(bdir, `c${i}.pem`)], { stdio: 'ignore' });
+  }
+  const baselineSeconds = (performance.now() - t1) / 1000;
+
+  const rate = n / seconds;
+  const baselineRate = baselineN / baselineSeconds;
+  console.log(
+    JSON.stringify({
+      bench: 'devices-create',
+      n,
+      cores: availableParallelism(),
+      seconds: +seconds.toFixed(3),
+      devicesPerSecond: Math.round(rate),
+      realDiskBytesPerDevice: { mean: Math.round(meanBytes), max: Math.max(...usage) },
+      baseline: { tool: 'openssl CLI (key + CSR + signed certificate)', n: baselineN, devicesPerSecond: +baselineRate.toFixed(1) },
+      speedupOverBaseline: +(rate / baselineRate).toFixed(1),
+      targets: { devicesPerSecond: 2000, maxRealBytesPerDevice: 1048576 },
+      pass: rate >= 2000 && Math.max(...usage) <= 1048576,
+    }),
+  );
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}

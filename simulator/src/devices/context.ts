@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import {
+  VfleetError,
+  abLayout,
+  encodeUbootEnv,
+  formatFwEnvConfig,
+  parseCertificate,
+  parseTrustedKey,
+} from '@vfleet/core';
+import { installedStateVars } from '../product/installed-state.js';
+import { loadProduct, targetsFor } from '../product/product.js';
+import { workspacePaths } from '../workspace/home.js';
+import { readWorkspace } from '../workspace/load.js';
+import { peridioJson } from './templates.js';
+import type { EnvMode } from './spec.js';
+import type { DeviceContext } from './write-device.js';
+
+export const ENV_SIZE = 0x20000;
+
+/** Serializable options from which each worker rebuilds the same context. */
+export interface ContextOptions {
+  home: string;
+  out: string;
+  cohort: string;
+  env: EnvMode;
+  diskBytes: number;
+  force: boolean;
+  deviceApi?: string;
+  deviceApiCa?: string;
+}
+
+/** Loads the workspace keys and precomputes every per-target file once. */
+export function buildContext(opts: ContextOptions): DeviceContext {
+  const ws = readWorkspace(opts.home);
+  const product = loadProduct(ws.product);
+  if (!product.cohorts.includes(opts.cohort)) {
+    throw new VfleetError('VFLEET_USAGE', `--cohort ${opts.cohort}: product ${product.product} has cohorts ${product.cohorts.join(', ')}`);
+  }
+  if (opts.env === 'disk' && opts.diskBytes === 0) {
+    throw new VfleetError('VFLEET_USAGE', '--env disk needs a disk image (--disk-size must not be 0)');
+  }
+  const paths = workspacePaths(opts.home);
+  const issuer = {
+    certPem: readFileSync(paths.intermediateCert(product.product, opts.cohort), 'utf8'),
+    keyPem: readFileSync(paths.intermediateKey(product.product, opts.cohort), 'utf8'),
+  };
+  const signingPem = readFileSync(paths.signingPublicKey(opts.cohort), 'utf8');
+  const trustedSigningKey = parseTrustedKey(signingPem, paths.signingPublicKey(opts.cohort)).toString('base64');
+  let deviceApiCaPem: string | undefined;
+  if (opts.deviceApiCa !== undefined) {
+    try {
+      deviceApiCaPem = readFileSync(opts.deviceApiCa, 'utf8');
+    } catch (cause) {
+      throw new VfleetError('VFLEET_USAGE', `--device-api-ca ${opts.deviceApiCa}: cannot read: ${(cause as Error).message}`, { cause });
+    }
+    parseCertificate(deviceApiCaPem, `--device-api-ca ${opts.deviceApiCa}`);
+  }
+  const envCopies =
+    opts.env === 'disk'
+      ? abLayout({ sizeBytes: opts.diskBytes, envRedundant: true }).env.map((e) => ({ path: '/etc/peridiod/disk.img', offset: e.offset, size: e.size }))
+      : [{ path: '/etc/peridiod/uboot.env', offset: 0, size: ENV_SIZE }];
+  const fwEnvConfig = formatFwEnvConfig({ copies: envCopies });
+
+  const cache = new Map<string, { peridioJson: string; fwEnvConfig: string; envBlocks: Buffer[] }>();
+  const perTarget = (target: string) => {
+    let files = cache.get(target);
+    if (!files) {
+      const targets = targetsFor(product, target);
+      const vars = installedStateVars(product, ws.organizationUuid, targets);
+      const envBlocks =
+        opts.env === 'disk'
+          ? [encodeUbootEnv(vars, { size: ENV_SIZE, redundant: true, flag: 1 }), encodeUbootEnv(vars, { size: ENV_SIZE, redundant: true, flag: 0 })]
+          : [encodeUbootEnv(vars, { size: ENV_SIZE })];
+      const json = peridioJson({
+        targets,
+        trustedSigningKey,
+        ...(opts.deviceApi === undefined ? {} : { deviceApiUrl: opts.deviceApi }),
+        ...(deviceApiCaPem === undefined ? {} : { deviceApiCertificatePath: '/etc/peridiod/device-api-ca.pem' }),
+      });
+      files = { peridioJson: json, fwEnvConfig, envBlocks };
+      cache.set(target, files);
+    }
+    return files;
+  };
+  return {
+    out: opts.out,
+    issuer,
+    env: opts.env,
+    diskBytes: opts.diskBytes,
+    force: opts.force,
+    perTarget,
+    ...(deviceApiCaPem === undefined ? {} : { deviceApiCaPem }),
+  };
+}

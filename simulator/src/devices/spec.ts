@@ -1,0 +1,40 @@
+import { VfleetError } from '@vfleet/core';
+import type { Product } from '../product/product.js';
+
+/** What distinguishes one generated device from another. */
+export interface DeviceSpec {
+  id: string;
+  cohort: string;
+  tags: string[];
+  target: string;
+}
+
+/** The sidecar `vfleet.json` in each device directory: what the EVK keeps in Peridio's cloud. */
+export interface DeviceMeta extends DeviceSpec {
+  generator: 'vfleet';
+  env: EnvMode;
+  diskBytes: number;
+  createdAt: string;
+}
+
+export type EnvMode = 'file' | 'disk';
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Device ids double as directory names and certificate CNs, so they are kept to a safe alphabet. */
+export function checkDeviceId(id: string, where: string): string {
+  if (!ID_PATTERN.test(id)) {
+    throw new VfleetError('VFLEET_USAGE', `${where}: device id ${JSON.stringify(id)} must match ${ID_PATTERN.source}`);
+  }
+  return id;
+}
+
+/** `EI-ML` + 1 → `EI-ML-0001` (at least four digits, more when needed). */
+export function deviceIds(prefix: string, start: number, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => checkDeviceId(`${prefix}-${String(start + i).padStart(4, '0')}`, '--prefix'));
+}
+
+/** The EVK's six devices (ids, tags, targets) from the product definition. */
+export function evkSpecs(product: Product): DeviceSpec[] {
+  return product.devices.map((d) => ({ id: d.id, cohort: product.deviceCohort, tags: [...d.tags], target: d.target }));
+}

@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import { VfleetError } from '@vfleet/core';
+import { workspacePaths } from './home.js';
+
+export interface WorkspaceManifest {
+  version: 1;
+  product: string;
+  organizationName: string;
+  organizationUuid: string;
+  createdAt: string;
+}
+
+/** Reads `workspace.json`; a missing or invalid one is a clear VFLEET_WORKSPACE error. */
+export function readWorkspace(home: string): WorkspaceManifest {
+  const file = workspacePaths(home).manifest;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (cause) {
+    const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new VfleetError('VFLEET_WORKSPACE', missing ? `${home}: no workspace here (run \`vfleet init\`)` : `${file}: ${(cause as Error).message}`, { cause });
+  }
+  const m = json as Partial<WorkspaceManifest>;
+  for (const key of ['product', 'organizationName', 'organizationUuid'] as const) {
+    if (typeof m[key] !== 'string' || m[key] === '') {
+      throw new VfleetError('VFLEET_WORKSPACE', `${file}: $.${key}: expected a non-empty string`);
+    }
+  }
+  if (m.version !== 1) throw new VfleetError('VFLEET_WORKSPACE', `${file}: $.version: expected 1, found ${JSON.stringify(m.version)}`);
+  return m as WorkspaceManifest;
+}
