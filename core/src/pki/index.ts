@@ -12,3 +12,4 @@ export { signCsr, type SignCsrOptions } from './sign-csr.js';
 export { parseCertificate, checkKeyMatchesCertificate, type ParsedCertificate } from './parse-certificate.js';
 export { verifyChain, type VerifyChainOptions } from './verify-chain.js';
 export { encodePem, decodePem, type PemBlock } from './pem.js';
+export { createServerCertificate, type ServerCertificateOptions } from './server-certificate.js';
