@@ -1,0 +1,67 @@
+import type { TunnelState } from '../../store/index.js';
+import type { AdminContext } from '../context.js';
+import { readJsonObject } from '../body.js';
+import { HttpError } from '../http-error.js';
+import type { TunnelRequest } from '../hooks.js';
+import { found, idOf, queryOf } from '../ids.js';
+import type { Router } from '../router.js';
+
+const STATES: readonly string[] = ['requested', 'open', 'closed'] satisfies TunnelState[];
+
+function tunnelRequest(body: Record<string, unknown>): { deviceRef: string; request: TunnelRequest } {
+  const bad = (field: string, what: string): never => {
+    throw new HttpError(422, 'invalid_value', `tunnel.${field}: expected ${what}, got ${JSON.stringify(body[field]) ?? 'nothing'}`, `tunnel.${field}`);
+  };
+  const extra = Object.keys(body).find((k) => !['device_uuid', 'device_tunnel_port', 'ttl_seconds', 'cidr_block_allowlist'].includes(k));
+  if (extra !== undefined) {
+    throw new HttpError(400, 'unknown_field', `tunnel.${extra}: unknown field (accepted: device_uuid, device_tunnel_port, ttl_seconds, cidr_block_allowlist)`, `tunnel.${extra}`);
+  }
+  const { device_uuid: device, device_tunnel_port: port, ttl_seconds: ttl, cidr_block_allowlist: cidrs } = body;
+  if (typeof device !== 'string') bad('device_uuid', 'a device UUID or PRN');
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) bad('device_tunnel_port', 'an integer from 1 to 65535');
+  if (ttl !== undefined && (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > 86_400)) bad('ttl_seconds', 'an integer from 1 to 86400');
+  if (cidrs !== undefined && (!Array.isArray(cidrs) || !cidrs.every((c) => typeof c === 'string'))) bad('cidr_block_allowlist', 'an array of CIDR strings');
+  return {
+    deviceRef: device as string,
+    request: {
+      device_tunnel_port: port as number,
+      ...(ttl === undefined ? {} : { ttl_seconds: ttl as number }),
+      ...(cidrs === undefined ? {} : { cidr_block_allowlist: cidrs as string[] }),
+    },
+  };
+}
+
+/** Tunnels are listed here; opening one goes through the backend (`hooks.requestTunnel`). */
+export function tunnelRoutes(router: Router, { store, hooks }: AdminContext): void {
+  router.add('GET', '/api/v1/tunnels', ({ query }) => {
+    const q = queryOf(query, ['device_uuid', 'state']);
+    const state = q['state'];
+    if (state !== undefined && !STATES.includes(state)) {
+      throw new HttpError(400, 'invalid_value', `query.state: expected requested, open or closed, got ${JSON.stringify(state)}`, 'query.state');
+    }
+    const tunnels = store.tunnels.list({
+      ...(q['device_uuid'] === undefined ? {} : { device_uuid: idOf(q['device_uuid'], 'device') }),
+      ...(state === undefined ? {} : { state: state as TunnelState }),
+    });
+    return { status: 200, body: { tunnels } };
+  });
+  router.add('GET', '/api/v1/tunnels/:id', ({ params, query }) => {
+    queryOf(query, []);
+    const id = params['id'] ?? '';
+    return { status: 200, body: { tunnel: found(store.tunnels.get(idOf(id, 'tunnel')), 'tunnel', id) } };
+  });
+  router.add('POST', '/api/v1/tunnels', async ({ req, query }) => {
+    queryOf(query, []);
+    const { deviceRef, request } = tunnelRequest(await readJsonObject(req));
+    let uuid: string;
+    try {
+      uuid = idOf(deviceRef, 'device');
+    } catch {
+      throw new HttpError(422, 'unknown_reference', `tunnel.device_uuid: no device ${JSON.stringify(deviceRef)}`, 'tunnel.device_uuid');
+    }
+    if (store.devices.get(uuid) === undefined) {
+      throw new HttpError(422, 'unknown_reference', `tunnel.device_uuid: no device ${JSON.stringify(deviceRef)}`, 'tunnel.device_uuid');
+    }
+    return { status: 201, body: { tunnel: await hooks.requestTunnel(uuid, request) } };
+  });
+}

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes, createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { createUrlSigner } from './signed-url.js';
+import { createBinaryHandler, type BinaryFault } from './serve.js';
+
+const UUID = '11111111-2222-4333-8444-555555555555';
+const content = randomBytes(300_000);
+let dir: string;
+let server: Server;
+let base: string;
+const faults = new Map<string, BinaryFault>();
+const events: string[] = [];
+const signer = createUrlSigner(randomBytes(32));
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'vfleet-bin-'));
+  writeFileSync(join(dir, 'b'), content);
+  const handle = createBinaryHandler({
+    signer,
+    lookup: (uuid) => (uuid === UUID ? { path: join(dir, 'b'), size: content.length } : undefined),
+    faults: (uuid) => faults.get(uuid),
+    onDownload: (e) => events.push(`${e.phase}:${e.bytes}`),
+  });
+  server = createServer((req, res) => {
+    void handle(req, res).then((handled) => {
+      if (!handled) res.writeHead(404).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise((r) => server.close(r));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+describe('binary hosting', () => {
+  it('serves the whole binary with Content-Length and Accept-Ranges', async () => {
+    const res = await fetch(base + signer.path(UUID));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-length')).toBe(String(content.length));
+    expect(res.headers.get('accept-ranges')).toBe('bytes');
+    expect(sha(Buffer.from(await res.arrayBuffer()))).toBe(sha(content));
+    expect(events.at(-1)).toBe(`end:${content.length}`);
+  });
+
+  it('resumes with Range: bytes=N- as 206', async () => {
+    const res = await fetch(base + signer.path(UUID), { headers: { range: 'bytes=100000-' } });
+    expect(res.status).toBe(206);
+    expect(res.headers.get('content-range')).toBe(`bytes 100000-${content.length - 1}/${content.length}`);
+    expect(Buffer.from(await res.arrayBuffer()).equals(content.subarray(100000))).toBe(true);
+  });
+
+  it('answers 416 for a range past the end', async () => {
+    const res = await fetch(base + signer.path(UUID), { headers: { range: `bytes=${content.length}-` } });
+    expect(res.status).toBe(416);
+    expect(res.headers.get('content-range')).toBe(`bytes */${content.length}`);
+  });
+
+  it('refuses unsigned, forged and expired URLs, and unknown binaries', async () => {
+    expect((await fetch(`${base}/binaries/${UUID}`)).status).toBe(403);
+    const expired = createUrlSigner(Buffer.alloc(32), 1);
+    expect((await fetch(base + expired.path(UUID, Date.now() - 10_000))).status).toBe(403);
+    const other = '99999999-2222-4333-8444-555555555555';
+    expect((await fetch(base + signer.path(other))).status).toBe(404);
+    expect((await fetch(base + signer.path(UUID), { method: 'POST' })).status).toBe(405);
+  });
+
+  it('answers HEAD with the size and no body', async () => {
+    const res = await fetch(base + signer.path(UUID), { method: 'HEAD' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-length')).toBe(String(content.length));
+  });
+
+  it('injects a status, a corrupt byte and a truncated body', async () => {
+    faults.set(UUID, { status: 503 });
+    expect((await fetch(base + signer.path(UUID))).status).toBe(503);
+    faults.set(UUID, { corrupt: true });
+    const corrupt = Buffer.from(await (await fetch(base + signer.path(UUID))).arrayBuffer());
+    expect(corrupt.length).toBe(content.length);
+    expect(sha(corrupt)).not.toBe(sha(content));
+    faults.set(UUID, { truncateAt: 1000 });
+    await expect(fetch(base + signer.path(UUID)).then((r) => r.arrayBuffer())).rejects.toThrow();
+    expect(events.at(-1)).toBe('aborted:1000');
+    faults.clear();
+    expect((await fetch(base + signer.path(UUID))).status).toBe(200);
+  });
+});

@@ -1,0 +1,118 @@
+import { createReadStream } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseRange } from './range.js';
+import type { UrlSigner } from './signed-url.js';
+
+export interface HostedBinary {
+  path: string;
+  size: number;
+}
+
+/** Faults a test or load run injects into one binary's downloads. */
+export interface BinaryFault {
+  /** Answer with this HTTP status instead of the content. */
+  status?: number;
+  /** Close the connection after this many body bytes (a truncated download). */
+  truncateAt?: number;
+  /** Flip one byte of the body (a tampered binary). */
+  corrupt?: boolean;
+}
+
+export interface ServeBinariesOptions {
+  signer: UrlSigner;
+  lookup: (binaryUuid: string) => HostedBinary | undefined;
+  faults?: (binaryUuid: string) => BinaryFault | undefined;
+  /** Bytes per second per download; unlimited when absent. */
+  throttle?: () => number | undefined;
+  onDownload?: (e: { binaryUuid: string; phase: 'start' | 'end' | 'aborted'; bytes: number; start: number; remote: string | undefined }) => void;
+}
+
+const BINARY_PATH = /^\/binaries\/([0-9a-f-]{36})$/;
+
+/** Handles `GET|HEAD /binaries/<uuid>?expires&signature`; returns false for other paths. */
+export function createBinaryHandler(opts: ServeBinariesOptions) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const url = new URL(req.url ?? '/', 'http://binaries');
+    const m = BINARY_PATH.exec(url.pathname);
+    if (!m) return false;
+    const uuid = m[1] as string;
+    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'method not allowed: use GET or HEAD', { allow: 'GET, HEAD' });
+    const check = opts.signer.verify(uuid, url.searchParams.get('expires'), url.searchParams.get('signature'));
+    if (check !== 'ok') return reply(res, 403, check === 'expired' ? 'binary URL expired; poll /update for a fresh one' : 'binary URL signature invalid');
+    const binary = opts.lookup(uuid);
+    if (!binary) return reply(res, 404, `no binary ${uuid}`);
+    const fault = opts.faults?.(uuid);
+    if (fault?.status !== undefined) return reply(res, fault.status, `injected fault: status ${fault.status}`);
+    const range = parseRange(req.headers.range, binary.size);
+    if (range.kind === 'unsatisfiable') {
+      return reply(res, 416, `range ${JSON.stringify(req.headers.range)} not satisfiable for ${binary.size} bytes`, { 'content-range': `bytes */${binary.size}` });
+    }
+    const start = range.kind === 'partial' ? range.start : 0;
+    const end = range.kind === 'partial' ? range.end : binary.size - 1;
+    const headers: Record<string, string | number> = {
+      'content-type': 'application/octet-stream',
+      'content-length': end - start + 1,
+      'accept-ranges': 'bytes',
+    };
+    if (range.kind === 'partial') headers['content-range'] = `bytes ${start}-${end}/${binary.size}`;
+    res.writeHead(range.kind === 'partial' ? 206 : 200, headers);
+    if (req.method === 'HEAD' || binary.size === 0) {
+      res.end();
+      return true;
+    }
+    const remote = req.socket.remoteAddress;
+    opts.onDownload?.({ binaryUuid: uuid, phase: 'start', bytes: 0, start, remote });
+    const counter = new ByteCounter(start, fault, opts.throttle?.());
+    try {
+      await pipeline(createReadStream(binary.path, { start, end, highWaterMark: 256 * 1024 }), counter, res);
+      opts.onDownload?.({ binaryUuid: uuid, phase: 'end', bytes: counter.bytes, start, remote });
+    } catch {
+      opts.onDownload?.({ binaryUuid: uuid, phase: 'aborted', bytes: counter.bytes, start, remote });
+      res.destroy();
+    }
+    return true;
+  };
+}
+
+function reply(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): true {
+  const body = JSON.stringify({ error: { status, message } });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+  return true;
+}
+
+/** Counts body bytes and applies throttling and injected faults on the way out. */
+class ByteCounter extends Transform {
+  bytes = 0;
+  constructor(
+    private readonly offset: number,
+    private readonly fault: BinaryFault | undefined,
+    private readonly bytesPerSecond: number | undefined,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    let out = chunk;
+    const at = this.offset + this.bytes;
+    if (this.fault?.truncateAt !== undefined && at + out.length > this.fault.truncateAt) {
+      out = out.subarray(0, Math.max(0, this.fault.truncateAt - at));
+      this.bytes += out.length;
+      this.push(out);
+      done(new Error('injected fault: truncated download'));
+      return;
+    }
+    if (this.fault?.corrupt && at === 0 && out.length > 0) {
+      out = Buffer.from(out);
+      out[0] = (out[0] ?? 0) ^ 0xff;
+    }
+    this.bytes += out.length;
+    if (this.bytesPerSecond === undefined) {
+      done(null, out);
+      return;
+    }
+    setTimeout(() => done(null, out), (out.length / this.bytesPerSecond) * 1000);
+  }
+}

@@ -1,0 +1,148 @@
+import type { Database, Statement } from 'better-sqlite3';
+import { StoreError } from './errors.js';
+import type { ReportedState } from './types.js';
+
+/** Presence and poll bookkeeping waiting for the next batched write. */
+export interface PendingTouch {
+  /** The earliest sighting in this batch: becomes first_seen_at if the device has none. */
+  first_seen_at?: string;
+  last_seen_at?: string;
+  reported?: ReportedState;
+  online?: boolean;
+}
+
+function merge(before: PendingTouch | undefined, change: PendingTouch): PendingTouch {
+  const merged = { ...before, ...change };
+  const first = before?.first_seen_at ?? change.last_seen_at;
+  if (first !== undefined) merged.first_seen_at = first;
+  return merged;
+}
+
+export interface WriteBehindOptions {
+  /** How long a touch or event may wait before it is written (0 = write at once). */
+  flushMs: number;
+  /** Write at once when this many touches or events are waiting. */
+  maxPending: number;
+  /** Events kept: the newest `retention` rows. */
+  retention: number;
+  /** Prune after this many inserted events, at most `2 × pruneEvery` rows per pass. */
+  pruneEvery: number;
+  /** A timed flush failed (the batch stays queued for the next one). */
+  onError: (error: unknown) => void;
+}
+
+/**
+ * Device touches (every poll) and events (every device-facing action) arrive thousands of times a
+ * second; one fsync'd transaction each would cap the server, so they are coalesced and written in
+ * one transaction per `flushMs`. Neither is acknowledged to anyone, so a crash loses at most that window.
+ */
+export class WriteBehind {
+  private readonly touches = new Map<string, PendingTouch>();
+  /** Everything this process has reported per device, written or not, for reads that bypass SQLite. */
+  private readonly seen = new Map<string, PendingTouch>();
+  private events: [string, string | null, string, string][] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private sincePrune = 0;
+  private readonly touchStmt: Statement;
+  private readonly eventStmt: Statement;
+  private readonly bounds: Statement;
+  private readonly pruneStmt: Statement;
+  private readonly writeAll: () => void;
+
+  constructor(
+    db: Database,
+    private readonly opts: WriteBehindOptions,
+  ) {
+    this.touchStmt = db.prepare(`UPDATE devices SET
+      last_seen_at = COALESCE(@at, last_seen_at), first_seen_at = COALESCE(first_seen_at, @first),
+      reported_release_prn = CASE WHEN @reported THEN @release_prn ELSE reported_release_prn END,
+      reported_version = CASE WHEN @reported THEN @version ELSE reported_version END,
+      reported_bundle_prn = CASE WHEN @reported THEN @bundle_prn ELSE reported_bundle_prn END,
+      online = COALESCE(@online, online)
+      WHERE uuid = @uuid`);
+    this.eventStmt = db.prepare('INSERT INTO events (at, device_uuid, kind, data) VALUES (?, ?, ?, ?)');
+    this.bounds = db.prepare('SELECT MIN(id) AS lo, MAX(id) AS hi FROM events');
+    this.pruneStmt = db.prepare('DELETE FROM events WHERE id <= ?');
+    this.writeAll = db.transaction(() => this.write());
+  }
+
+  touch(uuid: string, change: PendingTouch): void {
+    this.touches.set(uuid, merge(this.touches.get(uuid), change));
+    this.seen.set(uuid, merge(this.seen.get(uuid), change));
+    this.scheduled();
+  }
+
+  /** The latest presence and report this process knows for the device (written or still queued). */
+  latest(uuid: string): PendingTouch | undefined {
+    return this.seen.get(uuid);
+  }
+
+  forget(uuid: string): void {
+    this.touches.delete(uuid);
+    this.seen.delete(uuid);
+  }
+
+  /** Every device offline, in memory as in the database (the caller updates the table). */
+  allOffline(): void {
+    this.flush();
+    for (const t of this.seen.values()) t.online = false;
+  }
+
+  record(at: string, deviceUuid: string | null, kind: string, data: unknown): void {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(data ?? {});
+    } catch (cause) {
+      throw new StoreError('invalid', 'event.data', `cannot be stored as JSON (${(cause as Error).message})`, { cause });
+    }
+    this.events.push([at, deviceUuid, kind, json ?? '{}']);
+    this.scheduled();
+  }
+
+  flush(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.touches.size > 0 || this.events.length > 0) this.writeAll();
+  }
+
+  /** Deletes the oldest events beyond the retention bound, at most `limit` rows. Returns rows deleted. */
+  prune(limit = 2 * this.opts.pruneEvery): number {
+    const { lo, hi } = this.bounds.get() as { lo: number | null; hi: number | null };
+    if (lo === null || hi === null) return 0;
+    const cutoff = Math.min(hi - this.opts.retention, lo + limit - 1);
+    return cutoff >= lo ? this.pruneStmt.run(cutoff).changes : 0;
+  }
+
+  private scheduled(): void {
+    if (this.opts.flushMs === 0 || this.touches.size + this.events.length >= this.opts.maxPending) {
+      this.flush();
+    } else if (this.timer === undefined) {
+      this.timer = setTimeout(() => {
+        try {
+          this.flush();
+        } catch (e) {
+          this.opts.onError(e);
+        }
+      }, this.opts.flushMs);
+      this.timer.unref();
+    }
+  }
+
+  private write(): void {
+    for (const [uuid, t] of this.touches) {
+      const r = t.reported;
+      this.touchStmt.run({
+        uuid, at: t.last_seen_at ?? null, first: t.first_seen_at ?? null, online: t.online === undefined ? null : t.online ? 1 : 0,
+        reported: r === undefined ? 0 : 1, release_prn: r?.release_prn ?? null, version: r?.version ?? null, bundle_prn: r?.bundle_prn ?? null,
+      });
+    }
+    this.touches.clear();
+    for (const e of this.events) this.eventStmt.run(...e);
+    this.sincePrune += this.events.length;
+    this.events = [];
+    if (this.sincePrune >= this.opts.pruneEvery) {
+      this.sincePrune = 0;
+      this.prune();
+    }
+  }
+}
