@@ -135,6 +135,11 @@ export class Fields {
     return this.toUuid(name, this.obj[name], type);
   }
 
+  /** An id the caller chose (seeding fixed ids, as the EVK fixtures do), or undefined for a random one. */
+  chosenUuid(type: PrnType): string | undefined {
+    return this.optRef('uuid', type) ?? undefined;
+  }
+
   optRef(name: string, type: PrnType): string | null {
     return this.obj[name] === null || !this.has(name) ? null : this.ref(name, type);
   }

@@ -4,6 +4,8 @@ import type { Tables } from '../tables.js';
 import type { ArtifactVersion } from '../types.js';
 
 export interface ArtifactVersionInput {
+  /** A chosen id (UUID or PRN); random when absent. */
+  uuid?: string;
   artifact_uuid: string;
   /** Free-form (the EVK uses `v1.12.1`); not required to be SemVer. */
   version: string;
@@ -14,14 +16,14 @@ export type ArtifactVersionPatch = Partial<Pick<ArtifactVersionInput, 'descripti
 export function artifactVersionsRepo({ artifactVersions, artifacts }: Tables) {
   return {
     create(input: ArtifactVersionInput): ArtifactVersion {
-      const f = new Fields('artifact_version', input, ['artifact_uuid', 'version', 'description']);
+      const f = new Fields('artifact_version', input, ['uuid', 'artifact_uuid', 'version', 'description']);
       const artifactUuid = f.ref('artifact_uuid', 'artifact');
       requireRef(artifacts, 'artifact_version', 'artifact_uuid', artifactUuid);
       const version = f.text('version', 100);
       if (artifactVersions.where('artifact_uuid = ? AND version = ?', artifactUuid, version).length > 0) {
         f.fail('version', `the artifact already has version ${JSON.stringify(version)}`, 'conflict');
       }
-      return artifactVersions.insert({ artifact_uuid: artifactUuid, version, description: f.optText('description') });
+      return artifactVersions.insert({ artifact_uuid: artifactUuid, version, description: f.optText('description') }, f.chosenUuid('artifact_version'));
     },
     get: (uuid: string): ArtifactVersion | undefined => artifactVersions.get(uuid),
     list: (filter: { artifact_uuid?: string } = {}): ArtifactVersion[] =>

@@ -4,6 +4,8 @@ import type { Tables } from '../tables.js';
 import type { Artifact, JsonObject } from '../types.js';
 
 export interface ArtifactInput {
+  /** A chosen id (UUID or PRN); random when absent. */
+  uuid?: string;
   product_uuid: string;
   name: string;
   description?: string | null;
@@ -31,7 +33,7 @@ export function artifactsRepo({ artifacts, products }: Tables) {
   };
   return {
     create(input: ArtifactInput): Artifact {
-      const f = new Fields('artifact', input, ['product_uuid', 'name', 'description', 'custom_metadata']);
+      const f = new Fields('artifact', input, ['uuid', 'product_uuid', 'name', 'description', 'custom_metadata']);
       const productUuid = f.ref('product_uuid', 'product');
       requireRef(products, 'artifact', 'product_uuid', productUuid);
       return artifacts.insert({
@@ -39,7 +41,7 @@ export function artifactsRepo({ artifacts, products }: Tables) {
         name: checkName(f, productUuid),
         description: f.optText('description'),
         custom_metadata: metadataOf(f),
-      });
+      }, f.chosenUuid('artifact'));
     },
     get: (uuid: string): Artifact | undefined => artifacts.get(uuid),
     list: (filter: { product_uuid?: string } = {}): Artifact[] =>

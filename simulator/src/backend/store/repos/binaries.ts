@@ -5,6 +5,8 @@ import type { Binary, JsonObject } from '../types.js';
 import { metadataOf } from './artifacts.js';
 
 export interface BinaryInput {
+  /** A chosen id (UUID or PRN); random when absent. */
+  uuid?: string;
   artifact_version_uuid: string;
   target: string;
   /** Optional declarations the upload must then match. */
@@ -28,7 +30,7 @@ const MAX_SIZE = 2 ** 53 - 1;
 export function binariesRepo({ binaries, artifactVersions, artifacts }: Tables) {
   return {
     create(input: BinaryInput): Binary {
-      const f = new Fields('binary', input, ['artifact_version_uuid', 'target', 'size', 'hash', 'custom_metadata', 'description']);
+      const f = new Fields('binary', input, ['uuid', 'artifact_version_uuid', 'target', 'size', 'hash', 'custom_metadata', 'description']);
       const versionUuid = f.ref('artifact_version_uuid', 'artifact_version');
       const version = artifactVersions.get(versionUuid) ?? f.fail('artifact_version_uuid', `no artifact_version ${JSON.stringify(versionUuid)}`, 'reference');
       const target = f.text('target', 100);
@@ -46,7 +48,7 @@ export function binariesRepo({ binaries, artifactVersions, artifacts }: Tables) 
         state: 'uploadable',
         storage_path: null,
         description: f.optText('description'),
-      });
+      }, f.chosenUuid('binary'));
     },
     get: (uuid: string): Binary | undefined => binaries.get(uuid),
     list: (filter: { artifact_version_uuid?: string } = {}): Binary[] =>

@@ -4,6 +4,8 @@ import type { Tables } from '../tables.js';
 import type { Bundle } from '../types.js';
 
 export interface BundleInput {
+  /** A chosen id (UUID or PRN); random when absent. */
+  uuid?: string;
   name: string;
   /** Signed binaries, in install order; the list is fixed once the bundle exists. */
   binary_uuids: string[];
@@ -21,7 +23,7 @@ export function bundlesRepo(ctx: Ctx, { bundles, binaries }: Tables) {
   };
   return {
     create(input: BundleInput): Bundle {
-      const f = new Fields('bundle', input, ['name', 'binary_uuids', 'description']);
+      const f = new Fields('bundle', input, ['uuid', 'name', 'binary_uuids', 'description']);
       const name = checkName(f);
       const uuids = f.refs('binary_uuids', 'binary', 1000);
       if (uuids.length === 0) f.fail('binary_uuids', 'a bundle needs at least one binary');
@@ -31,7 +33,7 @@ export function bundlesRepo(ctx: Ctx, { bundles, binaries }: Tables) {
         if (uuids.indexOf(uuid) !== i) f.fail(`binary_uuids[${i}]`, `binary ${uuid} is listed twice`);
       });
       return ctx.db.transaction(() => {
-        const bundle = bundles.insert({ name, description: f.optText('description') });
+        const bundle = bundles.insert({ name, description: f.optText('description') }, f.chosenUuid('bundle'));
         uuids.forEach((uuid, i) => addBinary.run(bundle.uuid, i, uuid));
         return bundles.must(bundle.uuid);
       })();

@@ -6,6 +6,8 @@ import type { Tables } from '../tables.js';
 import type { Release } from '../types.js';
 
 export interface ReleaseInput {
+  /** A chosen id (UUID or PRN); random when absent. */
+  uuid?: string;
   cohort_uuid: string;
   bundle_uuid: string;
   name: string;
@@ -28,7 +30,7 @@ export type ReleasePatch = Partial<
   Pick<ReleaseInput, 'name' | 'description' | 'required' | 'disabled' | 'schedule_date' | 'phase_value' | 'phase_tags' | 'next_release_uuid'>
 >;
 
-const CREATE = ['cohort_uuid', 'bundle_uuid', 'name', 'version', 'version_requirement', 'next_release_uuid', 'previous_release_uuid', 'required', 'disabled', 'schedule_date', 'phase_value', 'phase_tags', 'description'];
+const CREATE = ['uuid', 'cohort_uuid', 'bundle_uuid', 'name', 'version', 'version_requirement', 'next_release_uuid', 'previous_release_uuid', 'required', 'disabled', 'schedule_date', 'phase_value', 'phase_tags', 'description'];
 const PATCH = ['name', 'description', 'required', 'disabled', 'schedule_date', 'phase_value', 'phase_tags', 'next_release_uuid'];
 
 function phaseValue(f: Fields): number | null {
@@ -111,7 +113,7 @@ export function releasesRepo(ctx: Ctx, { releases, cohorts, bundles }: Tables) {
       };
       return ctx.db.transaction(() => {
         if (previous !== undefined) releases.update(previous.uuid, { next_release_uuid: null });
-        const created = releases.insert({ ...row, next_release_uuid: next });
+        const created = releases.insert({ ...row, next_release_uuid: next }, f.chosenUuid('release'));
         if (previous !== undefined) releases.update(previous.uuid, { next_release_uuid: created.uuid });
         return created;
       })();

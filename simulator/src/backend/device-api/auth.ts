@@ -1,0 +1,72 @@
+import type { TLSSocket } from 'node:tls';
+import type { CaCertificate, Device, Store } from '../store/index.js';
+
+export type AuthResult =
+  | { ok: true; device: Device; created: boolean }
+  | { ok: false; status: 401 | 403; message: string };
+
+const fingerprintOf = (colonHex: string): string => colonHex.replaceAll(':', '').toLowerCase();
+
+/**
+ * Maps a TLS client certificate to a device (protocol App. B.1): the issuer must be a registered CA,
+ * the device is the subject CN; unknown devices under a JITP CA are created on first contact.
+ * The result is kept per TLS connection, so keep-alive polls pay for it once.
+ */
+export function createDeviceAuthenticator(store: Store, onJitp?: (device: Device, ca: CaCertificate) => void) {
+  const perSocket = new WeakMap<TLSSocket, AuthResult>();
+
+  function authenticate(socket: TLSSocket): AuthResult {
+    const cached = perSocket.get(socket);
+    if (cached?.ok) {
+      const device = store.devices.get(cached.device.uuid);
+      return device ? { ok: true, device, created: false } : { ok: false, status: 403, message: 'device was deleted' };
+    }
+    const result = decide(socket);
+    if (result.ok) perSocket.set(socket, result);
+    return result;
+  }
+
+  function decide(socket: TLSSocket): AuthResult {
+    if (!socket.authorized) {
+      return { ok: false, status: 401, message: `client certificate required and trusted (${String(socket.authorizationError ?? 'none presented')})` };
+    }
+    const peer = socket.getPeerCertificate(true);
+    const cn = peer.subject?.CN;
+    const identifier = Array.isArray(cn) ? cn[0] : cn;
+    if (!identifier) return { ok: false, status: 403, message: 'client certificate has no subject CN' };
+    const issuer = peer.issuerCertificate;
+    const ca = issuer && issuer !== peer ? store.caCertificates.getByFingerprint(fingerprintOf(issuer.fingerprint256)) : undefined;
+    if (!ca) return { ok: false, status: 403, message: `certificate of ${identifier} is not issued by a registered CA` };
+    const cohort = ca.jitp ? store.cohorts.get(ca.jitp.cohort_uuid) : ca.cohort_uuid ? store.cohorts.get(ca.cohort_uuid) : undefined;
+    const productUuid = cohort?.product_uuid;
+    const known = productUuid ? store.devices.getByIdentifier(productUuid, identifier) : findAnyProduct(identifier);
+    if (known) return { ok: true, device: known, created: false };
+    if (!ca.jitp || !cohort || !productUuid) {
+      return { ok: false, status: 403, message: `device ${identifier} is not registered and CA ${ca.subject} does not provision just in time` };
+    }
+    const device = store.devices.create({
+      product_uuid: productUuid,
+      identifier,
+      cohort_uuid: ca.jitp.cohort_uuid,
+      tags: ca.jitp.tags,
+      target: ca.jitp.target,
+      origin: 'jitp',
+      description: ca.jitp.description,
+    });
+    if (!store.deviceCertificates.getByFingerprint(fingerprintOf(peer.fingerprint256))) {
+      store.deviceCertificates.create({ device_uuid: device.uuid, fingerprint: fingerprintOf(peer.fingerprint256), not_after: new Date(peer.valid_to).toISOString(), ca_certificate_uuid: ca.uuid });
+    }
+    onJitp?.(device, ca);
+    return { ok: true, device, created: true };
+  }
+
+  function findAnyProduct(identifier: string): Device | undefined {
+    for (const product of store.products.list()) {
+      const d = store.devices.getByIdentifier(product.uuid, identifier);
+      if (d) return d;
+    }
+    return undefined;
+  }
+
+  return { authenticate };
+}

@@ -1,0 +1,190 @@
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { VfleetError } from '@vfleet/core';
+import { workspacePaths } from '../workspace/home.js';
+import { readWorkspace } from '../workspace/load.js';
+import { writeOnce } from '../workspace/write-once.js';
+import { createAdminServer, loadOrCreateAdminToken, type AdminServer } from './admin/index.js';
+import { createBinaryHandler, type BinaryFault } from './binaries/serve.js';
+import { createUrlSigner } from './binaries/signed-url.js';
+import { createDeviceAuthenticator } from './device-api/auth.js';
+import { createDeviceRouter } from './device-api/router.js';
+import { createPhoenixSocketServer, type PhoenixSocketServer, type SocketEvent } from './socket/index.js';
+import { openStore, type Store } from './store/index.js';
+import { ensureServerIdentity } from './tls/server-identity.js';
+import { requestTunnel } from './tunnel-request.js';
+
+export interface BackendOptions {
+  home: string;
+  /** Address the device API binds (default 127.0.0.1). */
+  host?: string;
+  /** Device API port (HTTPS + WebSocket, mTLS); 0 picks a free one. */
+  port?: number;
+  adminHost?: string;
+  adminPort?: number;
+  /** Plain-HTTP binary downloads (peridiod fetches binaries without the device-API CA, protocol §5.5). */
+  binaryPort?: number;
+  /** Host name devices use for the server (certificate SAN and binary URLs); default `host`. */
+  publicHost?: string;
+  /** Extra certificate SANs. */
+  hostNames?: string[];
+  /** Serve binary URLs over the mTLS device API instead of plain HTTP. */
+  binaryScheme?: 'http' | 'https';
+  onError?: (e: unknown) => void;
+  onEvent?: (e: SocketEvent) => void;
+}
+
+export interface Backend {
+  store: Store;
+  socket: PhoenixSocketServer;
+  admin: AdminServer;
+  /** `host:port` for peridio.json `device_api.url`. */
+  deviceApiUrl: string;
+  deviceApiPort: number;
+  binaryPort: number;
+  /** File devices trust for the device API (`device_api.certificate_path`). */
+  deviceApiCaPath: string;
+  adminToken: string;
+  faults: Map<string, BinaryFault>;
+  close(): Promise<void>;
+}
+
+const listen = (server: HttpServer | HttpsServer, port: number, host: string) =>
+  new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+
+/** Starts the embedded Peridio-compatible backend: device API, socket, binaries and admin API. */
+export async function startBackend(opts: BackendOptions): Promise<Backend> {
+  const ws = readWorkspace(opts.home);
+  const paths = workspacePaths(opts.home);
+  const host = opts.host ?? '127.0.0.1';
+  const publicHost = opts.publicHost ?? host;
+  const onError = opts.onError ?? ((e: unknown) => process.emitWarning(`backend: ${(e as Error).stack ?? String(e)}`));
+  const store = openStore(join(opts.home, 'backend.db'), { organizationUuid: ws.organizationUuid, organizationName: ws.organizationName, onError });
+  store.resetPresence();
+  const identity = ensureServerIdentity(paths.pki, [publicHost, ...(opts.hostNames ?? [])], ws.organizationName);
+  writeOnce(join(opts.home, 'backend-url-secret'), randomBytes(32).toString('hex'));
+  const signer = createUrlSigner(Buffer.from(readFileSync(join(opts.home, 'backend-url-secret'), 'utf8').trim(), 'hex'));
+  const adminToken = loadOrCreateAdminToken(join(opts.home, 'admin-token'));
+  const faults = new Map<string, BinaryFault>();
+
+  // Registered CAs plus the workspace root (OpenSSL builds chains up to a self-signed root).
+  const anchors = () => [...store.caCertificates.list().map((c) => c.certificate_pem), ...(existsSync(paths.rootCert) ? [readFileSync(paths.rootCert, 'utf8')] : [])];
+  let anchorKey = '';
+  const tlsOptions = () => {
+    const ca = anchors();
+    anchorKey = ca.join('');
+    // an empty list would make Node trust its default CAs instead: use the server CA as a harmless placeholder
+    return { key: identity.keyPem, cert: identity.certPem, ca: ca.length > 0 ? ca : [identity.caPem], requestCert: true, rejectUnauthorized: true };
+  };
+  const https = createHttpsServer({ ...tlsOptions(), keepAliveTimeout: 120_000, headersTimeout: 15_000 });
+  // A CA registered through the admin API is trusted from the next connection on: checked before
+  // each handshake, recomputed only when the store changed.
+  let seenGeneration = store.generation();
+  https.prependListener('connection', () => {
+    if (store.generation() === seenGeneration) return;
+    seenGeneration = store.generation();
+    if (anchors().join('') !== anchorKey) https.setSecureContext(tlsOptions());
+  });
+
+  const auth = createDeviceAuthenticator(store, (device) => store.recordEvent('jitp', device.uuid, { identifier: device.identifier }));
+  const handleBinary = createBinaryHandler({
+    signer,
+    lookup: (uuid) => {
+      const b = store.binaries.get(uuid);
+      return b?.storage_path && b.size !== null ? { path: b.storage_path, size: b.size } : undefined;
+    },
+    faults: (uuid) => faults.get(uuid),
+    onDownload: (e) => store.recordEvent(`download_${e.phase}`, null, { binary: e.binaryUuid, bytes: e.bytes, start: e.start, remote: e.remote }),
+  });
+  const http = createHttpServer((req, res) => {
+    handleBinary(req, res)
+      .then((handled) => {
+        if (!handled) res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+      })
+      .catch(onError);
+  });
+
+  let deviceApiPort = opts.port ?? 4443;
+  let binaryPort = opts.binaryPort ?? 4080;
+  const binaryUrl = (uuid: string) =>
+    (opts.binaryScheme ?? 'http') === 'https' ? `https://${publicHost}:${deviceApiPort}${signer.path(uuid)}` : `http://${publicHost}:${binaryPort}${signer.path(uuid)}`;
+  const route = createDeviceRouter({ store, auth, binaryUrl, tunnelServer: { endpointHost: publicHost, endpointPort: 51820 }, onError });
+  https.on('request', (req, res) => {
+    handleBinary(req, res)
+      .then((handled) => (handled ? undefined : route(req, res)))
+      .catch(onError);
+  });
+  https.on('tlsClientError', () => undefined); // refused handshakes are the client's problem, not the server's
+
+  const socket = createPhoenixSocketServer({
+    server: https,
+    authenticate: (req) => {
+      const a = auth.authenticate(req.socket as TLSSocket);
+      return a.ok ? { deviceUuid: a.device.uuid, identifier: a.device.identifier } : null;
+    },
+    onEvent: (e) => {
+      try {
+        if (e.kind === 'online' || e.kind === 'offline') store.setDeviceOnline(e.deviceUuid, e.kind === 'online');
+        if (e.kind !== 'heartbeat') store.recordEvent(`socket_${e.kind}`, e.deviceUuid, e);
+        opts.onEvent?.(e);
+      } catch (err) {
+        onError(err);
+      }
+    },
+  });
+
+  try {
+    deviceApiPort = await listen(https, deviceApiPort, host);
+    binaryPort = await listen(http, binaryPort, host);
+  } catch (e) {
+    store.close();
+    https.close();
+    http.close();
+    const err = e as NodeJS.ErrnoException;
+    throw new VfleetError('VFLEET_USAGE', `backend: cannot listen on ${host}: ${err.code === 'EADDRINUSE' ? 'port in use' : err.message} (${err.message})`, { cause: e });
+  }
+  const admin = await createAdminServer({
+    store,
+    token: adminToken,
+    storageDir: join(opts.home, 'artifacts'),
+    host: opts.adminHost ?? '127.0.0.1',
+    port: opts.adminPort ?? 4000,
+    onError,
+    hooks: {
+      pushToDevice: (uuid, topic, event, payload) => socket.push(uuid, topic, event, payload),
+      requestTunnel: (uuid, request) => Promise.resolve(requestTunnel(store, socket, uuid, request)),
+    },
+  });
+
+  return {
+    store,
+    socket,
+    admin,
+    deviceApiUrl: `${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${deviceApiPort}`,
+    deviceApiPort,
+    binaryPort,
+    deviceApiCaPath: identity.caPath,
+    adminToken,
+    faults,
+    async close() {
+      await socket.close();
+      await admin.close();
+      await Promise.all([https, http].map((s) => new Promise<void>((r) => {
+        s.close(() => r());
+        s.closeAllConnections();
+      })));
+      store.close();
+    },
+  };
+}
