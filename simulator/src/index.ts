@@ -9,3 +9,6 @@ export * from './devices/templates.js';
 export * from './devices/context.js';
 export * from './devices/generate.js';
 export * from './devices/list.js';
+export { startBackend, type Backend, type BackendOptions } from './backend/server.js';
+export { createAdminClient, type AdminClient } from './backend/admin-client.js';
+export { seedEvk, type SeedOptions } from './backend/evk-seed.js';

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { registerDevices } from './commands/devices.js';
 import { registerInit } from './commands/init.js';
+import { registerBackend } from './commands/backend.js';
+import { registerReleases } from './commands/releases.js';
 
 /** The `vfleet` command tree; main.ts runs it and maps errors to exit codes. */
 export function buildProgram(): Command {
@@ -11,5 +13,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerInit(program);
   registerDevices(program);
+  registerBackend(program);
+  registerReleases(program);
   return program;
 }

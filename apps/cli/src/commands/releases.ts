@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { VfleetError } from '@vfleet/core';
+import { adminFrom, adminUrlOption, table } from '../admin.js';
+import { listFlag } from '../flags.js';
+
+type Row = Record<string, unknown> & { uuid: string; name: string };
+
+async function findRelease(program: Command, flags: { adminUrl: string }, name: string): Promise<Row> {
+  const { releases } = await adminFrom(program, flags).call<{ releases: Row[] }>('GET', '/api/v1/releases');
+  const r = releases.find((x) => x.name === name || x.uuid === name || x['prn'] === name);
+  if (!r) throw new VfleetError('VFLEET_USAGE', `release ${JSON.stringify(name)}: not found (have ${releases.map((x) => x.name).join(', ') || 'none'})`);
+  return r;
+}
+
+function phaseValue(v: string): number {
+  const n = Number(v.endsWith('%') ? Number(v.slice(0, -1)) / 100 : v);
+  if (!Number.isFinite(n) || n < 0 || (n > 1 && !Number.isInteger(n))) {
+    throw new VfleetError('VFLEET_USAGE', `--value ${JSON.stringify(v)}: expected a fraction 0..1, a percentage like 50%, or a device count ≥ 2`);
+  }
+  return n;
+}
+
+export function registerReleases(program: Command): void {
+  const releases = program.command('releases').description('releases in the running backend');
+  releases
+    .command('list')
+    .option(...adminUrlOption)
+    .action(async (flags: { adminUrl: string }) => {
+      const { releases: rows } = await adminFrom(program, flags).call<{ releases: Row[] }>('GET', '/api/v1/releases');
+      table(['NAME', 'VERSION', 'REQUIREMENT', 'DISABLED', 'PHASE'], rows.map((r) => [
+        r.name, r['version'] as string, r['version_requirement'] as string, r['disabled'] as boolean,
+        r['phase_tags'] ? `tags ${(r['phase_tags'] as string[]).join(',')}` : (r['phase_value'] as number | null),
+      ]));
+    });
+  for (const [verb, disabled] of [['enable', false], ['disable', true]] as const) {
+    releases
+      .command(`${verb} <name>`)
+      .option(...adminUrlOption)
+      .action(async (name: string, flags: { adminUrl: string }) => {
+        const r = await findRelease(program, flags, name);
+        await adminFrom(program, flags).call('PATCH', `/api/v1/releases/${r.uuid}`, { disabled });
+        console.log(`${r.name} ${verb}d`);
+      });
+  }
+  releases
+    .command('phase <name>')
+    .description('phase a release by value (fraction, percentage or device count) or by tags')
+    .option('--value <v>', 'fraction 0..1, percentage (50%) or device count (≥ 2)')
+    .option('--tags <list>', 'comma-separated device tags', listFlag)
+    .option(...adminUrlOption)
+    .action(async (name: string, flags: { value?: string; tags?: string[]; adminUrl: string }) => {
+      if ((flags.value === undefined) === (flags.tags === undefined)) throw new VfleetError('VFLEET_USAGE', 'releases phase: give exactly one of --value or --tags');
+      const r = await findRelease(program, flags, name);
+      const patch = flags.value !== undefined ? { phase_value: phaseValue(flags.value) } : { phase_tags: flags.tags };
+      await adminFrom(program, flags).call('PATCH', `/api/v1/releases/${r.uuid}`, patch);
+      console.log(`${r.name} phased: ${JSON.stringify(patch)}`);
+    });
+
+  program
+    .command('artifacts')
+    .description('artifacts, versions and binaries in the running backend')
+    .command('list')
+    .option(...adminUrlOption)
+    .action(async (flags: { adminUrl: string }) => {
+      const client = adminFrom(program, flags);
+      const [{ artifacts }, { binaries }, versions] = await Promise.all([
+        client.call<{ artifacts: Row[] }>('GET', '/api/v1/artifacts'),
+        client.call<{ binaries: Row[] }>('GET', '/api/v1/binaries'),
+        client.call<{ artifact_versions: Row[] }>('GET', '/api/v1/artifact-versions'),
+      ]);
+      const rows = binaries.map((b) => {
+        const v = versions.artifact_versions.find((x) => x.uuid === b['artifact_version_uuid']);
+        const a = artifacts.find((x) => x.uuid === v?.['artifact_uuid']);
+        return [a?.name, v?.['version'] as string, b['target'] as string, b['size'] as number, b['state'] as string];
+      });
+      table(['ARTIFACT', 'VERSION', 'TARGET', 'SIZE', 'STATE'], rows);
+    });
+}

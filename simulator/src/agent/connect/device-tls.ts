@@ -1,0 +1,64 @@
+// One TLS context per device (client certificate, key, trusted CA), shared by its REST and socket clients.
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { VfleetError, type AgentConfig } from '@vfleet/core';
+import type { DevicePaths } from '../types.js';
+import type { IdentityPems } from './identity.js';
+
+export interface DeviceTls {
+  host: string;
+  port: number;
+  secureContext: SecureContext;
+  /** The host for SNI; undefined when the host is an IP address (SNI carries names only). */
+  servername: string | undefined;
+  rejectUnauthorized: boolean;
+}
+
+export interface DeviceTlsOptions {
+  config: AgentConfig;
+  identity: IdentityPems;
+  /** The CA that signs the device API's certificate; else read from device_api.certificate_path through `paths`. */
+  caPem?: string;
+  paths?: DevicePaths;
+}
+
+function readCa(config: AgentConfig, paths: DevicePaths | undefined): string | undefined {
+  const devicePath = config.deviceApi.certificatePath;
+  // null = peridiod's built-in pinned certificate, which vfleet does not ship: Node's root store stands in.
+  if (devicePath === null) return undefined;
+  if (paths === undefined) throw new VfleetError('VFLEET_USAGE', `device TLS: device_api.certificate_path ${devicePath} is set but no DevicePaths was given to read it`);
+  try {
+    return readFileSync(paths.map(devicePath), 'utf8');
+  } catch (cause) {
+    const reason = (cause as NodeJS.ErrnoException).code ?? (cause as Error).message;
+    throw new VfleetError('VFLEET_CONFIG_INVALID', `device_api.certificate_path ${devicePath}: cannot read the CA certificate (${reason})`, { cause });
+  }
+}
+
+export function createDeviceTls(options: DeviceTlsOptions): DeviceTls {
+  const { config, identity } = options;
+  const ca = options.caPem ?? readCa(config, options.paths);
+  let secureContext: SecureContext;
+  try {
+    secureContext = createSecureContext({
+      cert: identity.certPem,
+      key: identity.keyPem,
+      minVersion: 'TLSv1.2',
+      ...(ca === undefined ? {} : { ca }),
+    });
+  } catch (cause) {
+    throw new VfleetError('VFLEET_CONFIG_INVALID', `device TLS: the identity or device_api CA cannot be loaded: ${(cause as Error).message}`, { cause });
+  }
+  const { host, port, verify } = config.deviceApi;
+  return { host, port, secureContext, servername: isIP(host) === 0 ? host : undefined, rejectUnauthorized: verify };
+}
+
+/** Options for tls.connect / https / ws that present this device's identity. */
+export function tlsConnectOptions(tls: DeviceTls): { secureContext: SecureContext; rejectUnauthorized: boolean; servername?: string } {
+  return {
+    secureContext: tls.secureContext,
+    rejectUnauthorized: tls.rejectUnauthorized,
+    ...(tls.servername === undefined ? {} : { servername: tls.servername }),
+  };
+}

@@ -1,0 +1,102 @@
+// The device identity from node.key_pair_source (protocol §2): file, env or uboot-env.
+import { createPrivateKey } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { parseCertificate, VfleetError, type NodeIdentity } from '@vfleet/core';
+import type { AgentLogger, DevicePaths, KvStore } from '../types.js';
+import type { Env } from './config-load.js';
+import { identityNotConfigured, identityParseError, type IdentityField, type IdentitySource } from './identity-error.js';
+import { trimCertificatePreamble, tryBase64Decode } from './pem-value.js';
+
+/** PEM text for TLS; never logged. */
+export interface IdentityPems {
+  certPem: string;
+  keyPem: string;
+}
+
+export interface IdentityInput {
+  node: NodeIdentity;
+  env: Env;
+  kv: KvStore;
+  paths: DevicePaths;
+  log: AgentLogger;
+}
+
+function checkCertificate(pem: string, source: IdentitySource, path: string): void {
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw identityParseError('certificate', source, path, ':not_found');
+  try {
+    parseCertificate(pem, `${source} ${path}`);
+  } catch (cause) {
+    throw identityParseError('certificate', source, path, ':malformed', cause);
+  }
+}
+
+function checkPrivateKey(pem: string, source: IdentitySource, path: string): void {
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) throw identityParseError('private_key', source, path, ':not_found');
+  try {
+    createPrivateKey(pem);
+  } catch (cause) {
+    throw identityParseError('private_key', source, path, ':malformed', cause);
+  }
+}
+
+async function readPem(field: IdentityField, devicePath: string, paths: DevicePaths): Promise<string> {
+  try {
+    return await readFile(paths.map(devicePath), 'utf8');
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code?.toLowerCase() ?? 'einval';
+    throw identityParseError(field, 'file', devicePath, `{:file_read_error, :${code}}`, cause);
+  }
+}
+
+/** The typed config cannot tell `"key_pair_config": null` from null names; peridiod's clause for the former is logged. */
+function unset(source: IdentitySource, log: AgentLogger, what: string): never {
+  log.error(`[Config] key_pair_source ${source} requires ${what} to be passed as key_pair_options`);
+  throw identityNotConfigured('certificate', source);
+}
+
+async function fromFile(node: Extract<NodeIdentity, { source: 'file' }>, input: IdentityInput): Promise<IdentityPems> {
+  const { certificatePath, privateKeyPath } = node;
+  if (certificatePath === null || privateKeyPath === null) {
+    return unset('file', input.log, 'certificate_path and private_key_path');
+  }
+  const certPem = await readPem('certificate', certificatePath, input.paths);
+  checkCertificate(certPem, 'file', certificatePath);
+  const keyPem = await readPem('private_key', privateKeyPath, input.paths);
+  checkPrivateKey(keyPem, 'file', privateKeyPath);
+  return { certPem, keyPem };
+}
+
+/** env and uboot-env: the config names variables; each value is strict base64 or raw PEM. */
+function fromNamed(node: Extract<NodeIdentity, { source: 'env' | 'uboot-env' }>, input: IdentityInput): IdentityPems {
+  const { source, privateKey, certificate } = node;
+  if (privateKey === null || certificate === null) {
+    return unset(source, input.log, 'private_key and certificate');
+  }
+  const lookup = (name: string): string | undefined => (source === 'env' ? input.env[name] : input.kv.get(name));
+  const rawKey = lookup(privateKey);
+  if (rawKey === undefined) throw identityParseError('private_key', source, privateKey, ':not_found');
+  const rawCert = lookup(certificate);
+  if (rawCert === undefined) throw identityParseError('certificate', source, certificate, ':not_found');
+  const certPem = trimCertificatePreamble(tryBase64Decode(rawCert));
+  const keyPem = tryBase64Decode(rawKey);
+  checkCertificate(certPem, source, certificate);
+  checkPrivateKey(keyPem, source, privateKey);
+  return { certPem, keyPem };
+}
+
+/** Loads and parses the identity or throws peridiod's startup error (VFLEET_CONFIG_INVALID). */
+export async function loadIdentity(input: IdentityInput): Promise<IdentityPems> {
+  const node = input.node;
+  switch (node.source) {
+    case 'file':
+      return fromFile(node, input);
+    case 'env':
+    case 'uboot-env':
+      return fromNamed(node, input);
+    case 'pkcs11':
+      throw new VfleetError(
+        'VFLEET_CONFIG_INVALID',
+        `pkcs11 key_pair_source is not supported by vfleet's agent (node.key_pair_source); use "file", "env" or "uboot-env"`,
+      );
+  }
+}

@@ -1,0 +1,69 @@
+// peridiod's KV (protocol §3.1) over the U-Boot env fw_env.config names, or memory when that fails.
+import path from 'node:path';
+import { readUbootEnvFromConfig, updateUbootEnv } from '@vfleet/core';
+import type { AgentLogger, DevicePaths, KvStore } from '../types.js';
+import type { Env } from './config-load.js';
+
+export const DEFAULT_FW_ENV_CONFIG = '/etc/fw_env.config';
+
+/** A non-persistent store: peridiod's InMemory backend. */
+export function createMemoryKvStore(initial: ReadonlyMap<string, string> = new Map()): KvStore {
+  const vars = new Map(initial);
+  return {
+    persistent: false,
+    get: (k) => vars.get(k),
+    all: () => new Map(vars),
+    putMany(changes) {
+      for (const [k, v] of changes) vars.set(k, v);
+      return Promise.resolve();
+    },
+  };
+}
+
+function createUbootKvStore(hostConfigPath: string, vars: Map<string, string>, resolvePath: (p: string) => string): KvStore {
+  let current = vars;
+  let tail: Promise<void> = Promise.resolve();
+  const write = (changes: ReadonlyMap<string, string>): void => {
+    // Re-read, overlay, write (fsync'd by core): foreign variables survive, as in peridiod.
+    const written = updateUbootEnv(hostConfigPath, (on) => {
+      for (const [k, v] of changes) on.set(k, v);
+    }, { resolvePath });
+    current = written.vars;
+  };
+  return {
+    persistent: true,
+    get: (k) => current.get(k),
+    all: () => new Map(current),
+    putMany(changes) {
+      const next = tail.then(() => write(changes));
+      tail = next.catch(() => undefined);
+      return next;
+    },
+  };
+}
+
+export interface OpenKvOptions {
+  env: Env;
+  paths: DevicePaths;
+  log: AgentLogger;
+}
+
+/**
+ * Reads the env once (fw_env.config from `VFLEET_FW_ENV_CONFIG`, else /etc/fw_env.config, both
+ * device paths); when that fails logs peridiod's line and returns an empty in-memory store.
+ */
+export function openKvStore(options: OpenKvOptions): KvStore {
+  const { env, paths, log } = options;
+  const configured = env['VFLEET_FW_ENV_CONFIG'];
+  const devicePath = configured === undefined || configured === '' ? DEFAULT_FW_ENV_CONFIG : configured;
+  // Relative copy paths stay relative: core resolves them against fw_env.config's directory.
+  const resolvePath = (p: string): string => (path.posix.isAbsolute(p) ? paths.map(p) : p);
+  try {
+    const hostConfigPath = paths.map(devicePath);
+    const { vars } = readUbootEnvFromConfig(hostConfigPath, { resolvePath });
+    return createUbootKvStore(hostConfigPath, vars, resolvePath);
+  } catch (e) {
+    log.error(`Peridiod failed to load KV: ${e instanceof Error ? e.message : String(e)}`);
+    return createMemoryKvStore();
+  }
+}
