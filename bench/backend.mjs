@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// Figure for issue [backend]: sustained GET /update requests/s and p50/p99 latency from C concurrent
+// mTLS keep-alive clients on loopback, and server memory per connected socket (device channel joined).
+// The backend runs in this process; load comes from child processes. Prints one JSON object.
+// Usage: node --expose-gc bench/backend.mjs [clients=2000] [seconds=15] [offered req/s=5000]
+import { fork, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initWorkspace, startBackend, createAdminClient, seedEvk, generateDevices, deviceIds, loadProduct } from '@vfleet/simulator';
+
+const clients = Number(process.argv[2] ?? 2000);
+const seconds = Number(process.argv[3] ?? 15);
+const rate = Number(process.argv[4] ?? 5000);
+const here = (f) => fileURLToPath(new URL(f, import.meta.url));
+const root = mkdtempSync(join(tmpdir(), 'vfleet-bench-backend-'));
+const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
+
+function runChild(script, cfg) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [here(script), JSON.stringify(cfg)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${script} exited ${code}`))));
+  });
+}
+
+try {
+  const home = join(root, 'home');
+  initWorkspace({ home });
+  const backend = await startBackend({ home, port: 0, adminPort: 0, binaryPort: 0 });
+  await seedEvk({ home, client: createAdminClient(backend.admin.url, backend.adminToken), sizeScale: 1 / 65536 });
+  const out = join(root, 'devices');
+  const specs = deviceIds('LOAD', 1, clients).map((id) => ({ id, cohort: 'release', tags: [], target: 'arm64-v8' }));
+  await generateDevices({ home, out, cohort: 'release', env: 'file', diskBytes: 0, force: false, specs });
+  const devices = specs.map((s) => ({ cert: join(out, s.id, 'device-certificate.pem'), key: join(out, s.id, 'device-private-key.pem') }));
+  const product = loadProduct();
+  const r1001 = product.releases.find((r) => r.name === product.installedRelease);
+  const headers = { 'peridio-release-prn': `prn:1:${backend.store.organization().uuid}:release:${r1001.uuid}`, 'peridio-release-version': r1001.version };
+
+  // Phase 2: memory per connected socket.
+  global.gc?.();
+  const before = rssKb();
+  const child = spawn(process.execPath, [here('lib/socket-load.mjs'), JSON.stringify({ port: backend.deviceApiPort, ca: backend.deviceApiCaPath, devices })], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const joinedLine = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(String(d).trim())));
+  await new Promise((r) => setTimeout(r, 1000));
+  global.gc?.();
+  const after = rssKb();
+  const online = backend.socket.onlineCount();
+  child.stdin.end();
+  await new Promise((r) => child.once('exit', r));
+
+  // Phase 1: request rate and latency (two load processes share the clients).
+  const halves = [devices.slice(0, clients / 2), devices.slice(clients / 2)];
+  const results = (await Promise.all(halves.map((d) => runChild('lib/update-load.mjs', { port: backend.deviceApiPort, ca: backend.deviceApiCaPath, devices: d, durationMs: seconds * 1000, headers, rate: rate / 2 })))).map((o) => JSON.parse(o));
+  const rps = results.reduce((a, r) => a + r.rps, 0);
+  const errors = results.reduce((a, r) => a + r.errors, 0);
+
+  // And the ceiling: the same clients as fast as they can (closed loop).
+  const ceiling = (await Promise.all(halves.map((d) => runChild('lib/update-load.mjs', { port: backend.deviceApiPort, ca: backend.deviceApiCaPath, devices: d, durationMs: 5000, headers })))).map((o) => JSON.parse(o));
+
+  await backend.close();
+  const perSocketKb = +((after - before) / Math.max(1, online)).toFixed(1);
+  console.log(JSON.stringify({
+    bench: 'backend',
+    clients,
+    seconds,
+    offeredRequestsPerSecond: rate,
+    updateRequestsPerSecond: rps,
+    ceilingRequestsPerSecond: ceiling.reduce((a, r) => a + r.rps, 0),
+    ceilingP99Ms: Math.max(...ceiling.map((r) => r.p99)),
+    p50Ms: Math.max(...results.map((r) => r.p50)),
+    p99Ms: Math.max(...results.map((r) => r.p99)),
+    errors,
+    socketsOnline: online,
+    socketJoin: joinedLine,
+    serverRssKbPerSocket: perSocketKb,
+    targets: { updateRequestsPerSecond: 5000, p99Ms: 50, kbPerSocket: 30 },
+    pass: rps >= 0.98 * rate && rate >= 5000 && Math.max(...results.map((r) => r.p99)) < 50 && perSocketKb <= 30 && errors === 0,
+  }));
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
