@@ -3,7 +3,7 @@
 // mTLS keep-alive clients on loopback, and server memory per connected socket (device channel joined).
 // The backend runs in this process; load comes from child processes. Prints one JSON object.
 // Usage: node --expose-gc bench/backend.mjs [clients=2000] [seconds=15] [offered req/s=5000]
-import { fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,12 +40,12 @@ try {
   const headers = { 'peridio-release-prn': `prn:1:${backend.store.organization().uuid}:release:${r1001.uuid}`, 'peridio-release-version': r1001.version };
 
   // Phase 2: memory per connected socket.
-  global.gc?.();
+  globalThis.gc?.();
   const before = rssKb();
   const child = spawn(process.execPath, [here('lib/socket-load.mjs'), JSON.stringify({ port: backend.deviceApiPort, ca: backend.deviceApiCaPath, devices })], { stdio: ['pipe', 'pipe', 'inherit'] });
   const joinedLine = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(String(d).trim())));
   await new Promise((r) => setTimeout(r, 1000));
-  global.gc?.();
+  globalThis.gc?.();
   const after = rssKb();
   const online = backend.socket.onlineCount();
   child.stdin.end();
