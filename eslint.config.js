@@ -21,7 +21,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['apps/cli/src/main.ts', 'apps/cli/src/cli.ts', 'bench/**', 'scripts/**', '**/*.test.ts'],
+    files: ['apps/cli/src/main.ts', 'apps/cli/src/cli.ts', 'simulator/src/agent/main.ts', 'bench/**', 'scripts/**', '**/*.test.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
 );

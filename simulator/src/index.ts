@@ -12,3 +12,4 @@ export * from './devices/list.js';
 export { startBackend, type Backend, type BackendOptions } from './backend/server.js';
 export { createAdminClient, type AdminClient } from './backend/admin-client.js';
 export { seedEvk, type SeedOptions } from './backend/evk-seed.js';
+export { createAgent, REBOOT_EXIT_CODE, type Agent, type AgentExit, type AgentOptions } from './agent/agent.js';

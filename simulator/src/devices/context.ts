@@ -70,7 +70,7 @@ export function buildContext(opts: ContextOptions): DeviceContext {
       const envBlocks =
         opts.env === 'disk'
           ? [encodeUbootEnv(vars, { size: ENV_SIZE, redundant: true, flag: 1 }), encodeUbootEnv(vars, { size: ENV_SIZE, redundant: true, flag: 0 })]
-          : [encodeUbootEnv(vars, { size: ENV_SIZE })];
+          : [encodeUbootEnv(vars, { size: ENV_SIZE, pad: 0x00 })];
       const json = peridioJson({
         targets,
         trustedSigningKey,

@@ -25,7 +25,7 @@ const workerUrl = new URL('./generate-worker.js', import.meta.url);
 export async function generateDevices(opts: GenerateOptions): Promise<GenerateResult> {
   mkdirSync(opts.out, { recursive: true });
   const canThread = existsSync(fileURLToPath(workerUrl));
-  const workers = Math.min(opts.workers ?? (opts.specs.length >= 200 ? availableParallelism() : 1), opts.specs.length);
+  const workers = Math.min(opts.workers ?? defaultWorkers(opts.specs.length), opts.specs.length);
   if (workers <= 1 || !canThread) return generateInThread(opts, opts.specs);
   const { specs, workers: _w, ...ctx } = opts;
   buildContext(ctx); // fail fast, with the same error as in-thread, before any worker starts
@@ -69,4 +69,9 @@ function mergeResults(parts: GenerateResult[]): GenerateResult {
     skipped: sort(parts.flatMap((p) => p.skipped)),
     failed: parts.flatMap((p) => p.failed).sort((a, b) => a.id.localeCompare(b.id)),
   };
+}
+
+/** Identity work is CPU-bound: one thread per core for big batches (more threads measured slower). */
+function defaultWorkers(count: number): number {
+  return count < 200 ? 1 : availableParallelism();
 }

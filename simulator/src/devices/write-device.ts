@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { VfleetError, abLayout, createDeviceIdentity, createDiskImage, writeRange, type IssuerPems } from '@vfleet/core';
@@ -56,7 +56,7 @@ export function writeDevice(ctx: DeviceContext, spec: DeviceSpec, now = new Date
         });
       }
     }
-    if (ctx.env === 'file') writeFileSync(join(tmp, 'uboot.env'), files.envBlocks[0] ?? Buffer.alloc(0));
+    if (ctx.env === 'file') writeSparse(join(tmp, 'uboot.env'), files.envBlocks[0] ?? Buffer.alloc(0));
     const meta: DeviceMeta = { ...spec, generator: 'vfleet', env: ctx.env, diskBytes: ctx.diskBytes, createdAt: now.toISOString() };
     writeFileSync(join(tmp, 'vfleet.json'), JSON.stringify(meta, null, 2) + '\n');
     if (exists) {
@@ -81,5 +81,24 @@ function isVfleetDevice(dir: string, id: string): boolean {
     return meta.generator === 'vfleet' && meta.id === id;
   } catch {
     return false;
+  }
+}
+
+/** Writes up to the last non-zero byte and extends with a hole: the EVK's 0x00-padded env costs one block. */
+const dataEnd = new WeakMap<Buffer, number>();
+
+function writeSparse(path: string, block: Buffer): void {
+  let end = dataEnd.get(block);
+  if (end === undefined) {
+    end = block.length;
+    while (end > 0 && block[end - 1] === 0) end--;
+    dataEnd.set(block, end);
+  }
+  const fd = openSync(path, 'wx', 0o644);
+  try {
+    writeSync(fd, block, 0, end, 0);
+    ftruncateSync(fd, block.length);
+  } finally {
+    closeSync(fd);
   }
 }

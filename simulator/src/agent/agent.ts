@@ -1,0 +1,127 @@
+import { parseCertificate } from '@vfleet/core';
+import {
+  createDeviceApi,
+  createDevicePaths,
+  createDeviceTls,
+  createLogger,
+  createPhoenixClient,
+  loadAgentSetup,
+  logLevelFromEnv,
+  socketJoinParams,
+  socketUrl,
+  type Env,
+  type LogFormat,
+  type PhoenixClient,
+} from './connect/index.js';
+import { createUpdater, type Updater, type UpdaterOptions } from './update/index.js';
+import type { AgentLogger } from './types.js';
+
+/** Exit code of `vfleet-agent` when the device asks to reboot; runtimes turn it into a restart. */
+export const REBOOT_EXIT_CODE = 100;
+
+export type AgentExit = { reason: 'stopped' } | { reason: 'reboot'; requestedBy: 'update' | 'server' };
+
+export interface AgentOptions {
+  /** The device's environment (PERIDIO_CONFIG_FILE, identity variables, …). */
+  env: Env;
+  /** Outside a container: the device directory that backs `/etc/peridiod` (and `/…` under `root/`). */
+  deviceDir?: string;
+  log?: { sink: (line: string) => void; format?: LogFormat };
+  signal?: AbortSignal;
+  /** Extra updater settings (tests, benches). */
+  updater?: Partial<Pick<UpdaterOptions, 'fetchBinary' | 'download' | 'installers' | 'toolPath' | 'binaryCaPem'>>;
+  socket?: { reconnectDelaysMs?: readonly number[]; heartbeatIntervalMs?: number };
+}
+
+export interface Agent {
+  deviceId: string;
+  log: AgentLogger;
+  updater: Updater;
+  socket: PhoenixClient | undefined;
+  /** Resolves when the agent stops: on abort, or when the device reboots. */
+  exit: Promise<AgentExit>;
+  stop(): Promise<void>;
+}
+
+/**
+ * One peridiod-compatible device. Many can run in one process: each has its own paths, TLS context,
+ * timers and state, and shares nothing mutable with the others.
+ */
+export async function createAgent(options: AgentOptions): Promise<Agent> {
+  const mapped = options.deviceDir !== undefined;
+  const env: Env = mapped
+    ? { PERIDIO_CONFIG_FILE: '/etc/peridiod/peridio.json', VFLEET_FW_ENV_CONFIG: '/etc/peridiod/fw_env.config', ...options.env }
+    : options.env;
+  const paths = createDevicePaths(mapped ? { root: options.deviceDir as string, mode: 'mapped' } : { mode: 'container' });
+  const sink = options.log?.sink ?? ((line: string) => process.stdout.write(line + '\n'));
+  const logName = options.deviceDir?.split('/').filter(Boolean).pop() ?? env['HOSTNAME'] ?? 'device';
+  const log = createLogger({ sink, format: options.log?.format ?? 'console', level: logLevelFromEnv(env['PERIDIO_LOG_LEVEL']), deviceId: logName });
+  const setup = await loadAgentSetup({ env, paths, log });
+  const deviceId = parseCertificate(setup.identity.certPem, 'device certificate').commonName;
+
+  const controller = new AbortController();
+  const stopOn = options.signal;
+  const onOuterAbort = () => controller.abort(stopOn?.reason);
+  stopOn?.addEventListener('abort', onOuterAbort, { once: true });
+  let resolveExit!: (e: AgentExit) => void;
+  const exit = new Promise<AgentExit>((r) => (resolveExit = r));
+  let ended = false;
+  const end = (e: AgentExit) => {
+    if (ended) return;
+    ended = true;
+    controller.abort();
+    stopOn?.removeEventListener('abort', onOuterAbort);
+    resolveExit(e);
+  };
+  controller.signal.addEventListener('abort', () => end({ reason: 'stopped' }), { once: true });
+  const requestReboot = (requestedBy: 'update' | 'server') => end({ reason: 'reboot', requestedBy });
+
+  if (setup.config.trustedSigningKeys.length === 0) {
+    log.warn('Trusted signing keys are unspecified\n\nAll binaries will be rejected: configure trusted_signing_keys to install updates.');
+  }
+  const tls = createDeviceTls({ config: setup.config, identity: setup.identity, paths });
+  const api = createDeviceApi({ config: setup.config, tls, signal: controller.signal });
+  const updater = createUpdater({
+    config: setup.config,
+    kv: setup.kv,
+    api,
+    paths,
+    log,
+    signal: controller.signal,
+    identity: setup.identity,
+    requestReboot,
+    ...options.updater,
+  });
+  const socket = setup.config.socketEnabled
+    ? createPhoenixClient({
+        url: socketUrl(setup.config),
+        tls,
+        joinParams: () => socketJoinParams(setup.kv.all()),
+        consoleEnabled: setup.config.remoteShell || setup.config.remoteIex,
+        log,
+        signal: controller.signal,
+        onEvent: () => undefined,
+        requestReboot,
+        ...(options.socket?.reconnectDelaysMs ? { reconnectDelaysMs: options.socket.reconnectDelaysMs } : {}),
+        ...(options.socket?.heartbeatIntervalMs ? { heartbeatIntervalMs: options.socket.heartbeatIntervalMs } : {}),
+      })
+    : undefined;
+  updater.start();
+  void exit.then(async () => {
+    socket?.close();
+    await updater.stop();
+    api.close();
+  });
+  return {
+    deviceId,
+    log,
+    updater,
+    socket,
+    exit,
+    async stop() {
+      controller.abort();
+      await exit;
+      await updater.stop();
+    },
+  };
+}

@@ -1,0 +1,151 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { sha256Hex, VfleetError } from '@vfleet/core';
+import type { AgentLogger } from '../../types.js';
+import { loadOrCreateDek } from './dek.js';
+import type { DeviceSigner } from './device-signature.js';
+import { hashing, readIfExists, sha256OfFile, writeFileAtomic } from './files.js';
+import { decryptBuffer, decryptChunks, encryptBuffer, encryptChunks, isPdc1 } from './pdc1.js';
+
+export interface CacheStoreOptions {
+  /** Host path of `cache_dir`. */
+  root: string;
+  encryption: boolean;
+  signer: DeviceSigner;
+  log: AgentLogger;
+}
+
+/** The directories holding signed (and possibly encrypted) content; purged when the DEK changes. */
+export const CONTENT_DIRS = ['release', 'override', 'bundle', 'binary'] as const;
+
+/**
+ * peridiod's cache (protocol §5.8): every stored file X has X.sig, the device key's signature over
+ * the lowercase-hex SHA-256 of the stored bytes; with encryption on the stored bytes are PDC1.
+ * A file whose signature does not verify reads as missing. Paths are relative to the root.
+ */
+export class CacheStore {
+  readonly root: string;
+  private dek: Buffer | undefined;
+
+  constructor(private readonly options: CacheStoreOptions) {
+    this.root = options.root;
+  }
+
+  path(rel: string): string {
+    return join(this.root, rel);
+  }
+
+  /** Mode 0700, empty `.tmp/`, DEK loaded (a replaced DEK purges the encrypted content). */
+  async init(): Promise<void> {
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    const mode = (await stat(this.root)).mode & 0o777;
+    if (mode !== 0o700) {
+      this.options.log.warn(`[Cache] ${this.options.root} permissions ${mode.toString(8)} are too open, setting 0700`);
+      await chmod(this.root, 0o700);
+    }
+    await rm(this.path('.tmp'), { recursive: true, force: true });
+    await mkdir(this.path('.tmp'), { mode: 0o700 });
+    if (!this.options.encryption) return;
+    const { dek, replaced } = await loadOrCreateDek(this.root, this.options.signer, this.options.log);
+    this.dek = dek;
+    if (replaced) await Promise.all(CONTENT_DIRS.map((d) => rm(this.path(d), { recursive: true, force: true })));
+  }
+
+  /** A fresh path under `.tmp/` (wiped at boot) for plaintext on its way in or out. */
+  tempPath(): string {
+    return this.path(join('.tmp', randomBytes(8).toString('hex')));
+  }
+
+  async write(rel: string, data: Uint8Array | string): Promise<void> {
+    const plain = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const stored = this.dek === undefined ? plain : await encryptBuffer(plain, this.dek);
+    const abs = this.path(rel);
+    await mkdir(dirname(abs), { recursive: true, mode: 0o700 });
+    await writeFileAtomic(abs, stored);
+    await writeFileAtomic(`${abs}.sig`, this.options.signer.sign(sha256Hex(stored)));
+  }
+
+  async read(rel: string): Promise<Buffer | undefined> {
+    const abs = this.path(rel);
+    const [stored, sig] = await Promise.all([readIfExists(abs), readIfExists(`${abs}.sig`)]);
+    if (stored === undefined || sig === undefined) return undefined;
+    if (!this.options.signer.verify(sha256Hex(stored), sig.toString('ascii'))) return undefined;
+    if (!isPdc1(stored)) return stored;
+    if (this.dek === undefined) return undefined;
+    try {
+      return await decryptBuffer(stored, this.dek, rel);
+    } catch {
+      return undefined;
+    }
+  }
+
+  async exists(rel: string): Promise<boolean> {
+    const abs = this.path(rel);
+    const sig = await readIfExists(`${abs}.sig`);
+    if (sig === undefined) return false;
+    const hash = await sha256OfFile(abs);
+    return hash !== undefined && this.options.signer.verify(hash, sig.toString('ascii'));
+  }
+
+  /**
+   * Moves a verified plaintext file (under `.tmp/`) into the cache: encrypted in a streaming pass
+   * when encryption is on, else renamed. `plainSha256` is its already-verified hash.
+   */
+  async importFile(rel: string, plainPath: string, plainSha256: string): Promise<void> {
+    const abs = this.path(rel);
+    await mkdir(dirname(abs), { recursive: true, mode: 0o700 });
+    try {
+      let storedHash = plainSha256;
+      if (this.dek === undefined) {
+        await rename(plainPath, abs);
+      } else {
+        const hash = createHash('sha256');
+        const temp = this.tempPath();
+        await pipeline(createReadStream(plainPath), (src: AsyncIterable<Buffer>) => hashing(encryptChunks(src, this.dek as Buffer), hash),
+          createWriteStream(temp, { mode: 0o600 }));
+        await rename(temp, abs);
+        storedHash = hash.digest('hex');
+      }
+      await writeFileAtomic(`${abs}.sig`, this.options.signer.sign(storedHash));
+    } finally {
+      await rm(plainPath, { force: true });
+    }
+  }
+
+  /** Streams a stored file's plaintext; throws at the end if its device signature does not verify. */
+  async *readStream(rel: string): AsyncGenerator<Buffer> {
+    const abs = this.path(rel);
+    const sig = await readIfExists(`${abs}.sig`);
+    if (sig === undefined) throw new VfleetError('VFLEET_IO', `cache ${rel}: missing or unsigned`);
+    const head = Buffer.alloc(4);
+    const handle = await open(abs, 'r');
+    try {
+      await handle.read(head, 0, 4, 0);
+    } finally {
+      await handle.close();
+    }
+    const hash = createHash('sha256');
+    const raw = hashing(createReadStream(abs), hash);
+    if (isPdc1(head) && this.dek === undefined) throw new VfleetError('VFLEET_IO', `cache ${rel}: encrypted but no data key is loaded`);
+    yield* isPdc1(head) ? decryptChunks(raw, this.dek as Buffer, `cache ${rel}`) : raw;
+    if (!this.options.signer.verify(hash.digest('hex'), sig.toString('ascii'))) {
+      throw new VfleetError('VFLEET_IO', `cache ${rel}: device signature does not match the stored bytes`);
+    }
+  }
+
+  async remove(rel: string): Promise<void> {
+    await rm(this.path(rel), { recursive: true, force: true });
+  }
+
+  async list(rel: string): Promise<string[]> {
+    try {
+      return await readdir(this.path(rel));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+  }
+}

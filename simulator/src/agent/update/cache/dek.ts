@@ -1,0 +1,30 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { sha256Hex } from '@vfleet/core';
+import type { AgentLogger } from '../../types.js';
+import type { DeviceSigner } from './device-signature.js';
+import { readIfExists, writeFileAtomic } from './files.js';
+
+const DEK_BYTES = 32;
+
+export interface DekResult {
+  dek: Buffer;
+  /** True when an existing DEK no longer verified and was replaced (its files must go). */
+  replaced: boolean;
+}
+
+/** Loads `.dek` if `.dek.sig` verifies under the device key, else makes and signs a new one. */
+export async function loadOrCreateDek(root: string, signer: DeviceSigner, log: AgentLogger): Promise<DekResult> {
+  const dekPath = join(root, '.dek');
+  const sigPath = join(root, '.dek.sig');
+  const [dek, sig] = await Promise.all([readIfExists(dekPath), readIfExists(sigPath)]);
+  if (dek !== undefined && sig !== undefined && dek.length === DEK_BYTES && signer.verify(sha256Hex(dek), sig.toString('ascii'))) {
+    return { dek, replaced: false };
+  }
+  const replaced = dek !== undefined || sig !== undefined;
+  if (replaced) log.error('[Cache.Encryption] DEK signature verification failed — possible tampering');
+  const fresh = randomBytes(DEK_BYTES);
+  await writeFileAtomic(dekPath, fresh, 0o600);
+  await writeFileAtomic(sigPath, signer.sign(sha256Hex(fresh)), 0o600);
+  return { dek: fresh, replaced };
+}

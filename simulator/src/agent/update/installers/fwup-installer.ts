@@ -1,0 +1,60 @@
+import { createWriteStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { VfleetError } from '@vfleet/core';
+import { findTool } from '../process/find-tool.js';
+import { spawnTool } from '../process/spawn-tool.js';
+import { describeValue, isObject } from '../validate/fields.js';
+import type { InstallEnv, InstallerFactory } from './installer.js';
+import { absoluteDevicePath, optsError, stringList } from './installer-opts.js';
+
+const FWUP_TIMEOUT_MS = 60 * 60 * 1000;
+
+function stringMap(value: unknown, field: string): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (!isObject(value) || Object.values(value).some((v) => typeof v !== 'string')) {
+    throw optsError(field, `expected an object of strings, found ${describeValue(value)}`);
+  }
+  return value as Record<string, string>;
+}
+
+// Only a device image that already exists as a regular file is written (DESIGN "Virtual boot").
+async function regularFile(hostPath: string, devpath: string): Promise<void> {
+  const info = await stat(hostPath).catch(() => undefined);
+  if (info?.isFile() !== true) throw new VfleetError('VFLEET_IO', `fwup devpath ${devpath}: refused, not an existing regular file (${hostPath})`);
+}
+
+/**
+ * `fwup` (protocol §5.7) through the real tool when it is on PATH: the verified archive is applied
+ * from a temporary file (`fwup -a -i`) rather than framed over stdin, so nothing is applied before
+ * it verifies. Without fwup it fails clearly; the A/B work may replace it via `UpdaterOptions.installers`.
+ */
+export const fwupInstaller: InstallerFactory = (_binary, opts, config) => {
+  const devpath = opts['devpath'] === undefined ? config.fwup.devpath : absoluteDevicePath(opts, 'devpath');
+  const task = opts['task'] ?? 'upgrade';
+  if (typeof task !== 'string' || task === '') throw optsError('task', `expected a task name, found ${describeValue(task)}`);
+  const extra = opts['extra_args'] === undefined ? config.fwup.extraArgs : stringList(opts, 'extra_args');
+  const env = { ...config.fwup.env, ...stringMap(opts['env'], 'env') };
+  const stream = async (source: AsyncIterable<Buffer>, install: InstallEnv): Promise<void> => {
+    const fwup = await findTool('fwup', install.toolPath);
+    if (fwup === undefined) throw new VfleetError('VFLEET_IO', 'fwup installer not available: fwup is not on PATH');
+    const device = install.paths.map(devpath);
+    await regularFile(device, devpath);
+    const archive = install.cache.tempPath();
+    try {
+      await pipeline(source, createWriteStream(archive, { mode: 0o600 }), { signal: install.signal });
+      const keys = config.fwup.publicKeys.flatMap((k) => ['--public-key', k]);
+      const result = await spawnTool(fwup, ['-a', '-i', archive, '-d', device, '-t', task, '--no-unmount', ...extra, ...keys], {
+        signal: install.signal, env, timeoutMs: FWUP_TIMEOUT_MS,
+      });
+      if (result.code !== 0) {
+        install.log.error(`[Installer fwup] Error ${result.output.trim()}`);
+        throw new VfleetError('VFLEET_IO', `fwup exited with ${result.code ?? result.signal}: ${result.output.trim()}`);
+      }
+      install.log.info('[Installer fwup] Finished');
+    } finally {
+      await rm(archive, { force: true });
+    }
+  };
+  return { installer: 'fwup', model: 'parallel', stream };
+};

@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { customMetadataHash } from '@vfleet/core';
+import { CacheStore } from '../cache/cache-store.js';
+import { createDeviceSigner } from '../cache/device-signature.js';
+import type { UpdateBinary } from '../model.js';
+import { captureLog } from '../test-support/capture-log.js';
+import { devicePaths } from '../test-support/device-paths.js';
+import { deviceKeyPem, removeDir, tempDir, testConfig } from '../test-support/harness.js';
+import type { InstallEnv } from './installer.js';
+import { BUILTIN_INSTALLERS, resolveInstaller } from './resolve-installer.js';
+
+function binary(meta: Record<string, unknown>): UpdateBinary {
+  const uuid = randomUUID();
+  return {
+    index: 0, prn: `prn:1:${randomUUID()}:binary:${uuid}`, uuid, name: null, version: null, hash: '0'.repeat(64), size: 3,
+    url: 'http://h/x', target: null, customMetadata: meta, customMetadataHash: customMetadataHash(meta), signatures: [],
+  };
+}
+const job = (installer: string, opts: Record<string, unknown> = {}) => {
+  const b = binary({ peridiod: { installer, installer_opts: opts } });
+  return { b, job: resolveInstaller(b, testConfig({}), BUILTIN_INSTALLERS) };
+};
+async function* bytes(...parts: string[]): AsyncGenerator<Buffer> {
+  for (const p of parts) yield Buffer.from(p);
+}
+async function* failing(): AsyncGenerator<Buffer> {
+  yield Buffer.from('partial');
+  throw new Error('checksum_mismatch: test');
+}
+
+describe('installers', () => {
+  let dir: string;
+  let env: InstallEnv;
+  beforeEach(async () => {
+    dir = tempDir('installers');
+    const cache = new CacheStore({ root: join(dir, 'cache'), encryption: true, signer: createDeviceSigner(deviceKeyPem()), log: captureLog() });
+    await cache.init();
+    env = { paths: devicePaths(dir), cache, config: testConfig({}), log: captureLog(), signal: new AbortController().signal, toolPath: '' };
+  });
+  afterEach(() => removeDir(dir));
+
+  it.each([
+    [{ peridiod: {} }, 'custom_metadata.peridiod.installer: expected an installer name, found nothing'],
+    [{}, 'custom_metadata.peridiod: missing, so no installer is named'],
+    [{ peridiod: { installer: 'avocado-os' } }, 'custom_metadata.peridiod.installer: unknown installer "avocado-os" (known: file, cache, deb, rpm, opkg, swupdate, fwup)'],
+    [{ peridiod: { installer: 'file', installer_opts: { path: '/a//b', name: 'x' } } }, 'installer_opts.path: "/a//b" is not a normalised path'],
+    [{ peridiod: { installer: 'file', installer_opts: { path: '/a/./b', name: 'x' } } }, 'installer_opts.path: "/a/./b" is not a normalised path'],
+    [{ peridiod: { installer: 'file', installer_opts: { path: '/a', name: 'x/y' } } }, 'installer_opts.name: "x/y" is not a plain file name'],
+    [{ peridiod: { installer: 'file', installer_opts: { path: '/a', name: '.' } } }, 'installer_opts.name: "." is not a plain file name'],
+    [{ peridiod: { installer: 'fwup', installer_opts: { env: { A: 1 } } } }, 'installer_opts.env: expected an object of strings, found {"A":1}'],
+    [{ peridiod: { installer: 'deb', installer_opts: { extra_args: '--force' } } }, 'installer_opts.extra_args: expected an array of strings, found "--force"'],
+  ])('refuses %j', (meta, message) => {
+    expect(() => resolveInstaller(binary(meta), testConfig({}), BUILTIN_INSTALLERS)).toThrow(message);
+  });
+
+  it('file: streams into <path>/<uuid>, then <path>/<name> becomes a relative symlink to it', async () => {
+    const { b, job: file } = job('file', { path: '/opt/x/', name: 'app.bin' });
+    expect([file.model, file.stream !== undefined]).toEqual(['parallel', true]);
+    await file.stream?.(bytes('ab', 'c'), env);
+    const host = join(dir, 'root/opt/x');
+    expect(readlinkSync(join(host, 'app.bin'))).toBe(b.uuid);
+    expect(readFileSync(join(host, 'app.bin'), 'utf8')).toBe('abc');
+    expect(readdirSync(host).sort()).toEqual(['app.bin', b.uuid].sort());
+  });
+
+  it('file: a source that fails verification leaves the previous link and no partial file', async () => {
+    const { job: first } = job('file', { path: '/opt/x', name: 'app.bin' });
+    await first.stream?.(bytes('old'), env);
+    const { job: second } = job('file', { path: '/opt/x', name: 'app.bin' });
+    await expect(second.stream?.(failing(), env)).rejects.toThrow('checksum_mismatch');
+    const host = join(dir, 'root/opt/x');
+    expect(readFileSync(join(host, 'app.bin'), 'utf8')).toBe('old');
+    expect(readdirSync(host)).toHaveLength(2);
+  });
+
+  it('file: path mode copies the verified file in place', async () => {
+    const { b, job: file } = job('file', { path: '/srv', name: 'p.bin' });
+    writeFileSync(join(dir, 'src'), 'from-path');
+    await file.path?.(join(dir, 'src'), env);
+    expect(readlinkSync(join(dir, 'root/srv/p.bin'))).toBe(b.uuid);
+    expect(readFileSync(join(dir, 'root/srv/p.bin'), 'utf8')).toBe('from-path');
+  });
+
+  it('cache: stores the binary encrypted, signed and stamped cached', async () => {
+    const { b, job: cache } = job('cache');
+    await cache.stream?.(bytes('cached!'), env);
+    const key = `binary/${b.prn}:${b.customMetadataHash}`;
+    expect(readFileSync(join(dir, 'cache', key, 'binary')).subarray(0, 4).toString()).toBe('PDC1');
+    expect(await env.cache.exists(`${key}/.stamp_cached`)).toBe(true);
+    const out: Buffer[] = [];
+    for await (const c of env.cache.readStream(`${key}/binary`)) out.push(c);
+    expect(Buffer.concat(out).toString()).toBe('cached!');
+  });
+
+  it.each([['deb', 'apt'], ['rpm', 'dnf'], ['opkg', 'opkg'], ['swupdate', 'swupdate']])('%s without %s on PATH fails naming the tool', async (installer, tool) => {
+    const { job: pkg } = job(installer);
+    expect([pkg.model, pkg.stream, pkg.path !== undefined]).toEqual(['sequential', undefined, true]);
+    writeFileSync(join(dir, 'pkg'), 'x');
+    await expect(pkg.path?.(join(dir, 'pkg'), env)).rejects.toThrow(`${installer} installer needs "${tool}", which is not on PATH (empty)`);
+  });
+
+  it('deb runs `apt install -y ./<file>.deb [extra]` in the file\'s directory through the real PATH lookup', async () => {
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'apt'), `#!/bin/sh\necho "$PWD $*" > ${join(dir, 'apt.log')}\n[ -e "$3" ] || exit 9\n`);
+    chmodSync(join(bin, 'apt'), 0o755);
+    mkdirSync(join(dir, 'pkgs'));
+    writeFileSync(join(dir, 'pkgs/pkg'), 'x');
+    const { job: deb } = job('deb', { extra_args: ['--no-install-recommends'] });
+    await deb.path?.(join(dir, 'pkgs/pkg'), { ...env, toolPath: bin });
+    expect(readFileSync(join(dir, 'apt.log'), 'utf8')).toBe(`${join(dir, 'pkgs')} install -y ./pkg.deb --no-install-recommends\n`);
+    expect(existsSync(join(dir, 'pkgs/pkg.deb'))).toBe(false);
+  });
+
+  it('a package tool that fails reports its exit code and output', async () => {
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'dnf'), '#!/bin/sh\necho "no such package" >&2\nexit 3\n');
+    chmodSync(join(bin, 'dnf'), 0o755);
+    writeFileSync(join(dir, 'p.rpm'), 'x');
+    const { job: rpm } = job('rpm');
+    await expect(rpm.path?.(join(dir, 'p.rpm'), { ...env, toolPath: bin })).rejects.toThrow(`dnf install -y ${join(dir, 'p.rpm')} exited with 3: no such package`);
+  });
+
+  it('fwup without fwup on PATH fails clearly', async () => {
+    const { job: fwup } = job('fwup', { task: 'upgrade' });
+    await expect(fwup.stream?.(bytes('x'), env)).rejects.toThrow('fwup installer not available: fwup is not on PATH');
+  });
+
+  it('fwup applies the verified archive to an existing image file through the real PATH lookup, and refuses other devpaths', async () => {
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'fwup'), `#!/bin/sh\necho "$* $PERIDIO_EXECUTE" > ${join(dir, 'fwup.log')}\ncat "$3" > ${join(dir, 'applied')}\n`);
+    chmodSync(join(bin, 'fwup'), 0o755);
+    mkdirSync(join(dir, 'root/data'), { recursive: true });
+    writeFileSync(join(dir, 'root/data/disk.img'), '');
+    const { job: fwup } = job('fwup', { devpath: '/data/disk.img', task: 'upgrade.b', env: { PERIDIO_EXECUTE: 'touch' } });
+    await fwup.stream?.(bytes('fw-archive'), { ...env, toolPath: bin });
+    expect(readFileSync(join(dir, 'fwup.log'), 'utf8')).toMatch(new RegExp(`^-a -i \\S+/cache/\\.tmp/[0-9a-f]+ -d ${join(dir, 'root/data/disk.img')} -t upgrade\\.b --no-unmount touch\\n$`));
+    expect(readFileSync(join(dir, 'applied'), 'utf8')).toBe('fw-archive');
+    expect(readdirSync(join(dir, 'cache/.tmp'))).toEqual([]);
+    const { job: raw } = job('fwup', { devpath: '/dev/mmcblk0' });
+    await expect(raw.stream?.(bytes('x'), { ...env, toolPath: bin })).rejects.toThrow('fwup devpath /dev/mmcblk0: refused, not an existing regular file');
+    expect(() => job('fwup', { devpath: '/dev/../etc/passwd' })).toThrow('installer_opts.devpath: "/dev/../etc/passwd" is not a normalised path');
+  });
+});
