@@ -13,3 +13,5 @@ export { startBackend, type Backend, type BackendOptions } from './backend/serve
 export { createAdminClient, type AdminClient } from './backend/admin-client.js';
 export { seedEvk, type SeedOptions } from './backend/evk-seed.js';
 export { createAgent, REBOOT_EXIT_CODE, type Agent, type AgentExit, type AgentOptions } from './agent/agent.js';
+export { startInprocFleet, type FleetDevice, type DeviceRunState, type InprocFleetOptions } from './fleet/inproc-fleet.js';
+export { startDemo, type DemoOptions } from './fleet/demo.js';

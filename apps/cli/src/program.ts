@@ -3,6 +3,7 @@ import { registerDevices } from './commands/devices.js';
 import { registerInit } from './commands/init.js';
 import { registerBackend } from './commands/backend.js';
 import { registerReleases } from './commands/releases.js';
+import { registerDemo } from './commands/demo.js';
 
 /** The `vfleet` command tree; main.ts runs it and maps errors to exit codes. */
 export function buildProgram(): Command {
@@ -15,5 +16,6 @@ export function buildProgram(): Command {
   registerDevices(program);
   registerBackend(program);
   registerReleases(program);
+  registerDemo(program);
   return program;
 }
