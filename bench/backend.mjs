@@ -4,7 +4,7 @@
 // The backend runs in this process; load comes from child processes. Prints one JSON object.
 // Usage: node --expose-gc bench/backend.mjs [clients=2000] [seconds=15] [offered req/s=5000]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,9 +17,17 @@ const here = (f) => fileURLToPath(new URL(f, import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'vfleet-bench-backend-'));
 const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
 
+let cfgN = 0;
+/** Child configs go through a file: 2,000 device paths are more than one argv string may hold. */
+function cfgFile(cfg) {
+  const file = join(root, `child-${cfgN++}.json`);
+  writeFileSync(file, JSON.stringify(cfg));
+  return file;
+}
+
 function runChild(script, cfg) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [here(script), JSON.stringify(cfg)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [here(script), cfgFile(cfg)], { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${script} exited ${code}`))));
@@ -42,7 +50,7 @@ try {
   // Phase 2: memory per connected socket.
   globalThis.gc?.();
   const before = rssKb();
-  const child = spawn(process.execPath, [here('lib/socket-load.mjs'), JSON.stringify({ port: backend.deviceApiPort, ca: backend.deviceApiCaPath, devices })], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [here('lib/socket-load.mjs'), cfgFile({ port: backend.deviceApiPort, ca: backend.deviceApiCaPath, devices })], { stdio: ['pipe', 'pipe', 'inherit'] });
   const joinedLine = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(String(d).trim())));
   await new Promise((r) => setTimeout(r, 1000));
   globalThis.gc?.();

@@ -1,9 +1,9 @@
 // Socket child for bench/backend.mjs: N devices join the `device` channel and stay connected.
-// argv: JSON {port, ca, devices: [{cert, key}]}. Prints "joined N" then waits for stdin to close.
+// argv: a JSON file with {port, ca, devices: [{cert, key}]}. Prints "joined N" then waits for stdin to close.
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 
-const cfg = JSON.parse(process.argv[2]);
+const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const ca = readFileSync(cfg.ca);
 let joined = 0;
 const sockets = [];

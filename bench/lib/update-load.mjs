@@ -1,10 +1,10 @@
 // Load generator child for bench/backend.mjs: C mTLS keep-alive clients polling GET /update for D ms.
-// argv: JSON {port, ca, devices: [{cert, key}], durationMs, headers, rate?}; with `rate` (req/s for
+// argv: a JSON file with {port, ca, devices: [{cert, key}], durationMs, headers, rate?}; with `rate` (req/s for
 // this process) clients poll on a schedule (open loop), without it as fast as they can. Prints one JSON line.
 import { Agent, request } from 'node:https';
 import { readFileSync } from 'node:fs';
 
-const cfg = JSON.parse(process.argv[2]);
+const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const ca = readFileSync(cfg.ca);
 const latencies = [];
 let errors = 0;
