@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// Figure for issue [agent]: N agents in this process, connected (device channel joined) and polling
+// the embedded backend (run in a child process so its memory is not counted): RSS per agent and CPU
+// at steady state. Prints one JSON object.
+// Usage: node --expose-gc bench/agent-density.mjs [agents=2000] [pollMs=5000] [steadySeconds=30]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createAdminClient, createAgent, deviceIds, generateDevices, initWorkspace, seedEvk } from '@vfleet/simulator';
+
+const n = Number(process.argv[2] ?? 2000);
+const pollMs = Number(process.argv[3] ?? 5000);
+const steadySeconds = Number(process.argv[4] ?? 30);
+const root = mkdtempSync(join(tmpdir(), 'vfleet-bench-density-'));
+const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
+const cli = fileURLToPath(new URL('../apps/cli/bin/vfleet.js', import.meta.url));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const home = join(root, 'home');
+initWorkspace({ home });
+const server = spawn(process.execPath, [cli, '--home', home, 'backend', '--port', '0', '--admin-port', '0', '--binary-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const agents = [];
+try {
+  const banner = await new Promise((resolve, reject) => {
+    let out = '';
+    server.stdout.on('data', (d) => {
+      out += d;
+      if (/admin API/.test(out)) resolve(out);
+    });
+    server.once('exit', (code) => reject(new Error(`backend exited ${code}`)));
+  });
+  const deviceApi = /device API\s+(\S+)/.exec(banner)[1];
+  const ca = /\(CA (\S+)\)/.exec(banner)[1];
+  const adminUrl = /admin API\s+(\S+)/.exec(banner)[1];
+  await seedEvk({ home, client: createAdminClient(adminUrl, readFileSync(join(home, 'admin-token'), 'utf8').trim()), sizeScale: 1 / 65536 });
+  const out = join(root, 'devices');
+  const specs = deviceIds('DENS', 1, n).map((id) => ({ id, cohort: 'release', tags: [], target: 'arm64-v8' }));
+  await generateDevices({ home, out, cohort: 'release', env: 'file', diskBytes: 0, force: false, specs, deviceApi, deviceApiCa: ca });
+  for (const s of specs) {
+    const file = join(out, s.id, 'peridio.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), release_poll_interval: pollMs }, null, 2));
+  }
+
+  globalThis.gc?.();
+  const before = rssKb();
+  const t0 = performance.now();
+  let errors = 0;
+  const sink = (line) => {
+    if (/\[error\]/.test(line)) errors++;
+  };
+  // ramp: 200 devices per second, as a polite fleet start does
+  for (let i = 0; i < specs.length; i += 20) {
+    const batch = await Promise.all(specs.slice(i, i + 20).map((s) => createAgent({ env: {}, deviceDir: join(out, s.id), log: { sink } })));
+    agents.push(...batch);
+    await sleep(100);
+  }
+  while (agents.some((a) => !a.socket?.isJoined('device'))) {
+    if (performance.now() - t0 > 300_000) throw new Error('agents did not all join within 300 s');
+    await sleep(250);
+  }
+  const joinSeconds = (performance.now() - t0) / 1000;
+  await sleep(pollMs + 1000);
+  const c0 = process.cpuUsage();
+  const w0 = performance.now();
+  await sleep(steadySeconds * 1000);
+  const cpu = process.cpuUsage(c0);
+  const wall = performance.now() - w0;
+  globalThis.gc?.();
+  const after = rssKb();
+  const perAgentKb = +((after - before) / n).toFixed(1);
+  console.log(JSON.stringify({
+    bench: 'agent-density',
+    agents: n,
+    pollMs,
+    joinedAll: agents.every((a) => a.socket?.isJoined('device')),
+    secondsToJoinAll: +joinSeconds.toFixed(1),
+    rssKbPerAgent: perAgentKb,
+    cpuPercentOfOneCore: +(((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(1),
+    errorLines: errors,
+    targets: { agents10kAt30sKbPerAgent: 150, agents2kAt5s: true },
+    pass: perAgentKb <= 150 && errors === 0,
+  }));
+} finally {
+  await Promise.all(agents.map((a) => a.stop()));
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+  rmSync(root, { recursive: true, force: true });
+}
