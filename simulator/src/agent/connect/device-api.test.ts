@@ -178,6 +178,21 @@ describe('createDeviceApi', () => {
     expect(closedConnections).toBe(1);
   });
 
+  it('closes an idle connection after idleKeepAliveMs and reconnects for the next call', async () => {
+    const a = await start({ idleKeepAliveMs: 100 });
+    let connections = 0;
+    let closedConnections = 0;
+    srv?.server.on('secureConnection', (s: TLSSocket) => {
+      connections++;
+      s.on('close', () => closedConnections++);
+    });
+    await a.getUpdate({});
+    await new Promise((r) => setTimeout(r, 300));
+    expect(closedConnections).toBe(1);
+    expect((await a.getUpdate({})).status).toBe(200);
+    expect(connections).toBe(2);
+  });
+
   it('stops when its signal aborts', async () => {
     const ac = new AbortController();
     const a = await start({ signal: ac.signal });

@@ -8,6 +8,7 @@ import { UPDATE_PATH } from './update-query.js';
 import { peridiodUserAgent } from './user-agent.js';
 
 export const REQUEST_TIMEOUT_MS = 10_000;
+export const IDLE_KEEPALIVE_MS = 15_000;
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 const PRN_IN_PATH = /^[A-Za-z0-9:._-]+$/;
 
@@ -18,6 +19,8 @@ export type DeviceApiOptions = ({ tls: DeviceTls } | Omit<DeviceTlsOptions, 'con
   stateHeaders?: () => Readonly<Record<string, string>>;
   signal: AbortSignal;
   timeoutMs?: number;
+  /** How long an idle REST connection stays open (default IDLE_KEEPALIVE_MS). */
+  idleKeepAliveMs?: number;
 };
 
 export interface DeviceApiClient extends DeviceApi {
@@ -40,7 +43,9 @@ export function createDeviceApi(options: DeviceApiOptions): DeviceApiClient {
   const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
   const userAgent = options.userAgent ?? peridiodUserAgent();
   const baseUrl = `https://${tls.host}:${tls.port}`;
-  const agent = new Agent({ keepAlive: true, maxSockets: 2, maxFreeSockets: 1, ...tlsConnectOptions(tls) });
+  // An idle connection is kept only briefly: the EVK's 5 s poll reuses it, a 30 s fleet poll reconnects
+  // (with TLS session resumption) instead of holding a TLS connection per device all the time.
+  const agent = new Agent({ keepAlive: true, timeout: options.idleKeepAliveMs ?? IDLE_KEEPALIVE_MS, maxSockets: 2, maxFreeSockets: 1, ...tlsConnectOptions(tls) });
   const close = (): void => {
     signal.removeEventListener('abort', close);
     agent.destroy();
