@@ -150,3 +150,13 @@ describe('embedded backend', () => {
 function root_(): string {
   return root;
 }
+
+describe('embedded backend start-up', () => {
+  it('names the port when it is taken and leaves nothing open', async () => {
+    await expect(startBackend({ home, port: backend.deviceApiPort, adminPort: 0, binaryPort: 0 })).rejects.toThrow(
+      new RegExp(`^backend: device API port ${backend.deviceApiPort} on 127\\.0\\.0\\.1 is in use`),
+    );
+    await expect(startBackend({ home, port: 0, adminPort: 0, binaryPort: backend.binaryPort })).rejects.toThrow(/binary port \d+ on 127\.0\.0\.1 is in use/);
+    await expect(startBackend({ home, port: 0, adminPort: backend.admin.port, binaryPort: 0 })).rejects.toThrow(/admin API port \d+ is in use/);
+  });
+});

@@ -54,11 +54,16 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-const listen = (server: HttpServer | HttpsServer, port: number, host: string) =>
+/** Listens, or fails with a message naming the port and what it was for. */
+const listen = (server: HttpServer | HttpsServer, port: number, host: string, what: string) =>
   new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (e: NodeJS.ErrnoException) => {
+      const why = e.code === 'EADDRINUSE' ? 'is in use (another backend running? pick another port)' : `cannot be bound: ${e.message}`;
+      reject(new VfleetError('VFLEET_USAGE', `backend: ${what} port ${port} on ${host} ${why}`, { cause: e }));
+    };
+    server.once('error', fail);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve((server.address() as AddressInfo).port);
     });
   });
@@ -71,7 +76,6 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
   const publicHost = opts.publicHost ?? host;
   const onError = opts.onError ?? ((e: unknown) => process.emitWarning(`backend: ${(e as Error).stack ?? String(e)}`));
   const store = openStore(join(opts.home, 'backend.db'), { organizationUuid: ws.organizationUuid, organizationName: ws.organizationName, onError });
-  store.resetPresence();
   const identity = ensureServerIdentity(paths.pki, [publicHost, ...(opts.hostNames ?? [])], ws.organizationName);
   writeOnce(join(opts.home, 'backend-url-secret'), randomBytes(32).toString('hex'));
   const signer = createUrlSigner(Buffer.from(readFileSync(join(opts.home, 'backend-url-secret'), 'utf8').trim(), 'hex'));
@@ -144,28 +148,35 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
     },
   });
 
+  let admin: AdminServer;
   try {
-    deviceApiPort = await listen(https, deviceApiPort, host);
-    binaryPort = await listen(http, binaryPort, host);
+    deviceApiPort = await listen(https, deviceApiPort, host, 'device API');
+    binaryPort = await listen(http, binaryPort, host, 'binary');
+    admin = await createAdminServer({
+      store,
+      token: adminToken,
+      storageDir: join(opts.home, 'artifacts'),
+      host: opts.adminHost ?? '127.0.0.1',
+      port: opts.adminPort ?? 4000,
+      onError,
+      hooks: {
+        pushToDevice: (uuid, topic, event, payload) => socket.push(uuid, topic, event, payload),
+        requestTunnel: (uuid, request) => Promise.resolve(requestTunnel(store, socket, uuid, request)),
+      },
+    });
   } catch (e) {
-    store.close();
+    await socket.close();
     https.close();
     http.close();
+    store.close();
     const err = e as NodeJS.ErrnoException;
-    throw new VfleetError('VFLEET_USAGE', `backend: cannot listen on ${host}: ${err.code === 'EADDRINUSE' ? 'port in use' : err.message} (${err.message})`, { cause: e });
+    if (err.code === 'EADDRINUSE') {
+      throw new VfleetError('VFLEET_USAGE', `backend: admin API port ${opts.adminPort ?? 4000} is in use (another backend running? pick another port)`, { cause: e });
+    }
+    throw e;
   }
-  const admin = await createAdminServer({
-    store,
-    token: adminToken,
-    storageDir: join(opts.home, 'artifacts'),
-    host: opts.adminHost ?? '127.0.0.1',
-    port: opts.adminPort ?? 4000,
-    onError,
-    hooks: {
-      pushToDevice: (uuid, topic, event, payload) => socket.push(uuid, topic, event, payload),
-      requestTunnel: (uuid, request) => Promise.resolve(requestTunnel(store, socket, uuid, request)),
-    },
-  });
+  // only once this process owns the ports: presence left by a previous run is stale
+  store.resetPresence();
 
   return {
     store,
