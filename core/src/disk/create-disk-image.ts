@@ -33,14 +33,32 @@ export function createDiskImage(path: string, options: CreateDiskImageOptions): 
   try {
     if (overwrite) ftruncateSync(fd, 0);
     ftruncateSync(fd, sizeBytes);
-    writeAll(fd, head, 0);
-    writeAll(fd, tail, sizeBytes - tail.length);
+    writeNonZeroSectors(fd, head, 0);
+    writeNonZeroSectors(fd, tail, sizeBytes - tail.length);
   } catch (e) {
     throw ioError(path, 'write the disk image', e);
   } finally {
     closeSync(fd);
   }
   return layout;
+}
+
+const ZERO_SECTOR = Buffer.alloc(SECTOR_SIZE);
+
+/**
+ * The file is all zeros after ftruncate, so only sectors holding data are written: the 128-entry
+ * arrays are mostly empty, and leaving them as holes saves writes and real disk.
+ */
+function writeNonZeroSectors(fd: number, data: Buffer, position: number): void {
+  let run = -1;
+  for (let at = 0; at <= data.length; at += SECTOR_SIZE) {
+    const zero = at === data.length || data.compare(ZERO_SECTOR, 0, SECTOR_SIZE, at, at + SECTOR_SIZE) === 0;
+    if (!zero && run < 0) run = at;
+    if (zero && run >= 0) {
+      writeAll(fd, data.subarray(run, at), position + run);
+      run = -1;
+    }
+  }
 }
 
 function openImage(path: string, overwrite: boolean): number {
