@@ -3,38 +3,26 @@
 // the embedded backend (run in a child process so its memory is not counted): RSS per agent and CPU
 // at steady state. Prints one JSON object.
 // Usage: node --expose-gc bench/agent-density.mjs [agents=2000] [pollMs=5000] [steadySeconds=30]
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createAdminClient, createAgent, deviceIds, generateDevices, initWorkspace, seedEvk } from '@vfleet/simulator';
+import { createAgent, deviceIds, generateDevices, initWorkspace, seedEvk } from '@vfleet/simulator';
+import { startBackendProcess } from './lib/start-backend.mjs';
 
 const n = Number(process.argv[2] ?? 2000);
 const pollMs = Number(process.argv[3] ?? 5000);
 const steadySeconds = Number(process.argv[4] ?? 30);
 const root = mkdtempSync(join(tmpdir(), 'vfleet-bench-density-'));
 const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
-const cli = fileURLToPath(new URL('../apps/cli/bin/vfleet.js', import.meta.url));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const home = join(root, 'home');
 initWorkspace({ home });
-const server = spawn(process.execPath, [cli, '--home', home, 'backend', '--port', '0', '--admin-port', '0', '--binary-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const server = await startBackendProcess(home);
+const { deviceApi, ca } = server;
 const agents = [];
 try {
-  const banner = await new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (d) => {
-      out += d;
-      if (/admin API/.test(out)) resolve(out);
-    });
-    server.once('exit', (code) => reject(new Error(`backend exited ${code}`)));
-  });
-  const deviceApi = /device API\s+(\S+)/.exec(banner)[1];
-  const ca = /\(CA (\S+)\)/.exec(banner)[1];
-  const adminUrl = /admin API\s+(\S+)/.exec(banner)[1];
-  await seedEvk({ home, client: createAdminClient(adminUrl, readFileSync(join(home, 'admin-token'), 'utf8').trim()), sizeScale: 1 / 65536 });
+  await seedEvk({ home, client: server.admin, sizeScale: 1 / 65536 });
   const out = join(root, 'devices');
   const specs = deviceIds('DENS', 1, n).map((id) => ({ id, cohort: 'release', tags: [], target: 'arm64-v8' }));
   await generateDevices({ home, out, cohort: 'release', env: 'file', diskBytes: 0, force: false, specs, deviceApi, deviceApiCa: ca });
@@ -84,7 +72,6 @@ try {
   }));
 } finally {
   await Promise.all(agents.map((a) => a.stop()));
-  server.kill('SIGTERM');
-  await new Promise((r) => server.once('exit', r));
+  await server.stop();
   rmSync(root, { recursive: true, force: true });
 }

@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+// Figure for issue [agent]: N in-process agents take a release with one M MiB `file` binary
+// (download, SHA-256, Ed25519, write, symlink, advance) from the embedded backend (child process).
+// Wall time from enabling the release until every device has advanced, against the floor measured
+// in the same run: hashing and writing the same bytes locally, N times, on all cores.
+// Usage: node bench/rollout.mjs [agents=1000] [MiB=16]
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { readUbootEnvFromConfig } from '@vfleet/core';
+import { createAgent, deviceIds, generateDevices, initWorkspace, loadProduct, seedEvk } from '@vfleet/simulator';
+import { startBackendProcess } from './lib/start-backend.mjs';
+import { deterministicBytes } from './lib/bytes.mjs';
+
+const n = Number(process.argv[2] ?? 1000);
+const mib = Number(process.argv[3] ?? 16);
+const size = mib * 1024 * 1024;
+const root = mkdtempSync(join(tmpdir(), 'vfleet-bench-rollout-'));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const home = join(root, 'home');
+initWorkspace({ home });
+const server = await startBackendProcess(home);
+const agents = [];
+try {
+  const { admin } = server;
+  await seedEvk({ home, client: admin, sizeScale: 1 / 65536 });
+  const product = loadProduct();
+  const list = async (what) => Object.values(await admin.call('GET', `/api/v1/${what}`))[0];
+  const prod = (await list('products')).find((p) => p.name === product.product);
+  const cohort = (await list('cohorts')).find((c) => c.name === 'release');
+  const key = (await list('signing-keys')).find((k) => k.name === 'release-signing-key');
+  const r1001 = (await list('releases')).find((r) => r.name === 'release-r1001');
+  const art = Object.values(await admin.call('POST', '/api/v1/artifacts', { product_uuid: prod.uuid, name: 'rollout-payload', custom_metadata: { peridiod: { installer: 'file', installer_opts: { path: '/opt/rollout', name: 'payload.bin' }, reboot_required: false } } }))[0];
+  const ver = Object.values(await admin.call('POST', '/api/v1/artifact-versions', { artifact_uuid: art.uuid, version: 'v1.0.0' }))[0];
+  const bin = Object.values(await admin.call('POST', '/api/v1/binaries', { artifact_version_uuid: ver.uuid, target: 'arm64-v8' }))[0];
+  const content = deterministicBytes('rollout', size);
+  const { Readable } = await import('node:stream');
+  await admin.upload(`/api/v1/binaries/${bin.uuid}/content`, Readable.from([content]), size);
+  await admin.call('POST', `/api/v1/binaries/${bin.uuid}/signatures`, { signing_key_uuid: key.uuid });
+  const bundle = Object.values(await admin.call('POST', '/api/v1/bundles', { name: 'rollout', binary_uuids: [bin.uuid] }))[0];
+  const release = Object.values(await admin.call('POST', '/api/v1/releases', { cohort_uuid: cohort.uuid, bundle_uuid: bundle.uuid, name: 'release-rollout', version: '1.5.0', disabled: true, phase_value: 1.0, previous_release_uuid: r1001.uuid }))[0];
+
+  const out = join(root, 'devices');
+  const specs = deviceIds('ROLL', 1, n).map((id) => ({ id, cohort: 'release', tags: [], target: 'arm64-v8' }));
+  await generateDevices({ home, out, cohort: 'release', env: 'file', diskBytes: 0, force: false, specs, deviceApi: server.deviceApi, deviceApiCa: server.ca });
+  for (const s of specs) {
+    const file = join(out, s.id, 'peridio.json');
+    // cache encryption off: the figure is the pipeline, not AES over 16 GiB
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), cache_encryption_enabled: false }, null, 2));
+  }
+  let errors = 0;
+  const sink = (line) => {
+    if (/\[error\]/.test(line)) errors++;
+  };
+  for (let i = 0; i < specs.length; i += 50) {
+    agents.push(...(await Promise.all(specs.slice(i, i + 50).map((s) => createAgent({ env: {}, deviceDir: join(out, s.id), log: { sink } })))));
+    await sleep(100);
+  }
+  while (agents.some((a) => !a.socket?.isJoined('device'))) await sleep(200);
+  const version = (s) => readUbootEnvFromConfig(join(out, s.id, 'fw_env.config'), { resolvePath: (p) => p.replace('/etc/peridiod', join(out, s.id)) }).vars.get('peridio_vsn_current');
+
+  const t0 = performance.now();
+  await admin.call('PATCH', `/api/v1/releases/${release.uuid}`, { disabled: false });
+  let done = 0;
+  while (done < n) {
+    if (performance.now() - t0 > 1_800_000) throw new Error(`only ${done} of ${n} updated within 30 min`);
+    await sleep(1000);
+    done = specs.filter((s) => version(s) === '1.5.0').length;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const verified = specs.slice(0, 5).every((s) => createHash('sha256').update(readFileSync(join(out, s.id, 'root', 'opt', 'rollout', 'payload.bin'))).digest('hex') === createHash('sha256').update(content).digest('hex'));
+  await Promise.all(agents.splice(0).map((a) => a.stop()));
+
+  // Floor: the same bytes hashed and written N times, spread over every core.
+  const floorDir = join(root, 'floor');
+  mkdirSync(floorDir);
+  const cores = availableParallelism();
+  const f0 = performance.now();
+  await Promise.all(Array.from({ length: cores }, (_, w) => new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./lib/hash-write.mjs', import.meta.url), { workerData: { dir: floorDir, from: w, step: cores, n, size } });
+    worker.once('exit', resolve);
+    worker.once('error', reject);
+  })));
+  const floorSeconds = (performance.now() - f0) / 1000;
+  console.log(JSON.stringify({
+    bench: 'rollout',
+    agents: n,
+    binaryMiB: mib,
+    pollMs: 5000,
+    seconds: +seconds.toFixed(1),
+    aggregateMiBPerSecond: +((n * mib) / seconds).toFixed(0),
+    floorSeconds: +floorSeconds.toFixed(1),
+    ratioToFloor: +(seconds / floorSeconds).toFixed(2),
+    contentVerified: verified,
+    errorLines: errors,
+    target: { ratioToFloor: 2 },
+    pass: seconds / floorSeconds <= 2 && errors === 0 && verified,
+  }));
+} finally {
+  await Promise.all(agents.map((a) => a.stop()));
+  await server.stop();
+  rmSync(root, { recursive: true, force: true });
+}
