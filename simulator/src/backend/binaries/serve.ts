@@ -64,12 +64,15 @@ export function createBinaryHandler(opts: ServeBinariesOptions) {
     }
     const remote = req.socket.remoteAddress;
     opts.onDownload?.({ binaryUuid: uuid, phase: 'start', bytes: 0, start, remote });
-    const counter = new ByteCounter(start, fault, opts.throttle?.());
+    const bytesPerSecond = opts.throttle?.();
+    const source = createReadStream(binary.path, { start, end, highWaterMark: 1024 * 1024 });
+    // the common case streams the file straight to the socket; faults and throttling add a stage
+    const counter = fault !== undefined || bytesPerSecond !== undefined ? new ByteCounter(start, fault, bytesPerSecond) : undefined;
     try {
-      await pipeline(createReadStream(binary.path, { start, end, highWaterMark: 256 * 1024 }), counter, res);
-      opts.onDownload?.({ binaryUuid: uuid, phase: 'end', bytes: counter.bytes, start, remote });
+      await (counter ? pipeline(source, counter, res) : pipeline(source, res));
+      opts.onDownload?.({ binaryUuid: uuid, phase: 'end', bytes: counter?.bytes ?? source.bytesRead, start, remote });
     } catch {
-      opts.onDownload?.({ binaryUuid: uuid, phase: 'aborted', bytes: counter.bytes, start, remote });
+      opts.onDownload?.({ binaryUuid: uuid, phase: 'aborted', bytes: counter?.bytes ?? source.bytesRead, start, remote });
       res.destroy();
     }
     return true;
