@@ -7,3 +7,4 @@ export * from './prn/index.js';
 export * from './semver/index.js';
 export * from './pki/index.js';
 export * from './signing/index.js';
+export * from './boot/index.js';
