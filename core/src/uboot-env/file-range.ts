@@ -63,7 +63,9 @@ export function writeRange(file: string, offset: number, data: Uint8Array): void
     requireRegularFile(file, fs.fstatSync(fd), offset, data.length);
     let done = 0;
     while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done, offset + done);
-    fs.fsyncSync(fd);
+    // fdatasync: the env's bytes are what must survive; an in-place rewrite then needs no journal
+    // commit, which on ext4 (data=ordered) would also force out every other file's dirty data.
+    fs.fdatasyncSync(fd);
   } catch (e) {
     throw e instanceof VfleetError ? e : ioError(file, 'write the env', e);
   } finally {
