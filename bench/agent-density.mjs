@@ -3,6 +3,7 @@
 // the embedded backend (run in a child process so its memory is not counted): RSS per agent and CPU
 // at steady state. Prints one JSON object.
 // Usage: node --expose-gc bench/agent-density.mjs [agents=2000] [pollMs=5000] [steadySeconds=30]
+// NO_SOCKET=1 turns the Phoenix socket off (socket_enabled? false) to see what the rest costs.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,11 +29,12 @@ try {
   await generateDevices({ home, out, cohort: 'release', env: 'file', diskBytes: 0, force: false, specs, deviceApi, deviceApiCa: ca });
   for (const s of specs) {
     const file = join(out, s.id, 'peridio.json');
-    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), release_poll_interval: pollMs }, null, 2));
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), release_poll_interval: pollMs, ...(process.env.NO_SOCKET ? { 'socket_enabled?': false } : {}) }, null, 2));
   }
 
   globalThis.gc?.();
   const before = rssKb();
+  const heapBefore = process.memoryUsage();
   const t0 = performance.now();
   let errors = 0;
   const sink = (line) => {
@@ -44,7 +46,7 @@ try {
     agents.push(...batch);
     await sleep(100);
   }
-  while (agents.some((a) => !a.socket?.isJoined('device'))) {
+  while (!process.env.NO_SOCKET && agents.some((a) => !a.socket?.isJoined('device'))) {
     if (performance.now() - t0 > 300_000) throw new Error('agents did not all join within 300 s');
     await sleep(250);
   }
@@ -57,6 +59,7 @@ try {
   const wall = performance.now() - w0;
   globalThis.gc?.();
   const after = rssKb();
+  const heapAfter = process.memoryUsage();
   const perAgentKb = +((after - before) / n).toFixed(1);
   console.log(JSON.stringify({
     bench: 'agent-density',
@@ -65,6 +68,8 @@ try {
     joinedAll: agents.every((a) => a.socket?.isJoined('device')),
     secondsToJoinAll: +joinSeconds.toFixed(1),
     rssKbPerAgent: perAgentKb,
+    heapKbPerAgent: +((heapAfter.heapUsed - heapBefore.heapUsed) / 1024 / n).toFixed(1),
+    externalKbPerAgent: +((heapAfter.external - heapBefore.external) / 1024 / n).toFixed(1),
     cpuPercentOfOneCore: +(((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(1),
     errorLines: errors,
     targets: { agents10kAt30sKbPerAgent: 150, agents2kAt5s: true },
