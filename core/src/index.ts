@@ -8,3 +8,4 @@ export * from './semver/index.js';
 export * from './pki/index.js';
 export * from './signing/index.js';
 export * from './boot/index.js';
+export * from './fwup/index.js';

@@ -1,0 +1,122 @@
+// Applying a task the way `fwup -a` does, except that the whole task first runs against a
+// PlannedImage: signature, resource hashes, task guards, image bounds and env reads are all
+// checked, and error() calls raised, before the first byte reaches the target.
+import { type DecodeFwupOptions, decodeFwupArchive, type FwupArchive, readFwupArchive } from './archive.js';
+import type { ApplyContext, ExecutePolicy } from './apply-context.js';
+import { runCalls } from './functions.js';
+import { fwupError } from './fwup-error.js';
+import { type ImageTarget, openImageFile } from './image-target.js';
+import type { FwupResource, FwupTask } from './meta-types.js';
+import { PlannedImage, type PlannedStep, type TrimMode } from './planned-image.js';
+import { checkedResourceData } from './resource-check.js';
+import { selectFwupTask } from './select-task.js';
+
+export interface FwupTaskOptions {
+  /** Task name prefix, as fwup's -t. */
+  task: string;
+  /** fwup's --unsafe: allow `execute` and `require-execute` (needs `runCommand`). */
+  allowExecute?: boolean;
+  /** Runs a shell command, returning its exit status. */
+  runCommand?: (command: string) => number;
+  /** What trim() does to a regular file; default 'skip' (as fwup: nothing written). */
+  trim?: TrimMode;
+}
+
+export type FwupApplyOptions = FwupTaskOptions & DecodeFwupOptions;
+
+export interface FwupWrite {
+  offset: number;
+  length: number;
+}
+
+export interface FwupApplyResult {
+  /** The task that ran (e.g. "upgrade.b" for -t upgrade). */
+  task: string;
+  /** info() messages in order. */
+  messages: string[];
+  /** Byte ranges written to the target, in order. */
+  writes: FwupWrite[];
+}
+
+export interface FwupPlan {
+  task: FwupTask;
+  messages: string[];
+  steps: PlannedStep[];
+}
+
+function policyOf(options: FwupTaskOptions): ExecutePolicy {
+  const policy: ExecutePolicy = { allowExecute: options.allowExecute ?? false };
+  if (options.runCommand !== undefined) policy.runCommand = options.runCommand;
+  return policy;
+}
+
+/** Resource bytes the task's on-resource sections use, each checked against meta.conf. */
+function taskResources(archive: FwupArchive, task: FwupTask, where: string): Map<string, { resource: FwupResource; data: Buffer }> {
+  const out = new Map<string, { resource: FwupResource; data: Buffer }>();
+  for (const section of task.onResource) {
+    const resource = archive.meta.resources.find((r) => r.name === section.resource);
+    if (resource === undefined) throw fwupError('archive', where, `Resource '${section.resource}' used, but metadata is missing. Archive is corrupt.`);
+    if (section.delta === true) throw fwupError('archive', where, `on-resource ${JSON.stringify(section.resource)} is an xdelta3 patch (delta-source-*), which vfleet does not apply`);
+    const entry = archive.resources.find((e) => e.resource === section.resource);
+    if (entry === undefined) throw fwupError('archive', where, `Resource ${section.resource} not found in archive`);
+    out.set(section.resource, { resource, data: checkedResourceData(archive, entry, resource) });
+  }
+  return out;
+}
+
+/** Runs the selected task against a dry-run image; throws, having written nothing, on any problem. */
+export function planFwupApply(archive: FwupArchive, target: ImageTarget, options: FwupTaskOptions): FwupPlan {
+  const policy = policyOf(options);
+  const trimMode = options.trim ?? 'skip';
+  const image = new PlannedImage(target, trimMode);
+  const task = selectFwupTask(archive.meta, options.task, image, policy, archive.source);
+  const where = `${archive.source}: task ${JSON.stringify(task.name)}`;
+  const resources = taskResources(archive, task, where);
+  const ctx: ApplyContext = { ...policy, meta: archive.meta, image, trimMode, messages: [], where: `${where} on-init` };
+  runCalls(ctx, task.onInit);
+  for (const entry of archive.resources) {
+    const section = task.onResource.find((r) => r.resource === entry.resource);
+    const used = resources.get(entry.resource);
+    if (section === undefined || used === undefined) continue;
+    ctx.where = `${where} on-resource ${JSON.stringify(entry.resource)}`;
+    ctx.current = { ...used, consumed: false };
+    runCalls(ctx, section.calls);
+    delete ctx.current;
+  }
+  ctx.where = `${where} on-finish`;
+  runCalls(ctx, task.onFinish);
+  return { task, messages: ctx.messages, steps: image.steps };
+}
+
+/** Performs a plan's writes (and allowed commands) in order, then syncs the target. */
+export function commitFwupPlan(plan: FwupPlan, target: ImageTarget, options: Pick<FwupTaskOptions, 'runCommand'> = {}): FwupApplyResult {
+  const writes: FwupWrite[] = [];
+  for (const step of plan.steps) {
+    if (step.kind === 'write') {
+      target.write(step.offset, step.data);
+      writes.push({ offset: step.offset, length: step.data.length });
+    } else {
+      const status = options.runCommand?.(step.command);
+      if (status !== 0) throw fwupError('task', step.what, `'${step.command}' failed with exit status ${String(status)}`);
+    }
+  }
+  target.sync?.();
+  return { task: plan.task.name, messages: plan.messages, writes };
+}
+
+/** Decodes, verifies and applies an archive to `target`, like `fwup -a -i FILE -d TARGET -t TASK`. */
+export function applyFwupArchive(archive: Buffer, target: ImageTarget, options: FwupApplyOptions): FwupApplyResult {
+  const decoded = decodeFwupArchive(archive, options);
+  return commitFwupPlan(planFwupApply(decoded, target, options), target, options);
+}
+
+/** applyFwupArchive from an archive file onto an existing regular image file (never a device). */
+export function applyFwupArchiveToFile(archiveFile: string, imageFile: string, options: FwupApplyOptions): FwupApplyResult {
+  const archive = readFwupArchive(archiveFile, options);
+  const image = openImageFile(imageFile);
+  try {
+    return commitFwupPlan(planFwupApply(archive, image, options), image, options);
+  } finally {
+    image.close();
+  }
+}

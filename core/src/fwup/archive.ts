@@ -1,0 +1,105 @@
+// Reading an fwup archive the way `fwup` does before any task runs: optional meta.conf.ed25519,
+// then meta.conf (signature checked against the given keys), then the resources in file order.
+import fs from 'node:fs';
+import { fwupError } from './fwup-error.js';
+import { FWUP_SIGNATURE_BYTES, parseFwupPublicKey, verifyFwupMetaConf } from './keys.js';
+import { parseMetaConf } from './meta-conf.js';
+import { type FwupMeta, archivePathResource } from './meta-types.js';
+import { fwupMetaUuid } from './meta-uuid.js';
+import { listZipEntries, readZipEntry, type ZipEntry } from './zip-read.js';
+
+export type FwupSignatureStatus = 'verified' | 'unverified' | 'unsigned';
+
+export interface FwupArchiveEntry {
+  /** Resource name as meta.conf refers to it (`rootfs.img` for `data/rootfs.img`). */
+  resource: string;
+  zip: ZipEntry;
+}
+
+export interface FwupArchive {
+  source: string;
+  bytes: Buffer;
+  metaConf: Buffer;
+  signature?: Buffer;
+  /** verified: signed and checked against a given key; unverified: signed, no key given. */
+  signatureStatus: FwupSignatureStatus;
+  /** Parsed meta.conf; metadata also carries the computed creationDate and uuid, as `fwup -m` shows. */
+  meta: FwupMeta;
+  /** ZIP entries after meta.conf, in file order (the order fwup processes resources). */
+  resources: FwupArchiveEntry[];
+}
+
+export interface DecodeFwupOptions {
+  /** Names the archive in errors; default "firmware archive". */
+  source?: string;
+  /** Public keys in fwup's format; when any is given the archive must be signed by one of them. */
+  publicKeys?: ReadonlyArray<string | Uint8Array>;
+  /** Values for `${NAME}` in meta.conf, as fwup takes them from its environment. */
+  variables?: Readonly<Record<string, string>>;
+}
+
+const MAX_META_CONF = 50000;
+
+function creationDate(mtime: Date): string {
+  return `${mtime.toISOString().slice(0, 19)}Z`;
+}
+
+/** Decodes and authenticates an archive; nothing past meta.conf is decompressed yet. */
+export function decodeFwupArchive(bytes: Buffer, opts: DecodeFwupOptions = {}): FwupArchive {
+  const source = opts.source ?? 'firmware archive';
+  const keys = (opts.publicKeys ?? []).map((k, i) => parseFwupPublicKey(k, `public key ${i + 1}`));
+  const entries = listZipEntries(bytes, source);
+  let index = 0;
+  let signature: Buffer | undefined;
+  if (entries[0]?.name === 'meta.conf.ed25519') {
+    signature = readZipEntry(bytes, entries[0], source);
+    if (signature.length !== FWUP_SIGNATURE_BYTES) throw fwupError('archive', source, `Unexpected meta.conf.ed25519 size: ${signature.length} (expected ${FWUP_SIGNATURE_BYTES})`);
+    index = 1;
+  }
+  const metaEntry = entries[index];
+  if (metaEntry?.name !== 'meta.conf') {
+    throw fwupError('archive', source, `Expecting meta.conf to be at the beginning of ${source} (found ${metaEntry === undefined ? 'no more entries' : JSON.stringify(metaEntry.name)})`);
+  }
+  const metaConf = readZipEntry(bytes, metaEntry, source);
+  if (metaConf.length < 10 || metaConf.length >= MAX_META_CONF) throw fwupError('archive', source, `Unexpected meta.conf size: ${metaConf.length} (expected 10..${MAX_META_CONF - 1} bytes)`);
+  if (keys.length > 0) {
+    if (signature === undefined) throw fwupError('signature', source, 'Expecting signed firmware archive. (a public key was given but there is no meta.conf.ed25519)');
+    if (!verifyFwupMetaConf(metaConf, signature, keys)) {
+      throw fwupError('signature', source, `Firmware archive's meta.conf fails digital signature verification. (tried ${keys.length} public key${keys.length === 1 ? '' : 's'})`);
+    }
+  }
+  const text = metaConf.toString('utf8');
+  if (text.includes('${FWUP_META_NICKNAME')) throw fwupError('archive', `${source}: meta.conf`, '${FWUP_META_NICKNAME} is not supported by vfleet (fwup derives it from a word list)');
+  const uuid = fwupMetaUuid(metaConf);
+  const meta = parseMetaConf(text, { source: `${source}: meta.conf`, variables: { ...opts.variables, FWUP_META_UUID: uuid } });
+  if (meta.metadata.uuid !== undefined && meta.metadata.uuid !== uuid) {
+    throw fwupError('archive', `${source}: meta.conf`, "meta.conf isn't allowed to change 'meta-uuid'");
+  }
+  meta.metadata.creationDate ??= creationDate(metaEntry.mtime);
+  meta.metadata.uuid = uuid;
+  const resources = entries
+    .slice(index + 1)
+    .map((zip) => ({ resource: archivePathResource(zip.name), zip }))
+    .filter((e) => e.resource !== '');
+  const archive: FwupArchive = {
+    source,
+    bytes,
+    metaConf,
+    signatureStatus: signature === undefined ? 'unsigned' : keys.length > 0 ? 'verified' : 'unverified',
+    meta,
+    resources,
+  };
+  if (signature !== undefined) archive.signature = signature;
+  return archive;
+}
+
+/** Reads an archive file and decodes it; `source` defaults to the path. */
+export function readFwupArchive(file: string, opts: DecodeFwupOptions = {}): FwupArchive {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw fwupError('io', file, `cannot read the firmware archive: ${e instanceof Error ? e.message : String(e)}`, e);
+  }
+  return decodeFwupArchive(bytes, { ...opts, source: opts.source ?? file });
+}
