@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { VfleetError } from '@vfleet/core';
+import { VfleetError, applyFwupArchiveToFile } from '@vfleet/core';
 import { findTool } from '../process/find-tool.js';
 import { spawnTool } from '../process/spawn-tool.js';
 import { describeValue, isObject } from '../validate/fields.js';
@@ -27,7 +27,7 @@ async function regularFile(hostPath: string, devpath: string): Promise<void> {
 /**
  * `fwup` (protocol §5.7) through the real tool when it is on PATH: the verified archive is applied
  * from a temporary file (`fwup -a -i`) rather than framed over stdin, so nothing is applied before
- * it verifies. Without fwup it fails clearly; the A/B work may replace it via `UpdaterOptions.installers`.
+ * it verifies. Without fwup on PATH, vfleet's built-in applier (core/fwup) does the same job.
  */
 export const fwupInstaller: InstallerFactory = (_binary, opts, config) => {
   const devpath = opts['devpath'] === undefined ? config.fwup.devpath : absoluteDevicePath(opts, 'devpath');
@@ -37,12 +37,15 @@ export const fwupInstaller: InstallerFactory = (_binary, opts, config) => {
   const env = { ...config.fwup.env, ...stringMap(opts['env'], 'env') };
   const stream = async (source: AsyncIterable<Buffer>, install: InstallEnv): Promise<void> => {
     const fwup = await findTool('fwup', install.toolPath);
-    if (fwup === undefined) throw new VfleetError('VFLEET_IO', 'fwup installer not available: fwup is not on PATH');
     const device = install.paths.map(devpath);
     await regularFile(device, devpath);
     const archive = install.cache.tempPath();
     try {
       await pipeline(source, createWriteStream(archive, { mode: 0o600 }), { signal: install.signal });
+      if (fwup === undefined) {
+        applyBuiltIn(archive, device, install);
+        return;
+      }
       const keys = config.fwup.publicKeys.flatMap((k) => ['--public-key', k]);
       const result = await spawnTool(fwup, ['-a', '-i', archive, '-d', device, '-t', task, '--no-unmount', ...extra, ...keys], {
         signal: install.signal, env, timeoutMs: FWUP_TIMEOUT_MS,
@@ -54,6 +57,17 @@ export const fwupInstaller: InstallerFactory = (_binary, opts, config) => {
       install.log.info('[Installer fwup] Finished');
     } finally {
       await rm(archive, { force: true });
+    }
+  };
+  /** vfleet's own applier (core/fwup): verifies everything before the first write; no `execute`. */
+  const applyBuiltIn = (archive: string, device: string, install: InstallEnv): void => {
+    try {
+      const result = applyFwupArchiveToFile(archive, device, { task, publicKeys: config.fwup.publicKeys, variables: env, source: 'fwup archive' });
+      for (const message of result.messages) install.log.info(`[Installer fwup] ${message}`);
+      install.log.info('[Installer fwup] Finished');
+    } catch (e) {
+      install.log.error(`[Installer fwup] Error ${(e as Error).message}`);
+      throw e;
     }
   };
   return { installer: 'fwup', model: 'parallel', stream };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { customMetadataHash } from '@vfleet/core';
+import { customMetadataHash, decodeUbootEnv, encodeUbootEnv } from '@vfleet/core';
 import { CacheStore } from '../cache/cache-store.js';
 import { createDeviceSigner } from '../cache/device-signature.js';
 import type { UpdateBinary } from '../model.js';
@@ -125,9 +125,31 @@ describe('installers', () => {
     await expect(rpm.path?.(join(dir, 'p.rpm'), { ...env, toolPath: bin })).rejects.toThrow(`dnf install -y ${join(dir, 'p.rpm')} exited with 3: no such package`);
   });
 
-  it('fwup without fwup on PATH fails clearly', async () => {
-    const { job: fwup } = job('fwup', { task: 'upgrade' });
-    await expect(fwup.stream?.(bytes('x'), env)).rejects.toThrow('fwup installer not available: fwup is not on PATH');
+  it('fwup without fwup on PATH applies with the built-in applier: A/B vector from fwup 1.16, signed', async () => {
+    const vectors = new URL('../../../../../../shared/vectors/fwup/', import.meta.url);
+    const read = (name: string) => readFileSync(new URL(name, vectors));
+    const envText = (name: string) => new Map(read(name).toString('utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string]));
+    mkdirSync(join(dir, 'root/data'), { recursive: true });
+    const image = Buffer.alloc(16 * 1024 * 1024);
+    encodeUbootEnv(envText('env-before.txt'), { size: 0x20000 }).copy(image, 0x100000);
+    writeFileSync(join(dir, 'root/data/disk.img'), image);
+    const config = testConfig({ fwup: { public_keys: [read('fwup-key.pub').toString('utf8').trim()] } });
+    const fwup = resolveInstaller(binary({ peridiod: { installer: 'fwup', installer_opts: { devpath: '/data/disk.img' } } }), config, BUILTIN_INSTALLERS);
+    async function* archive(): AsyncGenerator<Buffer> {
+      yield read('ab-upgrade-signed.fw');
+    }
+    await fwup.stream?.(archive(), env);
+    const after = readFileSync(join(dir, 'root/data/disk.img'));
+    const vars = decodeUbootEnv(after.subarray(0x100000, 0x120000), { source: 'disk.img env' }).vars;
+    expect(new Map([...vars].sort())).toEqual(new Map([...envText('env-after.txt')].sort()));
+    expect(after.subarray(10485760, 10485760 + 65536).equals(read('rootfs.img'))).toBe(true);
+    expect((env.log as ReturnType<typeof captureLog>).messages().filter((m) => m.includes('[Installer fwup]'))).toEqual(['[Installer fwup] upgrading slot b', '[Installer fwup] Finished']);
+    // an unsigned archive is refused before one byte is written
+    async function* unsigned(): AsyncGenerator<Buffer> {
+      yield read('ab-upgrade.fw');
+    }
+    await expect(fwup.stream?.(unsigned(), env)).rejects.toThrow(/Expecting signed firmware archive/);
+    expect(readFileSync(join(dir, 'root/data/disk.img')).equals(after)).toBe(true);
   });
 
   it('fwup applies the verified archive to an existing image file through the real PATH lookup, and refuses other devpaths', async () => {
