@@ -15,3 +15,4 @@ export { seedEvk, type SeedOptions } from './backend/evk-seed.js';
 export { createAgent, REBOOT_EXIT_CODE, type Agent, type AgentExit, type AgentOptions } from './agent/agent.js';
 export { startInprocFleet, type FleetDevice, type DeviceRunState, type InprocFleetOptions } from './fleet/inproc-fleet.js';
 export { startDemo, type DemoOptions } from './fleet/demo.js';
+export { buildOsFwupArchive, type OsArchiveOptions } from './artifacts/os-archive.js';

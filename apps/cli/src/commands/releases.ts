@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
-import { VfleetError } from '@vfleet/core';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { BOOT_HEALTHS, VfleetError, type BootHealth } from '@vfleet/core';
+import { buildOsFwupArchive } from '@vfleet/simulator';
 import { adminFrom, adminUrlOption, table } from '../admin.js';
-import { listFlag } from '../flags.js';
+import { choiceFlag, listFlag, sizeFlag } from '../flags.js';
 
 type Row = Record<string, unknown> & { uuid: string; name: string };
 
@@ -56,10 +58,10 @@ export function registerReleases(program: Command): void {
       console.log(`${r.name} phased: ${JSON.stringify(patch)}`);
     });
 
-  program
-    .command('artifacts')
-    .description('artifacts, versions and binaries in the running backend')
+  const artifacts = program.command('artifacts').description('artifacts: list those in the backend, build OS images');
+  artifacts
     .command('list')
+    .description('artifacts, versions and binaries in the running backend')
     .option(...adminUrlOption)
     .action(async (flags: { adminUrl: string }) => {
       const client = adminFrom(program, flags);
@@ -74,5 +76,32 @@ export function registerReleases(program: Command): void {
         return [a?.name, v?.['version'] as string, b['target'] as string, b['size'] as number, b['state'] as string];
       });
       table(['ARTIFACT', 'VERSION', 'TARGET', 'SIZE', 'STATE'], rows);
+    });
+  registerOsArtifact(artifacts);
+}
+
+export function registerOsArtifact(artifacts: Command): void {
+  artifacts
+    .command('os')
+    .description('build a vfleet OS image (boot header + filler) packaged as an fwup archive for the A/B disk')
+    .requiredOption('--name <name>', 'product name in the boot header and fwup meta', 'edge-inference-os')
+    .requiredOption('--version <version>', 'OS version')
+    .option('--size <size>', 'image size', sizeFlag('--size'), 64 * 1024 * 1024)
+    .option('--health <health>', 'how the slot behaves when booted', choiceFlag('--health', BOOT_HEALTHS), 'ok')
+    .option('--disk-size <size>', 'disk size of the target devices (gives slot and env offsets)', sizeFlag('--disk-size'), 256 * 1024 * 1024)
+    .option('--sign-key <file>', "fwup private key (fwup's base64 format) to sign meta.conf")
+    .requiredOption('--out <file>', 'where to write the .fw archive')
+    .action((flags: { name: string; version: string; size: number; health: BootHealth; diskSize: number; signKey?: string; out: string }) => {
+      const fw = buildOsFwupArchive({
+        name: flags.name,
+        version: flags.version,
+        size: flags.size,
+        health: flags.health,
+        diskBytes: flags.diskSize,
+        ...(flags.signKey === undefined ? {} : { signingKey: readFileSync(flags.signKey, 'utf8').trim() }),
+      });
+      writeFileSync(`${flags.out}.tmp`, fw);
+      renameSync(`${flags.out}.tmp`, flags.out);
+      console.log(`${flags.out}: ${flags.name} ${flags.version} (${flags.health}), ${fw.length} bytes, tasks upgrade.a/upgrade.b`);
     });
 }
