@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { abLayout, applyFwupArchiveToFile, bootDevice, createFwupKeyPair, decodeBootHeader, readRange, readUbootEnvFromConfig, updateUbootEnv } from '@vfleet/core';
+import { abLayout, applyFwupArchiveToFile, bootDevice, createFwupKeyPair, decodeBootHeader, readRange, readUbootEnvFromConfig } from '@vfleet/core';
 import { initWorkspace } from '../workspace/init.js';
 import { generateDevices } from '../devices/generate.js';
 import { buildOsFwupArchive } from './os-archive.js';
@@ -20,7 +20,6 @@ describe('buildOsFwupArchive', () => {
     await generateDevices({ home, out, cohort: 'release', env: 'disk', diskBytes: 64 * MiB, force: false, specs: [{ id: 'AB-0001', cohort: 'release', tags: [], target: 'arm64-v8' }] });
     const dir = join(out, 'AB-0001');
     const resolvePath = (p: string) => p.replace('/etc/peridiod', dir);
-    updateUbootEnv(join(dir, 'fw_env.config'), (vars) => vars.set('peridio_active', 'a'), { resolvePath });
 
     const keys = createFwupKeyPair();
     const fw = buildOsFwupArchive({ name: 'edge-inference-os', version: '1.13.0', size: 2 * MiB, health: 'ok', diskBytes: 64 * MiB, signingKey: keys.privateKey });
@@ -40,7 +39,9 @@ describe('buildOsFwupArchive', () => {
     // the slot holds exactly the image the archive carries
     const image = readRange(join(dir, 'disk.img'), slotB.offset, 2 * MiB);
     expect(createHash('sha256').update(image).digest('hex')).toMatch(/^[0-9a-f]{64}$/);
-    expect(bootDevice({ env, slots: { a: null, b: header } })).toMatchObject({ slot: 'b', outcome: 'boot-trial' });
+    const slotA = decodeBootHeader(readRange(join(dir, 'disk.img'), abLayout({ sizeBytes: 64 * MiB }).slots.a.offset, 4096), 'slot a');
+    expect(slotA).toMatchObject({ name: 'edge-inference-os', version: '1.12.1' });
+    expect(bootDevice({ env, slots: { a: slotA, b: header } })).toMatchObject({ slot: 'b', outcome: 'boot-trial' });
     expect(readFileSync(join(root, 'os.fw')).subarray(0, 2).toString()).toBe('PK');
   });
 

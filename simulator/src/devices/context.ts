@@ -2,18 +2,19 @@ import { readFileSync } from 'node:fs';
 import {
   VfleetError,
   abLayout,
+  encodeBootHeader,
   encodeUbootEnv,
   formatFwEnvConfig,
   parseCertificate,
   parseTrustedKey,
 } from '@vfleet/core';
-import { installedStateVars } from '../product/installed-state.js';
+import { abBootVars, installedOs, installedStateVars } from '../product/installed-state.js';
 import { loadProduct, targetsFor } from '../product/product.js';
 import { workspacePaths } from '../workspace/home.js';
 import { readWorkspace } from '../workspace/load.js';
 import { peridioJson } from './templates.js';
 import type { EnvMode } from './spec.js';
-import type { DeviceContext } from './write-device.js';
+import type { DeviceContext, TargetFiles } from './write-device.js';
 
 export const ENV_SIZE = 0x20000;
 
@@ -61,12 +62,16 @@ export function buildContext(opts: ContextOptions): DeviceContext {
       : [{ path: '/etc/peridiod/uboot.env', offset: 0, size: ENV_SIZE }];
   const fwEnvConfig = formatFwEnvConfig({ copies: envCopies });
 
-  const cache = new Map<string, { peridioJson: string; fwEnvConfig: string; envBlocks: Buffer[] }>();
+  const cache = new Map<string, TargetFiles>();
   const perTarget = (target: string) => {
     let files = cache.get(target);
     if (!files) {
       const targets = targetsFor(product, target);
       const vars = installedStateVars(product, ws.organizationUuid, targets);
+      // With a disk the device is an A/B board: slot a holds the installed OS (its boot header).
+      const os = opts.diskBytes > 0 ? installedOs(product, targets) ?? { name: `${product.product}-os`, version: '0.0.0' } : undefined;
+      if (os) for (const [k, v] of abBootVars(os)) vars.set(k, v);
+      const slotHeader = os ? encodeBootHeader({ name: os.name, version: os.version, health: 'ok', platform: 'vfleet', architecture: target }) : undefined;
       const envBlocks =
         opts.env === 'disk'
           ? [encodeUbootEnv(vars, { size: ENV_SIZE, redundant: true, flag: 1 }), encodeUbootEnv(vars, { size: ENV_SIZE, redundant: true, flag: 0 })]
@@ -77,7 +82,7 @@ export function buildContext(opts: ContextOptions): DeviceContext {
         ...(opts.deviceApi === undefined ? {} : { deviceApiUrl: opts.deviceApi }),
         ...(deviceApiCaPem === undefined ? {} : { deviceApiCertificatePath: '/etc/peridiod/device-api-ca.pem' }),
       });
-      files = { peridioJson: json, fwEnvConfig, envBlocks };
+      files = { peridioJson: json, fwEnvConfig, envBlocks, ...(slotHeader ? { slotHeader } : {}) };
       cache.set(target, files);
     }
     return files;

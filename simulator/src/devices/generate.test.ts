@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeUbootEnv, parseAgentConfig, parseTrustedKey, readPartitionTable, readUbootEnvFromConfig, binRecord } from '@vfleet/core';
+import { abLayout, bootDevice, decodeBootHeader, readRange, decodeUbootEnv, parseAgentConfig, parseTrustedKey, readPartitionTable, readUbootEnvFromConfig, binRecord } from '@vfleet/core';
 import { haveTools, run } from '@vfleet/core/test-support';
 import { initWorkspace } from '../workspace/init.js';
 import { workspacePaths } from '../workspace/home.js';
@@ -101,6 +101,21 @@ describe('generateDevices --evk', () => {
     const fromCert = run('openssl', ['x509', '-noout', '-pubkey', '-in', join(dir, 'device-certificate.pem')]);
     const fromKey = run('openssl', ['pkey', '-pubout', '-in', join(dir, 'device-private-key.pem')]);
     expect(fromKey).toBe(fromCert);
+  });
+
+  it('makes each disk device an A/B board booted from slot a with the installed OS', () => {
+    const dir = join(out, 'EI-ML-0005');
+    const vars = decodeUbootEnv(readFileSync(join(dir, 'uboot.env')), { source: 'uboot.env' }).vars;
+    expect(Object.fromEntries([...vars].filter(([k]) => !k.startsWith('peridio_') || k === 'peridio_active' || k === 'peridio_autovalidate'))).toEqual({
+      peridio_active: 'a', 'a.peridio_product': 'edge-inference-os', 'a.peridio_version': '1.12.1', bootcount: '0', bootlimit: '3', peridio_autovalidate: '1',
+    });
+    const layout = abLayout({ sizeBytes: 64 * MiB });
+    const header = decodeBootHeader(readRange(join(dir, 'disk.img'), layout.slots.a.offset, 4096), 'slot a');
+    expect(header).toMatchObject({ name: 'edge-inference-os', version: '1.12.1', health: 'ok', architecture: 'arm64-v8' });
+    expect(decodeBootHeader(readRange(join(dir, 'disk.img'), layout.slots.b.offset, 4096), 'slot b')).toBeNull();
+    const boot = bootDevice({ env: vars, slots: { a: header, b: null } });
+    expect(boot).toMatchObject({ slot: 'a', outcome: 'boot' });
+    expect([...boot.changes.keys()].filter((k) => !k.startsWith('a.'))).toEqual([]);
   });
 
   it.skipIf(!haveTools('sfdisk'))('makes a sparse A/B disk that sfdisk reads', () => {

@@ -5,6 +5,14 @@ import { VfleetError, abLayout, createDeviceIdentity, createDiskImage, writeRang
 import type { DeviceMeta, DeviceSpec, EnvMode } from './spec.js';
 import { entrypointSh, preDownSh, preUpSh } from './templates.js';
 
+/** What all devices of one target share: peridio.json, fw_env.config, env block(s), slot a's boot header. */
+export interface TargetFiles {
+  peridioJson: string;
+  fwEnvConfig: string;
+  envBlocks: Buffer[];
+  slotHeader?: Buffer;
+}
+
 /** Everything devices of one generation share; computed once, not per device. */
 export interface DeviceContext {
   out: string;
@@ -12,8 +20,8 @@ export interface DeviceContext {
   env: EnvMode;
   diskBytes: number;
   force: boolean;
-  /** Per target: the peridio.json text, fw_env.config text and the encoded env block(s). */
-  perTarget: (target: string) => { peridioJson: string; fwEnvConfig: string; envBlocks: Buffer[] };
+  /** Per target: the files every device of that target shares. */
+  perTarget: (target: string) => TargetFiles;
   deviceApiCaPem?: string;
 }
 
@@ -48,6 +56,8 @@ export function writeDevice(ctx: DeviceContext, spec: DeviceSpec, now = new Date
     if (ctx.diskBytes > 0) {
       const disk = join(tmp, 'disk.img');
       const layout = createDiskImage(disk, { sizeBytes: ctx.diskBytes, layout: abLayout({ sizeBytes: ctx.diskBytes, envRedundant: ctx.env === 'disk' }) });
+      // only the boot header: the rest of the slot stays a hole, so a fresh device costs no image data
+      if (files.slotHeader) writeRange(disk, layout.slots.a.offset, files.slotHeader);
       if (ctx.env === 'disk') {
         files.envBlocks.forEach((block, i) => {
           const at = layout.env[i];

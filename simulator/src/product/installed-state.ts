@@ -40,3 +40,27 @@ export function installedStateVars(product: Product, organizationUuid: string, t
     ['peridio_bin_current', records.join('')],
   ]);
 }
+
+/** The installed release's OS (its binary is installed by fwup), if the device's targets take one. */
+export function installedOs(product: Product, targets: readonly string[]): { name: string; version: string } | undefined {
+  const release = product.releases.find((r) => r.name === product.installedRelease);
+  if (!release) return undefined;
+  const os = bundleBinaries(product, release.bundle, targets).find((b) => {
+    const peridiod = b.customMetadata['peridiod'] as { installer?: unknown } | undefined;
+    return peridiod?.installer === 'fwup';
+  });
+  return os && { name: os.artifact, version: os.artifactVersion.replace(/^v/, '') };
+}
+
+/** What the virtual bootloader expects on a fresh A/B device running `os` from slot a. */
+export function abBootVars(os: { name: string; version: string }): Map<string, string> {
+  return new Map([
+    ['peridio_active', 'a'],
+    ['a.peridio_product', os.name],
+    ['a.peridio_version', os.version],
+    ['bootcount', '0'],
+    ['bootlimit', '3'],
+    ['peridio_autovalidate', '1'],
+    ['peridio_validated', '1'],
+  ]);
+}
