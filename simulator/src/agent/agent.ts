@@ -1,4 +1,4 @@
-import { parseCertificate } from '@vfleet/core';
+import { parseCertificate, validateSlot } from '@vfleet/core';
 import {
   createDeviceApi,
   createDevicePaths,
@@ -79,6 +79,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   if (setup.config.trustedSigningKeys.length === 0) {
     log.warn('Trusted signing keys are unspecified\n\nAll binaries will be rejected: configure trusted_signing_keys to install updates.');
   }
+  let validated = false;
   const tls = createDeviceTls({ config: setup.config, identity: setup.identity, paths });
   const api = createDeviceApi({ config: setup.config, tls, signal: controller.signal });
   const updater = createUpdater({
@@ -90,6 +91,14 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     signal: controller.signal,
     identity: setup.identity,
     requestReboot,
+    onUpdateAnswer: () => {
+      if (validated) return;
+      validated = true;
+      // A/B: the first good answer from the server proves the booted slot (peridio_autovalidate=1)
+      const { changes, unset } = validateSlot(setup.kv.all());
+      const writes = new Map([...changes, ...unset.map((k) => [k, ''] as [string, string])]);
+      if (writes.size > 0) void setup.kv.putMany(writes).catch((e: unknown) => log.error(`[Validate] could not mark the slot valid: ${(e as Error).message}`));
+    },
     ...options.updater,
   });
   const socket = setup.config.socketEnabled

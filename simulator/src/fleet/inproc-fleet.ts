@@ -1,12 +1,16 @@
 import { join } from 'node:path';
+import type { BootResult } from '@vfleet/core';
 import { createAgent, type Agent, type AgentExit } from '../agent/agent.js';
+import { virtualBoot } from './virtual-boot.js';
 
-export type DeviceRunState = 'starting' | 'running' | 'rebooting' | 'stopped' | 'failed';
+export type DeviceRunState = 'starting' | 'running' | 'rebooting' | 'crashed' | 'no-network' | 'stopped' | 'failed';
 
 export interface FleetDevice {
   id: string;
   state: DeviceRunState;
   boots: number;
+  /** The slot the virtual bootloader booted (A/B devices). */
+  slot?: 'a' | 'b' | undefined;
   /** The last log line the agent printed (without its timestamp). */
   lastLog: string;
   error?: string;
@@ -34,11 +38,38 @@ export function startInprocFleet(opts: InprocFleetOptions) {
     if (opts.signal.aborted) return;
     d.state = 'starting';
     d.boots++;
+    const dir = join(opts.devicesDir, id);
+    let booted: BootResult | undefined;
+    try {
+      booted = virtualBoot(dir);
+    } catch (e) {
+      d.state = 'failed';
+      d.error = `boot: ${(e as Error).message.split('\n')[0] ?? ''}`;
+      return;
+    }
+    if (booted) d.slot = booted.slot ?? undefined;
+    if (booted?.outcome === 'no-bootable-slot') {
+      d.state = 'failed';
+      d.error = 'no bootable slot';
+      return;
+    }
+    if (booted?.health === 'crash') {
+      // the OS in this slot dies at start: the board resets, bootcount climbs, U-Boot rolls back
+      d.state = 'crashed';
+      d.lastLog = `slot ${booted.slot} crashed at boot (${booted.reason})`;
+      if (!opts.signal.aborted) setTimeout(() => void boot(id), opts.rebootDelayMs ?? 1000);
+      return;
+    }
+    if (booted?.health === 'no-network') {
+      d.state = 'no-network';
+      d.lastLog = `slot ${booted.slot} has no network`;
+      return;
+    }
     let agent: Agent;
     try {
       agent = await createAgent({
         env: {},
-        deviceDir: join(opts.devicesDir, id),
+        deviceDir: dir,
         signal: opts.signal,
         log: {
           format: 'console',

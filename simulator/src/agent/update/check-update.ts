@@ -11,6 +11,8 @@ export interface CheckDeps {
   env: PipelineEnv;
   factories: InstallerFactories;
   trustedKeys: readonly Buffer[];
+  /** The server gave a valid answer (update, no update or quarantined). */
+  onAnswered?: () => void;
 }
 
 // Stands in for Elixir's inspect/1 of the body: JSON, cut short.
@@ -66,6 +68,7 @@ export async function checkForUpdate(deps: CheckDeps): Promise<Plan | undefined>
     log.error(`[Cloud Server] error checking for update ${(error as Error).message}`);
     return undefined;
   }
+  if (response.kind !== 'unrecognised') deps.onAnswered?.();
   switch (response.kind) {
     case 'no_update':
       log.info('[Cloud Server] no update');

@@ -24,6 +24,8 @@ export interface UpdaterOptions {
   download?: Partial<DownloadTuning>;
   /** Adds or replaces installers, e.g. the fwup one of the A/B work. */
   installers?: Partial<Record<InstallerName, InstallerFactory>>;
+  /** Called each time the server gives a valid `/update` answer (the agent validates its slot on the first). */
+  onUpdateAnswer?: () => void;
   /** PATH-style list searched for deb/rpm/opkg/swupdate tools; default process.env.PATH. */
   toolPath?: string;
 }

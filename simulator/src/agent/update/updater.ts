@@ -30,7 +30,10 @@ export function createUpdater(options: UpdaterOptions): Updater {
     },
     toolPath: options.toolPath ?? process.env['PATH'] ?? '',
   };
-  const deps: CheckDeps = { api: options.api, env, factories: { ...BUILTIN_INSTALLERS, ...options.installers }, trustedKeys: loadTrustedKeys(config.trustedSigningKeys) };
+  const deps: CheckDeps = {
+    api: options.api, env, factories: { ...BUILTIN_INSTALLERS, ...options.installers }, trustedKeys: loadTrustedKeys(config.trustedSigningKeys),
+    ...(options.onUpdateAnswer ? { onAnswered: options.onUpdateAnswer } : {}),
+  };
   let ready: Promise<void> | undefined;
   let plan: Promise<PlanOutcome> | undefined;
   let timer: NodeJS.Timeout | undefined;

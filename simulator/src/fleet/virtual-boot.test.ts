@@ -1,0 +1,57 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { applyFwupArchiveToFile, readUbootEnvFromConfig } from '@vfleet/core';
+import { initWorkspace } from '../workspace/init.js';
+import { generateDevices } from '../devices/generate.js';
+import { buildOsFwupArchive } from '../artifacts/os-archive.js';
+import { startInprocFleet } from './inproc-fleet.js';
+import { virtualBoot } from './virtual-boot.js';
+
+const root = mkdtempSync(join(tmpdir(), 'vfleet-boot-'));
+const controller = new AbortController();
+afterAll(() => {
+  controller.abort();
+  rmSync(root, { recursive: true, force: true });
+});
+const MiB = 1024 * 1024;
+
+async function device(id: string, health: 'ok' | 'crash'): Promise<string> {
+  const home = join(root, 'home');
+  initWorkspace({ home });
+  const out = join(root, 'devices');
+  // nothing listens on port 1: the agent starts and retries, and never leaves this machine
+  await generateDevices({ home, out, cohort: 'release', env: 'disk', diskBytes: 64 * MiB, force: false, deviceApi: '127.0.0.1:1', specs: [{ id, cohort: 'release', tags: [], target: 'arm64-v8' }] });
+  const fw = join(root, `${id}.fw`);
+  writeFileSync(fw, buildOsFwupArchive({ name: 'edge-inference-os', version: '1.13.0', size: MiB, health, diskBytes: 64 * MiB }));
+  expect(applyFwupArchiveToFile(fw, join(out, id, 'disk.img'), { task: 'upgrade' }).task).toBe('upgrade.b');
+  return join(out, id);
+}
+
+const envOf = (dir: string) => readUbootEnvFromConfig(join(dir, 'fw_env.config'), { resolvePath: (p) => p.replace('/etc/peridiod', dir) }).vars;
+
+describe('virtual boot', () => {
+  it('boots the new slot on trial, counting boots', async () => {
+    const dir = await device('VB-0001', 'ok');
+    expect(virtualBoot(dir)).toMatchObject({ slot: 'b', outcome: 'boot-trial', health: 'ok' });
+    expect(envOf(dir).get('bootcount')).toBe('1');
+    expect(envOf(dir).get('b.peridio_version')).toBe('1.13.0');
+  });
+
+  it('rolls a crashing image back to slot a after bootlimit boots, data untouched, and runs the agent there', async () => {
+    const dir = await device('VB-0002', 'crash');
+    const fleet = startInprocFleet({ devicesDir: join(root, 'devices'), ids: ['VB-0002'], signal: controller.signal, rebootDelayMs: 10 });
+    const state = () => fleet.devices()[0];
+    const end = Date.now() + 15_000;
+    while (!(state()?.state === 'running' && state()?.slot === 'a') && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    expect(state()).toMatchObject({ state: 'running', slot: 'a', boots: 4 });
+    const env = envOf(dir);
+    expect(env.get('peridio_active')).toBe('a');
+    expect(env.get('upgrade_available') ?? '').toBe('');
+    expect(env.get('bootcount')).toBe('0');
+    expect(env.get('a.peridio_version')).toBe('1.12.1');
+    expect(env.get('peridio_vsn_current')).toBe('1.1.0');
+    await fleet.stop();
+  });
+});

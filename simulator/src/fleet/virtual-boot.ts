@@ -1,0 +1,40 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  abLayout,
+  applyEnvChanges,
+  bootDevice,
+  decodeBootHeader,
+  readRange,
+  readUbootEnvFromConfig,
+  updateUbootEnv,
+  type BootHeaderMeta,
+  type BootResult,
+} from '@vfleet/core';
+import { createDevicePaths } from '../agent/connect/index.js';
+
+/**
+ * The orchestrator playing U-Boot before a device's agent starts: reads both slots' boot headers
+ * from disk.img and the env named by fw_env.config, runs the virtual bootloader and writes its
+ * changes. Devices without a disk boot as they are (undefined).
+ */
+export function virtualBoot(deviceDir: string): BootResult | undefined {
+  const disk = join(deviceDir, 'disk.img');
+  if (!existsSync(disk)) return undefined;
+  const layout = abLayout({ sizeBytes: statSync(disk).size });
+  const header = (slot: 'a' | 'b'): BootHeaderMeta | null => {
+    try {
+      return decodeBootHeader(readRange(disk, layout.slots[slot].offset, 4096), `${disk} slot ${slot}`);
+    } catch {
+      return null; // a corrupt header is an unbootable slot
+    }
+  };
+  const config = join(deviceDir, 'fw_env.config');
+  const paths = createDevicePaths({ root: deviceDir, mode: 'mapped' });
+  const slots = { a: header('a'), b: header('b') };
+  const result = bootDevice({ env: readUbootEnvFromConfig(config, { resolvePath: paths.map }).vars, slots });
+  if (result.changes.size > 0 || result.unset.length > 0) {
+    updateUbootEnv(config, (vars) => applyEnvChanges(vars, result), { resolvePath: paths.map });
+  }
+  return result;
+}
