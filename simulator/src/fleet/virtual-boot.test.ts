@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyFwupArchiveToFile, readUbootEnvFromConfig } from '@vfleet/core';
+import { applyFwupArchiveToFile, createDiskImage, readUbootEnvFromConfig } from '@vfleet/core';
 import { initWorkspace } from '../workspace/init.js';
 import { generateDevices } from '../devices/generate.js';
 import { buildOsFwupArchive } from '../artifacts/os-archive.js';
@@ -32,6 +32,17 @@ async function device(id: string, health: 'ok' | 'crash'): Promise<string> {
 const envOf = (dir: string) => readUbootEnvFromConfig(join(dir, 'fw_env.config'), { resolvePath: (p) => p.replace('/etc/peridiod', dir) }).vars;
 
 describe('virtual boot', () => {
+  it('leaves a disk that never held an OS (and an env without an active slot) to boot as it is', async () => {
+    const home = join(root, 'home');
+    initWorkspace({ home });
+    const out = join(root, 'plain');
+    await generateDevices({ home, out, cohort: 'release', env: 'file', diskBytes: 0, force: false, specs: [{ id: 'PL-0001', cohort: 'release', tags: [], target: 'arm64-v8' }] });
+    expect(virtualBoot(join(out, 'PL-0001'))).toBeUndefined();
+    // an older device directory: a GPT disk with empty slots, an env with no peridio_active
+    createDiskImage(join(out, 'PL-0001', 'disk.img'), { sizeBytes: 32 * MiB });
+    expect(virtualBoot(join(out, 'PL-0001'))).toBeUndefined();
+  });
+
   it('boots the new slot on trial, counting boots', async () => {
     const dir = await device('VB-0001', 'ok');
     expect(virtualBoot(dir)).toMatchObject({ slot: 'b', outcome: 'boot-trial', health: 'ok' });

@@ -32,7 +32,10 @@ export function virtualBoot(deviceDir: string): BootResult | undefined {
   const config = join(deviceDir, 'fw_env.config');
   const paths = createDevicePaths({ root: deviceDir, mode: 'mapped' });
   const slots = { a: header('a'), b: header('b') };
-  const result = bootDevice({ env: readUbootEnvFromConfig(config, { resolvePath: paths.map }).vars, slots });
+  const env = readUbootEnvFromConfig(config, { resolvePath: paths.map }).vars;
+  // a disk with no OS in either slot and no active slot in the env was never an A/B board
+  if (!slots.a && !slots.b && !env.has('peridio_active')) return undefined;
+  const result = bootDevice({ env, slots });
   if (result.changes.size > 0 || result.unset.length > 0) {
     updateUbootEnv(config, (vars) => applyEnvChanges(vars, result), { resolvePath: paths.map });
   }

@@ -14,6 +14,7 @@ function rows(demo: Demo): string[][] {
       spec?.tags.join(',') || (server?.tags.join(',') ?? '-'),
       d.state,
       String(d.boots),
+      d.slot ?? '-',
       server && demo.backend.socket.isOnline(server.uuid) ? 'online' : 'offline',
       server?.reported_version ?? '-',
       d.error ?? d.lastLog.slice(0, 60),
@@ -22,7 +23,7 @@ function rows(demo: Demo): string[][] {
 }
 
 function render(demo: Demo, note: string): string {
-  const table = [['DEVICE', 'TAGS', 'STATE', 'BOOTS', 'SOCKET', 'VERSION', 'LAST LOG'], ...rows(demo)];
+  const table = [['DEVICE', 'TAGS', 'STATE', 'BOOTS', 'SLOT', 'SOCKET', 'VERSION', 'LAST LOG'], ...rows(demo)];
   const widths = table[0]?.map((_, i) => Math.max(...table.map((r) => (r[i] ?? '').length))) ?? [];
   const lines = table.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  '));
   return [
