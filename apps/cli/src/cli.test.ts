@@ -86,6 +86,25 @@ describe('vfleet init / devices', () => {
   });
 });
 
+describe('vfleet fwup (built-in)', () => {
+  const vectors = fileURLToPath(new URL('../../../../shared/vectors/fwup/', import.meta.url));
+  it('lists, verifies and applies the fwup 1.16 A/B vector, and refuses an unsigned archive with a key', async () => {
+    expect((await vfleet('fwup', 'list', '-i', join(vectors, 'ab-upgrade.fw'))).out.split('\n')).toEqual(['upgrade.a', 'upgrade.b', 'upgrade.unexpected']);
+    const ok = await vfleet('fwup', 'verify', '-i', join(vectors, 'ab-upgrade-signed.fw'), '-p', join(vectors, 'fwup-key.pub'));
+    expect(ok.code).toBe(0);
+    const image = join(root, 'fwup.img');
+    const { encodeUbootEnv } = await import('@vfleet/core');
+    const buf = Buffer.alloc(16 * 1024 * 1024);
+    encodeUbootEnv(new Map([['peridio_active', 'a']]), { size: 0x20000 }).copy(buf, 0x100000);
+    writeFileSync(image, buf);
+    const applied = await vfleet('fwup', 'apply', '-i', join(vectors, 'ab-upgrade-signed.fw'), '-d', image, '-t', 'upgrade', '-p', join(vectors, 'fwup-key.pub'));
+    expect(applied.out).toMatch(/^fwup: upgrading slot b\n.*task upgrade\.b applied/);
+    const bad = await vfleet('fwup', 'apply', '-i', join(vectors, 'ab-upgrade.fw'), '-d', image, '-t', 'upgrade', '-p', join(vectors, 'fwup-key.pub'));
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/Expecting signed firmware archive/);
+  });
+});
+
 describe('the vfleet binary', () => {
   const bin = fileURLToPath(new URL('../bin/vfleet.js', import.meta.url));
   it.skipIf(!existsSync(fileURLToPath(new URL('../dist/main.js', import.meta.url))))('exits 2 with one line for a usage error', () => {

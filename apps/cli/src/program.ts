@@ -4,6 +4,7 @@ import { registerInit } from './commands/init.js';
 import { registerBackend } from './commands/backend.js';
 import { registerReleases } from './commands/releases.js';
 import { registerDemo } from './commands/demo.js';
+import { registerFwup } from './commands/fwup.js';
 
 /** The `vfleet` command tree; main.ts runs it and maps errors to exit codes. */
 export function buildProgram(): Command {
@@ -17,5 +18,6 @@ export function buildProgram(): Command {
   registerBackend(program);
   registerReleases(program);
   registerDemo(program);
+  registerFwup(program);
   return program;
 }
