@@ -86,6 +86,25 @@ describe('vfleet init / devices', () => {
   });
 });
 
+describe('vfleet devices list --server', () => {
+  it('lists what a running backend knows, with the workspace token', async () => {
+    const { startBackend } = await import('@vfleet/simulator');
+    const backend = await startBackend({ home: join(root, 'home'), port: 0, adminPort: 0, binaryPort: 0 });
+    try {
+      const product = backend.store.products.create({ name: 'edge-inference' });
+      backend.store.devices.create({ product_uuid: product.uuid, identifier: 'EI-ML-0042', tags: ['canary'] });
+      const r = await vfleet('devices', 'list', '--server', '--admin-url', backend.admin.url);
+      expect(r.code).toBe(0);
+      expect(r.out.split('\n')).toEqual(['ID\tTAGS\tORIGIN\tONLINE\tVERSION\tLAST SEEN', 'EI-ML-0042\tcanary\tadmin\tno\t-\t-']);
+    } finally {
+      await backend.close();
+    }
+    const down = await vfleet('devices', 'list', '--server', '--admin-url', 'http://127.0.0.1:9');
+    expect(down.code).toBe(1);
+    expect(down.err).toMatch(/admin API http:\/\/127\.0\.0\.1:9 unreachable/);
+  });
+});
+
 describe('vfleet fwup (built-in)', () => {
   const vectors = fileURLToPath(new URL('../../../../shared/vectors/fwup/', import.meta.url));
   it('lists, verifies and applies the fwup 1.16 A/B vector, and refuses an unsigned archive with a key', async () => {

@@ -15,6 +15,7 @@ import {
 } from '@vfleet/simulator';
 import { VfleetError } from '@vfleet/core';
 import { choiceFlag, hostPortFlag, intFlag, listFlag, sizeFlag } from '../flags.js';
+import { adminFrom, adminUrlOption, table } from '../admin.js';
 
 interface CreateFlags {
   count?: number;
@@ -92,10 +93,24 @@ export function registerDevices(program: Command): void {
 
   devices
     .command('list')
-    .description('list generated device directories')
+    .description('list generated device directories, or (--server) the devices a running backend knows')
     .option('--out <dir>', 'device folder', 'devices')
     .option('--json', 'print JSON')
-    .action((flags: { out: string; json?: boolean }) => {
+    .option('--server', 'list the backend\'s devices: last seen, reported release, online')
+    .option(...adminUrlOption)
+    .action(async (flags: { out: string; json?: boolean; server?: boolean; adminUrl: string }) => {
+      if (flags.server) {
+        const { devices: rows } = await adminFrom(program, flags).call<{ devices: Array<Record<string, unknown>> }>('GET', '/api/v1/devices');
+        if (flags.json) {
+          console.log(JSON.stringify(rows, null, 2));
+          return;
+        }
+        table(['ID', 'TAGS', 'ORIGIN', 'ONLINE', 'VERSION', 'LAST SEEN'], rows.map((d) => [
+          d['identifier'] as string, (d['tags'] as string[]).join(','), d['origin'] as string, d['online'] ? 'yes' : 'no',
+          d['reported_version'] as string | null, d['last_seen_at'] as string | null,
+        ]));
+        return;
+      }
       const listed = listDevices(resolve(flags.out), { withUsage: true });
       if (flags.json) {
         console.log(JSON.stringify(listed.map((d) => ({ ...d.meta, dir: d.dir, allocatedBytes: d.allocatedBytes })), null, 2));
