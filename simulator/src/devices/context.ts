@@ -81,6 +81,7 @@ export function buildContext(opts: ContextOptions): DeviceContext {
         trustedSigningKey,
         ...(opts.deviceApi === undefined ? {} : { deviceApiUrl: opts.deviceApi }),
         ...(deviceApiCaPem === undefined ? {} : { deviceApiCertificatePath: '/etc/peridiod/device-api-ca.pem' }),
+        ...(opts.diskBytes > 0 ? { fwupDevpath: '/etc/peridiod/disk.img' } : {}),
       });
       files = { peridioJson: json, fwEnvConfig, envBlocks, ...(slotHeader ? { slotHeader } : {}) };
       cache.set(target, files);

@@ -5,6 +5,8 @@ export interface PeridioJsonOptions {
   trustedSigningKey: string;
   deviceApiUrl?: string;
   deviceApiCertificatePath?: string;
+  /** Where the fwup installer writes; the EVK names a file it never creates, A/B devices their disk. */
+  fwupDevpath?: string;
 }
 
 /** The EVK's per-device `peridio.json`, with `device_api` only when it differs from Peridio's cloud. */
@@ -22,7 +24,7 @@ export function peridioJson(opts: PeridioJsonOptions): string {
   const config = {
     version: 1,
     ...deviceApi,
-    fwup: { devpath: '/etc/peridiod/peridio.fwup.img' },
+    fwup: { devpath: opts.fwupDevpath ?? '/etc/peridiod/peridio.fwup.img' },
     cache_dir: '/etc/peridiod/cache',
     release_poll_enabled: true,
     release_poll_interval: 5000,

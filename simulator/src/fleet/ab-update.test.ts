@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { abLayout, decodeBootHeader, decodeFwupArchive, readRange, readUbootEnvFromConfig, readZipEntry } from '@vfleet/core';
+import { initWorkspace } from '../workspace/init.js';
+import { generateDevices } from '../devices/generate.js';
+import { startBackend, type Backend } from '../backend/server.js';
+import { createAdminClient, type AdminClient } from '../backend/admin-client.js';
+import { seedEvk } from '../backend/evk-seed.js';
+import { buildOsFwupArchive } from '../artifacts/os-archive.js';
+import { startInprocFleet } from './inproc-fleet.js';
+
+const MiB = 1024 * 1024;
+const DISK = 64 * MiB;
+const root = mkdtempSync(join(tmpdir(), 'vfleet-ab-'));
+const controller = new AbortController();
+let backend: Backend;
+let admin: AdminClient;
+afterAll(async () => {
+  controller.abort();
+  await backend?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+type Row = { uuid: string; name?: string; prn: string };
+const first = async (path: string, match: (r: Row & Record<string, unknown>) => boolean): Promise<Row> =>
+  ((Object.values(await admin.call('GET', `/api/v1/${path}`))[0] as Array<Row & Record<string, unknown>>).find(match)) as Row;
+const create = async (path: string, body: unknown): Promise<Row> => Object.values(await admin.call('POST', `/api/v1/${path}`, body))[0] as Row;
+
+async function until(what: () => boolean, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('A/B OS update end to end', () => {
+  let home: string;
+  let image: Buffer;
+  beforeAll(async () => {
+    home = join(root, 'home');
+    initWorkspace({ home });
+    backend = await startBackend({ home, port: 0, adminPort: 0, binaryPort: 0 });
+    admin = createAdminClient(backend.admin.url, backend.adminToken);
+    await seedEvk({ home, client: admin, sizeScale: 1 / 4096 });
+    // an OS release after r1001: edge-inference-os 1.13.0 as an fwup archive for this disk layout
+    const fw = buildOsFwupArchive({ name: 'edge-inference-os', version: '1.13.0', size: 2 * MiB, health: 'ok', diskBytes: DISK });
+    image = fw;
+    const os = await first('artifacts', (a) => a.name === 'edge-inference-os');
+    const version = await create('artifact-versions', { artifact_uuid: os.uuid, version: 'v1.13.0' });
+    const binary = await create('binaries', { artifact_version_uuid: version.uuid, target: 'arm64-v8' });
+    await admin.upload(`/api/v1/binaries/${binary.uuid}/content`, Readable.from([fw]), fw.length);
+    const key = await first('signing-keys', (k) => k.name === 'release-signing-key');
+    await admin.call('POST', `/api/v1/binaries/${binary.uuid}/signatures`, { signing_key_uuid: key.uuid });
+    const bundle = await create('bundles', { name: 'os-1.13.0', binary_uuids: [binary.uuid] });
+    const cohort = await first('cohorts', (c) => c.name === 'release');
+    const r1001 = await first('releases', (r) => r.name === 'release-r1001');
+    await create('releases', { cohort_uuid: cohort.uuid, bundle_uuid: bundle.uuid, name: 'release-os-1.13.0', version: '1.2.0', phase_value: 1.0, previous_release_uuid: r1001.uuid });
+    await generateDevices({
+      home, out: join(root, 'devices'), cohort: 'release', env: 'disk', diskBytes: DISK, force: false,
+      deviceApi: backend.deviceApiUrl, deviceApiCa: backend.deviceApiCaPath, specs: [{ id: 'AB-0001', cohort: 'release', tags: [], target: 'arm64-v8' }],
+    });
+  }, 60_000);
+
+  it('writes slot b, reboots into it on trial, reports the release and validates the slot', async () => {
+    const dir = join(root, 'devices', 'AB-0001');
+    const env = () => readUbootEnvFromConfig(join(dir, 'fw_env.config'), { resolvePath: (p) => p.replace('/etc/peridiod', dir) }).vars;
+    expect(env().get('peridio_active')).toBe('a');
+    const fleet = startInprocFleet({ devicesDir: join(root, 'devices'), ids: ['AB-0001'], signal: controller.signal, rebootDelayMs: 50 });
+    const dev = () => fleet.devices()[0];
+    // the update installs with the fwup installer, the agent reboots, the bootloader boots b on trial
+    await until(() => dev()?.boots === 2 && dev()?.state === 'running');
+    expect(dev()?.slot).toBe('b');
+    const slotB = abLayout({ sizeBytes: DISK }).slots.b;
+    expect(decodeBootHeader(readRange(join(dir, 'disk.img'), slotB.offset, 4096), 'slot b')).toMatchObject({ version: '1.13.0', health: 'ok' });
+    const vars = env();
+    expect(vars.get('peridio_active')).toBe('b');
+    expect(vars.get('b.peridio_version')).toBe('1.13.0');
+    expect(vars.get('peridio_vsn_current')).toBe('1.2.0');
+    expect(vars.get('a.peridio_version')).toBe('1.12.1');
+    // its first good /update answer validates the slot: no more trial boots
+    await until(() => (env().get('upgrade_available') ?? '') === '' && env().get('bootcount') === '0');
+    backend.store.flush();
+    await until(() => backend.store.devices.list().find((d) => d.identifier === 'AB-0001')?.reported_version === '1.2.0');
+    // the rootfs-b range holds exactly the image the archive carried
+    const archive = decodeFwupArchive(image);
+    const entry = archive.resources.find((r) => r.resource === 'rootfs.img');
+    const rootfs = readZipEntry(archive.bytes, entry?.zip as NonNullable<typeof entry>['zip'], 'os.fw');
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    expect(sha(readRange(join(dir, 'disk.img'), slotB.offset, rootfs.length))).toBe(sha(rootfs));
+    await fleet.stop();
+  }, 60_000);
+});
+
