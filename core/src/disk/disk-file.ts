@@ -1,15 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync, writeSync, type Stats } from 'node:fs';
 import { VfleetError } from '../errors.js';
+import { fileKind } from '../file-kind.js';
 
-/** What a non-regular file is, for refusals. */
-function kind(st: Stats): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
 
 export function ioError(path: string, doing: string, cause: unknown): VfleetError {
   const reason = cause instanceof Error ? cause.message : String(cause);
@@ -21,7 +13,7 @@ export function requireRegular(fd: number, path: string): Stats {
   const st = fstatSync(fd);
   if (!st.isFile()) {
     closeSync(fd);
-    throw new VfleetError('VFLEET_IO', `${path}: is ${kind(st)}; only regular image files are accepted here`);
+    throw new VfleetError('VFLEET_IO', `${path}: is a ${fileKind(st)}; only regular image files are accepted here`);
   }
   return st;
 }

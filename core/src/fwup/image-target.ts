@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { isVfleetError } from '../errors.js';
 import { fwupError } from './fwup-error.js';
+import { fileKind } from '../file-kind.js';
 
 /** What an fwup task writes to: a fixed-size byte range that never grows. */
 export interface ImageTarget {
@@ -37,17 +38,8 @@ export function bufferImageTarget(bytes: Buffer, name = 'image buffer'): ImageTa
   };
 }
 
-function kindOf(st: fs.Stats): string {
-  if (st.isBlockDevice()) return 'block device';
-  if (st.isCharacterDevice()) return 'character device';
-  if (st.isDirectory()) return 'directory';
-  if (st.isFIFO()) return 'FIFO';
-  if (st.isSocket()) return 'socket';
-  return 'special file';
-}
-
 function requireRegular(file: string, st: fs.Stats): void {
-  if (!st.isFile()) throw fwupError('image', file, `refusing to apply firmware to a ${kindOf(st)}: only regular image files are written`);
+  if (!st.isFile()) throw fwupError('image', file, `refusing to apply firmware to a ${fileKind(st)}: only regular image files are written`);
 }
 
 /** Opens an existing regular file as an ImageTarget; anything else (block devices included) is refused. */
