@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readlinkSync, readFileSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { binRecord, readUbootEnvFromConfig } from '@vfleet/core';
+import { binRecord } from '@vfleet/core';
 import { haveTools } from '@vfleet/core/test-support';
 import { initWorkspace } from '../workspace/init.js';
 import { loadProduct } from '../product/product.js';
@@ -14,6 +14,7 @@ import { createAdminClient, type AdminClient } from '../backend/admin-client.js'
 import { seedEvk } from '../backend/evk-seed.js';
 import { canRunAsDevice, runAsDevice } from '../test-support/as-device.js';
 import { createAgent, type Agent } from './agent.js';
+import { deviceEnv, until } from '../test-support/device.js';
 
 const product = loadProduct();
 const release = (name: string) => product.releases.find((r) => r.name === name) ?? { uuid: '' };
@@ -48,20 +49,12 @@ async function start(id: string, lines: string[]): Promise<Agent> {
   return agent;
 }
 
-const until = async (what: () => boolean, ms = 10_000) => {
-  const end = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
-
 describe('agent against the embedded backend', () => {
   it('takes r1002 on a canary as the EVK story says', async () => {
     const lines: string[] = [];
     const dir = join(devices, 'EI-ML-0001');
     const agent = await start('EI-ML-0001', lines);
-    await until(() => lines.some((l) => l.endsWith('[Cloud Socket] Joined Device channel')));
+    await until(() => lines.some((l) => l.endsWith('[Cloud Socket] Joined Device channel')), 10_000, 25);
     await agent.updater.checkNow();
     expect(lines.some((l) => l.endsWith('[Cloud Server] no update'))).toBe(true);
 
@@ -79,7 +72,7 @@ describe('agent against the embedded backend', () => {
     expect(target).toBe(r1002Service?.uuid);
     expect(existsSync(join(opt, 'edge-inference-peripheral.bin'))).toBe(false);
 
-    const env = readUbootEnvFromConfig(join(dir, 'fw_env.config'), { resolvePath: (p) => p.replace('/etc/peridiod', dir) }).vars;
+    const env = deviceEnv(dir);
     expect(env.get('peridio_vsn_current')).toBe('2.0.0');
     expect(env.get('peridio_vsn_previous')).toBe('1.1.0');
     expect(env.get('peridio_via_current')).toBe(`prn:1:${backend.store.organization().uuid}:release:${release('release-r1002').uuid}`);

@@ -3,11 +3,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readSync, closeSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { abLayout, applyFwupArchiveToFile, readUbootEnvFromConfig } from '@vfleet/core';
+import { abLayout, applyFwupArchiveToFile } from '@vfleet/core';
 import { initWorkspace } from '../workspace/init.js';
 import { generateDevices } from '../devices/generate.js';
 import { buildOsFwupArchive } from '../artifacts/os-archive.js';
 import { virtualBoot } from './virtual-boot.js';
+import { deviceEnv } from '../test-support/device.js';
 
 const MiB = 1024 * 1024;
 const DISK = 256 * MiB;
@@ -28,7 +29,7 @@ describe('SIGKILL during the raw write', () => {
     const fw = join(root, 'os.fw');
     writeFileSync(fw, buildOsFwupArchive({ name: 'edge-inference-os', version: '1.13.0', size: 96 * MiB, health: 'ok', diskBytes: DISK }));
     const slotB = abLayout({ sizeBytes: DISK }).slots.b;
-    const env = () => readUbootEnvFromConfig(join(dir, 'fw_env.config'), { resolvePath: (p) => p.replace('/etc/peridiod', dir) }).vars;
+    const env = () => deviceEnv(dir);
 
     const child = spawn(process.execPath, ['--input-type=module', '-e', APPLY, fw, disk], { stdio: 'ignore' });
     const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, signal) => r(signal)));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { abLayout, decodeBootHeader, decodeFwupArchive, readRange, readUbootEnvFromConfig, readZipEntry } from '@vfleet/core';
+import { abLayout, decodeBootHeader, decodeFwupArchive, readRange, readZipEntry } from '@vfleet/core';
 import { initWorkspace } from '../workspace/init.js';
 import { generateDevices } from '../devices/generate.js';
 import { startBackend, type Backend } from '../backend/server.js';
@@ -12,6 +12,7 @@ import { createAdminClient, type AdminClient } from '../backend/admin-client.js'
 import { seedEvk } from '../backend/evk-seed.js';
 import { buildOsFwupArchive } from '../artifacts/os-archive.js';
 import { startInprocFleet } from './inproc-fleet.js';
+import { deviceEnv, until } from '../test-support/device.js';
 
 const MiB = 1024 * 1024;
 const DISK = 64 * MiB;
@@ -29,14 +30,6 @@ type Row = { uuid: string; name?: string; prn: string };
 const first = async (path: string, match: (r: Row & Record<string, unknown>) => boolean): Promise<Row> =>
   ((Object.values(await admin.call('GET', `/api/v1/${path}`))[0] as Array<Row & Record<string, unknown>>).find(match)) as Row;
 const create = async (path: string, body: unknown): Promise<Row> => Object.values(await admin.call('POST', `/api/v1/${path}`, body))[0] as Row;
-
-async function until(what: () => boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('A/B OS update end to end', () => {
   let home: string;
@@ -68,12 +61,12 @@ describe('A/B OS update end to end', () => {
 
   it('writes slot b, reboots into it on trial, reports the release and validates the slot', async () => {
     const dir = join(root, 'devices', 'AB-0001');
-    const env = () => readUbootEnvFromConfig(join(dir, 'fw_env.config'), { resolvePath: (p) => p.replace('/etc/peridiod', dir) }).vars;
+    const env = () => deviceEnv(dir);
     expect(env().get('peridio_active')).toBe('a');
     const fleet = startInprocFleet({ devicesDir: join(root, 'devices'), ids: ['AB-0001'], signal: controller.signal, rebootDelayMs: 50 });
     const dev = () => fleet.devices()[0];
     // the update installs with the fwup installer, the agent reboots, the bootloader boots b on trial
-    await until(() => dev()?.boots === 2 && dev()?.state === 'running');
+    await until(() => dev()?.boots === 2 && dev()?.state === 'running', 30_000);
     expect(dev()?.slot).toBe('b');
     const slotB = abLayout({ sizeBytes: DISK }).slots.b;
     expect(decodeBootHeader(readRange(join(dir, 'disk.img'), slotB.offset, 4096), 'slot b')).toMatchObject({ version: '1.13.0', health: 'ok' });
@@ -83,9 +76,9 @@ describe('A/B OS update end to end', () => {
     expect(vars.get('peridio_vsn_current')).toBe('1.2.0');
     expect(vars.get('a.peridio_version')).toBe('1.12.1');
     // its first good /update answer validates the slot: no more trial boots
-    await until(() => (env().get('upgrade_available') ?? '') === '' && env().get('bootcount') === '0');
+    await until(() => (env().get('upgrade_available') ?? '') === '' && env().get('bootcount') === '0', 30_000);
     backend.store.flush();
-    await until(() => backend.store.devices.list().find((d) => d.identifier === 'AB-0001')?.reported_version === '1.2.0');
+    await until(() => backend.store.devices.list().find((d) => d.identifier === 'AB-0001')?.reported_version === '1.2.0', 30_000);
     // the rootfs-b range holds exactly the image the archive carried
     const archive = decodeFwupArchive(image);
     const entry = archive.resources.find((r) => r.resource === 'rootfs.img');

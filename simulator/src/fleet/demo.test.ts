@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDemo } from './demo.js';
+import { until } from '../test-support/device.js';
 
 const home = mkdtempSync(join(tmpdir(), 'vfleet-demo-'));
 const controller = new AbortController();
@@ -12,14 +13,6 @@ afterAll(async () => {
   await demo?.stop();
   rmSync(home, { recursive: true, force: true });
 });
-
-async function until(what: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('startDemo', () => {
   it('runs the EVK story: six devices online, canaries then everyone on r1002, a reboot comes back', async () => {

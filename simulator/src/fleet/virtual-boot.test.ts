@@ -2,12 +2,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyFwupArchiveToFile, createDiskImage, readUbootEnvFromConfig } from '@vfleet/core';
+import { applyFwupArchiveToFile, createDiskImage } from '@vfleet/core';
 import { initWorkspace } from '../workspace/init.js';
 import { generateDevices } from '../devices/generate.js';
 import { buildOsFwupArchive } from '../artifacts/os-archive.js';
 import { startInprocFleet } from './inproc-fleet.js';
 import { virtualBoot } from './virtual-boot.js';
+import { deviceEnv } from '../test-support/device.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vfleet-boot-'));
 const controller = new AbortController();
@@ -29,7 +30,7 @@ async function device(id: string, health: 'ok' | 'crash'): Promise<string> {
   return join(out, id);
 }
 
-const envOf = (dir: string) => readUbootEnvFromConfig(join(dir, 'fw_env.config'), { resolvePath: (p) => p.replace('/etc/peridiod', dir) }).vars;
+const envOf = deviceEnv;
 
 describe('virtual boot', () => {
   it('leaves a disk that never held an OS (and an env without an active slot) to boot as it is', async () => {
