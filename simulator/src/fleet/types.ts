@@ -165,3 +165,22 @@ export interface Runtime {
   /** Removes everything this runtime made, found by vfleet's labels/names (also after a crash). */
   cleanup(): Promise<CleanupReport>;
 }
+
+/**
+ * Host name the embedded backend is reached by from every device (certificate SAN). Each runtime
+ * makes it resolve inside the device: containers with `--add-host`, namespaces and the
+ * process/inproc runtimes through the device's own `/etc/hosts` (`<device>/root/etc/hosts`).
+ */
+export const BACKEND_HOST_NAME = 'vfleet-backend';
+
+/** Options every runtime factory takes. */
+export interface RuntimeOptions {
+  /** VFLEET_HOME: pid files, logs, state the runtime keeps. */
+  home: string;
+  /** Container image reference (docker/podman). */
+  image?: string;
+  /** How disk.img reaches the device: a regular file (default) or a vfleet-made loop device. */
+  disk?: 'file' | 'loop';
+  /** The embedded backend's ports, when the fleet uses it (for routing devices to it). */
+  backend?: { port: number; binaryPort: number };
+}
