@@ -3,7 +3,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { VfleetError } from '@vfleet/core';
 import { workspacePaths } from '../workspace/home.js';
@@ -33,6 +33,8 @@ export interface BackendOptions {
   publicHost?: string;
   /** Extra certificate SANs. */
   hostNames?: string[];
+  /** More addresses the device API and binaries listen on, same ports (e.g. a container bridge's gateway; never 0.0.0.0). */
+  listenHosts?: string[];
   /** Serve binary URLs over the mTLS device API instead of plain HTTP. */
   binaryScheme?: 'http' | 'https';
   onError?: (e: unknown) => void;
@@ -55,7 +57,7 @@ export interface Backend {
 }
 
 /** Listens, or fails with a message naming the port and what it was for. */
-const listen = (server: HttpServer | HttpsServer, port: number, host: string, what: string) =>
+const listen = (server: NetServer, port: number, host: string, what: string) =>
   new Promise<number>((resolve, reject) => {
     const fail = (e: NodeJS.ErrnoException) => {
       const why = e.code === 'EADDRINUSE' ? 'is in use (another backend running? pick another port)' : `cannot be bound: ${e.message}`;
@@ -149,9 +151,18 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
   });
 
   let admin: AdminServer;
+  const extraListeners: NetServer[] = [];
   try {
     deviceApiPort = await listen(https, deviceApiPort, host, 'device API');
     binaryPort = await listen(http, binaryPort, host, 'binary');
+    for (const extra of opts.listenHosts ?? []) {
+      for (const [server, port, what] of [[https, deviceApiPort, 'device API'], [http, binaryPort, 'binary']] as const) {
+        if (/^(0\.0\.0\.0|::|\[::\])$/.test(extra)) throw new VfleetError('VFLEET_USAGE', `backend: listenHosts ${extra}: listen on specific addresses, not every interface`);
+        const relay = createNetServer((conn) => server.emit('connection', conn));
+        extraListeners.push(relay);
+        await listen(relay, port, extra, what);
+      }
+    }
     admin = await createAdminServer({
       store,
       token: adminToken,
@@ -165,6 +176,7 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
       },
     });
   } catch (e) {
+    for (const l of extraListeners) l.close();
     await socket.close();
     https.close();
     http.close();
@@ -189,6 +201,7 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
     adminToken,
     faults,
     async close() {
+      for (const l of extraListeners) l.close();
       await socket.close();
       await admin.close();
       await Promise.all([https, http].map((s) => new Promise<void>((r) => {

@@ -1,9 +1,10 @@
 // One TLS context per device (client certificate, key, trusted CA), shared by its REST and socket clients.
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { VfleetError, type AgentConfig } from '@vfleet/core';
 import type { DevicePaths } from '../types.js';
+import { createHostsLookup } from './host-lookup.js';
 import type { IdentityPems } from './identity.js';
 
 export interface DeviceTls {
@@ -13,6 +14,8 @@ export interface DeviceTls {
   /** The host for SNI; undefined when the host is an IP address (SNI carries names only). */
   servername: string | undefined;
   rejectUnauthorized: boolean;
+  /** Resolves the host through the device's /etc/hosts first (absent without `paths`: system resolver). */
+  lookup?: LookupFunction;
 }
 
 export interface DeviceTlsOptions {
@@ -51,14 +54,17 @@ export function createDeviceTls(options: DeviceTlsOptions): DeviceTls {
     throw new VfleetError('VFLEET_CONFIG_INVALID', `device TLS: the identity or device_api CA cannot be loaded: ${(cause as Error).message}`, { cause });
   }
   const { host, port, verify } = config.deviceApi;
-  return { host, port, secureContext, servername: isIP(host) === 0 ? host : undefined, rejectUnauthorized: verify };
+  const tls: DeviceTls = { host, port, secureContext, servername: isIP(host) === 0 ? host : undefined, rejectUnauthorized: verify };
+  if (options.paths !== undefined) tls.lookup = createHostsLookup(options.paths);
+  return tls;
 }
 
 /** Options for tls.connect / https / ws that present this device's identity. */
-export function tlsConnectOptions(tls: DeviceTls): { secureContext: SecureContext; rejectUnauthorized: boolean; servername?: string } {
+export function tlsConnectOptions(tls: DeviceTls): { secureContext: SecureContext; rejectUnauthorized: boolean; servername?: string; lookup?: LookupFunction } {
   return {
     secureContext: tls.secureContext,
     rejectUnauthorized: tls.rejectUnauthorized,
+    ...(tls.lookup === undefined ? {} : { lookup: tls.lookup }),
     ...(tls.servername === undefined ? {} : { servername: tls.servername }),
   };
 }

@@ -17,3 +17,4 @@ export {
 } from './phoenix-client.js';
 export { RECONNECT_DELAYS_MS, reconnectDelay } from './reconnect-delay.js';
 export { socketJoinParams } from './join-params.js';
+export { createHostsLookup, hostsAddresses } from './host-lookup.js';

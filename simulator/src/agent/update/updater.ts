@@ -3,6 +3,7 @@ import { CacheStore } from './cache/cache-store.js';
 import { createDeviceSigner } from './cache/device-signature.js';
 import { checkForUpdate, loadTrustedKeys, type CheckDeps } from './check-update.js';
 import { DEFAULT_DOWNLOAD_TUNING } from './download/download.js';
+import { createHostsLookup } from '../connect/host-lookup.js';
 import { createHttpFetch } from './download/fetch-binary.js';
 import { BUILTIN_INSTALLERS } from './installers/resolve-installer.js';
 import { createKvWriter } from './kv-writer.js';
@@ -24,7 +25,7 @@ export function createUpdater(options: UpdaterOptions): Updater {
   const env: PipelineEnv = {
     config, log, cache, paths: options.paths, kv: createKvWriter(options.kv), requestReboot: options.requestReboot,
     download: {
-      fetch: options.fetchBinary ?? createHttpFetch(options.binaryCaPem),
+      fetch: options.fetchBinary ?? createHttpFetch(options.binaryCaPem, createHostsLookup(options.paths)),
       tuning: { ...DEFAULT_DOWNLOAD_TUNING, ...options.download },
       userAgent: `Peridiod/${options.agentVersion ?? DEFAULT_AGENT_VERSION}`,
     },

@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { VfleetError } from '@vfleet/core';
 
@@ -25,12 +26,13 @@ export type FetchBinary = (request: BinaryRequest) => Promise<BinaryResponse>;
 /**
  * Plain node:http(s) GET, a fresh connection per request (no pool shared between devices). https
  * trusts the public CAs, plus `extraCaPem` when given (protocol §5.5: not the device-API CA).
+ * `lookup` resolves the URL's host (the device's /etc/hosts first).
  */
-export function createHttpFetch(extraCaPem?: string): FetchBinary {
+export function createHttpFetch(extraCaPem?: string, lookup?: LookupFunction): FetchBinary {
   const ca = extraCaPem === undefined ? undefined : [...rootCertificates, extraCaPem];
   return ({ url, headers, signal, idleTimeoutMs }) =>
     new Promise((resolve, reject) => {
-      const options = { method: 'GET', headers: { ...headers }, signal, agent: false as const };
+      const options = { method: 'GET', headers: { ...headers }, signal, agent: false as const, ...(lookup === undefined ? {} : { lookup }) };
       const req = url.protocol === 'https:' ? httpsRequest(url, ca === undefined ? options : { ...options, ca }) : httpRequest(url, options);
       req.setTimeout(idleTimeoutMs, () => {
         req.destroy(new VfleetError('VFLEET_IO', `idle_timeout: no data from ${url.host} for ${idleTimeoutMs} ms`));

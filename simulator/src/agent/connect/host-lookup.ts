@@ -1,0 +1,44 @@
+// Names resolve through the DEVICE's /etc/hosts first (mapped into the device directory outside a
+// container), then the system resolver: the one lookup every device connection uses.
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { readFileSync } from 'node:fs';
+import { isIP, type LookupFunction } from 'node:net';
+import type { DevicePaths } from '../types.js';
+
+/** Addresses a hosts(5) text gives `name`, in file order. */
+export function hostsAddresses(text: string, name: string): LookupAddress[] {
+  const wanted = name.toLowerCase();
+  const out: LookupAddress[] = [];
+  for (const raw of text.split('\n')) {
+    const [address, ...names] = (raw.split('#')[0] ?? '').trim().split(/\s+/);
+    if (address === undefined || names.length === 0) continue;
+    const family = isIP(address);
+    if (family === 0) continue;
+    if (names.some((n) => n.toLowerCase() === wanted)) out.push({ address, family });
+  }
+  return out;
+}
+
+function readHosts(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return ''; // no hosts file in the device: the system resolver decides
+  }
+}
+
+/** A `lookup` for net/tls/http/ws connects that reads the device's /etc/hosts on every call. */
+export function createHostsLookup(paths: DevicePaths): LookupFunction {
+  const hostsFile = paths.map('/etc/hosts');
+  return (hostname, options, callback) => {
+    const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : (options.family ?? 0);
+    const found = hostsAddresses(readHosts(hostsFile), hostname).filter((a) => family === 0 || a.family === family);
+    const first = found[0];
+    if (first === undefined) {
+      dnsLookup(hostname, options, callback);
+      return;
+    }
+    if (options.all === true) callback(null, found);
+    else callback(null, first.address, first.family);
+  };
+}
