@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { abLayout, applyFwupArchiveToFile, decodeFwupArchive, readZipEntry } from '@vfleet/core';
-import { buildOsFwupArchive, generateDevices, initWorkspace, seedEvk, startInprocFleet } from '@vfleet/simulator';
+import { buildOsFwupArchive, createFleet, createInprocRuntime, generateDevices, initWorkspace, seedEvk } from '@vfleet/simulator';
 import { startBackendProcess } from './lib/start-backend.mjs';
 
 const mib = Number(process.argv[2] ?? 64);
@@ -38,8 +38,11 @@ try {
   const release = await create('releases', { cohort_uuid: cohort.uuid, bundle_uuid: bundle.uuid, name: 'release-os', version: '1.2.0', disabled: true, phase_value: 1.0, previous_release_uuid: r1001.uuid });
   const devices = join(root, 'devices');
   await generateDevices({ home, out: devices, cohort: 'release', env: 'disk', diskBytes: DISK, force: false, deviceApi: server.deviceApi, deviceApiCa: server.ca, specs: [{ id: 'AB-0001', cohort: 'release', tags: [], target: 'arm64-v8' }] });
-  const fleet = startInprocFleet({ devicesDir: devices, ids: ['AB-0001'], signal: controller.signal, rebootDelayMs: 0 });
-  const dev = () => fleet.devices()[0];
+  const agents = new Map();
+  const runtime = createInprocRuntime({ onAgent: (id, agent) => (agent ? agents.set(id, agent) : agents.delete(id)) });
+  const fleet = await createFleet({ runtime, devicesDir: devices, ids: ['AB-0001'], signal: controller.signal, rebootDelayMs: 0 });
+  fleet.agent = (id) => agents.get(id);
+  const dev = () => fleet.status('AB-0001');
   while (!fleet.agent('AB-0001')?.socket?.isJoined('device')) await sleep(20);
   const t0 = performance.now();
   await admin.call('PATCH', `/api/v1/releases/${release.uuid}`, { disabled: false });
@@ -49,7 +52,7 @@ try {
     await sleep(10);
   }
   const updateSeconds = (performance.now() - t0) / 1000;
-  await fleet.stop();
+  await fleet.close();
 
   // raw write: the built-in applier vs dd of the same image bytes into the same slot, both synced
   const archiveFile = join(root, 'os.fw');

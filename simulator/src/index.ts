@@ -13,6 +13,12 @@ export { startBackend, type Backend, type BackendOptions } from './backend/serve
 export { createAdminClient, type AdminClient } from './backend/admin-client.js';
 export { seedEvk, type SeedOptions } from './backend/evk-seed.js';
 export { createAgent, REBOOT_EXIT_CODE, type Agent, type AgentExit, type AgentOptions } from './agent/agent.js';
-export { startInprocFleet, type FleetDevice, type DeviceRunState, type InprocFleetOptions } from './fleet/inproc-fleet.js';
 export { startDemo, type DemoOptions } from './fleet/demo.js';
+export * from './fleet/types.js';
+export { createFleet, type Fleet, type FleetOptions, type FleetGenerateOptions, type FleetRecorder } from './fleet/orchestrator.js';
+export { createRamp, type RampOptions } from './fleet/ramp.js';
+export { createInprocRuntime, type InprocRuntimeOptions } from './fleet/runtimes/inproc.js';
+export { parseLogLine, type ParsedLine } from './fleet/observe/log-parser.js';
+export { reduceDevice, summarize } from './fleet/observe/device-state.js';
+export { virtualBoot } from './fleet/virtual-boot.js';
 export { buildOsFwupArchive, type OsArchiveOptions } from './artifacts/os-archive.js';

@@ -11,7 +11,8 @@ import { startBackend, type Backend } from '../backend/server.js';
 import { createAdminClient, type AdminClient } from '../backend/admin-client.js';
 import { seedEvk } from '../backend/evk-seed.js';
 import { buildOsFwupArchive } from '../artifacts/os-archive.js';
-import { startInprocFleet } from './inproc-fleet.js';
+import { createFleet } from './orchestrator.js';
+import { createInprocRuntime } from './runtimes/inproc.js';
 import { deviceEnv, until } from '../test-support/device.js';
 
 const MiB = 1024 * 1024;
@@ -63,10 +64,10 @@ describe('A/B OS update end to end', () => {
     const dir = join(root, 'devices', 'AB-0001');
     const env = () => deviceEnv(dir);
     expect(env().get('peridio_active')).toBe('a');
-    const fleet = startInprocFleet({ devicesDir: join(root, 'devices'), ids: ['AB-0001'], signal: controller.signal, rebootDelayMs: 50 });
-    const dev = () => fleet.devices()[0];
+    const fleet = await createFleet({ runtime: createInprocRuntime(), devicesDir: join(root, 'devices'), ids: ['AB-0001'], signal: controller.signal, rebootDelayMs: 50 });
+    const dev = () => fleet.status('AB-0001');
     // the update installs with the fwup installer, the agent reboots, the bootloader boots b on trial
-    await until(() => dev()?.boots === 2 && dev()?.state === 'running', 30_000);
+    await until(() => dev()?.boots === 2 && dev()?.run === 'running', 30_000);
     expect(dev()?.slot).toBe('b');
     const slotB = abLayout({ sizeBytes: DISK }).slots.b;
     expect(decodeBootHeader(readRange(join(dir, 'disk.img'), slotB.offset, 4096), 'slot b')).toMatchObject({ version: '1.13.0', health: 'ok' });
@@ -85,7 +86,9 @@ describe('A/B OS update end to end', () => {
     const rootfs = readZipEntry(archive.bytes, entry?.zip as NonNullable<typeof entry>['zip'], 'os.fw');
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
     expect(sha(readRange(join(dir, 'disk.img'), slotB.offset, rootfs.length))).toBe(sha(rootfs));
-    await fleet.stop();
+    // the fleet's view: the new slot and version, read from the env at boot
+    expect(dev()).toMatchObject({ slot: 'b', version: '1.2.0', crashes: 0 });
+    await fleet.close();
   }, 60_000);
 });
 

@@ -28,19 +28,23 @@ describe('startDemo', () => {
 
     const r1002 = d.product.releases.find((r) => r.name === 'release-r1002')?.uuid ?? '';
     await d.admin.call('PATCH', `/api/v1/releases/${r1002}`, { disabled: false });
-    for (const id of ids) await d.fleet.agent(id)?.updater.checkNow();
-    for (const id of ids) await d.fleet.agent(id)?.updater.checkNow();
+    for (const id of ids) await d.agent(id)?.updater.checkNow();
+    for (const id of ids) await d.agent(id)?.updater.checkNow();
     expect(ids.map(version)).toEqual(['2.0.0', '2.0.0', '1.1.0', '1.1.0', '1.1.0', '1.1.0']);
 
     await d.admin.call('PATCH', `/api/v1/releases/${r1002}`, { phase_value: 1.0 });
-    for (const id of ids) await d.fleet.agent(id)?.updater.checkNow();
-    for (const id of ids) await d.fleet.agent(id)?.updater.checkNow();
+    for (const id of ids) await d.agent(id)?.updater.checkNow();
+    for (const id of ids) await d.agent(id)?.updater.checkNow();
     expect(ids.map(version)).toEqual(ids.map(() => '2.0.0'));
 
-    const before = d.fleet.devices().find((x) => x.id === 'EI-ML-0003')?.boots;
+    const before = d.fleet.status('EI-ML-0003')?.boots;
     expect(d.backend.socket.push(device('EI-ML-0003')?.uuid ?? '', 'device', 'reboot', {})).toBe(true);
-    await until(() => d.fleet.devices().find((x) => x.id === 'EI-ML-0003')?.boots === (before ?? 0) + 1);
-    await until(() => d.fleet.devices().find((x) => x.id === 'EI-ML-0003')?.state === 'running');
+    await until(() => d.fleet.status('EI-ML-0003')?.boots === (before ?? 0) + 1);
+    await until(() => d.fleet.status('EI-ML-0003')?.run === 'running');
     await until(() => d.backend.socket.isOnline(device('EI-ML-0003')?.uuid ?? ''));
+    // the fleet saw it all through the agents' log lines
+    await until(() => d.fleet.status('EI-ML-0003')?.phase === 'online');
+    expect((await d.fleet.devices()).map((x) => x.version)).toEqual(ids.map(() => '2.0.0'));
+    expect(await d.fleet.summary()).toMatchObject({ total: 6, versions: { '2.0.0': 6 } });
   }, 60_000);
 });

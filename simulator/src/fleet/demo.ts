@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
+import type { Agent } from '../agent/agent.js';
 import { createAdminClient } from '../backend/admin-client.js';
 import { seedEvk } from '../backend/evk-seed.js';
 import { startBackend, type Backend } from '../backend/server.js';
@@ -7,7 +8,9 @@ import { generateDevices } from '../devices/generate.js';
 import { evkSpecs } from '../devices/spec.js';
 import { loadProduct } from '../product/product.js';
 import { initWorkspace } from '../workspace/init.js';
-import { startInprocFleet } from './inproc-fleet.js';
+import { createFleet, type Fleet } from './orchestrator.js';
+import { createInprocRuntime } from './runtimes/inproc.js';
+import { backendRebooter } from './backend-reboot.js';
 
 export interface DemoOptions {
   home: string;
@@ -20,7 +23,7 @@ export interface DemoOptions {
 
 /**
  * The EVK story on one machine: workspace, embedded backend, the EVK product, the six devices and
- * their agents in this process. Returns once everything runs; stop with the signal.
+ * their agents in this process (the inproc runtime). Returns once everything runs; stop with the signal.
  */
 export async function startDemo(opts: DemoOptions) {
   const say = opts.say ?? (() => undefined);
@@ -43,15 +46,26 @@ export async function startDemo(opts: DemoOptions) {
     force: false, specs: evkSpecs(product), deviceApi: backend.deviceApiUrl, deviceApiCa: backend.deviceApiCaPath,
   });
   if (fresh) say(`six EVK devices written to ${devicesDir}`);
-  const fleet = startInprocFleet({ devicesDir, ids: product.devices.map((d) => d.id), signal: opts.signal });
+  const agents = new Map<string, Agent>();
+  const fleet: Fleet = await createFleet({
+    runtime: createInprocRuntime({ onAgent: (id, agent) => (agent ? agents.set(id, agent) : agents.delete(id)) }),
+    devicesDir,
+    ids: product.devices.map((d) => d.id),
+    backend: { adminUrl: backend.admin.url, adminToken: backend.adminToken, deviceApiUrl: backend.deviceApiUrl },
+    requestReboot: backendRebooter(backend, product.product),
+    generate: { home: opts.home, cohort: product.deviceCohort, deviceApi: backend.deviceApiUrl, deviceApiCa: backend.deviceApiCaPath },
+    signal: opts.signal,
+  });
   return {
     backend,
     admin,
     fleet,
     product,
     devicesDir,
+    /** The running agent of an inproc device (the demo and tests poke its updater). */
+    agent: (id: string): Agent | undefined => agents.get(id),
     async stop() {
-      await fleet.stop();
+      await fleet.close();
       await backend.close();
     },
   };

@@ -6,7 +6,8 @@ import { applyFwupArchiveToFile, createDiskImage } from '@vfleet/core';
 import { initWorkspace } from '../workspace/init.js';
 import { generateDevices } from '../devices/generate.js';
 import { buildOsFwupArchive } from '../artifacts/os-archive.js';
-import { startInprocFleet } from './inproc-fleet.js';
+import { createFleet } from './orchestrator.js';
+import { createInprocRuntime } from './runtimes/inproc.js';
 import { virtualBoot } from './virtual-boot.js';
 import { deviceEnv } from '../test-support/device.js';
 
@@ -53,17 +54,19 @@ describe('virtual boot', () => {
 
   it('rolls a crashing image back to slot a after bootlimit boots, data untouched, and runs the agent there', async () => {
     const dir = await device('VB-0002', 'crash');
-    const fleet = startInprocFleet({ devicesDir: join(root, 'devices'), ids: ['VB-0002'], signal: controller.signal, rebootDelayMs: 10 });
-    const state = () => fleet.devices()[0];
+    const fleet = await createFleet({ runtime: createInprocRuntime(), devicesDir: join(root, 'devices'), ids: ['VB-0002'], signal: controller.signal, rebootDelayMs: 10, backoff: { initialMs: 10 } });
+    const state = () => fleet.status('VB-0002');
     const end = Date.now() + 15_000;
-    while (!(state()?.state === 'running' && state()?.slot === 'a') && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-    expect(state()).toMatchObject({ state: 'running', slot: 'a', boots: 4 });
+    while (!(state()?.run === 'running' && state()?.slot === 'a') && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    // three trial boots crash, U-Boot rolls back on the fourth
+    expect(state()).toMatchObject({ run: 'running', slot: 'a', boots: 4, crashes: 3, version: '1.1.0' });
     const env = envOf(dir);
     expect(env.get('peridio_active')).toBe('a');
     expect(env.get('upgrade_available') ?? '').toBe('');
     expect(env.get('bootcount')).toBe('0');
     expect(env.get('a.peridio_version')).toBe('1.12.1');
     expect(env.get('peridio_vsn_current')).toBe('1.1.0');
-    await fleet.stop();
+    await fleet.close();
+    expect(state()?.run).toBe('stopped');
   });
 });

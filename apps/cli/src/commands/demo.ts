@@ -6,19 +6,20 @@ type Demo = Awaited<ReturnType<typeof startDemo>>;
 function rows(demo: Demo): string[][] {
   const product = demo.product;
   const productUuid = demo.backend.store.products.getByName(product.product)?.uuid ?? '';
-  return demo.fleet.devices().map((d) => {
-    const spec = product.devices.find((x) => x.id === d.id);
+  return product.devices.flatMap((spec) => {
+    const d = demo.fleet.status(spec.id);
+    if (!d) return [];
     const server = demo.backend.store.devices.getByIdentifier(productUuid, d.id);
-    return [
+    return [[
       d.id,
-      spec?.tags.join(',') || (server?.tags.join(',') ?? '-'),
-      d.state,
+      spec.tags.join(',') || (server?.tags.join(',') ?? '-'),
+      d.run,
       String(d.boots),
       d.slot ?? '-',
       server && demo.backend.socket.isOnline(server.uuid) ? 'online' : 'offline',
       server?.reported_version ?? '-',
-      d.error ?? d.lastLog.slice(0, 60),
-    ];
+      d.error ?? (d.lastLog ?? '').slice(0, 60),
+    ]];
   });
 }
 

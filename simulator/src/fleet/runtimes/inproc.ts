@@ -1,0 +1,68 @@
+import { createAgent, REBOOT_EXIT_CODE, type Agent, type AgentOptions } from '../../agent/agent.js';
+import type { DeviceLaunch, PreflightReport, RunningDevice, Runtime, RuntimeOptions } from '../types.js';
+import { hostCeilings, overCeilings } from './host-limits.js';
+import { ensureLoopbackHosts } from './hosts-file.js';
+
+/** Measured by bench/fleet-start.mjs (RSS per joined, polling agent). */
+const MEMORY_PER_DEVICE = 150 * 1024;
+
+export interface InprocRuntimeOptions extends Partial<RuntimeOptions> {
+  /** Extra agent settings (tests, benches): socket timings, updater hooks. */
+  agent?: Pick<AgentOptions, 'socket' | 'updater'>;
+  /** Called with each started agent (tests and the demo drive agents directly). */
+  onAgent?: (id: string, agent: Agent | undefined) => void;
+}
+
+/** Each device is an agent object inside this process; the agent maps device paths into its directory. */
+export function createInprocRuntime(opts: InprocRuntimeOptions = {}): Runtime {
+  return {
+    name: 'inproc',
+    async preflight(count: number): Promise<PreflightReport> {
+      const ceilings = hostCeilings({ fdsPerDevice: 2, memoryPerDevice: MEMORY_PER_DEVICE, fdsNote: 'socket and REST connection, one process' });
+      const problems = overCeilings(count, ceilings);
+      return { runtime: 'inproc', ok: problems.length === 0, problems, ceilings, memoryPerDevice: MEMORY_PER_DEVICE };
+    },
+    async start(launch: DeviceLaunch): Promise<RunningDevice> {
+      ensureLoopbackHosts(launch.deviceDir);
+      const controller = new AbortController();
+      const agent = await createAgent({
+        env: launch.env,
+        deviceDir: launch.deviceDir,
+        signal: controller.signal,
+        log: {
+          format: 'console',
+          // an entry is a blank line then the message, which may span lines
+          sink: (entry) => {
+            for (const line of entry.split('\n')) if (line !== '') launch.onLine(line, 'stdout');
+          },
+        },
+        ...opts.agent,
+      });
+      opts.onAgent?.(launch.id, agent);
+      let killed = false;
+      const exit = agent.exit.then(async (e) => {
+        await agent.stop();
+        opts.onAgent?.(launch.id, undefined);
+        if (killed) return { code: null, signal: 'SIGKILL' };
+        return { code: e.reason === 'reboot' ? REBOOT_EXIT_CODE : 0, signal: null };
+      });
+      return {
+        id: launch.id,
+        exit,
+        async stop() {
+          controller.abort();
+          await exit;
+        },
+        async kill() {
+          killed = true;
+          controller.abort();
+          await exit;
+        },
+      };
+    },
+    async cleanup() {
+      // nothing outlives this process
+      return { removed: [], errors: [] };
+    },
+  };
+}
