@@ -14,6 +14,7 @@ import {
   type PhoenixClient,
 } from './connect/index.js';
 import { createUpdater, type Updater, type UpdaterOptions } from './update/index.js';
+import { createTunnelManager, type TunnelManager } from './tunnel/index.js';
 import type { AgentLogger } from './types.js';
 
 /** Exit code of `vfleet-agent` when the device asks to reboot; runtimes turn it into a restart. */
@@ -38,6 +39,8 @@ export interface Agent {
   log: AgentLogger;
   updater: Updater;
   socket: PhoenixClient | undefined;
+  /** Remote access tunnels (absent when the socket is disabled). */
+  tunnels: TunnelManager | undefined;
   /** Resolves when the agent stops: on abort, or when the device reboots. */
   exit: Promise<AgentExit>;
   stop(): Promise<void>;
@@ -101,6 +104,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     },
     ...options.updater,
   });
+  const tunnels = setup.config.socketEnabled ? createTunnelManager({ config: setup.config, api, log, paths, env, signal: controller.signal }) : undefined;
   const socket = setup.config.socketEnabled
     ? createPhoenixClient({
         url: socketUrl(setup.config),
@@ -109,7 +113,12 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         consoleEnabled: setup.config.remoteShell || setup.config.remoteIex,
         log,
         signal: controller.signal,
-        onEvent: () => undefined,
+        onEvent: (topic, event, payload) => {
+          if (topic === 'device') tunnels?.onEvent(event, payload);
+        },
+        onJoin: (topic) => {
+          if (topic === 'device') void tunnels?.sync();
+        },
         requestReboot,
         ...(options.socket?.reconnectDelaysMs ? { reconnectDelaysMs: options.socket.reconnectDelaysMs } : {}),
         ...(options.socket?.heartbeatIntervalMs ? { heartbeatIntervalMs: options.socket.heartbeatIntervalMs } : {}),
@@ -118,7 +127,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   updater.start();
   void exit.then(async () => {
     socket?.close();
-    await updater.stop();
+    await Promise.all([updater.stop(), tunnels?.stop()]);
     api.close();
   });
   return {
@@ -126,11 +135,12 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     log,
     updater,
     socket,
+    tunnels,
     exit,
     async stop() {
       controller.abort();
       await exit;
-      await updater.stop();
+      await Promise.all([updater.stop(), tunnels?.stop()]);
     },
   };
 }

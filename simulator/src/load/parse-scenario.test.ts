@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { fixturesDir } from '../fixtures-path.js';
+import { parseScenario, readScenario, ScenarioError } from './parse-scenario.js';
+
+const minimal = (extra = '') => `name: t\nphases:\n  - provision: {count: 3}\n  - ramp: {rate: 10/s}\n${extra}`;
+
+function issueOf(source: string): string {
+  try {
+    parseScenario(source, 'x.yaml', '/base');
+  } catch (e) {
+    if (e instanceof ScenarioError) return e.message;
+    throw e;
+  }
+  throw new Error('parsed without error');
+}
+
+describe('scenario files', () => {
+  it.each(['evk-canary', 'rollout-1000', 'soak'])('fixtures/scenarios/%s.yaml is valid', (name) => {
+    const s = readScenario(join(fixturesDir, 'scenarios', `${name}.yaml`));
+    expect(s.name).toBe(name);
+    expect(s.phases.length).toBeGreaterThan(3);
+    expect(s.thresholds.length).toBeGreaterThan(1);
+  });
+
+  it('reads every phase kind into typed values', () => {
+    const s = parseScenario(`
+name: all-kinds
+seed: 9
+sample_interval: 500ms
+target: {runtime: inproc, size_scale: 0.5}
+release: {name: r2, version: 2.0.0, create: {binary: 1MiB, reboot: true}}
+phases:
+  - provision: {count: 10, prefix: QA, tags: [canary, lab], poll_interval: 2s, cache_encryption: false}
+  - provision: {evk: true}
+  - ramp: {rate: 600/m, jitter: 25%}
+  - steady: {duration: 1m30s}
+  - rollout:
+      - enable: {tags: [canary]}
+      - phase: 50%
+        after: 10s
+      - phase: 0.75
+      - phase: 20
+      - disable
+  - wait: {until: 95% on 2.0.0, timeout: 2m}
+  - wait: {until: all online, timeout: 10s}
+  - faults:
+      - kill: 2
+      - reboot: 10%
+      - binary: {status: 503, duration: 5s}
+      - binary: {truncate: 64K, corrupt: true, duration: 1s}
+  - teardown
+thresholds:
+  - p95(time_to_update) < 120s
+  - errors == 0
+`, 'all.yaml');
+    expect(s.seed).toBe(9);
+    expect(s.sampleIntervalMs).toBe(500);
+    expect(s.target).toEqual({ runtime: 'inproc', sizeScale: 0.5 });
+    expect(s.release).toEqual({ name: 'r2', version: '2.0.0', create: { binaryBytes: 1024 * 1024, reboot: true } });
+    const [p0, p1, ramp, steady, rollout, wait, online, faults, teardown] = s.phases;
+    expect(p0).toMatchObject({ kind: 'provision', count: 10, prefix: 'QA', tags: ['canary', 'lab'], pollIntervalMs: 2000, cacheEncryption: false, env: 'file', diskBytes: 0, evk: false });
+    expect(p1).toMatchObject({ kind: 'provision', evk: true, count: 6 });
+    expect(ramp).toMatchObject({ kind: 'ramp', ratePerSecond: 10, jitter: 0.25, at: { line: 10, col: 5 } });
+    expect(steady).toMatchObject({ kind: 'steady', durationMs: 90_000 });
+    expect(rollout?.kind === 'rollout' && rollout.steps.map(({ at: _a, ...st }) => st)).toEqual([
+      { action: 'enable', phase: { tags: ['canary'] }, afterMs: 0 },
+      { action: 'phase', phase: { value: 0.5, text: '50%' }, afterMs: 10_000 },
+      { action: 'phase', phase: { value: 0.75, text: '0.75' }, afterMs: 0 },
+      { action: 'phase', phase: { value: 20, text: '20' }, afterMs: 0 },
+      { action: 'disable', afterMs: 0 },
+    ]);
+    expect(wait).toMatchObject({ kind: 'wait', until: { amount: { fraction: 0.95 }, state: { version: '2.0.0' } }, timeoutMs: 120_000 });
+    expect(online).toMatchObject({ until: { amount: { fraction: 1 }, state: { online: true } } });
+    expect(faults?.kind === 'faults' && faults.faults.map(({ at: _a, ...f }) => f)).toEqual([
+      { fault: 'kill', amount: { count: 2 } },
+      { fault: 'reboot', amount: { fraction: 0.1 } },
+      { fault: 'binary', status: 503, durationMs: 5000 },
+      { fault: 'binary', truncateAt: 65536, corrupt: true, durationMs: 1000 },
+    ]);
+    expect(teardown?.kind).toBe('teardown');
+    expect(s.thresholds.map((t) => t.text)).toEqual(['p95(time_to_update) < 120s', 'errors == 0']);
+  });
+
+  it('resolves the device API CA against the scenario folder', () => {
+    const s = parseScenario('name: t\ntarget: {device_api: "peridio.example:443", device_api_ca: ca.pem, hook: ./hook.sh}\nphases: [teardown]\n', 'x.yaml', '/scenarios');
+    expect(s.target).toEqual({ runtime: 'inproc', sizeScale: 1, deviceApi: 'peridio.example:443', deviceApiCa: '/scenarios/ca.pem', hook: './hook.sh' });
+  });
+
+  it.each([
+    ['YAML syntax', 'name: t\nphases: [teardown\n', /^x\.yaml:\d+:\d+: YAML: /],
+    ['a missing name', 'phases: [teardown]\n', /^x\.yaml:1:1: name: missing: every scenario has a name$/],
+    ['an unknown top-level key', 'name: t\nphasez: []\n', /^x\.yaml:2:1: unknown key "phasez"; expected one of name, description, .*\(and 1 more problem\)$/],
+    ['an unknown phase', minimal('  - sleep: {duration: 1s}\n'), /^x\.yaml:5:5: phases\[2\]: unknown phase "sleep"; expected one of provision, ramp, steady, rollout, wait, faults, teardown$/],
+    ['a bad rate', 'name: t\nphases:\n  - provision: {count: 3}\n  - ramp: {rate: fast}\n', /^x\.yaml:4:18: phases\[1\]\.ramp\.rate: "fast" is not a rate like 50\/s or 600\/m$/],
+    ['a count out of range', 'name: t\nphases:\n  - provision:\n      count: 0\n', /^x\.yaml:4:14: phases\[0\]\.provision\.count: 0: expected a whole number from 1 to 100000$/],
+    ['an unknown provision key', 'name: t\nphases:\n  - provision:\n      count: 1\n      colour: red\n', /^x\.yaml:5:7: phases\[0\]\.provision: unknown key "colour"; expected one of count, evk/],
+    ['a bad wait', minimal('  - wait: {until: most on 2.0.0, timeout: 1m}\n'), /^x\.yaml:5:19: phases\[2\]\.wait\.until: "most on 2.0.0" is not a condition like "95% on 2.0.0"/],
+    ['a wait without timeout', minimal('  - wait: {until: all online}\n'), /^x\.yaml:5:11: phases\[2\]\.wait\.timeout: missing/],
+    ['a ramp before provision', 'name: t\nphases:\n  - ramp: {rate: 1/s}\n', /^x\.yaml:3:5: phases\[0\]: ramp before any provision/],
+    ['a rollout without release', minimal('  - rollout: [enable]\n'), /^x\.yaml:5:5: phases\[2\]: rollout needs a top-level release/],
+    ['a phase above 100%', 'name: t\nrelease: {name: r, version: 1.0.0}\nphases:\n  - rollout:\n      - phase: 150%\n', /^x\.yaml:5:16: phases\[0\]\.rollout\[0\]\.phase: "150%" is not a percentage/],
+    ['two actions in one step', 'name: t\nrelease: {name: r, version: 1.0.0}\nphases:\n  - rollout:\n      - {enable: null, disable: null}\n', /^x\.yaml:5:9: phases\[0\]\.rollout\[0\]: expected exactly one of enable, disable, phase/],
+    ['a bad threshold metric', minimal('thresholds:\n  - p95(time_to_updat) < 120s\n'), /^x\.yaml:6:9: thresholds\[0\]: "p95\(time_to_updat\) < 120s": unknown metric "time_to_updat"; expected one of connect, /],
+    ['a threshold without a unit', minimal('thresholds:\n  - "p95(time_to_update) < 120"\n'), /^x\.yaml:6:28: thresholds\[0\]: .*"120" is not a duration like 120s/],
+    ['a CA without device_api', 'name: t\ntarget: {device_api_ca: x.pem}\nphases: [teardown]\n', /^x\.yaml:2:10: target\.device_api_ca: only with target\.device_api/],
+    ['device_api without its CA', 'name: t\ntarget: {device_api: "h:1"}\nphases: [teardown]\n', /^x\.yaml:2:10: target\.device_api_ca: missing/],
+    ['a device_api with a scheme', 'name: t\ntarget: {device_api: "https://h", device_api_ca: c.pem}\nphases: [teardown]\n', /^x\.yaml:2:22: target\.device_api: "https:\/\/h": expected host or host:port/],
+    ['a binary fault against a real backend', 'name: t\ntarget: {device_api: "h:1", device_api_ca: c.pem}\nphases:\n  - faults:\n      - binary: {status: 503, duration: 1s}\n', /^x\.yaml:5:9: phases\[0\]: binary faults need the embedded backend/],
+    ['an empty file', '', /^x\.yaml:1:1: empty scenario|expected a mapping/],
+  ])('refuses %s with file:line:col, the path and what would be accepted', (_what, source, message) => {
+    expect(issueOf(source)).toMatch(message);
+  });
+
+  it('collects every problem, not just the first', () => {
+    try {
+      parseScenario('name: t\nphases:\n  - provision: {count: -1}\n  - ramp: {rate: x}\n  - steady: {duration: forever}\n', 'x.yaml');
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ScenarioError).issues.map((i) => `${i.line}:${i.col} ${i.path}`)).toEqual([
+        '3:24 phases[0].provision.count',
+        '4:18 phases[1].ramp.rate',
+        '5:24 phases[2].steady.duration',
+      ]);
+      expect((e as ScenarioError).message).toMatch(/\(and 2 more problems\)$/);
+    }
+  });
+
+  it('names an unreadable file in one line', () => {
+    expect(() => readScenario('/nonexistent/s.yaml')).toThrow(/^\/nonexistent\/s\.yaml: cannot read the scenario: ENOENT/);
+  });
+});
