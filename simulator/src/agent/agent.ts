@@ -14,6 +14,7 @@ import {
   type PhoenixClient,
 } from './connect/index.js';
 import { createUpdater, type Updater, type UpdaterOptions } from './update/index.js';
+import { consoleCommand, createRemoteConsole, type ConsolePreference, type RemoteConsole } from './console/index.js';
 import { createTunnelManager, type TunnelManager } from './tunnel/index.js';
 import type { AgentLogger } from './types.js';
 
@@ -32,6 +33,8 @@ export interface AgentOptions {
   /** Extra updater settings (tests, benches). */
   updater?: Partial<Pick<UpdaterOptions, 'fetchBinary' | 'download' | 'installers' | 'toolPath' | 'binaryCaPem'>>;
   socket?: { reconnectDelaysMs?: readonly number[]; heartbeatIntervalMs?: number };
+  /** Remote console settings (tests): inactivity timeout, and getty or a login shell (default: getty where possible). */
+  console?: { inactivityMs?: number; prefer?: ConsolePreference };
 }
 
 export interface Agent {
@@ -41,6 +44,8 @@ export interface Agent {
   socket: PhoenixClient | undefined;
   /** Remote access tunnels (absent when the socket is disabled). */
   tunnels: TunnelManager | undefined;
+  /** The remote console (protocol §6) when remote_shell or remote_iex is on. */
+  console: RemoteConsole | undefined;
   /** Resolves when the agent stops: on abort, or when the device reboots. */
   exit: Promise<AgentExit>;
   stop(): Promise<void>;
@@ -105,6 +110,20 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     ...options.updater,
   });
   const tunnels = setup.config.socketEnabled ? createTunnelManager({ config: setup.config, api, log, paths, env, signal: controller.signal }) : undefined;
+  const remoteConsole = setup.config.socketEnabled && (setup.config.remoteShell || setup.config.remoteIex)
+    ? createRemoteConsole({
+        pushUp: (data) => void socket?.push('console', 'up', { data }),
+        log,
+        // outside a container the shell starts in the device's mapped root, never in the host's
+        command: () => consoleCommand({
+          hostEnv: process.env,
+          isRoot: process.getuid?.() === 0,
+          mappedRoot: mapped ? paths.map('/') : undefined,
+          ...(options.console?.prefer ? { prefer: options.console.prefer } : {}),
+        }),
+        ...(options.console?.inactivityMs ? { inactivityMs: options.console.inactivityMs } : {}),
+      })
+    : undefined;
   const socket = setup.config.socketEnabled
     ? createPhoenixClient({
         url: socketUrl(setup.config),
@@ -115,6 +134,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         signal: controller.signal,
         onEvent: (topic, event, payload) => {
           if (topic === 'device') tunnels?.onEvent(event, payload);
+          if (topic === 'console') remoteConsole?.handle(event, payload);
         },
         onJoin: (topic) => {
           if (topic === 'device') void tunnels?.sync();
@@ -127,7 +147,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   updater.start();
   void exit.then(async () => {
     socket?.close();
-    await Promise.all([updater.stop(), tunnels?.stop()]);
+    await Promise.all([updater.stop(), tunnels?.stop(), remoteConsole?.stop()]);
     api.close();
   });
   return {
@@ -136,11 +156,12 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     updater,
     socket,
     tunnels,
+    console: remoteConsole,
     exit,
     async stop() {
       controller.abort();
       await exit;
-      await Promise.all([updater.stop(), tunnels?.stop()]);
+      await Promise.all([updater.stop(), tunnels?.stop(), remoteConsole?.stop()]);
     },
   };
 }
