@@ -22,3 +22,4 @@ export { parseLogLine, type ParsedLine } from './fleet/observe/log-parser.js';
 export { reduceDevice, summarize } from './fleet/observe/device-state.js';
 export { virtualBoot } from './fleet/virtual-boot.js';
 export { buildOsFwupArchive, type OsArchiveOptions } from './artifacts/os-archive.js';
+export { buildAgentImage, bundleAgent, DEFAULT_AGENT_IMAGE, OFFLINE_BASE_IMAGE, type ImageBuildOptions, type ImageBuildResult } from './fleet/image.js';

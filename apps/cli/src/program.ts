@@ -5,6 +5,7 @@ import { registerBackend } from './commands/backend.js';
 import { registerReleases } from './commands/releases.js';
 import { registerDemo } from './commands/demo.js';
 import { registerFwup } from './commands/fwup.js';
+import { registerImage } from './commands/image.js';
 
 /** The `vfleet` command tree; main.ts runs it and maps errors to exit codes. */
 export function buildProgram(): Command {
@@ -19,5 +20,6 @@ export function buildProgram(): Command {
   registerReleases(program);
   registerDemo(program);
   registerFwup(program);
+  registerImage(program);
   return program;
 }

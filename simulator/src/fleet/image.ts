@@ -1,0 +1,225 @@
+// The agent image: the agent bundled into one file (esbuild), the repository's Dockerfile built on
+// an official Node base, or offline on a base imported from the host's own node and tools.
+import { chmodSync, copyFileSync, cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, lstatSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { VfleetError } from '@vfleet/core';
+import { mustTool, tool } from './runtimes/netutil.js';
+
+export type Engine = 'docker' | 'podman';
+export const DEFAULT_AGENT_IMAGE = 'vfleet/agent:dev';
+export const OFFLINE_BASE_IMAGE = 'vfleet-base:local';
+
+/** The repository root (this file is simulator/src/fleet/image.ts or simulator/dist/fleet/image.js). */
+export function repoRoot(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+}
+
+/** Where `bundleAgent` writes by default: the only directory the Dockerfile copies from. */
+export function imageStageDir(root = repoRoot()): string {
+  return join(root, 'simulator', 'dist', 'image');
+}
+
+// Optional native or speed-up modules the agent may load at run time; copied beside the bundle when present.
+const EXTERNAL = ['node-pty', 'bufferutil', 'utf-8-validate'];
+
+function esbuildBinary(root: string): string {
+  const local = join(root, 'node_modules', '.bin', 'esbuild');
+  if (existsSync(local)) return local;
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve('esbuild/package.json')), 'bin', 'esbuild');
+  } catch {
+    throw new VfleetError('VFLEET_USAGE', `esbuild not found under ${root}/node_modules: run npm ci in the repository`);
+  }
+}
+
+/** Copies what a native module needs at run time (package.json, lib/, the built addon), not its sources. */
+function copyNativeModule(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  for (const part of ['package.json', 'lib', 'build/Release', `prebuilds/${process.platform}-${process.arch}`]) {
+    if (existsSync(join(from, part))) cpSync(join(from, part), join(to, part), { recursive: true, dereference: true });
+  }
+}
+
+export interface BundleResult {
+  /** The single-file agent (ESM). */
+  file: string;
+  /** External modules the bundle imports and that were copied beside it. */
+  natives: string[];
+}
+
+/** Bundles simulator/src/agent/main.ts into `<outDir>/agent/vfleet-agent.mjs` plus the `vfleet-agent` wrapper. */
+export async function bundleAgent(opts: { outDir?: string; root?: string; signal?: AbortSignal } = {}): Promise<BundleResult> {
+  const root = opts.root ?? repoRoot();
+  const outDir = opts.outDir ?? imageStageDir(root);
+  const agentDir = join(outDir, 'agent');
+  rmSync(agentDir, { recursive: true, force: true });
+  mkdirSync(agentDir, { recursive: true });
+  const file = join(agentDir, 'vfleet-agent.mjs');
+  await mustTool(esbuildBinary(root), [
+    join(root, 'simulator', 'src', 'agent', 'main.ts'),
+    '--bundle', '--platform=node', '--format=esm', '--target=node20', '--conditions=source', '--log-level=error',
+    `--outfile=${file}`,
+    ...EXTERNAL.map((m) => `--external:${m}`),
+    // bundled CommonJS dependencies (ws) call require() for node built-ins
+    "--banner:js=import { createRequire as __vfleetRequire } from 'node:module'; const require = __vfleetRequire(import.meta.url);",
+  ], opts.signal === undefined ? {} : { signal: opts.signal });
+  const text = readFileSync(file, 'utf8');
+  const natives: string[] = [];
+  for (const m of EXTERNAL) {
+    const from = join(root, 'node_modules', m);
+    if (text.includes(`"${m}"`) && existsSync(from)) {
+      copyNativeModule(from, join(agentDir, 'node_modules', m));
+      natives.push(m);
+    }
+  }
+  const wrapper = join(outDir, 'vfleet-agent');
+  writeFileSync(wrapper, '#!/bin/sh\n# node replaces the shell: PID 1 in a container, so SIGTERM reaches the agent\nexec node /opt/vfleet/agent/vfleet-agent.mjs "$@"\n');
+  chmodSync(wrapper, 0o755);
+  return { file, natives };
+}
+
+// Host tools the offline base carries when present: the shell, WireGuard (wg-quick is bash), the
+// U-Boot env tools, and the few coreutils the Dockerfile and wg-quick call.
+const OFFLINE_TOOLS = [
+  'sh', 'bash', 'ip', 'wg', 'wg-quick', 'wireguard-go', 'fw_printenv', 'fw_setenv',
+  'mkdir', 'ln', 'cat', 'rm', 'env', 'sleep', 'stat', 'mktemp', 'readlink', 'id',
+];
+
+async function which(name: string): Promise<string | undefined> {
+  const r = await tool('sh', ['-c', 'command -v "$1"', 'sh', name]);
+  const p = r.stdout.trim();
+  return r.code === 0 && p.startsWith('/') ? p : undefined;
+}
+
+/** The shared libraries `ldd` lists for a dynamic executable (none for scripts and static binaries). */
+async function sharedLibraries(file: string): Promise<string[]> {
+  const r = await tool('ldd', [file]);
+  if (r.code !== 0) return [];
+  const libs: string[] = [];
+  for (const line of r.stdout.split('\n')) {
+    const m = /=>\s+(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(/.exec(line);
+    if (m?.[1] !== undefined) libs.push(m[1]);
+  }
+  return libs;
+}
+
+/** The path a host file has with its directory's symlinks resolved (merged /usr: /lib/x → /usr/lib/x). */
+function canonical(p: string): string {
+  return join(realpathSync(dirname(p)), basename(p));
+}
+
+function placeFile(stage: string, hostPath: string, at: string): void {
+  const dest = join(stage, at);
+  if (existsSync(dest)) return;
+  mkdirSync(dirname(dest), { recursive: true });
+  const real = realpathSync(hostPath);
+  try {
+    linkSync(real, dest); // same filesystem: no copy of a 100 MB node
+  } catch {
+    copyFileSync(real, dest);
+  }
+}
+
+function interpreter(file: string): string | undefined {
+  const head = readFileSync(file).subarray(0, 128).toString('latin1');
+  const m = /^#!\s*(\S+)/.exec(head);
+  return m?.[1];
+}
+
+/** Stages the offline base's root: host node + tools + their libraries, merged-/usr links as on the host. */
+export async function stageOfflineBase(stage: string): Promise<{ files: string[]; missing: string[] }> {
+  const files = new Set<string>();
+  const missing: string[] = [];
+  for (const top of ['bin', 'sbin', 'lib', 'lib64']) {
+    const host = `/${top}`;
+    if (existsSync(host) && lstatSync(host).isSymbolicLink()) {
+      const target = readlinkSync(host);
+      mkdirSync(join(stage, target), { recursive: true });
+      symlinkSync(target, join(stage, top));
+    }
+  }
+  const add = async (hostPath: string, at = canonical(hostPath)): Promise<void> => {
+    if (files.has(at)) return;
+    files.add(at);
+    placeFile(stage, hostPath, at);
+    const shebang = interpreter(realpathSync(hostPath));
+    if (shebang !== undefined && existsSync(shebang)) await add(shebang);
+    for (const lib of await sharedLibraries(realpathSync(hostPath))) await add(lib);
+  };
+  await add(process.execPath, '/usr/local/bin/node');
+  for (const t of OFFLINE_TOOLS) {
+    const p = await which(t);
+    if (p === undefined) missing.push(t);
+    else await add(p);
+  }
+  for (const d of ['tmp', 'etc/peridiod', 'opt/vfleet', 'root', 'run', 'var/tmp', 'proc', 'sys', 'dev']) mkdirSync(join(stage, d), { recursive: true });
+  chmodSync(join(stage, 'tmp'), 0o1777);
+  // glibc without nsswitch.conf asks DNS first and stops at its "not found": /etc/hosts must win
+  writeFileSync(join(stage, 'etc', 'nsswitch.conf'), 'passwd: files\ngroup: files\nhosts: files dns\n');
+  writeFileSync(join(stage, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  writeFileSync(join(stage, 'etc', 'group'), 'root:x:0:\n');
+  return { files: [...files].sort(), missing };
+}
+
+export interface ImageBuildOptions {
+  engine?: Engine;
+  tag?: string;
+  /** Build the base from the host's node instead of pulling BASE_IMAGE. */
+  offline?: boolean;
+  /** Base image for a non-offline build (default: the Dockerfile's, node:20-bookworm-slim). */
+  baseImage?: string;
+  signal?: AbortSignal;
+  say?: (line: string) => void;
+}
+
+export interface ImageBuildResult {
+  tag: string;
+  base: string;
+  natives: string[];
+  /** Host tools the offline base lacks (not installed on this host). */
+  missingTools: string[];
+  ms: number;
+}
+
+/** `vfleet image build`: bundle, (offline) import the base, build the Dockerfile. */
+export async function buildAgentImage(opts: ImageBuildOptions = {}): Promise<ImageBuildResult> {
+  const started = Date.now();
+  const engine = opts.engine ?? 'docker';
+  const tag = opts.tag ?? DEFAULT_AGENT_IMAGE;
+  const say = opts.say ?? (() => undefined);
+  const sig = opts.signal === undefined ? {} : { signal: opts.signal };
+  const root = repoRoot();
+  const info = await tool(engine, ['info', '--format', '{{.ServerVersion}}'], { ...sig, timeoutMs: 20_000 }).catch((e: unknown) => ({ code: -1, stdout: '', stderr: (e as Error).message }));
+  if (info.code !== 0) throw new VfleetError('VFLEET_USAGE', `image build: the ${engine} engine does not answer (${info.stderr.trim() || `exit ${info.code}`}); start it first`);
+  say(`bundling the agent into ${imageStageDir(root)}`);
+  const bundle = await bundleAgent({ root, ...sig });
+  let base = opts.baseImage;
+  let missingTools: string[] = [];
+  if (opts.offline === true) {
+    const stage = mkdtempSync(join(tmpdir(), 'vfleet-base-'));
+    try {
+      const staged = await stageOfflineBase(stage);
+      missingTools = staged.missing;
+      if (staged.missing.length > 0) say(`offline base without ${staged.missing.join(', ')} (not on this host)`);
+      const tar = `${stage}.tar`;
+      await mustTool('tar', ['-C', stage, '--numeric-owner', '-cf', tar, '.'], sig);
+      say(`importing ${OFFLINE_BASE_IMAGE} (${staged.files.length} files from this host, ${Math.round(statSync(tar).size / 2 ** 20)} MiB)`);
+      await mustTool(engine, ['import', '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', tar, OFFLINE_BASE_IMAGE], { ...sig, timeoutMs: 300_000 });
+      rmSync(tar, { force: true });
+    } finally {
+      rmSync(stage, { recursive: true, force: true });
+    }
+    base = OFFLINE_BASE_IMAGE;
+  }
+  say(`building ${tag} from ${base ?? 'node:20-bookworm-slim'}`);
+  await mustTool(engine, [
+    'build', '-f', join(root, 'Dockerfile'), '-t', tag,
+    ...(base === undefined ? [] : ['--build-arg', `BASE_IMAGE=${base}`]),
+    ...(opts.offline === true ? ['--build-arg', 'WITH_APT=0'] : []),
+    root,
+  ], { ...sig, timeoutMs: 1_800_000, env: { DOCKER_BUILDKIT: '0' } });
+  return { tag, base: base ?? 'node:20-bookworm-slim', natives: bundle.natives, missingTools, ms: Date.now() - started };
+}

@@ -1,0 +1,105 @@
+// The container/namespace runtimes' one way to run a tool (execa with cancel, timeout, forced kill
+// and cleanup), plus the names and addresses they give what they make.
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { VfleetError } from '@vfleet/core';
+
+export interface ToolOptions {
+  signal?: AbortSignal;
+  /** Whole-run limit (default 60 s). */
+  timeoutMs?: number;
+  input?: string | Buffer;
+  env?: Record<string, string>;
+}
+
+export interface ToolOutput {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a short tool to completion; never throws for a non-zero exit (the caller decides). */
+export async function tool(file: string, args: readonly string[], opts: ToolOptions = {}): Promise<ToolOutput> {
+  const r = await execa(file, args, {
+    reject: false,
+    timeout: opts.timeoutMs ?? 60_000,
+    forceKillAfterDelay: 2_000,
+    cleanup: true,
+    stripFinalNewline: true,
+    ...(opts.signal === undefined ? {} : { cancelSignal: opts.signal }),
+    ...(opts.input === undefined ? { stdin: 'ignore' as const } : { input: opts.input }),
+    ...(opts.env === undefined ? {} : { env: opts.env }),
+  });
+  if (r.failed && r.exitCode === undefined) {
+    const why = r.code === 'ENOENT' ? `${file} is not installed (not on PATH)` : r.timedOut ? `${file} ${args[0] ?? ''} timed out` : r.shortMessage;
+    throw new VfleetError('VFLEET_IO', why, { cause: r });
+  }
+  return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+/** Like `tool`, but a non-zero exit is an error naming the command and its stderr. */
+export async function mustTool(file: string, args: readonly string[], opts: ToolOptions = {}): Promise<string> {
+  const r = await tool(file, args, opts);
+  if (r.code !== 0) {
+    throw new VfleetError('VFLEET_IO', `${file} ${args.join(' ')}: exit ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+  }
+  return r.stdout;
+}
+
+/** A long-running child (an agent, `docker start -a`): lines to `onLine`, no timeout. */
+export function spawnLong(
+  file: string,
+  args: readonly string[],
+  opts: { env?: Record<string, string>; extendEnv?: boolean; onLine: (line: string, stream: 'stdout' | 'stderr') => void },
+): ResultPromise {
+  const child = execa(file, args, {
+    reject: false,
+    cleanup: true,
+    buffer: false,
+    stdin: 'ignore',
+    extendEnv: opts.extendEnv ?? true,
+    ...(opts.env === undefined ? {} : { env: opts.env }),
+  });
+  for (const stream of ['stdout', 'stderr'] as const) {
+    let rest = '';
+    child[stream]?.on('data', (chunk: Buffer) => {
+      const parts = (rest + chunk.toString('utf8')).split('\n');
+      rest = parts.pop() ?? '';
+      for (const p of parts) opts.onLine(p.replace(/\r$/, ''), stream);
+    });
+    child[stream]?.on('end', () => {
+      if (rest !== '') opts.onLine(rest, stream);
+      rest = '';
+    });
+  }
+  return child;
+}
+
+/** Short stable hash of VFLEET_HOME: the `vfleet.home` label, so one home never touches another's. */
+export function homeHash(home: string): string {
+  return createHash('sha256').update(resolve(home)).digest('hex').slice(0, 12);
+}
+
+const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
+
+/** Linux interface names are at most 15 bytes; refuse anything else before `ip` does it vaguely. */
+export function interfaceName(prefix: string, index: number): string {
+  const name = `${prefix}${index.toString(36)}`;
+  if (!IFNAME.test(name)) throw new VfleetError('VFLEET_USAGE', `interface name ${JSON.stringify(name)}: at most 15 of [A-Za-z0-9_.-] (shorten the prefix ${JSON.stringify(prefix)})`);
+  return name;
+}
+
+/** Address `index` (1-based host part) in a /16 given as its first two octets, e.g. "10.213". */
+export function addressIn16(net16: string, index: number): string {
+  if (!Number.isInteger(index) || index < 1 || index > 65_534) throw new VfleetError('VFLEET_USAGE', `host index ${index}: a /16 holds hosts 1..65534`);
+  return `${net16}.${index >> 8}.${index & 255}`;
+}
+
+/** Names vfleet gives things are plain (device ids are validated elsewhere); anything else is refused. */
+export function safeName(what: string, name: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(name)) {
+    throw new VfleetError('VFLEET_USAGE', `${what} ${JSON.stringify(name)}: expected 1-63 of [A-Za-z0-9_.-], starting with a letter or digit`);
+  }
+  return name;
+}
