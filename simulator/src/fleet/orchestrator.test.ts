@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isVfleetError } from '@vfleet/core';
+import { initWorkspace } from '../workspace/init.js';
+import { generateDevices } from '../devices/generate.js';
+import { startBackend, type Backend } from '../backend/server.js';
+import { createAdminClient } from '../backend/admin-client.js';
+import { seedEvk } from '../backend/evk-seed.js';
+import { until } from '../test-support/device.js';
+import { createFleet, type Fleet } from './orchestrator.js';
+import { createInprocRuntime } from './runtimes/inproc.js';
+import { backendRebooter } from './backend-reboot.js';
+import type { DeviceEvent } from './types.js';
+
+const root = mkdtempSync(join(tmpdir(), 'vfleet-orch-'));
+const home = join(root, 'home');
+const devicesDir = join(root, 'devices');
+let backend: Backend;
+let fleet: Fleet | undefined;
+const ids = ['OR-0001', 'OR-0002', 'OR-0003', 'OR-0004'];
+
+beforeAll(async () => {
+  initWorkspace({ home });
+  backend = await startBackend({ home, port: 0, adminPort: 0, binaryPort: 0 });
+  await seedEvk({ home, client: createAdminClient(backend.admin.url, backend.adminToken), sizeScale: 1 / 4096 });
+  await generateDevices({
+    home, out: devicesDir, cohort: 'release', env: 'file', diskBytes: 0, force: false,
+    deviceApi: backend.deviceApiUrl, deviceApiCa: backend.deviceApiCaPath,
+    specs: ids.map((id, i) => ({ id, cohort: 'release', tags: i % 2 === 0 ? ['even'] : ['odd'], target: 'arm64-v8' })),
+  });
+  // OR-0004's certificate is garbage: it cannot start, the others must not care
+  writeFileSync(join(devicesDir, 'OR-0004', 'device-certificate.pem'), 'not a certificate\n');
+}, 60_000);
+afterAll(async () => {
+  await fleet?.close();
+  await backend?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+const online = (id: string) => {
+  const uuid = backend.store.devices.list().find((d) => d.identifier === id)?.uuid;
+  return uuid !== undefined && backend.socket.isOnline(uuid);
+};
+
+describe('createFleet with the inproc runtime', () => {
+  it('starts, reboots, restarts crashes with backoff, fails one broken device, stops', async () => {
+    const events: DeviceEvent[] = [];
+    fleet = await createFleet({
+      runtime: createInprocRuntime(),
+      devicesDir,
+      rebootDelayMs: 20,
+      backoff: { initialMs: 150, maxMs: 1000 },
+      ramp: { rate: 50, concurrency: 2 },
+      requestReboot: backendRebooter(backend, 'edge-inference'),
+    });
+    const f = fleet;
+    f.subscribe((e) => events.push(e));
+    const st = (id: string) => f.status(id);
+    await until(() => ids.slice(0, 3).every((id) => st(id)?.phase === 'online'));
+    expect(st('OR-0004')).toMatchObject({ run: 'failed', phase: 'offline' });
+    expect(st('OR-0004')?.error).toMatch(/certificate/i);
+    expect(st('OR-0001')).toMatchObject({ run: 'running', runtime: 'inproc', cohort: 'release', tags: ['even'], version: '1.1.0', boots: 1, crashes: 0 });
+    expect((await f.logs('OR-0001')).some((l) => l.endsWith('[Cloud Socket] Joined Device channel'))).toBe(true);
+    expect(await f.summary()).toMatchObject({ total: 4, byRun: { running: 3, failed: 1 }, versions: { '1.1.0': 4 } });
+
+    // reboot through the device channel: the agent exits with the reboot code and boots again
+    await f.reboot({ ids: ['OR-0001'] });
+    await until(() => st('OR-0001')?.boots === 2 && st('OR-0001')?.phase === 'online');
+    const mine = (id: string) => events.filter((e) => e.id === id).map((e) => e.kind);
+    expect(mine('OR-0001')).toEqual(expect.arrayContaining(['rebooting', 'exited', 'started', 'connected']));
+    expect(st('OR-0001')?.crashes).toBe(0);
+
+    // kill = a crash: counted, restarted after the backoff, which doubles while it never gets online
+    const again = f.subscribe((e) => {
+      if (e.id === 'OR-0002' && e.kind === 'started' && e.data?.['boot'] === 2) void f.kill({ ids: ['OR-0002'] });
+    });
+    await f.kill({ ids: ['OR-0002'] });
+    await until(() => st('OR-0002')?.boots === 3 && st('OR-0002')?.phase === 'online');
+    again();
+    expect(st('OR-0002')?.crashes).toBe(2);
+    const two = events.filter((e) => e.id === 'OR-0002' && (e.kind === 'crashed' || e.kind === 'started'));
+    const gaps = [two[1], two[3]].map((crash, i) => (two[i * 2 + 2]?.at ?? 0) - (crash?.at ?? 0));
+    expect(gaps[0]).toBeGreaterThanOrEqual(140);
+    expect(gaps[1]).toBeGreaterThanOrEqual(290);
+
+    // selectors: by tag; unknown ids are refused with a clear error
+    await f.stop({ tag: 'odd' });
+    expect(st('OR-0002')?.run).toBe('stopped');
+    expect(st('OR-0004')?.run).toBe('failed');
+    await until(() => !online('OR-0002'));
+    expect(online('OR-0001')).toBe(true);
+    const err = await f.stop({ ids: ['NOPE-1'] }).catch((e: unknown) => e);
+    expect(isVfleetError(err) && err.message).toMatch(/no device NOPE-1 in this fleet/);
+
+    // a stopped device starts again; a failed one is tried again and fails again
+    await f.start({ ids: ['OR-0002', 'OR-0004'] });
+    await until(() => st('OR-0002')?.phase === 'online' && st('OR-0004')?.boots === 2);
+    await until(() => st('OR-0004')?.run === 'failed');
+
+    await f.close();
+    expect((await f.devices()).map((d) => d.run)).toEqual(['stopped', 'stopped', 'stopped', 'failed']);
+    await until(() => ids.every((id) => !online(id)));
+  }, 60_000);
+
+  it('add() generates and starts new devices; remove() deletes them', async () => {
+    fleet = await createFleet({
+      runtime: createInprocRuntime(),
+      devicesDir,
+      ids: [],
+      generate: { home, cohort: 'release', deviceApi: backend.deviceApiUrl, deviceApiCa: backend.deviceApiCaPath, prefix: 'OR' },
+    });
+    const f = fleet;
+    const added = await f.add(2, { tags: ['new'] });
+    expect(added).toEqual(['OR-0005', 'OR-0006']);
+    await until(() => added.every((id) => f.status(id)?.phase === 'online'));
+    expect(f.status('OR-0005')?.tags).toEqual(['new']);
+    await f.remove({ tag: 'new' });
+    expect(await f.devices()).toEqual([]);
+    await until(() => !online('OR-0005'));
+    await f.close();
+  }, 60_000);
+});
