@@ -1,0 +1,43 @@
+import { useEffect, useState } from 'react';
+
+export interface Polled<T> {
+  value?: T;
+  error?: string;
+  /** Ask again now (after an action changed what is shown). */
+  reload: () => void;
+}
+
+/**
+ * Calls `load` now and every `everyMs` while `active`, one call at a time; a failure keeps the last
+ * value and sets `error` until the next success.
+ */
+export function usePoll<T>(load: (() => Promise<T>) | undefined, everyMs: number, active: boolean, key = ''): Polled<T> {
+  const [state, setState] = useState<{ value?: T; error?: string }>({});
+  const [nonce, setNonce] = useState(0);
+  useEffect(() => {
+    if (!load || !active) return undefined;
+    let live = true;
+    let busy = false;
+    const run = () => {
+      if (busy) return;
+      busy = true;
+      load().then(
+        (value) => {
+          if (live) setState({ value });
+        },
+        (e: unknown) => {
+          if (live) setState((s) => ({ ...s, error: (e as Error).message }));
+        },
+      ).finally(() => {
+        busy = false;
+      });
+    };
+    run();
+    const timer = setInterval(run, everyMs);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [load, everyMs, active, key, nonce]);
+  return { ...state, reload: () => setNonce((n) => n + 1) };
+}

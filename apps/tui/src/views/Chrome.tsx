@@ -1,0 +1,72 @@
+import { Text } from 'ink';
+import { cell } from '../format.js';
+
+export const VIEWS = ['fleet', 'summary', 'releases', 'events'] as const;
+export type TopView = (typeof VIEWS)[number];
+
+export interface HeaderProps {
+  title: string;
+  runtime: string;
+  total: number;
+  online: number;
+  view: TopView | 'device';
+  refreshMs: number;
+  width: number;
+}
+
+/** One line: what runs, how much of it is online, and the view tabs. */
+export function Header(p: HeaderProps) {
+  const left = `${p.title} · ${p.runtime} · ${p.total} devices · ${p.online} online`;
+  const tabs = VIEWS.map((v, i) => (v === p.view ? `[${i + 1} ${v}]` : `${i + 1} ${v}`)).join(' ');
+  const right = `${tabs}  ? help`;
+  const gap = p.width - left.length - right.length;
+  if (gap < 1) return <Text bold>{cell(`${left} · ? help`, p.width)}</Text>;
+  return (
+    <Text>
+      <Text bold>{left}</Text>
+      {' '.repeat(gap)}
+      <Text color="cyan">{right}</Text>
+    </Text>
+  );
+}
+
+export interface NarrationProps {
+  step: number;
+  steps: number;
+  title: string;
+  text: string;
+  note: string;
+  auto: boolean;
+  width: number;
+}
+
+/** Two lines of demo narration: where the story is, and what is happening. */
+export function Narration(p: NarrationProps) {
+  const where = p.step < 0 ? `DEMO · ${p.auto ? 'starts by itself' : 'n: start'} — next: ${p.title}` : `DEMO ${p.step + 1}/${p.steps} · ${p.title}${p.note ? ` · ${p.note}` : ''}${p.step + 1 < p.steps ? (p.auto ? '' : ' · n: next') : ' · the end'}`;
+  return (
+    <>
+      <Text color="magenta" bold>
+        {cell(where, p.width)}
+      </Text>
+      <Text color="magenta">{cell(p.text, p.width)}</Text>
+    </>
+  );
+}
+
+export interface FooterProps {
+  line: string;
+  tone: 'info' | 'error' | 'ask';
+  hints: string;
+  width: number;
+}
+
+/** The status or prompt line, then the key hints of the current view. */
+export function Footer(p: FooterProps) {
+  const color = p.tone === 'error' ? 'red' : p.tone === 'ask' ? 'yellow' : 'white';
+  return (
+    <>
+      <Text color={color}>{cell(p.line, p.width)}</Text>
+      <Text dimColor>{cell(p.hints, p.width)}</Text>
+    </>
+  );
+}

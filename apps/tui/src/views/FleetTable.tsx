@@ -1,0 +1,57 @@
+import { Box, Text } from 'ink';
+import type { DeviceStatus } from '@vfleet/simulator';
+import { headerLine, layoutColumns, rowLine } from './columns.js';
+import type { SortSpec } from '../store/sort-filter.js';
+
+export interface FleetTableProps {
+  /** Filtered and sorted rows; only the visible window is rendered. */
+  rows: DeviceStatus[];
+  total: number;
+  cursor: number;
+  top: number;
+  height: number;
+  width: number;
+  marked: ReadonlySet<string>;
+  sort: SortSpec;
+  filter: string;
+  now: number;
+}
+
+const STATE_COLORS: Record<string, string> = {
+  online: 'green', downloading: 'cyan', installing: 'cyan', checking: 'green', rebooting: 'yellow', connecting: 'yellow',
+  starting: 'yellow', crashed: 'red', failed: 'red', error: 'red', 'no-network': 'magenta', stopped: 'gray', offline: 'gray',
+};
+
+/** The device table, virtualised: `height` lines including its header, whatever the fleet size. */
+export function FleetTable(props: FleetTableProps) {
+  const columns = layoutColumns(props.width);
+  const visible = Math.max(0, props.height - 2);
+  const slice = props.rows.slice(props.top, props.top + visible);
+  const stateCol = columns.find((c) => c.key === 'state');
+  const shown = props.rows.length === 0 ? 0 : props.top + 1;
+  const info = `${props.filter ? `filter "${props.filter}" · ` : ''}${props.rows.length}/${props.total} · ${shown}-${props.top + slice.length} · sort ${props.sort.key}${props.sort.desc ? '↓' : '↑'}${props.marked.size > 0 ? ` · ${props.marked.size} marked` : ''}`;
+  return (
+    <Box flexDirection="column" height={props.height}>
+      <Text bold>{headerLine(columns).slice(0, props.width)}</Text>
+      {slice.map((d, i) => {
+        const line = rowLine(d, columns, props.now, props.marked.has(d.id));
+        const selected = props.top + i === props.cursor;
+        if (selected) return <Text key={d.id} inverse>{line}</Text>;
+        const color = stateCol ? STATE_COLORS[stateCol.value(d, props.now, stateCol.width)] : undefined;
+        if (!color || !stateCol) return <Text key={d.id}>{line}</Text>;
+        // colour only the state cell: split the line at its column offset
+        const at = 2 + columns.slice(0, columns.indexOf(stateCol)).reduce((n, c) => n + c.width + 1, 0);
+        return (
+          <Text key={d.id}>
+            {line.slice(0, at)}
+            <Text color={color}>{line.slice(at, at + stateCol.width)}</Text>
+            {line.slice(at + stateCol.width)}
+          </Text>
+        );
+      })}
+      {props.rows.length === 0 ? <Text dimColor>{props.total === 0 ? '  no devices yet (a: add devices)' : '  no device matches the filter (/ to change it)'}</Text> : null}
+      <Box flexGrow={1} />
+      <Text dimColor>{info.slice(0, props.width)}</Text>
+    </Box>
+  );
+}
