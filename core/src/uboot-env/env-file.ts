@@ -5,7 +5,7 @@ import { decodeUbootEnv } from './decode.js';
 import { encodeUbootEnv, type PadByte } from './encode.js';
 import { type FwEnvConfig, type FwEnvCopy, parseFwEnvConfig } from './fw-env-config.js';
 import { type EnvVars, envEntries } from './layout.js';
-import { readRange, writeRange } from './file-range.js';
+import { readRange, writeRange, type AllowDevice } from './file-range.js';
 import { chooseCopy, type CopyIndex, type CopyResult, nextWrite, tryDecodeCopy } from './redundant.js';
 
 export interface EnvFileOptions {
@@ -16,6 +16,8 @@ export interface EnvFileOptions {
 export interface WriteEnvOptions extends EnvFileOptions {
   /** Padding after the terminator; default 0xff, as peridiod's library writes. */
   pad?: PadByte;
+  /** Only regular files are written, unless this vouches for a device (a vfleet-made loop device). */
+  allowDevice?: AllowDevice;
 }
 
 export interface EnvFromConfig {
@@ -86,7 +88,7 @@ function writeTarget(configPath: string, located: Located): { index: CopyIndex; 
   }
 }
 
-function writeCopy(located: Located, target: { index: CopyIndex; flag?: number }, vars: EnvVars, pad: PadByte): void {
+function writeCopy(located: Located, target: { index: CopyIndex; flag?: number }, vars: EnvVars, pad: PadByte, allowDevice?: AllowDevice): void {
   const copy = located.config.copies[target.index] as FwEnvCopy;
   const file = located.files[target.index] as string;
   const block = encodeUbootEnv(vars, {
@@ -94,7 +96,7 @@ function writeCopy(located: Located, target: { index: CopyIndex; flag?: number }
     pad,
     ...(target.flag === undefined ? {} : { redundant: true, flag: target.flag }),
   });
-  writeRange(file, copy.offset, block);
+  writeRange(file, copy.offset, block, allowDevice);
 }
 
 function written(located: Located, target: { index: CopyIndex; flag?: number }, vars: EnvVars): EnvFromConfig {
@@ -110,7 +112,7 @@ function written(located: Located, target: { index: CopyIndex; flag?: number }, 
 export function writeUbootEnvFromConfig(configPath: string, vars: EnvVars, opts: WriteEnvOptions = {}): EnvFromConfig {
   const located = locate(configPath, opts);
   const target = writeTarget(configPath, located);
-  writeCopy(located, target, vars, opts.pad ?? 0xff);
+  writeCopy(located, target, vars, opts.pad ?? 0xff, opts.allowDevice);
   return written(located, target, vars);
 }
 
@@ -124,6 +126,6 @@ export function updateUbootEnv(
   const current = readLocated(configPath, located);
   mutate(current.vars);
   const target = current.flag === undefined ? { index: 0 as const } : nextWrite({ index: current.copyIndex, flag: current.flag });
-  writeCopy(located, target, current.vars, opts.pad ?? 0xff);
+  writeCopy(located, target, current.vars, opts.pad ?? 0xff, opts.allowDevice);
   return written(located, target, current.vars);
 }

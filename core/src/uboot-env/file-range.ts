@@ -36,7 +36,11 @@ export function readRange(file: string, offset: number, size: number): Buffer {
   }
 }
 
-function requireRegularFile(file: string, st: fs.Stats, offset: number, size: number): void {
+/** Vouches for a file that is not regular (a block device vfleet attached); the kernel bounds its writes. */
+export type AllowDevice = (file: string, st: fs.Stats) => boolean;
+
+function requireRegularFile(file: string, st: fs.Stats, offset: number, size: number, allowDevice?: AllowDevice): void {
+  if (!st.isFile() && allowDevice?.(file, st) === true) return;
   if (!st.isFile()) throw new VfleetError('VFLEET_IO', `${file}: refusing to write the env: not a regular file`);
   if (offset + size > st.size) {
     throw new VfleetError('VFLEET_IO', `${file}: refusing to write env range ${rangeText(offset, size)}: the file is only ${st.size} bytes and would grow`);
@@ -44,14 +48,14 @@ function requireRegularFile(file: string, st: fs.Stats, offset: number, size: nu
 }
 
 /** Overwrites bytes at `offset` of an existing regular file in place, then fsyncs it. */
-export function writeRange(file: string, offset: number, data: Uint8Array): void {
+export function writeRange(file: string, offset: number, data: Uint8Array, allowDevice?: AllowDevice): void {
   let st: fs.Stats;
   try {
     st = fs.statSync(file);
   } catch (e) {
     throw ioError(file, 'write the env', e);
   }
-  requireRegularFile(file, st, offset, data.length);
+  requireRegularFile(file, st, offset, data.length, allowDevice);
   let fd: number;
   try {
     fd = fs.openSync(file, 'r+');
@@ -60,7 +64,7 @@ export function writeRange(file: string, offset: number, data: Uint8Array): void
   }
   try {
     // Re-checked on the open descriptor in case the path was swapped after the first check.
-    requireRegularFile(file, fs.fstatSync(fd), offset, data.length);
+    requireRegularFile(file, fs.fstatSync(fd), offset, data.length, allowDevice);
     let done = 0;
     while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done, offset + done);
     // fdatasync: the env's bytes are what must survive; an in-place rewrite then needs no journal

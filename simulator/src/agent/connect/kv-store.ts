@@ -1,6 +1,6 @@
 // peridiod's KV (protocol §3.1) over the U-Boot env fw_env.config names, or memory when that fails.
 import path from 'node:path';
-import { readUbootEnvFromConfig, updateUbootEnv } from '@vfleet/core';
+import { readUbootEnvFromConfig, updateUbootEnv, type AllowDevice } from '@vfleet/core';
 import type { AgentLogger, DevicePaths, KvStore } from '../types.js';
 import type { Env } from './config-load.js';
 
@@ -20,14 +20,27 @@ export function createMemoryKvStore(initial: ReadonlyMap<string, string> = new M
   };
 }
 
-function createUbootKvStore(hostConfigPath: string, vars: Map<string, string>, resolvePath: (p: string) => string): KvStore {
+const LOOP_MAJOR = 7;
+
+/**
+ * The block devices a vfleet runtime attached as loop devices and named in `VFLEET_LOOP_DEVICES`
+ * (comma-separated device paths, e.g. /dev/mmcblk0): the only non-regular files the env may be written to.
+ */
+export function loopDevicesAllowed(env: Env, paths: DevicePaths): AllowDevice | undefined {
+  const named = (env['VFLEET_LOOP_DEVICES'] ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '');
+  if (named.length === 0) return undefined;
+  const hostPaths = new Set(named.map((p) => paths.map(p)));
+  return (file, st) => st.isBlockDevice() && Math.floor(st.rdev / 256) % 4096 === LOOP_MAJOR && hostPaths.has(file);
+}
+
+function createUbootKvStore(hostConfigPath: string, vars: Map<string, string>, resolvePath: (p: string) => string, allowDevice?: AllowDevice): KvStore {
   let current = vars;
   let tail: Promise<void> = Promise.resolve();
   const write = (changes: ReadonlyMap<string, string>): void => {
     // Re-read, overlay, write (fsync'd by core): foreign variables survive, as in peridiod.
     const written = updateUbootEnv(hostConfigPath, (on) => {
       for (const [k, v] of changes) on.set(k, v);
-    }, { resolvePath });
+    }, { resolvePath, ...(allowDevice === undefined ? {} : { allowDevice }) });
     current = written.vars;
   };
   return {
@@ -61,7 +74,7 @@ export function openKvStore(options: OpenKvOptions): KvStore {
   try {
     const hostConfigPath = paths.map(devicePath);
     const { vars } = readUbootEnvFromConfig(hostConfigPath, { resolvePath });
-    return createUbootKvStore(hostConfigPath, vars, resolvePath);
+    return createUbootKvStore(hostConfigPath, vars, resolvePath, loopDevicesAllowed(env, paths));
   } catch (e) {
     log.error(`Peridiod failed to load KV: ${e instanceof Error ? e.message : String(e)}`);
     return createMemoryKvStore();

@@ -2,7 +2,7 @@
 // and cleanup), plus the names and addresses they give what they make.
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { VfleetError } from '@vfleet/core';
 
 export interface ToolOptions {
@@ -32,7 +32,7 @@ export async function tool(file: string, args: readonly string[], opts: ToolOpti
     ...(opts.env === undefined ? {} : { env: opts.env }),
   });
   if (r.failed && r.exitCode === undefined) {
-    const why = r.code === 'ENOENT' ? `${file} is not installed (not on PATH)` : r.timedOut ? `${file} ${args[0] ?? ''} timed out` : r.shortMessage;
+    const why = r.code === 'ENOENT' ? `${file} is not installed (not on PATH)` : r.timedOut ? `${file} ${args[0] ?? ''} timed out` : String(r.shortMessage);
     throw new VfleetError('VFLEET_IO', why, { cause: r });
   }
   return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
@@ -47,12 +47,19 @@ export async function mustTool(file: string, args: readonly string[], opts: Tool
   return r.stdout;
 }
 
-/** A long-running child (an agent, `docker start -a`): lines to `onLine`, no timeout. */
+export interface LongChild {
+  pid: number | undefined;
+  /** Exit code, or the signal that ended it. */
+  exit: Promise<{ code: number | null; signal: string | null }>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** A long-running child (an agent, `docker start -a`): non-empty lines to `onLine`, no timeout. */
 export function spawnLong(
   file: string,
   args: readonly string[],
   opts: { env?: Record<string, string>; extendEnv?: boolean; onLine: (line: string, stream: 'stdout' | 'stderr') => void },
-): ResultPromise {
+): LongChild {
   const child = execa(file, args, {
     reject: false,
     cleanup: true,
@@ -66,14 +73,23 @@ export function spawnLong(
     child[stream]?.on('data', (chunk: Buffer) => {
       const parts = (rest + chunk.toString('utf8')).split('\n');
       rest = parts.pop() ?? '';
-      for (const p of parts) opts.onLine(p.replace(/\r$/, ''), stream);
+      for (const p of parts) {
+        const line = p.replace(/\r$/, '');
+        if (line !== '') opts.onLine(line, stream);
+      }
     });
     child[stream]?.on('end', () => {
-      if (rest !== '') opts.onLine(rest, stream);
+      if (rest.trim() !== '') opts.onLine(rest, stream);
       rest = '';
     });
   }
-  return child;
+  return {
+    pid: child.pid,
+    exit: child.then((r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null })),
+    kill: (signal) => {
+      child.kill(signal);
+    },
+  };
 }
 
 /** Short stable hash of VFLEET_HOME: the `vfleet.home` label, so one home never touches another's. */
