@@ -17,7 +17,8 @@ import { createDeviceRouter } from './device-api/router.js';
 import { createPhoenixSocketServer, type PhoenixSocketServer, type SocketEvent } from './socket/index.js';
 import { openStore, type Store } from './store/index.js';
 import { ensureServerIdentity } from './tls/server-identity.js';
-import { requestTunnel } from './tunnel-request.js';
+import { createTunnelPlane } from './wireguard/tunnel-plane.js';
+import { createTunnelService, type TunnelService } from './wireguard/tunnel-service.js';
 
 export interface BackendOptions {
   home: string;
@@ -39,6 +40,10 @@ export interface BackendOptions {
   binaryScheme?: 'http' | 'https';
   onError?: (e: unknown) => void;
   onEvent?: (e: SocketEvent) => void;
+  /** Tunnels: false keeps them control-plane only (no WireGuard peer, no listener) even where root could run one. */
+  tunnelDataPlane?: boolean;
+  /** How long a `requested` tunnel waits for the device's configure (default 60 s). */
+  tunnelRequestTimeoutMs?: number;
 }
 
 export interface Backend {
@@ -53,6 +58,8 @@ export interface Backend {
   deviceApiCaPath: string;
   adminToken: string;
   faults: Map<string, BinaryFault>;
+  /** Remote access tunnels: requests, the server WireGuard peers and the 127.0.0.1 forwards. */
+  tunnels: TunnelService;
   close(): Promise<void>;
 }
 
@@ -125,7 +132,12 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
   let binaryPort = opts.binaryPort ?? 4080;
   const binaryUrl = (uuid: string) =>
     (opts.binaryScheme ?? 'http') === 'https' ? `https://${publicHost}:${deviceApiPort}${signer.path(uuid)}` : `http://${publicHost}:${binaryPort}${signer.path(uuid)}`;
-  const route = createDeviceRouter({ store, auth, binaryUrl, tunnelServer: { endpointHost: publicHost, endpointPort: 51820 }, onError });
+  // assigned once the socket exists; the router only calls it per request
+  let tunnels: TunnelService | undefined;
+  const route = createDeviceRouter({
+    store, auth, binaryUrl, onError,
+    tunnels: { configure: (...a) => (tunnels as TunnelService).configure(...a), closed: (...a) => (tunnels as TunnelService).closed(...a) },
+  });
   https.on('request', (req, res) => {
     handleBinary(req, res)
       .then((handled) => (handled ? undefined : route(req, res)))
@@ -150,6 +162,13 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
     },
   });
 
+  const tunnelPlane = createTunnelPlane(opts.tunnelDataPlane === false ? { missing: 'disabled by the backend options', onError } : { onError });
+  const tunnelService = createTunnelService({
+    store, socket, plane: tunnelPlane, home: opts.home, endpointHost: publicHost, onError,
+    ...(opts.tunnelRequestTimeoutMs === undefined ? {} : { requestTimeoutMs: opts.tunnelRequestTimeoutMs }),
+  });
+  tunnels = tunnelService;
+
   let admin: AdminServer;
   const extraListeners: NetServer[] = [];
   try {
@@ -172,7 +191,10 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
       onError,
       hooks: {
         pushToDevice: (uuid, topic, event, payload) => socket.push(uuid, topic, event, payload),
-        requestTunnel: (uuid, request) => Promise.resolve(requestTunnel(store, socket, uuid, request)),
+        requestTunnel: (uuid, request) => Promise.resolve(tunnelService.request(uuid, request)),
+        closeTunnel: (uuid) => tunnelService.close(uuid),
+        extendTunnel: (uuid, ttlSeconds) => Promise.resolve(tunnelService.extend(uuid, ttlSeconds)),
+        tunnelLocalAddress: (uuid) => tunnelService.localAddress(uuid),
       },
     });
   } catch (e) {
@@ -189,6 +211,7 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
   }
   // only once this process owns the ports: presence left by a previous run is stale
   store.resetPresence();
+  await tunnelService.resume();
 
   return {
     store,
@@ -200,7 +223,9 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
     deviceApiCaPath: identity.caPath,
     adminToken,
     faults,
+    tunnels: tunnelService,
     async close() {
+      await tunnelService.stop();
       for (const l of extraListeners) l.close();
       await socket.close();
       await admin.close();

@@ -13,4 +13,10 @@ export interface AdminHooks {
   pushToDevice(deviceUuid: string, topic: 'device' | 'console', event: string, payload: Record<string, unknown>): boolean;
   /** Creates the tunnel row and asks the device to open it. */
   requestTunnel(deviceUuid: string, request: TunnelRequest): Promise<Tunnel>;
+  /** Closes a tunnel from the server side (`tunnel_close` to the device, server end torn down). */
+  closeTunnel?(tunnelUuid: string): Promise<Tunnel>;
+  /** Moves expires_at to now + ttl and tells the device (`tunnel_extend`). */
+  extendTunnel?(tunnelUuid: string, ttlSeconds: number): Promise<Tunnel>;
+  /** `127.0.0.1:<port>` where users reach an open tunnel on this backend, if it carries traffic. */
+  tunnelLocalAddress?(tunnelUuid: string): string | undefined;
 }

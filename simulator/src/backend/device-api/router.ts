@@ -5,7 +5,7 @@ import { resolveUpdate, type StateHeaders } from '../resolve/index.js';
 import type { Device, Store } from '../store/index.js';
 import type { createDeviceAuthenticator } from './auth.js';
 import { BodyError, readJsonObject } from './body.js';
-import { configureTunnel, tunnelJson, type TunnelServerSide } from './tunnels.js';
+import { tunnelJson, type DeviceTunnelHandler } from './tunnels.js';
 import { updateResponse } from './update-response.js';
 
 export interface DeviceRouterOptions {
@@ -13,7 +13,7 @@ export interface DeviceRouterOptions {
   auth: ReturnType<typeof createDeviceAuthenticator>;
   /** The download URL of a binary (signed, expiring). */
   binaryUrl: (binaryUuid: string) => string;
-  tunnelServer: TunnelServerSide;
+  tunnels: DeviceTunnelHandler;
   now?: () => Date;
   onError?: (e: unknown) => void;
 }
@@ -80,16 +80,14 @@ export function createDeviceRouter(opts: DeviceRouterOptions) {
       const tunnel = tunnelOf(decodeURIComponent(m[1] as string), device);
       if (!tunnel) return send(res, 404, { error: `no tunnel ${m[1]} for this device` });
       if (m[2] && method === 'POST') {
-        const r = configureTunnel(store, device, tunnel, await readJsonObject(req), opts.tunnelServer);
+        const r = await opts.tunnels.configure(device, tunnel, await readJsonObject(req), req.socket.remoteAddress);
         return send(res, r.status, r.body);
       }
       if (!m[2] && method === 'PATCH') {
         const body = await readJsonObject(req);
         if (body['state'] !== 'closed') return send(res, 422, { error: 'state: only "closed" may be set by a device' });
         const reason = typeof body['close_reason'] === 'string' ? body['close_reason'].slice(0, 100) : null;
-        const t = store.tunnels.update(tunnel.uuid, { state: 'closed', close_reason: reason });
-        store.recordEvent('tunnel_closed', device.uuid, { tunnel: tunnel.prn, reason });
-        return send(res, 200, { data: tunnelJson(t) });
+        return send(res, 200, { data: tunnelJson(opts.tunnels.closed(device, tunnel, reason)) });
       }
       return send(res, 405, { error: 'use POST …/configure or PATCH' });
     }

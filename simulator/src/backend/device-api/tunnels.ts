@@ -1,7 +1,15 @@
-import { generateKeyPairSync } from 'node:crypto';
-import type { Device, Store, Tunnel } from '../store/index.js';
+import type { Device, Tunnel } from '../store/index.js';
+import { cidrContains, formatIpv4, parseCidr, parseIpv4, WG_KEY, type Cidr } from '../../agent/tunnel/index.js';
 
 export type TunnelReply = { status: number; body: unknown };
+
+/** What the device router needs from the backend's tunnel side. */
+export interface DeviceTunnelHandler {
+  /** `POST /tunnels/<prn>/configure` (protocol §7.3); `remoteAddress` is where the request came from. */
+  configure(device: Device, tunnel: Tunnel, body: Record<string, unknown>, remoteAddress: string | undefined): Promise<TunnelReply>;
+  /** `PATCH /tunnels/<prn>` `{state: "closed", close_reason}` from the device. */
+  closed(device: Device, tunnel: Tunnel, reason: string | null): Tunnel;
+}
 
 /** The tunnel fields a device reads (protocol §7.2). */
 export function tunnelJson(t: Tunnel): Record<string, unknown> {
@@ -24,58 +32,52 @@ export function tunnelJson(t: Tunnel): Record<string, unknown> {
   };
 }
 
-const ipv4ToInt = (ip: string) => ip.split('.').reduce((a, o) => a * 256 + Number(o), 0);
-const intToIpv4 = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+export interface ConfigureBody {
+  cidrBlocks: Cidr[];
+  devicePublicKey: string;
+  deviceProxyPort: number;
+}
 
-/** Picks a free /30 inside the first offered block: .1 server side, .2 device side. */
-export function allocateAddresses(cidrBlocks: readonly string[], taken: ReadonlySet<string>): { server: string; device: string } | undefined {
-  for (const block of cidrBlocks) {
-    const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(block);
-    if (!m || Number(m[2]) > 30) continue;
-    const base = ipv4ToInt(m[1] as string);
-    const size = 2 ** (32 - Number(m[2]));
+/** The configure body, or a message naming the field that is wrong and what is accepted. */
+export function parseConfigureBody(body: Record<string, unknown>): ConfigureBody | string {
+  const blocks = body['cidr_blocks'];
+  const key = body['device_public_key'];
+  const port = body['device_proxy_port'];
+  const ranges = body['port_ranges'];
+  if (!Array.isArray(blocks) || blocks.length > 100_000) return 'cidr_blocks: expected an array of CIDR strings';
+  const cidrs: Cidr[] = [];
+  for (const [i, b] of blocks.entries()) {
+    const c = typeof b === 'string' && b.includes('/') ? parseCidr(b) : undefined;
+    if (c === undefined) return `cidr_blocks[${i}]: expected an IPv4 CIDR such as "172.16.0.0/12", got ${JSON.stringify(b)}`;
+    cidrs.push(c);
+  }
+  if (ranges !== undefined && (!Array.isArray(ranges) || !ranges.every((r) => typeof r === 'string' && /^\d{1,5}-\d{1,5}$/.test(r)))) {
+    return 'port_ranges: expected an array of "start-end" strings';
+  }
+  if (typeof key !== 'string' || !WG_KEY.test(key)) return 'device_public_key: expected a base64 WireGuard public key';
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) return 'device_proxy_port: expected a port number';
+  return { cidrBlocks: cidrs, devicePublicKey: key, deviceProxyPort: port };
+}
+
+/**
+ * A free /30 inside the offered blocks, in their order: .1 server side, .2 device side. An address
+ * is free when no live tunnel holds it and it is outside every subnet in `avoid` (the server's own).
+ */
+export function allocateAddresses(blocks: readonly Cidr[], taken: ReadonlySet<string>, avoid: readonly Cidr[] = []): { server: string; device: string } | undefined {
+  const clash = (n: number) => taken.has(formatIpv4(n)) || avoid.some((c) => cidrContains(c, n));
+  for (const block of blocks) {
+    if (block.prefix > 30) continue;
+    const size = 2 ** (32 - block.prefix);
     for (let off = 0; off + 4 <= size && off < 4 * 65536; off += 4) {
-      const device = intToIpv4(base + off + 2);
-      if (!taken.has(device)) return { server: intToIpv4(base + off + 1), device };
+      const server = block.base + off + 1;
+      if (!clash(server) && !clash(server + 1)) return { server: formatIpv4(server), device: formatIpv4(server + 1) };
     }
   }
   return undefined;
 }
 
-export interface TunnelServerSide {
-  /** Address devices reach the server's WireGuard endpoint on. */
-  endpointHost: string;
-  endpointPort: number;
-}
-
-/** `POST /tunnels/<prn>/configure` (protocol §7.3). */
-export function configureTunnel(store: Store, device: Device, tunnel: Tunnel, body: Record<string, unknown>, server: TunnelServerSide): TunnelReply {
-  const blocks = body['cidr_blocks'];
-  const key = body['device_public_key'];
-  const port = body['device_proxy_port'];
-  if (!Array.isArray(blocks) || !blocks.every((b) => typeof b === 'string')) return bad('cidr_blocks: expected an array of CIDR strings');
-  if (typeof key !== 'string' || !/^[A-Za-z0-9+/]{43}=$/.test(key)) return bad('device_public_key: expected a base64 WireGuard public key');
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) return bad('device_proxy_port: expected a port number');
-  if (tunnel.state !== 'requested') return { status: 409, body: { error: `tunnel is ${tunnel.state}, not requested` } };
-  const taken = new Set(store.tunnels.list({ state: 'open' }).map((t) => t.device_proxy_ip_address ?? ''));
-  const addresses = allocateAddresses(blocks as string[], taken);
-  if (!addresses) return bad('cidr_blocks: no free /30 in the offered blocks');
-  const serverKey = generateKeyPairSync('x25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64');
-  const updated = store.tunnels.update(tunnel.uuid, {
-    state: 'open',
-    device_public_key: key,
-    device_proxy_port: port,
-    device_proxy_ip_address: addresses.device,
-    server_proxy_ip_address: addresses.server,
-    server_public_key: serverKey,
-    server_tunnel_ip_address: server.endpointHost,
-    server_proxy_port: server.endpointPort,
-    server_tunnel_port: server.endpointPort,
-  });
-  store.recordEvent('tunnel_configured', device.uuid, { tunnel: tunnel.prn, device_ip: addresses.device });
-  return { status: 200, body: { data: tunnelJson(updated) } };
-}
-
-function bad(message: string): TunnelReply {
-  return { status: 422, body: { error: message } };
+/** A plain IPv4 address from a socket's remote address (`::ffff:a.b.c.d` included), else undefined. */
+export function remoteIpv4(address: string | undefined): string | undefined {
+  const ip = address?.replace(/^::ffff:/, '');
+  return ip !== undefined && parseIpv4(ip) !== undefined ? ip : undefined;
 }

@@ -1,4 +1,4 @@
-import type { TunnelState } from '../../store/index.js';
+import type { Tunnel, TunnelState } from '../../store/index.js';
 import type { AdminContext } from '../context.js';
 import { readJsonObject } from '../body.js';
 import { HttpError } from '../http-error.js';
@@ -33,6 +33,9 @@ function tunnelRequest(body: Record<string, unknown>): { deviceRef: string; requ
 
 /** Tunnels are listed here; opening one goes through the backend (`hooks.requestTunnel`). */
 export function tunnelRoutes(router: Router, { store, hooks }: AdminContext): void {
+  // where users connect, for tunnels whose traffic this backend carries
+  const withAddress = (t: Tunnel) => ({ ...t, local_address: hooks.tunnelLocalAddress?.(t.uuid) ?? null });
+  const existing = (id: string): Tunnel => found(store.tunnels.get(idOf(id, 'tunnel')), 'tunnel', id);
   router.add('GET', '/api/v1/tunnels', ({ query }) => {
     const q = queryOf(query, ['device_uuid', 'state']);
     const state = q['state'];
@@ -43,12 +46,32 @@ export function tunnelRoutes(router: Router, { store, hooks }: AdminContext): vo
       ...(q['device_uuid'] === undefined ? {} : { device_uuid: idOf(q['device_uuid'], 'device') }),
       ...(state === undefined ? {} : { state: state as TunnelState }),
     });
-    return { status: 200, body: { tunnels } };
+    return { status: 200, body: { tunnels: tunnels.map(withAddress) } };
   });
   router.add('GET', '/api/v1/tunnels/:id', ({ params, query }) => {
     queryOf(query, []);
     const id = params['id'] ?? '';
-    return { status: 200, body: { tunnel: found(store.tunnels.get(idOf(id, 'tunnel')), 'tunnel', id) } };
+    return { status: 200, body: { tunnel: withAddress(existing(id)) } };
+  });
+  router.add('POST', '/api/v1/tunnels/:id/close', async ({ params, query }) => {
+    queryOf(query, []);
+    const t = existing(params['id'] ?? '');
+    if (!hooks.closeTunnel) throw new HttpError(501, 'not_supported', 'closing tunnels needs the running backend');
+    return { status: 200, body: { tunnel: withAddress(await hooks.closeTunnel(t.uuid)) } };
+  });
+  router.add('POST', '/api/v1/tunnels/:id/extend', async ({ req, params, query }) => {
+    queryOf(query, []);
+    const t = existing(params['id'] ?? '');
+    const body = await readJsonObject(req);
+    const extra = Object.keys(body).find((k) => k !== 'ttl_seconds');
+    if (extra !== undefined) throw new HttpError(400, 'unknown_field', `extend.${extra}: unknown field (accepted: ttl_seconds)`, `extend.${extra}`);
+    const ttl = body['ttl_seconds'];
+    if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > 86_400) {
+      throw new HttpError(422, 'invalid_value', `extend.ttl_seconds: expected an integer from 1 to 86400, got ${JSON.stringify(ttl) ?? 'nothing'}`, 'extend.ttl_seconds');
+    }
+    if (t.state === 'closed') throw new HttpError(409, 'conflict', `tunnel ${t.prn} is closed (${t.close_reason ?? 'no reason'})`);
+    if (!hooks.extendTunnel) throw new HttpError(501, 'not_supported', 'extending tunnels needs the running backend');
+    return { status: 200, body: { tunnel: withAddress(await hooks.extendTunnel(t.uuid, ttl)) } };
   });
   router.add('POST', '/api/v1/tunnels', async ({ req, query }) => {
     queryOf(query, []);
@@ -62,6 +85,6 @@ export function tunnelRoutes(router: Router, { store, hooks }: AdminContext): vo
     if (store.devices.get(uuid) === undefined) {
       throw new HttpError(422, 'unknown_reference', `tunnel.device_uuid: no device ${JSON.stringify(deviceRef)}`, 'tunnel.device_uuid');
     }
-    return { status: 201, body: { tunnel: await hooks.requestTunnel(uuid, request) } };
+    return { status: 201, body: { tunnel: withAddress(await hooks.requestTunnel(uuid, request)) } };
   });
 }

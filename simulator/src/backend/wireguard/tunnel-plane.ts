@@ -1,0 +1,143 @@
+// The backend's data plane for open tunnels: per tunnel one server WireGuard peer (vfwg<N>) and one
+// 127.0.0.1 TCP listener forwarding to the device's tunnel address and service port.
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { constants, accessSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { wgKeyPair } from '../../agent/tunnel/index.js';
+import { startPortForward, type PortForward } from './port-forward.js';
+import { freeInterfaceName, startServerPeer, type ServerPeer } from './server-peer.js';
+
+export interface PlaneOpenSpec {
+  uuid: string;
+  serverIp: string;
+  deviceIp: string;
+  devicePublicKey: string;
+  dport: number;
+  deviceEndpoint?: string;
+  /** Given when a tunnel is resumed after a restart: the same key and, if free, the same ports. */
+  privateKey?: string;
+  listenPort?: number;
+  forwardPort?: number;
+}
+
+export interface PlaneTunnel {
+  uuid: string;
+  ifname: string;
+  pid: number;
+  privateKey: string;
+  publicKey: string;
+  listenPort: number;
+  forwardPort: number;
+}
+
+export interface TunnelPlane {
+  /** Why tunnels carry no traffic here (control plane only), or undefined when they do. */
+  readonly missing: string | undefined;
+  open(spec: PlaneOpenSpec): Promise<PlaneTunnel>;
+  close(uuid: string): Promise<void>;
+  closeAll(): Promise<void>;
+  list(): PlaneTunnel[];
+  get(uuid: string): PlaneTunnel | undefined;
+}
+
+const CAP_NET_ADMIN = 12;
+const CAP_SYS_ADMIN = 21;
+
+/** Why a server WireGuard peer cannot run in this process, or undefined. */
+export function serverPlaneMissing(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
+  const caps = BigInt(`0x${capEff}`);
+  if ((caps & (1n << BigInt(CAP_NET_ADMIN))) === 0n) return 'no CAP_NET_ADMIN (run the backend as root)';
+  if ((caps & (1n << BigInt(CAP_SYS_ADMIN))) === 0n) return 'no CAP_SYS_ADMIN (needed for a private /var/run/wireguard)';
+  try {
+    accessSync('/dev/net/tun', constants.R_OK | constants.W_OK);
+  } catch {
+    return 'no /dev/net/tun';
+  }
+  const dirs = (env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter);
+  for (const tool of ['wireguard-go', 'unshare', 'setpriv', 'ip']) {
+    const found = dirs.some((d) => {
+      try {
+        accessSync(join(d, tool), constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (!found) return `${tool} not found on PATH`;
+  }
+  return undefined;
+}
+
+export function createTunnelPlane(opts: { missing?: string | undefined; onError?: (e: unknown) => void } = {}): TunnelPlane {
+  const missing = 'missing' in opts ? opts.missing : serverPlaneMissing();
+  const open = new Map<string, { info: PlaneTunnel; peer: ServerPeer; forward: PortForward }>();
+  const starting = new Set<string>();
+  let socketDir: string | undefined;
+
+  const close = async (uuid: string) => {
+    const t = open.get(uuid);
+    if (!t) return;
+    open.delete(uuid);
+    await Promise.all([t.forward.close(), t.peer.stop()]);
+  };
+
+  return {
+    missing,
+    async open(spec) {
+      if (missing !== undefined) throw new Error(`tunnel data plane unavailable: ${missing}`);
+      await close(spec.uuid);
+      socketDir ??= mkdtempSync(join(tmpdir(), 'vfleet-wg-'));
+      const keys = spec.privateKey === undefined ? wgKeyPair() : { privateKey: spec.privateKey, publicKey: wgPublicKey(spec.privateKey) };
+      let peer: ServerPeer | undefined;
+      let lastError: unknown;
+      for (let attempt = 0; attempt < 4 && peer === undefined; attempt++) {
+        const ifname = freeInterfaceName(new Set([...[...open.values()].map((t) => t.info.ifname), ...starting]));
+        starting.add(ifname);
+        try {
+          peer = await startServerPeer({
+            ifname, socketDir, privateKey: keys.privateKey, listenPort: spec.listenPort ?? 0,
+            serverIp: spec.serverIp, deviceIp: spec.deviceIp, devicePublicKey: spec.devicePublicKey,
+            ...(spec.deviceEndpoint === undefined ? {} : { deviceEndpoint: spec.deviceEndpoint }),
+          });
+        } catch (e) {
+          lastError = e; // another backend may have taken the name between the check and the start
+          if (spec.listenPort !== undefined && attempt === 1) delete spec.listenPort;
+        } finally {
+          starting.delete(ifname);
+        }
+      }
+      if (peer === undefined) throw lastError;
+      let forward: PortForward;
+      try {
+        forward = await startPortForward({
+          port: spec.forwardPort ?? 0,
+          target: { host: spec.deviceIp, port: spec.dport },
+          ...(opts.onError === undefined ? {} : { onError: opts.onError }),
+        });
+      } catch (e) {
+        await peer.stop();
+        throw e;
+      }
+      const info: PlaneTunnel = { uuid: spec.uuid, ifname: peer.ifname, pid: peer.pid, ...keys, listenPort: peer.listenPort, forwardPort: forward.port };
+      open.set(spec.uuid, { info, peer, forward });
+      return info;
+    },
+    close,
+    async closeAll() {
+      await Promise.all([...open.keys()].map(close));
+      if (socketDir !== undefined) rmSync(socketDir, { recursive: true, force: true });
+      socketDir = undefined;
+    },
+    list: () => [...open.values()].map((t) => t.info),
+    get: (uuid) => open.get(uuid)?.info,
+  };
+}
+
+/** The base64 public key of a base64 raw X25519 private key. */
+export function wgPublicKey(privateKey: string): string {
+  const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), Buffer.from(privateKey, 'base64')]);
+  const pub = createPublicKey(createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }));
+  return pub.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64');
+}

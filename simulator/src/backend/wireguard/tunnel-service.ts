@@ -1,0 +1,235 @@
+// The backend's side of remote access tunnels (protocol §7): requests, configure with address
+// allocation and the server WireGuard peer, device and admin closes, extend, TTL and request
+// timeouts, and resuming open tunnels after a restart (same key and ports, from <home>/tunnels).
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { parseCidr, wgKeyPair, type Cidr } from '../../agent/tunnel/index.js';
+import type { TunnelRequest } from '../admin/index.js';
+import { allocateAddresses, parseConfigureBody, remoteIpv4, tunnelJson, type DeviceTunnelHandler, type TunnelReply } from '../device-api/tunnels.js';
+import type { PhoenixSocketServer } from '../socket/index.js';
+import type { Device, Store, Tunnel } from '../store/index.js';
+import { requestTunnel } from '../tunnel-request.js';
+import type { TunnelPlane } from './tunnel-plane.js';
+
+export interface TunnelServiceOptions {
+  store: Store;
+  socket: PhoenixSocketServer;
+  plane: TunnelPlane;
+  /** Workspace: server keys of open tunnels live in `<home>/tunnels/<uuid>.json` (0600). */
+  home: string;
+  /** Where devices reach the server's WireGuard endpoints (`server_tunnel_ip_address`). */
+  endpointHost: string;
+  /** A `requested` tunnel the device never configures is closed after this (a refusing device sends nothing). */
+  requestTimeoutMs?: number;
+  onError: (e: unknown) => void;
+}
+
+export interface TunnelService extends DeviceTunnelHandler {
+  request(deviceUuid: string, request: TunnelRequest): Tunnel;
+  /** Admin close: `tunnel_close` to the device, then the server end goes. */
+  close(uuid: string, reason?: string): Promise<Tunnel>;
+  extend(uuid: string, ttlSeconds: number): Tunnel;
+  /** Where users connect (`127.0.0.1:<port>`), when this backend carries the tunnel's traffic. */
+  localAddress(uuid: string): string | undefined;
+  /** After start: resume open tunnels, re-arm timers. */
+  resume(): Promise<void>;
+  /** Backend close: the server ends go, tunnels stay as they are in the store for the next start. */
+  stop(): Promise<void>;
+}
+
+interface SavedKey {
+  private_key: string;
+  device_endpoint?: string;
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The server's own IPv4 subnets: tunnel addresses must not shadow them. */
+function ownSubnets(): Cidr[] {
+  return Object.values(networkInterfaces())
+    .flatMap((a) => a ?? [])
+    .flatMap((a) => (a.family === 'IPv4' && a.cidr !== null ? [parseCidr(a.cidr)] : []))
+    .filter((c): c is Cidr => c !== undefined);
+}
+
+export function createTunnelService(o: TunnelServiceOptions): TunnelService {
+  const { store, socket, plane } = o;
+  const timers = new Map<string, NodeJS.Timeout>();
+  const keyDir = join(o.home, 'tunnels');
+  const keyFile = (uuid: string) => join(keyDir, `${uuid}.json`);
+  let stopped = false;
+
+  const readKey = (uuid: string): SavedKey | undefined => {
+    try {
+      const v = JSON.parse(readFileSync(keyFile(uuid), 'utf8')) as SavedKey;
+      return typeof v.private_key === 'string' ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+  const teardown = async (uuid: string) => {
+    clearTimeout(timers.get(uuid));
+    timers.delete(uuid);
+    rmSync(keyFile(uuid), { force: true });
+    await plane.close(uuid);
+  };
+
+  const markClosed = (t: Tunnel, reason: string): Tunnel => {
+    const current = store.tunnels.get(t.uuid);
+    if (!current || current.state === 'closed') return current ?? t;
+    const closed = store.tunnels.update(t.uuid, { state: 'closed', close_reason: reason });
+    store.recordEvent('tunnel_closed', t.device_uuid, { tunnel: t.prn, reason, by: 'server' });
+    return closed;
+  };
+
+  const arm = (t: Tunnel, at: number, reason: string) => {
+    clearTimeout(timers.get(t.uuid));
+    if (stopped) return;
+    const timer = setTimeout(() => {
+      timers.delete(t.uuid);
+      markClosed(t, reason);
+      teardown(t.uuid).catch(o.onError);
+    }, Math.min(Math.max(at - Date.now(), 0), MAX_TIMER_MS));
+    timer.unref();
+    timers.set(t.uuid, timer);
+  };
+  const armExpiry = (t: Tunnel) => arm(t, Date.parse(t.expires_at), 'ttl_timeout');
+  const armRequest = (t: Tunnel) => arm(t, Math.min(Date.parse(t.inserted_at) + (o.requestTimeoutMs ?? 60_000), Date.parse(t.expires_at)), 'request_timeout');
+
+  const bringUp = async (t: Tunnel, devicePublicKey: string, saved: SavedKey | undefined) => {
+    const opened = await plane.open({
+      uuid: t.uuid,
+      serverIp: t.server_proxy_ip_address as string,
+      deviceIp: t.device_proxy_ip_address as string,
+      devicePublicKey,
+      dport: t.device_tunnel_port,
+      ...(saved?.device_endpoint === undefined ? {} : { deviceEndpoint: saved.device_endpoint }),
+      ...(saved === undefined ? {} : { privateKey: saved.private_key }),
+      ...(saved !== undefined && t.server_proxy_port !== null ? { listenPort: t.server_proxy_port } : {}),
+      ...(saved !== undefined && t.server_tunnel_port !== null ? { forwardPort: t.server_tunnel_port } : {}),
+    });
+    mkdirSync(keyDir, { recursive: true, mode: 0o700 });
+    writeFileSync(keyFile(t.uuid), JSON.stringify({ private_key: opened.privateKey, ...(saved?.device_endpoint === undefined ? {} : { device_endpoint: saved.device_endpoint }) }), { mode: 0o600 });
+    return opened;
+  };
+
+  return {
+    request(deviceUuid, request) {
+      const t = requestTunnel(store, socket, deviceUuid, request);
+      armRequest(t);
+      return t;
+    },
+
+    async configure(device: Device, tunnel: Tunnel, raw, remoteAddress): Promise<TunnelReply> {
+      const body = parseConfigureBody(raw);
+      if (typeof body === 'string') return { status: 422, body: { error: body } };
+      if (tunnel.state !== 'requested') return { status: 409, body: { error: `tunnel is ${tunnel.state}, not requested` } };
+      const live = store.tunnels.list().filter((t) => t.state !== 'closed');
+      const taken = new Set(live.flatMap((t) => [t.device_proxy_ip_address ?? '', t.server_proxy_ip_address ?? '']));
+      const addresses = allocateAddresses(body.cidrBlocks, taken, plane.missing === undefined ? ownSubnets() : []);
+      if (!addresses) return { status: 422, body: { error: 'cidr_blocks: no free /30 in the offered blocks' } };
+      const deviceIp = remoteIpv4(remoteAddress);
+      let t = store.tunnels.update(tunnel.uuid, {
+        device_public_key: body.devicePublicKey,
+        device_proxy_port: body.deviceProxyPort,
+        device_proxy_ip_address: addresses.device,
+        server_proxy_ip_address: addresses.server,
+        server_tunnel_ip_address: o.endpointHost,
+      });
+      let serverKey: string;
+      let proxyPort: number;
+      let forwardPort: number | null = null;
+      if (plane.missing === undefined) {
+        try {
+          const saved = { private_key: wgKeyPair().privateKey, ...(deviceIp === undefined ? {} : { device_endpoint: `${deviceIp}:${body.deviceProxyPort}` }) };
+          const opened = await bringUp(t, body.devicePublicKey, saved);
+          serverKey = opened.publicKey;
+          proxyPort = opened.listenPort;
+          forwardPort = opened.forwardPort;
+        } catch (e) {
+          o.onError(e);
+          markClosed(t, 'server_error_create');
+          return { status: 503, body: { error: `server WireGuard peer: ${(e as Error).message}` } };
+        }
+      } else {
+        // control plane only: the device gets a real key and address, but nothing answers on the server side
+        serverKey = wgKeyPair().publicKey;
+        proxyPort = 51820;
+        store.recordEvent('tunnel_no_data_plane', device.uuid, { tunnel: t.prn, reason: plane.missing });
+      }
+      t = store.tunnels.update(t.uuid, { state: 'open', server_public_key: serverKey, server_proxy_port: proxyPort, server_tunnel_port: forwardPort });
+      store.recordEvent('tunnel_configured', device.uuid, { tunnel: t.prn, device_ip: addresses.device, forward_port: forwardPort });
+      armExpiry(t);
+      return { status: 200, body: { data: tunnelJson(t) } };
+    },
+
+    closed(device, tunnel, reason) {
+      const t = store.tunnels.update(tunnel.uuid, { state: 'closed', close_reason: reason });
+      store.recordEvent('tunnel_closed', device.uuid, { tunnel: tunnel.prn, reason });
+      teardown(tunnel.uuid).catch(o.onError);
+      return t;
+    },
+
+    async close(uuid, reason = 'server_requested_close') {
+      const t = store.tunnels.get(uuid);
+      if (!t) throw new Error(`no tunnel ${uuid}`);
+      if (t.state !== 'closed') socket.push(t.device_uuid, 'device', 'tunnel_close', { tunnel_prn: t.prn });
+      const closed = markClosed(t, reason);
+      await teardown(uuid);
+      return closed;
+    },
+
+    extend(uuid, ttlSeconds) {
+      const t = store.tunnels.get(uuid);
+      if (!t) throw new Error(`no tunnel ${uuid}`);
+      if (t.state === 'closed') return t;
+      const extended = store.tunnels.update(uuid, { expires_at: new Date(Date.now() + ttlSeconds * 1000).toISOString() });
+      socket.push(t.device_uuid, 'device', 'tunnel_extend', { tunnel_prn: t.prn, expires_at: extended.expires_at });
+      store.recordEvent('tunnel_extended', t.device_uuid, { tunnel: t.prn, expires_at: extended.expires_at });
+      if (extended.state === 'open') armExpiry(extended);
+      return extended;
+    },
+
+    localAddress(uuid) {
+      const p = plane.get(uuid);
+      return p === undefined ? undefined : `127.0.0.1:${p.forwardPort}`;
+    },
+
+    async resume() {
+      for (const t of store.tunnels.list()) {
+        if (t.state === 'requested') armRequest(t);
+        if (t.state !== 'open') continue;
+        if (Date.parse(t.expires_at) <= Date.now()) {
+          markClosed(t, 'ttl_timeout');
+          rmSync(keyFile(t.uuid), { force: true });
+          continue;
+        }
+        const saved = readKey(t.uuid);
+        if (plane.missing === undefined && saved !== undefined && t.device_public_key !== null) {
+          try {
+            const opened = await bringUp(t, t.device_public_key, saved);
+            // the device's peer names the old endpoint port: a tunnel that lost it cannot carry traffic
+            if (opened.listenPort !== t.server_proxy_port) throw new Error(`tunnel ${t.prn}: WireGuard port ${t.server_proxy_port} is taken`);
+            if (opened.forwardPort !== t.server_tunnel_port) store.tunnels.update(t.uuid, { server_tunnel_port: opened.forwardPort });
+          } catch (e) {
+            o.onError(e);
+            socket.push(t.device_uuid, 'device', 'tunnel_close', { tunnel_prn: t.prn });
+            markClosed(t, 'server_error_resume');
+            await teardown(t.uuid);
+            continue;
+          }
+        }
+        armExpiry(t);
+      }
+    },
+
+    async stop() {
+      stopped = true;
+      for (const timer of timers.values()) clearTimeout(timer);
+      timers.clear();
+      await plane.closeAll();
+    },
+  };
+}
