@@ -1,0 +1,51 @@
+import type { LoadReport } from './report.js';
+
+const escape = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string)
+    // XML 1.0 has no place for most control characters
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+
+/**
+ * JUnit XML for CI: one testsuite per run, one testcase per threshold (and per wait check); a run
+ * that could not finish adds an errored case so CI never reads a partial run as green.
+ */
+export function junitReport(r: LoadReport): string {
+  const suite = `vfleet load ${r.scenario.name}`;
+  const cases: string[] = [];
+  let failures = 0;
+  let errors = 0;
+  for (const t of r.thresholds) {
+    const body = t.pass ? '' : `\n      <failure message="${escape(`measured ${t.actualText}`)}" type="threshold">${escape(t.message)}</failure>\n    `;
+    if (!t.pass) failures++;
+    cases.push(`    <testcase classname="${escape(`${suite}.thresholds`)}" name="${escape(t.threshold)}" time="${r.durationSeconds}">${body}</testcase>`);
+  }
+  for (const k of r.checks) {
+    const body = k.pass ? '' : `\n      <failure message="${escape(k.message)}" type="wait">${escape(`${k.name}: ${k.message}`)}</failure>\n    `;
+    if (!k.pass) failures++;
+    cases.push(`    <testcase classname="${escape(`${suite}.checks`)}" name="${escape(k.name)}" time="0">${body}</testcase>`);
+  }
+  if (!r.complete) {
+    errors++;
+    cases.push(`    <testcase classname="${escape(`${suite}.run`)}" name="run complete" time="${r.durationSeconds}">\n      <error message="${escape(r.incompleteReason ?? 'incomplete')}" type="incomplete"/>\n    </testcase>`);
+  }
+  const props = [
+    ['devices.provisioned', r.devices.provisioned],
+    ['devices.updated', r.devices.updated],
+    ['complete', r.complete],
+    ['report.schema', r.schema],
+  ]
+    .map(([k, v]) => `      <property name="${escape(String(k))}" value="${escape(String(v))}"/>`)
+    .join('\n');
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="vfleet load" tests="${cases.length}" failures="${failures}" errors="${errors}" time="${r.durationSeconds}">`,
+    `  <testsuite name="${escape(suite)}" tests="${cases.length}" failures="${failures}" errors="${errors}" skipped="0" time="${r.durationSeconds}" timestamp="${r.startedAt}">`,
+    '    <properties>',
+    props,
+    '    </properties>',
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
