@@ -110,7 +110,7 @@ export function openFleetDb(path: string, opts: FleetDbOptions = {}): FleetDb {
     id: r.device,
     kind: r.kind,
     ...(r.line === null ? {} : { line: r.line }),
-    ...(r.data === null ? {} : { data: JSON.parse(r.data) as DeviceEvent['data'] }),
+    ...(r.data === null ? {} : { data: JSON.parse(r.data) as NonNullable<DeviceEvent['data']> }),
   });
 
   return {

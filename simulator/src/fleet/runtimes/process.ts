@@ -1,0 +1,173 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { VfleetError } from '@vfleet/core';
+import type { CleanupReport, DeviceLaunch, PreflightReport, RunningDevice, Runtime, RuntimeOptions } from '../types.js';
+import { hostCeilings, overCeilings } from './host-limits.js';
+import { ensureLoopbackHosts } from './hosts-file.js';
+import { execa } from 'execa';
+import { homeHash } from './netutil.js';
+
+/** Measured by bench/fleet-start.mjs (RSS of one joined, polling agent process). */
+const MEMORY_PER_DEVICE = 48 * 2 ** 20;
+/** Host variables an agent process inherits; the rest of the host's environment stays out. */
+const INHERIT = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'NODE_EXTRA_CA_CERTS'];
+
+export interface ProcessRuntimeOptions extends RuntimeOptions {
+  /** The agent entry script (default: the built simulator/dist/agent/main.js). */
+  agentEntry?: string;
+  /** Flags for node before the script (default: a small young generation). */
+  nodeArgs?: string[];
+}
+
+interface PidFile {
+  pid: number;
+  id: string;
+  deviceDir: string;
+  entry: string;
+  startedAt: string;
+}
+
+/** simulator/dist/agent/main.js, from src/ or dist/ alike. */
+export function defaultAgentEntry(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return resolve(here, '..', '..', '..', 'dist', 'agent', 'main.js');
+}
+
+const runDir = (home: string) => join(home, 'run', 'process');
+
+function commandLine(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Only a process whose command line is the agent this home started for that device. */
+function isOurs(p: PidFile, marker: string): boolean {
+  const argv = commandLine(p.pid);
+  if (!argv) return false;
+  const dirAt = argv.indexOf('--device-dir');
+  return argv.includes(p.entry) && dirAt >= 0 && argv[dirAt + 1] === p.deviceDir && argv.includes(marker);
+}
+
+const alive = (pid: number) => existsSync(`/proc/${pid}`);
+
+/** Each device is a child `node` process running the built `vfleet-agent` on its device directory. */
+export function createProcessRuntime(opts: ProcessRuntimeOptions): Runtime {
+  const entry = resolve(opts.agentEntry ?? defaultAgentEntry());
+  const nodeArgs = opts.nodeArgs ?? ['--max-semi-space-size=1'];
+  const marker = `--vfleet-run=${homeHash(opts.home)}`;
+  const pids = runDir(opts.home);
+
+  return {
+    name: 'process',
+    async preflight(count: number): Promise<PreflightReport> {
+      const ceilings = hostCeilings({ fdsPerDevice: 3, memoryPerDevice: MEMORY_PER_DEVICE, fdsNote: 'stdout and stderr pipes in the supervisor' });
+      const problems = overCeilings(count, ceilings);
+      if (!existsSync(entry)) problems.unshift(`the agent is not built: ${entry} is missing (run npm run build)`);
+      return { runtime: 'process', ok: problems.length === 0, problems, ceilings, memoryPerDevice: MEMORY_PER_DEVICE };
+    },
+    async start(launch: DeviceLaunch): Promise<RunningDevice> {
+      if (!existsSync(entry)) throw new VfleetError('VFLEET_IO', `process runtime: the agent is not built: ${entry} is missing (run npm run build)`);
+      const deviceDir = resolve(launch.deviceDir);
+      if (!existsSync(join(deviceDir, 'peridio.json'))) throw new VfleetError('VFLEET_IO', `${deviceDir}: no peridio.json (not a device directory)`);
+      ensureLoopbackHosts(deviceDir);
+      const env: Record<string, string> = {};
+      for (const k of INHERIT) if (process.env[k] !== undefined) env[k] = process.env[k] as string;
+      const child = execa(process.execPath, [...nodeArgs, entry, '--device-dir', deviceDir, marker], {
+        env: { ...env, ...launch.env },
+        extendEnv: false,
+        reject: false,
+        cleanup: true,
+        buffer: false,
+        stdin: 'ignore',
+      });
+      forwardLines(child.stdout, 'stdout', launch.onLine);
+      forwardLines(child.stderr, 'stderr', launch.onLine);
+      const pid = child.pid;
+      if (pid === undefined) {
+        const r = await child;
+        throw new VfleetError('VFLEET_IO', `process runtime: ${launch.id}: could not start node: ${String(r.shortMessage ?? 'no pid')}`);
+      }
+      mkdirSync(pids, { recursive: true });
+      const pidFile = join(pids, `${launch.id}.pid`);
+      const record: PidFile = { pid, id: launch.id, deviceDir, entry, startedAt: new Date().toISOString() };
+      writeFileSync(pidFile, JSON.stringify(record) + '\n');
+      const exit = child.then((r) => {
+        rmSync(pidFile, { force: true });
+        return { code: r.exitCode ?? null, signal: r.signal ?? null };
+      });
+      return {
+        id: launch.id,
+        exit,
+        async stop(graceMs = 5000) {
+          child.kill('SIGTERM');
+          const forced = setTimeout(() => child.kill('SIGKILL'), graceMs);
+          await exit;
+          clearTimeout(forced);
+        },
+        async kill() {
+          child.kill('SIGKILL');
+          await exit;
+        },
+      };
+    },
+    async cleanup(): Promise<CleanupReport> {
+      const report: CleanupReport = { removed: [], errors: [] };
+      let files: string[] = [];
+      try {
+        files = readdirSync(pids).filter((f) => f.endsWith('.pid'));
+      } catch {
+        return report;
+      }
+      const found: PidFile[] = [];
+      for (const f of files) {
+        const path = join(pids, f);
+        let p: PidFile;
+        try {
+          p = JSON.parse(readFileSync(path, 'utf8')) as PidFile;
+          if (!Number.isInteger(p.pid) || p.pid <= 1) throw new Error('no pid');
+        } catch (e) {
+          report.errors.push(`${path}: unreadable pid file (${(e as Error).message}); removed`);
+          rmSync(path, { force: true });
+          continue;
+        }
+        if (isOurs(p, marker)) found.push(p);
+        rmSync(path, { force: true });
+      }
+      for (const p of found) signal(p.pid, 'SIGTERM', report);
+      const end = Date.now() + 5000;
+      while (found.some((p) => alive(p.pid) && isOurs(p, marker)) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      for (const p of found) {
+        if (alive(p.pid) && isOurs(p, marker)) signal(p.pid, 'SIGKILL', report);
+        report.removed.push({ kind: 'process', name: `${p.id} (pid ${p.pid})` });
+      }
+      return report;
+    },
+  };
+}
+
+/** Splits a child's output into lines (without the newline) for the observer. */
+function forwardLines(stream: Readable | null, name: 'stdout' | 'stderr', onLine: DeviceLaunch['onLine']): void {
+  let rest = '';
+  stream?.on('data', (chunk: Buffer) => {
+    const parts = (rest + chunk.toString('utf8')).split('\n');
+    rest = parts.pop() ?? '';
+    for (const p of parts) if (p !== '') onLine(p.replace(/\r$/, ''), name);
+  });
+  stream?.on('end', () => {
+    if (rest !== '') onLine(rest, name);
+    rest = '';
+  });
+}
+
+function signal(pid: number, sig: NodeJS.Signals, report: CleanupReport): void {
+  try {
+    process.kill(pid, sig);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') report.errors.push(`kill ${sig} ${pid}: ${(e as Error).message}`);
+  }
+}
