@@ -15,7 +15,9 @@ RUN if [ "$WITH_APT" = "1" ]; then \
     && mkdir -p /etc/peridiod /opt/vfleet \
     && ln -sf /etc/peridiod/fw_env.config /etc/fw_env.config
 ENV PERIDIO_CONFIG_FILE=/etc/peridiod/peridio.json
-COPY simulator/dist/image/agent/ /opt/vfleet/agent/
-COPY simulator/dist/image/vfleet-agent /usr/local/bin/vfleet-agent
+# where the bundle was staged inside the context (each `vfleet image build` stages its own)
+ARG AGENT_DIR=simulator/dist/image
+COPY ${AGENT_DIR}/agent/ /opt/vfleet/agent/
+COPY ${AGENT_DIR}/vfleet-agent /usr/local/bin/vfleet-agent
 # exec'd by the wrapper, so node is PID 1 and gets SIGTERM from `docker stop` (main.ts handles it)
 ENTRYPOINT ["/usr/local/bin/vfleet-agent"]

@@ -3,7 +3,7 @@
 import { chmodSync, copyFileSync, cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, lstatSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VfleetError } from '@vfleet/core';
 import { mustTool, tool } from './runtimes/netutil.js';
@@ -192,10 +192,25 @@ export async function buildAgentImage(opts: ImageBuildOptions = {}): Promise<Ima
   const say = opts.say ?? (() => undefined);
   const sig = opts.signal === undefined ? {} : { signal: opts.signal };
   const root = repoRoot();
+  mkdirSync(imageStageDir(root), { recursive: true });
   const info = await tool(engine, ['info', '--format', '{{.ServerVersion}}'], { ...sig, timeoutMs: 20_000 }).catch((e: unknown) => ({ code: -1, stdout: '', stderr: (e as Error).message }));
   if (info.code !== 0) throw new VfleetError('VFLEET_USAGE', `image build: the ${engine} engine does not answer (${info.stderr.trim() || `exit ${info.code}`}); start it first`);
-  say(`bundling the agent into ${imageStageDir(root)}`);
-  const bundle = await bundleAgent({ root, ...sig });
+  // a directory of its own inside the build context: parallel builds never see each other's bundle
+  const stageDir = mkdtempSync(join(imageStageDir(root), 'build-'));
+  try {
+    return await buildInContext(opts, { engine, tag, say, sig, root, stageDir, started });
+  } finally {
+    rmSync(stageDir, { recursive: true, force: true });
+  }
+}
+
+async function buildInContext(
+  opts: ImageBuildOptions,
+  c: { engine: Engine; tag: string; say: (line: string) => void; sig: { signal?: AbortSignal }; root: string; stageDir: string; started: number },
+): Promise<ImageBuildResult> {
+  const { engine, tag, say, sig, root, stageDir, started } = c;
+  say(`bundling the agent into ${stageDir}`);
+  const bundle = await bundleAgent({ root, outDir: stageDir, ...sig });
   let base = opts.baseImage;
   let missingTools: string[] = [];
   if (opts.offline === true) {
@@ -219,6 +234,7 @@ export async function buildAgentImage(opts: ImageBuildOptions = {}): Promise<Ima
     'build', '-f', join(root, 'Dockerfile'), '-t', tag,
     ...(base === undefined ? [] : ['--build-arg', `BASE_IMAGE=${base}`]),
     ...(opts.offline === true ? ['--build-arg', 'WITH_APT=0'] : []),
+    '--build-arg', `AGENT_DIR=${relative(root, stageDir)}`,
     root,
   ], { ...sig, timeoutMs: 1_800_000, env: { DOCKER_BUILDKIT: '0' } });
   return { tag, base: base ?? 'node:20-bookworm-slim', natives: bundle.natives, missingTools, ms: Date.now() - started };
