@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, render } from 'ink-testing-library';
-import { App } from './App.js';
+import { App, type AppProps } from './App.js';
 import { createFleetStore, type FleetStore } from './store/fleet-store.js';
-import { fakeDevice, fakeFleetOf, type FakeFleet } from './test-support/fake-fleet.js';
+import { createFakeFleet, fakeDevice, fakeFleetOf, type FakeFleet } from './test-support/fake-fleet.js';
+import type { ArtifactChoice, ReleaseRow, ReleasesApi } from './releases-api.js';
+import type { DemoScript } from './demo-script.js';
 
 const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
 const stores: FleetStore[] = [];
@@ -11,10 +13,12 @@ afterEach(() => {
   for (const s of stores.splice(0)) s.stop();
 });
 
-async function mount(fleet: FakeFleet, extra: Partial<Parameters<typeof App>[0]> = {}, size = { columns: 80, rows: 24 }) {
-  const store = createFleetStore(fleet, { refreshMs: 60_000 });
+const NOW = 1_000_000;
+async function mount(fleet: FakeFleet, extra: Partial<AppProps> = {}, size = { columns: 80, rows: 24 }) {
+  const store = createFleetStore(fleet, { refreshMs: 60_000, now: () => NOW });
   stores.push(store);
-  const ui = render(<App fleet={fleet} store={store} size={size} now={() => 1_000_000} {...extra} />);
+  const ui = render(<App fleet={fleet} store={store} size={size} now={() => NOW} {...extra} />);
+  store.start();
   await store.refresh();
   await tick();
   const press = async (...keys: string[]) => {
@@ -23,25 +27,431 @@ async function mount(fleet: FakeFleet, extra: Partial<Parameters<typeof App>[0]>
       await tick();
     }
   };
+  const type = (text: string) => press(...text.split(''));
   const frame = () => ui.lastFrame() ?? '';
-  return { ui, store, press, frame };
+  return { ui, store, press, type, frame };
+}
+
+const ENTER = '\r';
+const ESC = '\u001b';
+const DOWN = '\u001b[B';
+const RIGHT = '\u001b[C';
+
+function expectFits(frame: string, columns: number, rows: number) {
+  const lines = frame.split('\n');
+  expect(lines.length).toBeLessThanOrEqual(rows);
+  for (const l of lines) expect(l.length).toBeLessThanOrEqual(columns);
 }
 
 describe('fleet table', () => {
-  it('shows the columns and states of each device at 80×24, never wider or taller', async () => {
+  it('shows each column of each device at 80×24, never wider or taller', async () => {
     const fleet = fakeFleetOf(6);
-    fleet.set('EI-ML-0003', { phase: 'downloading', progress: 40, lastSeen: 1_000_000 - 5000 });
+    fleet.set('EI-ML-0003', { phase: 'downloading', progress: 40, lastSeen: NOW - 5000 });
     fleet.set('EI-ML-0004', { run: 'crashed' });
-    fleet.set('EI-ML-0005', { tunnel: '22→127.0.0.1:41022' });
+    fleet.set('EI-ML-0005', { tunnel: '22→127.0.0.1:41022', slot: 'b', version: '2.0.0' });
     const { frame } = await mount(fleet);
-    const lines = frame().split('\n');
-    expect(lines.length).toBeLessThanOrEqual(24);
-    for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
-    expect(frame()).toMatch(/DEVICE\s+TAGS\s+RUNTIME\s+STATE\s+VERSION\s+S\s+PROGRESS\s+SEEN\s+TUNNEL/);
-    expect(frame()).toMatch(/EI-ML-0001\s+canary\s+inproc\s+online\s+1\.1\.0\s+a/);
-    expect(frame()).toMatch(/EI-ML-0003 .* downloading .*█+░+\s+40%\s+5s/);
-    expect(frame()).toMatch(/EI-ML-0004 .* crashed/);
-    expect(frame()).toContain('22→:41022');
-    expect(frame()).toContain('6 devices · 5 online');
+    expectFits(frame(), 80, 24);
+    await expect.poll(frame).toMatch(/DEVICE\s+TAGS\s+RUNTIME\s+STATE\s+VERSION\s+S\s+PROGRESS\s+SEEN\s+TUNNEL/);
+    await expect.poll(frame).toMatch(/EI-ML-0001\s+canary\s+inproc\s+online\s+1\.1\.0\s+a/);
+    await expect.poll(frame).toMatch(/EI-ML-0003 .* downloading .*█+░+\s+40%\s+5s/);
+    await expect.poll(frame).toMatch(/EI-ML-0004 .* crashed/);
+    await expect.poll(frame).toMatch(/EI-ML-0005 .* online\s+2\.0\.0\s+b .*22→:41022/);
+    await expect.poll(frame).toContain('6 devices · 5 online');
+  });
+
+  it('renders only the visible window of 10,000 devices and moves through them', async () => {
+    const fleet = fakeFleetOf(10_000);
+    const { frame, press } = await mount(fleet);
+    expectFits(frame(), 80, 24);
+    await expect.poll(frame).toContain('EI-ML-0001');
+    await expect.poll(frame).not.toContain('EI-ML-0030');
+    await expect.poll(frame).toContain('10000/10000 · 1-19');
+    await press('G');
+    await expect.poll(frame).toContain('EI-ML-9999'); // string order: EI-ML-10000 sorts before EI-ML-1001
+    await expect.poll(frame).not.toContain('EI-ML-0001 ');
+    await expect.poll(frame).toContain('9982-10000');
+    await press('g', DOWN, DOWN);
+    await expect.poll(frame).toContain('1-19');
+  });
+
+  it('sorts by the next column on o and reverses on O', async () => {
+    const fleet = createFakeFleet([
+      fakeDevice('EI-ML-0001', { version: '1.1.0' }),
+      fakeDevice('EI-ML-0002', { version: '10.0.0' }),
+      fakeDevice('EI-ML-0003', { version: '2.0.0' }),
+    ]);
+    const { frame, press } = await mount(fleet);
+    const order = () => [...frame().matchAll(/EI-ML-000\d/g)].map((m) => m[0]);
+    await expect.poll(order).toEqual(['EI-ML-0001', 'EI-ML-0002', 'EI-ML-0003']);
+    await press('O');
+    await expect.poll(order).toEqual(['EI-ML-0003', 'EI-ML-0002', 'EI-ML-0001']);
+    await press('o', 'o', 'o'); // id → tags → state → version
+    await expect.poll(frame).toContain('sort version↓');
+    await expect.poll(order).toEqual(['EI-ML-0002', 'EI-ML-0003', 'EI-ML-0001']);
+  });
+
+  it('filters by tag and by free text, and Esc clears the filter', async () => {
+    const { frame, press, type } = await mount(fakeFleetOf(6));
+    await press('/');
+    await type('tag:canary');
+    await expect.poll(frame).toContain('filter: tag:canary');
+    await press(ENTER);
+    await expect.poll(frame).toContain('2/6');
+    await expect.poll(frame).not.toContain('EI-ML-0003');
+    await press('/', ESC);
+    await expect.poll(frame).toContain('6/6');
+    await press('/');
+    await type('nothing-like-this');
+    await press(ENTER);
+    await expect.poll(frame).toContain('no device matches the filter');
+  });
+
+  it('ignores unknown keys', async () => {
+    const { frame, press } = await mount(fakeFleetOf(3));
+    const before = frame();
+    await press('Z', '%', '\u001b[24~', 'ü');
+    await expect.poll(frame).toBe(before);
+  });
+
+  it('fits a resized terminal', async () => {
+    const fleet = fakeFleetOf(50);
+    const { ui, store, frame } = await mount(fleet, {}, { columns: 120, rows: 40 });
+    await expect.poll(frame).toContain('LAST LOG');
+    ui.rerender(<App fleet={fleet} store={store} size={{ columns: 60, rows: 15 }} now={() => NOW} />);
+    await tick();
+    expectFits(frame(), 60, 15);
+    await expect.poll(frame).not.toContain('LAST LOG');
+    await expect.poll(frame).toMatch(/EI-ML-0001\s+canary\s+online/);
+  });
+});
+
+describe('actions', () => {
+  it('adds N devices, asking again with the reason when the number is invalid', async () => {
+    const fleet = fakeFleetOf(2);
+    const { frame, press, type } = await mount(fleet);
+    await press('a');
+    await expect.poll(frame).toContain('add how many devices?');
+    await type('abc');
+    await press(ENTER);
+    await expect.poll(frame).toContain('"abc" is not a whole number: enter 1–10000');
+    await expect.poll(frame).toContain('add how many devices?');
+    await type('0');
+    await press(ENTER);
+    await expect.poll(frame).toContain('0 is out of range');
+    await type('3');
+    await press(ENTER);
+    await tick(50);
+    await expect.poll(() => fleet.calls).toContainEqual({ method: 'add', arg: 3 });
+    await expect.poll(frame).toContain('added 3 devices');
+    await expect.poll(frame).toContain('EI-ML-0005');
+  });
+
+  it('asks before stop, reboot, kill and remove; only y goes ahead', async () => {
+    const fleet = fakeFleetOf(3);
+    const { frame, press } = await mount(fleet);
+    await press('x');
+    await expect.poll(frame).toContain('stop EI-ML-0001? (y/N)');
+    await press('n');
+    await expect.poll(frame).toContain('cancelled');
+    expect(fleet.calls.filter((c) => c.method === 'stop')).toEqual([]);
+    await press('x', 'y');
+    await expect.poll(() => fleet.calls).toContainEqual({ method: 'stop', arg: ['EI-ML-0001'] });
+    await press(DOWN, 'b', 'y');
+    await expect.poll(() => fleet.calls).toContainEqual({ method: 'reboot', arg: ['EI-ML-0002'] });
+    await press('K', 'y');
+    await expect.poll(() => fleet.calls).toContainEqual({ method: 'kill', arg: ['EI-ML-0002'] });
+    await press('s');
+    await expect.poll(() => fleet.calls).toContainEqual({ method: 'start', arg: ['EI-ML-0002'] });
+    await press('D');
+    await expect.poll(frame).toContain('remove EI-ML-0002 and delete its directory? (y/N)');
+    await press('y');
+    await tick(50);
+    await expect.poll(() => fleet.calls).toContainEqual({ method: 'remove', arg: ['EI-ML-0002'] });
+    await expect.poll(frame).not.toMatch(/EI-ML-0002\s+canary/);
+  });
+
+  it('acts on marked devices', async () => {
+    const fleet = fakeFleetOf(4);
+    const { frame, press } = await mount(fleet);
+    await press(' ', DOWN, ' ');
+    await expect.poll(frame).toContain('2 marked');
+    await press('b');
+    await expect.poll(frame).toContain('reboot 2 devices? (y/N)');
+    await press('y');
+    await expect.poll(() => fleet.calls).toContainEqual({ method: 'reboot', arg: ['EI-ML-0001', 'EI-ML-0003'] });
+  });
+
+  it('offers faults: a kill, and download faults only with the embedded backend', async () => {
+    const fleet = fakeFleetOf(2);
+    const set: unknown[] = [];
+    const { frame, press } = await mount(fleet, { faults: { binaries: async (f) => (set.push(f), `fault set on 4 binaries`) } });
+    await press('f');
+    await expect.poll(frame).toContain('inject a fault');
+    await press('5');
+    await tick();
+    await expect.poll(() => set).toEqual([{ status: 500 }]);
+    await expect.poll(frame).toContain('fault set on 4 binaries');
+    await press('f', 'k', 'y');
+    await expect.poll(() => fleet.calls).toContainEqual({ method: 'kill', arg: ['EI-ML-0001'] });
+  });
+
+  it('says when shell and tunnel are not available, and opens a tunnel on a valid port', async () => {
+    const fleet = fakeFleetOf(1);
+    const first = await mount(fleet);
+    await first.press('c');
+    await expect.poll(first.frame).toContain('shell: not available in this build');
+    await first.press('t');
+    await expect.poll(first.frame).toContain('tunnel: not available in this build');
+    cleanup();
+    const opened: Array<[string, number]> = [];
+    const second = await mount(fleet, { tunnel: async (id, port) => (opened.push([id, port]), `tunnel ${id}:${port} → 127.0.0.1:40000`) });
+    await second.press('t');
+    await second.type('99999');
+    await second.press(ENTER);
+    await expect.poll(second.frame).toContain('99999 is out of range: enter 1–65535');
+    await second.press(ENTER);
+    await tick();
+    await expect.poll(() => opened).toEqual([['EI-ML-0001', 22]]);
+    await expect.poll(second.frame).toContain('tunnel EI-ML-0001:22 → 127.0.0.1:40000');
+  });
+
+  it('asks before quitting a fleet it owns', async () => {
+    let quit = 0;
+    const { frame, press } = await mount(fakeFleetOf(1), { ownsFleet: true, onQuit: () => quit++ });
+    await press('q');
+    await expect.poll(frame).toContain('quit and stop the fleet? (y/N)');
+    await press('n');
+    await expect.poll(() => quit).toBe(0);
+    await press('q', 'y');
+    await expect.poll(() => quit).toBe(1);
+  });
+});
+
+describe('summary', () => {
+  it('counts states and versions and charts the rollout of the newest version', async () => {
+    const fleet = fakeFleetOf(4);
+    const { frame, press, store } = await mount(fleet);
+    fleet.set('EI-ML-0001', { version: '2.0.0' });
+    fleet.emit({ at: NOW, id: 'EI-ML-0001', kind: 'installed' });
+    await store.refresh();
+    fleet.set('EI-ML-0002', { version: '2.0.0', run: 'rebooting' });
+    fleet.emit({ at: NOW, id: 'EI-ML-0002', kind: 'rebooting' });
+    await store.refresh();
+    await press('2');
+    await expect.poll(frame).toMatch(/running\s+3/);
+    await expect.poll(frame).toMatch(/rebooting\s+1/);
+    await expect.poll(frame).toMatch(/online\s+4/);
+    await expect.poll(frame).toMatch(/2\.0\.0\s+2\s+50%\s+█+/);
+    await expect.poll(frame).toMatch(/1\.1\.0\s+2\s+50%/);
+    await expect.poll(frame).toContain('ROLLOUT of 2.0.0: 2/4 (50%)');
+    // three samples: 0%, 25%, 50%
+    await expect.poll(frame).toMatch(/▁[▂▃][▄▅]/);
+    expectFits(frame(), 80, 24);
+  });
+});
+
+describe('device drill-down', () => {
+  it('shows status, follows logs, and shows env, disk slots and events', async () => {
+    const fleet = fakeFleetOf(3);
+    fleet.logLines.set('EI-ML-0002', ['[Socket] connected', '[Cloud Server] checking for update']);
+    const { frame, press, store } = await mount(fleet, {
+      inspect: async (id) => ({
+        dir: `/tmp/devices/${id}`,
+        env: [['peridio_vsn_current', '1.1.0'], ['peridio_active', 'a']],
+        slots: [
+          { name: 'rootfs-a', offset: 1 << 21, size: 64 << 20, content: 'edge-inference-os 1.1.0 (ok)', active: true },
+          { name: 'rootfs-b', offset: 66 << 20, size: 64 << 20, content: 'empty', active: false },
+        ],
+        notes: ['env: uboot.env'],
+      }),
+    });
+    await press(DOWN, ENTER);
+    await expect.poll(frame).toMatch(/EI-ML-0002\s+online \(running\/online\)/);
+    await expect.poll(frame).toContain('[Cloud Server] checking for update');
+    await expect.poll(() => fleet.calls).toContainEqual({ method: 'logs', arg: 'EI-ML-0002' });
+    fleet.emit({ at: NOW, id: 'EI-ML-0002', kind: 'log', line: '[Update] downloading 50%' });
+    fleet.emit({ at: NOW, id: 'EI-ML-0001', kind: 'log', line: 'not this device' });
+    fleet.emit({ at: NOW, id: 'EI-ML-0002', kind: 'update-available', line: 'update available', data: { version: '2.0.0' } });
+    await store.refresh();
+    await tick();
+    await expect.poll(frame).toContain('[Update] downloading 50%');
+    await expect.poll(frame).not.toContain('not this device');
+    await expect.poll(frame).toContain('following');
+    await press(RIGHT);
+    await tick(50);
+    await expect.poll(frame).toContain('[env]');
+    await expect.poll(frame).toMatch(/peridio_vsn_current\s+= 1\.1\.0/);
+    await press(RIGHT);
+    await tick(50);
+    await expect.poll(frame).toMatch(/▶ rootfs-a .*64 MiB .*edge-inference-os 1\.1\.0 \(ok\)/);
+    await press(RIGHT);
+    await expect.poll(frame).toMatch(/update-available\s+version=2\.0\.0/);
+    await press('b', 'y');
+    await expect.poll(() => fleet.calls).toContainEqual({ method: 'reboot', arg: ['EI-ML-0002'] });
+    expectFits(frame(), 80, 24);
+    await press(ESC);
+    await expect.poll(frame).toContain('DEVICE');
+  });
+});
+
+describe('events feed', () => {
+  it('lists events newest last, without plain log lines', async () => {
+    const fleet = fakeFleetOf(2);
+    const { frame, press, store } = await mount(fleet);
+    fleet.emit({ at: NOW, id: 'EI-ML-0001', kind: 'connected' });
+    fleet.emit({ at: NOW, id: 'EI-ML-0001', kind: 'log', line: 'just a line' });
+    fleet.emit({ at: NOW, id: 'EI-ML-0002', kind: 'crashed', data: { code: 1 } });
+    await store.refresh();
+    await press('4');
+    await expect.poll(frame).toContain('EVENTS (2)');
+    await expect.poll(frame).toMatch(/EI-ML-0001\s+\d\d:\d\d:\d\d connected/);
+    await expect.poll(frame).toMatch(/EI-ML-0002\s+\d\d:\d\d:\d\d crashed\s+code=1/);
+    await expect.poll(frame).not.toContain('just a line');
+  });
+});
+
+function fakeReleases(): ReleasesApi & { rows: ReleaseRow[]; calls: unknown[][] } {
+  const rows: ReleaseRow[] = [
+    { uuid: 'r1', name: 'release-r1001', cohort_uuid: 'c1', version: '1.1.0', version_requirement: null, disabled: false, phase_value: null, phase_tags: null },
+    { uuid: 'r2', name: 'release-r1002', cohort_uuid: 'c1', version: '2.0.0', version_requirement: '~> 1.1', disabled: true, phase_value: null, phase_tags: ['canary'] },
+  ];
+  const calls: unknown[][] = [];
+  const artifact: ArtifactChoice = { artifact: 'edge-inference-model', version: '3.0.0', binaryUuids: ['b1'] };
+  return {
+    rows,
+    calls,
+    list: async () => rows.map((r) => ({ ...r })),
+    async setDisabled(uuid, disabled) {
+      calls.push(['setDisabled', uuid, disabled]);
+      const r = rows.find((x) => x.uuid === uuid);
+      if (r) r.disabled = disabled;
+    },
+    async setPhaseValue(uuid, value) {
+      calls.push(['setPhaseValue', uuid, value]);
+      const r = rows.find((x) => x.uuid === uuid);
+      if (r) Object.assign(r, { phase_value: value, phase_tags: null });
+    },
+    async setPhaseTags(uuid, tags) {
+      calls.push(['setPhaseTags', uuid, tags]);
+    },
+    artifacts: async () => [artifact],
+    async createFromArtifact(choice, opts) {
+      calls.push(['create', choice.artifact, opts]);
+      const r: ReleaseRow = { uuid: 'r3', name: opts.name, cohort_uuid: opts.cohortUuid, version: opts.version, version_requirement: null, disabled: true, phase_value: 1, phase_tags: null };
+      rows.push(r);
+      return r;
+    },
+    binaryUuids: async () => ['b1'],
+  };
+}
+
+describe('releases', () => {
+  it('lists releases, enables, phases by value (asking again on a bad value) and by tags, creates from an artifact', async () => {
+    const api = fakeReleases();
+    const { frame, press, type } = await mount(fakeFleetOf(2), { releases: api });
+    await press('3');
+    await tick(50);
+    await expect.poll(frame).toMatch(/release-r1001\s+1\.1\.0\s+-\s+enabled\s+everyone/);
+    await expect.poll(frame).toMatch(/release-r1002\s+2\.0\.0\s+~> 1\.1\s+disabled\s+tags canary/);
+    await press(DOWN, 'e');
+    await tick(50);
+    await expect.poll(() => api.calls).toContainEqual(['setDisabled', 'r2', false]);
+    await expect.poll(frame).toMatch(/release-r1002 .* enabled\s+tags canary/);
+    await press('p');
+    await type('150%');
+    await press(ENTER);
+    await expect.poll(frame).toContain('"150%" is not a phase value');
+    await type('50%');
+    await press(ENTER);
+    await tick(50);
+    await expect.poll(() => api.calls).toContainEqual(['setPhaseValue', 'r2', 0.5]);
+    await expect.poll(frame).toMatch(/release-r1002 .* enabled\s+50%/);
+    await press('T');
+    await type('canary,beta');
+    await press(ENTER);
+    await tick();
+    await expect.poll(() => api.calls).toContainEqual(['setPhaseTags', 'r2', ['canary', 'beta']]);
+    await press('C');
+    await tick();
+    await expect.poll(frame).toContain('1 edge-inference-model 3.0.0');
+    await press('1');
+    await expect.poll(frame).toContain('release name (Enter: release-edge-inference-model-3.0.0)');
+    await press(ENTER);
+    await type('3.0');
+    await press(ENTER);
+    await expect.poll(frame).toContain('"3.0" is not a version');
+    await press(ENTER);
+    await tick(50);
+    await expect.poll(() => api.calls).toContainEqual(['create', 'edge-inference-model', { name: 'release-edge-inference-model-3.0.0', version: '3.0.0', cohortUuid: 'c1' }]);
+    await expect.poll(frame).toContain('release-edge-inference-model-3.0.0');
+    expectFits(frame(), 80, 24);
+  });
+
+  it('shows the admin API failing as an error with retries, and no releases view without an admin API', async () => {
+    const failing = { ...fakeReleases(), list: async () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:4000')) };
+    const { frame, press } = await mount(fakeFleetOf(1), { releases: failing });
+    await press('3');
+    await tick(50);
+    await expect.poll(frame).toContain('admin API: connect ECONNREFUSED 127.0.0.1:4000 · retrying');
+    cleanup();
+    const none = await mount(fakeFleetOf(1));
+    await none.press('3');
+    await expect.poll(none.frame).toContain('not available');
+  });
+});
+
+describe('help and banner', () => {
+  it('shows every key on ? and closes on any key', async () => {
+    const { frame, press } = await mount(fakeFleetOf(1));
+    await press('?');
+    await expect.poll(frame).toContain('keys (any key closes)');
+    await expect.poll(frame).toContain('add N devices');
+    await press('x');
+    await expect.poll(frame).toContain('DEVICE');
+    await expect.poll(frame).not.toContain('stop EI-ML-0001?');
+  });
+
+  it('shows a banner while the fleet is unreachable and recovers', async () => {
+    const fleet = fakeFleetOf(2);
+    const { frame, store } = await mount(fleet);
+    fleet.fail(true);
+    await store.refresh();
+    await tick();
+    await expect.poll(frame).toContain('fleet unreachable: connect ECONNREFUSED fleet.sock · retry 1');
+    await expect.poll(frame).toContain('EI-ML-0001'); // the last snapshot stays on screen
+    fleet.fail(false);
+    fleet.set('EI-ML-0002', { run: 'stopped' });
+    await store.refresh();
+    await expect.poll(frame).not.toContain('fleet unreachable');
+    await expect.poll(frame).toMatch(/EI-ML-0002 .* stopped/);
+  });
+});
+
+describe('demo narration', () => {
+  it('runs one step per n with its narration line', async () => {
+    const ran: string[] = [];
+    const script: DemoScript = {
+      intro: 'Six devices wait.',
+      auto: false,
+      steps: [
+        { title: 'enable r1002', narration: 'the canaries update', run: async () => (ran.push('enable'), 'r1002 enabled'), done: () => true },
+        { title: 'reboot one', narration: 'a device reboots', run: async () => (ran.push('reboot'), 'reboot sent'), done: () => true },
+      ],
+    };
+    const { frame, press } = await mount(fakeFleetOf(6), { demo: script });
+    await expect.poll(frame).toContain('DEMO · n: start — next: enable r1002');
+    await expect.poll(frame).toContain('Six devices wait.');
+    await press('n');
+    await tick();
+    await expect.poll(() => ran).toEqual(['enable']);
+    await expect.poll(frame).toContain('DEMO 1/2 · enable r1002 · r1002 enabled · n: next');
+    await expect.poll(frame).toContain('the canaries update');
+    await press('n');
+    await tick();
+    await expect.poll(frame).toContain('DEMO 2/2 · reboot one · reboot sent · the end');
+    await press('n');
+    await expect.poll(() => ran).toEqual(['enable', 'reboot']);
+    await expect.poll(frame).toContain('the demo is over');
+    expectFits(frame(), 80, 24);
   });
 });

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { Box, Text, useApp, useInput, type Key } from 'ink';
 import type { DeviceStatus, FleetHandle } from '@vfleet/simulator';
 import type { FleetStore } from './store/fleet-store.js';
@@ -451,7 +451,11 @@ export function App(props: AppProps) {
     if (act && (view === 'fleet' || view === 'device' || input === 'n' || input === 'a')) return act();
     // anything else: ignored
   };
-  useInput(onKey);
+  // ink re-subscribes a new handler only after effects run: read the latest closure through a ref
+  const latest = useRef(onKey);
+  latest.current = onKey;
+  const stableKey = useCallback((input: string, key: Key) => latest.current(input, key), []);
+  useInput(stableKey);
 
   // --- layout ----------------------------------------------------------------------------------
   const width = size.columns;

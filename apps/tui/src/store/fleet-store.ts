@@ -110,10 +110,10 @@ export function createFleetStore(fleet: FleetHandle, opts: FleetStoreOptions = {
     return events.length > maxEvents ? events.slice(events.length - maxEvents) : events;
   };
 
-  async function tick(): Promise<void> {
+  async function tick(force: boolean): Promise<void> {
     const t = now();
-    const wantFetch = dirty || t - lastFetch >= resyncMs || snapshot.banner !== undefined || !snapshot.loaded;
-    if (!wantFetch || t < nextAttempt) {
+    const wantFetch = force || dirty || t - lastFetch >= resyncMs || snapshot.banner !== undefined || !snapshot.loaded;
+    if (!wantFetch || (!force && t < nextAttempt)) {
       const events = drainEvents();
       if (events) publish({ events });
       return;
@@ -143,9 +143,9 @@ export function createFleetStore(fleet: FleetHandle, opts: FleetStoreOptions = {
     publish({ devices, summary, history, loaded: true, refreshedAt: t, ...(events ? { events } : {}) });
   }
 
-  const refresh = (): Promise<void> => {
+  const refresh = (force = true): Promise<void> => {
     // one fleet call at a time: a slow fleet slows the refresh, never the keyboard
-    inflight ??= tick().finally(() => {
+    inflight ??= tick(force).finally(() => {
       inflight = undefined;
     });
     return inflight;
@@ -170,7 +170,7 @@ export function createFleetStore(fleet: FleetHandle, opts: FleetStoreOptions = {
       if (timer) return;
       unsubscribe = fleet.subscribe(onEvent);
       void refresh();
-      timer = setInterval(() => void refresh(), refreshMs);
+      timer = setInterval(() => void refresh(false), refreshMs);
       timer.unref?.();
     },
     stop() {

@@ -3,6 +3,7 @@ import { cell } from '../format.js';
 
 export const VIEWS = ['fleet', 'summary', 'releases', 'events'] as const;
 export type TopView = (typeof VIEWS)[number];
+const SHORT = ['fleet', 'sum', 'rel', 'events'] as const;
 
 export interface HeaderProps {
   title: string;
@@ -17,10 +18,11 @@ export interface HeaderProps {
 /** One line: what runs, how much of it is online, and the view tabs. */
 export function Header(p: HeaderProps) {
   const left = `${p.title} · ${p.runtime} · ${p.total} devices · ${p.online} online`;
-  const tabs = VIEWS.map((v, i) => (v === p.view ? `[${i + 1} ${v}]` : `${i + 1} ${v}`)).join(' ');
-  const right = `${tabs}  ? help`;
+  const tabs = (names: readonly string[]) => names.map((v, i) => (VIEWS[i] === p.view ? `[${i + 1} ${v}]` : `${i + 1} ${v}`)).join(' ');
+  // full tab names when they fit, short ones on narrow terminals, none below that
+  const right = [`${tabs(VIEWS)}  ? help`, `${tabs(SHORT)} ?`].find((r) => p.width - left.length - r.length >= 1);
+  if (right === undefined) return <Text bold>{cell(`${left} · ? help`, p.width)}</Text>;
   const gap = p.width - left.length - right.length;
-  if (gap < 1) return <Text bold>{cell(`${left} · ? help`, p.width)}</Text>;
   return (
     <Text>
       <Text bold>{left}</Text>
