@@ -6,6 +6,7 @@ import { registerReleases } from './commands/releases.js';
 import { registerDemo } from './commands/demo.js';
 import { registerFwup } from './commands/fwup.js';
 import { registerImage } from './commands/image.js';
+import { registerTunnel } from './commands/tunnel.js';
 
 /** The `vfleet` command tree; main.ts runs it and maps errors to exit codes. */
 export function buildProgram(): Command {
@@ -21,5 +22,6 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerFwup(program);
   registerImage(program);
+  registerTunnel(program);
   return program;
 }
