@@ -1,6 +1,7 @@
 // The agent image: the agent bundled into one file (esbuild), the repository's Dockerfile built on
 // an official Node base, or offline on a base imported from the host's own node and tools.
 import { chmodSync, copyFileSync, cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, lstatSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -164,6 +165,16 @@ export async function stageOfflineBase(stage: string): Promise<{ files: string[]
   return { files: [...files].sort(), missing };
 }
 
+/** What the staged base holds (paths, sizes, modification times): an unchanged host is not imported again. */
+function baseFingerprint(stage: string, files: string[]): string {
+  const h = createHash('sha256');
+  for (const f of files) {
+    const st = statSync(join(stage, f));
+    h.update(`${f}\0${st.size}\0${st.mtimeMs}\n`);
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
 export interface ImageBuildOptions {
   engine?: Engine;
   tag?: string;
@@ -219,11 +230,19 @@ async function buildInContext(
       const staged = await stageOfflineBase(stage);
       missingTools = staged.missing;
       if (staged.missing.length > 0) say(`offline base without ${staged.missing.join(', ')} (not on this host)`);
-      const tar = `${stage}.tar`;
-      await mustTool('tar', ['-C', stage, '--numeric-owner', '-cf', tar, '.'], sig);
-      say(`importing ${OFFLINE_BASE_IMAGE} (${staged.files.length} files from this host, ${Math.round(statSync(tar).size / 2 ** 20)} MiB)`);
-      await mustTool(engine, ['import', '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', tar, OFFLINE_BASE_IMAGE], { ...sig, timeoutMs: 300_000 });
-      rmSync(tar, { force: true });
+      const fingerprint = baseFingerprint(stage, staged.files);
+      const existing = await tool(engine, ['image', 'inspect', '--format', '{{index .Config.Labels "vfleet.base"}}', OFFLINE_BASE_IMAGE], sig);
+      if (existing.code === 0 && existing.stdout.trim() === fingerprint) {
+        say(`${OFFLINE_BASE_IMAGE} is up to date with this host's node and tools`);
+      } else {
+        const tar = `${stage}.tar`;
+        await mustTool('tar', ['-C', stage, '--numeric-owner', '-cf', tar, '.'], sig);
+        say(`importing ${OFFLINE_BASE_IMAGE} (${staged.files.length} files from this host, ${Math.round(statSync(tar).size / 2 ** 20)} MiB)`);
+        await mustTool(engine, [
+          'import', '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '--change', `LABEL vfleet.base=${fingerprint}`, tar, OFFLINE_BASE_IMAGE,
+        ], { ...sig, timeoutMs: 300_000 });
+        rmSync(tar, { force: true });
+      }
     } finally {
       rmSync(stage, { recursive: true, force: true });
     }
