@@ -23,4 +23,6 @@ export { reduceDevice, summarize } from './fleet/observe/device-state.js';
 export { virtualBoot } from './fleet/virtual-boot.js';
 export { buildOsFwupArchive, type OsArchiveOptions } from './artifacts/os-archive.js';
 export { buildAgentImage, bundleAgent, DEFAULT_AGENT_IMAGE, OFFLINE_BASE_IMAGE, type ImageBuildOptions, type ImageBuildResult } from './fleet/image.js';
+export { openShell, type OpenShellOptions, type ShellEnd, type ShellEndReason, type ShellSession } from './remote/shell-client.js';
+export { attachTerminal, terminalSize, type AttachOptions, type TerminalIn, type TerminalOut } from './remote/shell-terminal.js';
 export { openTunnel, listTunnels, closeTunnel, extendTunnel, resolveDevice, type OpenTunnelOptions, type TunnelRow } from './remote/tunnel-client.js';
