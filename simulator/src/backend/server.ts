@@ -10,6 +10,8 @@ import { workspacePaths } from '../workspace/home.js';
 import { readWorkspace } from '../workspace/load.js';
 import { writeOnce } from '../workspace/write-once.js';
 import { createAdminServer, loadOrCreateAdminToken, type AdminServer } from './admin/index.js';
+import { bearerChecker } from './admin/auth.js';
+import { attachConsoleRelay, type ConsoleRelay } from './console/index.js';
 import { createBinaryHandler, type BinaryFault } from './binaries/serve.js';
 import { createUrlSigner } from './binaries/signed-url.js';
 import { createDeviceAuthenticator } from './device-api/auth.js';
@@ -50,6 +52,8 @@ export interface Backend {
   store: Store;
   socket: PhoenixSocketServer;
   admin: AdminServer;
+  /** User sessions on device consoles (WebSocket on the admin API). */
+  console: ConsoleRelay;
   /** `host:port` for peridio.json `device_api.url`. */
   deviceApiUrl: string;
   deviceApiPort: number;
@@ -145,6 +149,8 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
   });
   https.on('tlsClientError', () => undefined); // refused handshakes are the client's problem, not the server's
 
+  // the relay attaches to the admin server, which starts after the socket
+  const consoleRelay: { current?: ConsoleRelay } = {};
   const socket = createPhoenixSocketServer({
     server: https,
     authenticate: (req) => {
@@ -155,6 +161,7 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
       try {
         if (e.kind === 'online' || e.kind === 'offline') store.setDeviceOnline(e.deviceUuid, e.kind === 'online');
         if (e.kind !== 'heartbeat') store.recordEvent(`socket_${e.kind}`, e.deviceUuid, e);
+        consoleRelay.current?.onSocketEvent(e);
         opts.onEvent?.(e);
       } catch (err) {
         onError(err);
@@ -209,6 +216,8 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
     }
     throw e;
   }
+  const consoles = attachConsoleRelay({ server: admin.server, authorized: bearerChecker(adminToken), store, socket });
+  consoleRelay.current = consoles;
   // only once this process owns the ports: presence left by a previous run is stale
   store.resetPresence();
   await tunnelService.resume();
@@ -217,6 +226,7 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
     store,
     socket,
     admin,
+    console: consoles,
     deviceApiUrl: `${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${deviceApiPort}`,
     deviceApiPort,
     binaryPort,
@@ -228,6 +238,7 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
       await tunnelService.stop();
       for (const l of extraListeners) l.close();
       await socket.close();
+      await consoles.close();
       await admin.close();
       await Promise.all([https, http].map((s) => new Promise<void>((r) => {
         s.close(() => r());
