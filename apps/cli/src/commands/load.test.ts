@@ -1,0 +1,172 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { haveTools } from '@vfleet/core/test-support';
+import { main } from '../cli.js';
+
+const repo = fileURLToPath(new URL('../../../../', import.meta.url));
+const canary = join(repo, 'fixtures', 'scenarios', 'evk-canary.yaml');
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'vfleet-cli-load-'));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** Runs `vfleet` in-process and captures stdout and stderr. */
+async function vfleet(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
+  try {
+    const code = await main(['--home', join(root, 'home'), ...argv]);
+    process.exitCode = undefined;
+    return { code, out: out.join('\n'), err: err.join('') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    stderr.mockRestore();
+  }
+}
+
+describe('vfleet load', () => {
+  it('runs fixtures/scenarios/evk-canary.yaml, passes, and writes JSON, JUnit and HTML reports that render with their charts', async () => {
+    const out = join(root, 'canary');
+    const r = await vfleet('load', canary, '--out', out);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^evk-canary: PASS · 6\/6 updated/);
+    expect(readdirSync(out).sort()).toEqual(['evk-canary.html', 'evk-canary.json', 'evk-canary.junit.xml']);
+    const report = JSON.parse(readFileSync(join(out, 'evk-canary.json'), 'utf8')) as { complete: boolean; pass: boolean; exitCode: number; metrics: Record<string, { count: number }> };
+    expect([report.complete, report.pass, report.exitCode]).toEqual([true, true, 0]);
+    expect(report.metrics['time_to_update']?.count).toBe(6);
+    const junit = readFileSync(join(out, 'evk-canary.junit.xml'), 'utf8');
+    expect(junit).toMatch(/<testsuite name="vfleet load evk-canary" tests="8" failures="0" errors="0"/);
+    expect(junit).not.toMatch(/<failure/);
+
+    if (!haveTools('chromium')) return;
+    const { chromium } = await import('playwright-core');
+    const profile = mkdtempSync(join(root, 'chromium-profile-'));
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await context.newPage();
+      const requests: string[] = [];
+      page.on('request', (req) => requests.push(req.url()));
+      await page.setViewportSize({ width: 1100, height: 900 });
+      await page.goto(`file://${join(out, 'evk-canary.html')}`);
+      expect(await page.textContent('#verdict')).toBe('PASS');
+      const charts = await page.$$eval('svg.chart', (svgs) =>
+        svgs.map((s) => {
+          const box = s.getBoundingClientRect();
+          // a flat series is a line of zero height; a bar needs both
+          const marks = [...s.querySelectorAll('path.series, rect.bar')].filter((e) => {
+            const b = e.getBoundingClientRect();
+            return e.tagName === 'path' ? b.width > 0 : b.width > 0 && b.height > 0;
+          });
+          return { chart: s.getAttribute('data-chart'), width: box.width, height: box.height, marks: marks.length };
+        }),
+      );
+      for (const kind of ['timeline', 'errors', 'connect', 'poll_latency', 'install', 'time_to_update']) {
+        const c = charts.find((x) => x.chart === kind);
+        expect(c, kind).toBeDefined();
+        expect(c?.width, kind).toBeGreaterThan(300);
+        expect(c?.height, kind).toBeGreaterThan(100);
+        expect(c?.marks, kind).toBeGreaterThan(0);
+      }
+      const png = join(root, 'evk-canary.png');
+      await page.screenshot({ path: png, fullPage: true });
+      expect(statSync(png).size).toBeGreaterThan(20_000);
+      // self-contained: the only request is the page itself
+      expect(requests).toEqual([`file://${join(out, 'evk-canary.html')}`]);
+    } finally {
+      await context.close();
+    }
+  }, 180_000);
+
+  it('exits 1 on an impossible threshold and its JUnit case says why', async () => {
+    const file = join(root, 'impossible.yaml');
+    writeFileSync(file, [
+      'name: impossible',
+      'release: {name: load-1.2.0, version: 1.2.0, create: {binary: 64KiB}}',
+      'phases:',
+      '  - provision: {count: 2, poll_interval: 500ms}',
+      '  - ramp: {rate: 20/s}',
+      '  - wait: {until: all online, timeout: 30s}',
+      '  - rollout: [enable]',
+      '  - wait: {until: all on 1.2.0, timeout: 60s}',
+      'thresholds:',
+      '  - errors == 0',
+      '  - p50(time_to_update) < 1ms',
+      '',
+    ].join('\n'));
+    const out = join(root, 'impossible');
+    const r = await vfleet('load', file, '--out', out);
+    expect(r.code, r.err).toBe(1);
+    expect(r.out).toMatch(/^impossible: FAIL · 2\/2 updated/);
+    expect(r.out).toMatch(/FAIL p50\(time_to_update\) < 1ms \(measured \d/);
+    const junit = readFileSync(join(out, 'impossible.junit.xml'), 'utf8');
+    expect(junit).toMatch(/tests="4" failures="1" errors="0"/);
+    expect(junit).toMatch(/<testcase classname="vfleet load impossible\.thresholds" name="p50\(time_to_update\) &lt; 1ms" time="[\d.]+">\s*<failure message="measured [\d.]+m?s" type="threshold">p50\(time_to_update\) &lt; 1ms: failed, measured/);
+    expect(junit).toMatch(/<testcase classname="vfleet load impossible\.thresholds" name="errors == 0" time="[\d.]+"><\/testcase>/);
+  }, 120_000);
+
+  it('runs from flags alone: N devices, a created release, thresholds', async () => {
+    const out = join(root, 'flags');
+    const r = await vfleet('load', '--name', 'quick', '--devices', '3', '--rate', '30/s', '--poll-interval', '500ms', '--binary-size', '32K', '--timeout', '60s', '--threshold', 'updated == 3', '--threshold', 'p99(poll_latency) < 5s', '--out', out);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^quick: PASS · 3\/3 updated/);
+    expect(existsSync(join(out, 'quick.html'))).toBe(true);
+  }, 120_000);
+
+  it('refuses what cannot run with one line and exit 2, before anything starts', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const port = (s.address() as { port: number }).port;
+        s.close(() => resolve(port));
+      });
+    });
+    const bad = join(root, 'bad.yaml');
+    writeFileSync(bad, 'name: bad\nphases:\n  - provision: {count: 2}\n  - ramp: {rate: quick}\n');
+    const ca = join(root, 'ca.pem');
+    writeFileSync(ca, '');
+    const cases: Array<[string[], RegExp]> = [
+      [['load', bad], /^vfleet: .*bad\.yaml:4:18: phases\[1\]\.ramp\.rate: "quick" is not a rate like 50\/s or 600\/m$/],
+      [['load', join(root, 'missing.yaml')], /^vfleet: .*missing\.yaml: cannot read the scenario: ENOENT/],
+      [['load', canary, '--device-api', `127.0.0.1:${closed}`], /^vfleet: --device-api 127\.0\.0\.1:\d+: give the CA its devices trust with --device-api-ca FILE$/],
+      [['load', '--device-api', `127.0.0.1:${closed}`, '--device-api-ca', join(root, 'nope.pem')], /^vfleet: device API CA .*nope\.pem: cannot read: ENOENT$/],
+      [['load', '--device-api', 'https://x', '--device-api-ca', ca], /^vfleet: --device-api "https:\/\/x": expected host or host:port without a scheme$/],
+      [['load', '--threshold', 'p95(time_to_update) < soon'], /^vfleet: --threshold "p95\(time_to_update\) < soon": "soon" is not a duration like 120s/],
+      [['load', canary, '--devices', '10'], /^vfleet: --devices: .*evk-canary\.yaml has 0 numbered provision phase\(s\) and the EVK devices/],
+      [['load', '--runtime', 'docker'], /^vfleet: runtime docker: load runs use inproc for now$/],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await vfleet(...argv, '--out', join(root, 'never'));
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.err.trim().split('\n'), argv.join(' ')).toHaveLength(1);
+      expect(r.err.trim(), argv.join(' ')).toMatch(message);
+    }
+    expect(existsSync(join(root, 'never'))).toBe(false);
+  });
+
+  it('says an unreachable device API in one line, with exit 2', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const port = (s.address() as { port: number }).port;
+        s.close(() => resolve(port));
+      });
+    });
+    // any certificate will do: the CA is checked before the connection
+    await vfleet('init');
+    const ca = join(root, 'home', 'pki', 'ca', 'root-certificate.pem');
+    const r = await vfleet('load', '--device-api', `127.0.0.1:${closed}`, '--device-api-ca', ca, '--release', 'r', '--version', '1.0.0', '--out', join(root, 'never'));
+    expect(r.code).toBe(2);
+    expect(r.err.trim()).toMatch(new RegExp(`^vfleet: device API 127\\.0\\.0\\.1:${closed} unreachable: ECONNREFUSED$`));
+  });
+});

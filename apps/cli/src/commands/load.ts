@@ -1,0 +1,180 @@
+import type { Command } from 'commander';
+import { join, resolve } from 'node:path';
+import { VfleetError } from '@vfleet/core';
+import {
+  createProgress,
+  parseDuration,
+  parsePercent,
+  parseRate,
+  preflightLoad,
+  readScenario,
+  reportPaths,
+  resolveHome,
+  runLoad,
+  scenarioFromFlags,
+  startMetricsEndpoint,
+  withDeviceCount,
+  withTarget,
+  writeReports,
+  type MetricsEndpoint,
+  type RuntimeName,
+  type Scenario,
+} from '@vfleet/simulator';
+import { choiceFlag, hostPortFlag, intFlag, sizeFlag } from '../flags.js';
+
+interface LoadFlags {
+  out?: string;
+  devices?: number;
+  deviceApi?: string;
+  deviceApiCa?: string;
+  metricsPort?: number;
+  name?: string;
+  rate: string;
+  jitter: string;
+  pollInterval?: string;
+  duration?: string;
+  timeout: string;
+  release?: string;
+  version?: string;
+  binarySize?: number;
+  reboot?: boolean;
+  threshold: string[];
+  hook?: string;
+  runtime: RuntimeName;
+  workDir?: string;
+  keep?: boolean;
+}
+
+const usage = (message: string): never => {
+  throw new VfleetError('VFLEET_USAGE', message);
+};
+
+function parsed<T>(flag: string, value: string, parse: (v: string) => T | undefined, want: string): T {
+  return parse(value) ?? usage(`${flag} ${JSON.stringify(value)}: expected ${want}`);
+}
+
+/** The scenario from the file (with flag overrides) or from the flags alone. */
+function scenarioOf(file: string | undefined, f: LoadFlags): Scenario {
+  if (file !== undefined) {
+    let s = readScenario(file);
+    if (f.devices !== undefined) s = withDeviceCount(s, f.devices);
+    s = withTarget(s, f.deviceApi, f.deviceApiCa === undefined ? undefined : resolve(f.deviceApiCa));
+    if (f.hook !== undefined) s = { ...s, target: { ...s.target, hook: f.hook } };
+    return s;
+  }
+  const embedded = f.deviceApi === undefined;
+  if ((f.release === undefined) !== (f.version === undefined) && !(embedded && f.release === undefined && f.version !== undefined)) {
+    usage('--release and --version go together (the release to enable and the version devices report once updated)');
+  }
+  // 1.5.0 sits between the EVK's installed 1.1.0 and its r1002 (2.0.0), which the embedded backend seeds
+  const version = f.version ?? (embedded ? '1.5.0' : undefined);
+  const release = f.release !== undefined || embedded
+    ? {
+        name: f.release ?? `load-${version}`,
+        version: version as string,
+        ...(f.release === undefined ? { binaryBytes: f.binarySize ?? 1024 * 1024 } : f.binarySize === undefined ? {} : { binaryBytes: f.binarySize }),
+        reboot: f.reboot ?? false,
+      }
+    : undefined;
+  return scenarioFromFlags({
+    ...(f.name === undefined ? {} : { name: f.name }),
+    devices: f.devices ?? 10,
+    ratePerSecond: parsed('--rate', f.rate, parseRate, 'a rate like 50/s'),
+    jitter: parsed('--jitter', f.jitter, parsePercent, 'a percentage like 20%'),
+    ...(f.pollInterval === undefined ? {} : { pollIntervalMs: parsed('--poll-interval', f.pollInterval, parseDuration, 'a duration like 5s') }),
+    ...(f.duration === undefined ? {} : { steadyMs: parsed('--duration', f.duration, parseDuration, 'a duration like 60s') }),
+    timeoutMs: parsed('--timeout', f.timeout, parseDuration, 'a duration like 10m'),
+    ...(release === undefined ? {} : { release }),
+    thresholds: f.threshold,
+    runtime: f.runtime,
+    ...(f.deviceApi === undefined ? {} : { deviceApi: f.deviceApi }),
+    ...(f.deviceApiCa === undefined ? {} : { deviceApiCa: resolve(f.deviceApiCa) }),
+    ...(f.hook === undefined ? {} : { hook: f.hook }),
+  });
+}
+
+export function registerLoad(program: Command): void {
+  program
+    .command('load [scenario]')
+    .description('run a load test (a scenario file, or the flags below) and judge it: exit 0 pass, 1 thresholds failed, 2 could not run')
+    .option('--out <dir>', 'where the JSON, JUnit and HTML reports go (default <home>/reports)')
+    .option('--devices <n>', 'device count (overrides the scenario’s one provision phase)', intFlag('--devices', 1, 100_000))
+    .option('--device-api <host[:port]>', 'a real Peridio device API instead of the embedded backend', hostPortFlag('--device-api'))
+    .option('--device-api-ca <file>', 'CA the devices trust for --device-api')
+    .option('--metrics-port <n>', 'serve Prometheus/OpenMetrics on 127.0.0.1:<n>/metrics while running (0 picks a port)', intFlag('--metrics-port', 0, 65535))
+    .option('--hook <command>', 'command that enables/phases the release on a real backend (gets VFLEET_ACTION, VFLEET_RELEASE, …)')
+    .option('--name <name>', 'report name without a scenario file', 'load')
+    .option('--rate <r>', 'without a file: devices started per second', '20/s')
+    .option('--jitter <pct>', 'without a file: start-time jitter', '20%')
+    .option('--poll-interval <d>', 'without a file: update poll interval of every device')
+    .option('--duration <d>', 'without a file: hold this long once every device is online')
+    .option('--timeout <d>', 'without a file: how long each wait may take', '10m')
+    .option('--release <name>', 'without a file: the release to enable (default: vfleet creates load-<version>)')
+    .option('--version <v>', 'without a file: the version devices report once updated (default 1.5.0)')
+    .option('--binary-size <size>', 'without a file: size of the created release’s binary (default 1MiB)', sizeFlag('--binary-size'))
+    .option('--reboot', 'without a file: the created release needs a reboot')
+    .option('--threshold <expr>', 'without a file: a threshold, e.g. "p95(time_to_update) < 120s" (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--runtime <name>', 'without a file: how devices run', choiceFlag('--runtime', ['inproc', 'process', 'namespace', 'docker', 'podman'] as const), 'inproc')
+    .option('--work-dir <dir>', 'device directories and backend state during the run (default: a temp folder, removed after)')
+    .option('--keep', 'keep --work-dir after the run')
+    .action(async (file: string | undefined, flags: LoadFlags) => {
+      const home = resolveHome(program.opts<{ home?: string }>().home);
+      const outDir = resolve(flags.out ?? join(home, 'reports'));
+      let scenario: Scenario;
+      let endpoint: MetricsEndpoint | undefined;
+      // everything that can be refused is refused here, in one line, before a device starts
+      try {
+        scenario = scenarioOf(file, flags);
+        await preflightLoad(scenario);
+        if (flags.metricsPort !== undefined) endpoint = await startMetricsEndpoint(flags.metricsPort, scenario.name);
+      } catch (e) {
+        console.error(`vfleet: ${(e as Error).message.split('\n')[0]}`);
+        process.exitCode = 2;
+        return;
+      }
+      const controller = new AbortController();
+      const onSignal = () => {
+        progress.clear();
+        process.stderr.write('vfleet: stopping (Ctrl-C again to force)…\n');
+        controller.abort();
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const progress = createProgress(process.stderr);
+      const say = (line: string) => {
+        progress.clear();
+        process.stderr.write(`${line}\n`);
+      };
+      if (endpoint) say(`metrics: ${endpoint.url}`);
+      try {
+        const report = await runLoad({
+          scenario,
+          home,
+          signal: controller.signal,
+          say,
+          onSample: (live) => {
+            endpoint?.update(live);
+            progress.update(live);
+          },
+          ...(flags.workDir === undefined ? {} : { workDir: resolve(flags.workDir), keepWorkDir: flags.keep === true }),
+        });
+        progress.clear();
+        const files = writeReports(outDir, report);
+        const verdict = !report.complete ? `INCOMPLETE (${report.incompleteReason})` : report.pass ? 'PASS' : 'FAIL';
+        console.log(`${scenario.name}: ${verdict} · ${report.devices.updated}/${report.devices.provisioned} updated · ${report.durationSeconds.toFixed(1)}s`);
+        for (const t of report.thresholds) console.log(`  ${t.pass ? 'ok  ' : 'FAIL'} ${t.threshold} (measured ${t.actualText})`);
+        for (const c of report.checks.filter((x) => !x.pass)) console.log(`  FAIL wait ${c.name}: ${c.message}`);
+        console.log(`reports: ${files.json} ${files.junit} ${files.html}`);
+        process.exitCode = report.exitCode;
+      } catch (e) {
+        progress.clear();
+        const paths = reportPaths(outDir, scenario.name);
+        console.error(`vfleet: ${(e as Error).message.split('\n')[0]} (no report written to ${paths.json})`);
+        process.exitCode = 2;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        await endpoint?.close();
+      }
+    });
+}

@@ -1,0 +1,13 @@
+export { Sketch, type SketchJson } from './sketch.js';
+export { parseScenario, readScenario, ScenarioError } from './parse-scenario.js';
+export type { Scenario, Phase, ScenarioTarget, ScenarioRelease } from './scenario.js';
+export { parseThreshold, evaluateThreshold, type Threshold, type ThresholdResult } from './thresholds.js';
+export { scenarioFromFlags, withDeviceCount, withTarget, type FlagScenarioOptions } from './flags-scenario.js';
+export { runLoad, preflightLoad, type LoadRunOptions, type LiveState } from './runner.js';
+export { REPORT_SCHEMA, type LoadReport } from './report.js';
+export { writeReports, reportPaths, type ReportFiles } from './write-reports.js';
+export { htmlReport } from './report-html.js';
+export { junitReport } from './report-junit.js';
+export { startMetricsEndpoint, metricsText, type MetricsEndpoint } from './prometheus.js';
+export { createProgress, progressLine } from './progress.js';
+export { parseDuration, parseRate, parsePercent, parseByteRate, formatDuration, formatByteRate } from './units.js';
