@@ -26,3 +26,4 @@ export { buildAgentImage, bundleAgent, DEFAULT_AGENT_IMAGE, OFFLINE_BASE_IMAGE, 
 export { openShell, type OpenShellOptions, type ShellEnd, type ShellEndReason, type ShellSession } from './remote/shell-client.js';
 export { attachTerminal, terminalSize, type AttachOptions, type TerminalIn, type TerminalOut } from './remote/shell-terminal.js';
 export { openTunnel, listTunnels, closeTunnel, extendTunnel, resolveDevice, type OpenTunnelOptions, type TunnelRow } from './remote/tunnel-client.js';
+export * from './load/index.js';
