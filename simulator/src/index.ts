@@ -27,3 +27,12 @@ export { openShell, type OpenShellOptions, type ShellEnd, type ShellEndReason, t
 export { attachTerminal, terminalSize, type AttachOptions, type TerminalIn, type TerminalOut } from './remote/shell-terminal.js';
 export { openTunnel, listTunnels, closeTunnel, extendTunnel, resolveDevice, type OpenTunnelOptions, type TunnelRow } from './remote/tunnel-client.js';
 export * from './load/index.js';
+export { createProcessRuntime, defaultAgentEntry, type ProcessRuntimeOptions } from './fleet/runtimes/process.js';
+export { createRuntime, pickRuntime, allRuntimes, hostFacts, RUNTIME_NAMES, type HostFacts } from './fleet/runtimes/index.js';
+export { openFleetDb, type FleetDb, type FleetDbOptions } from './fleet/observe/fleet-db.js';
+export { startSupervisor, type Supervisor, type SupervisorOptions } from './fleet/supervisor/run.js';
+export { connectFleet, type RemoteFleet } from './fleet/supervisor/client.js';
+export { serveFleet, type ControlServer } from './fleet/supervisor/server.js';
+export { downFleet, type DownReport } from './fleet/supervisor/down.js';
+export { supervisorPaths } from './fleet/supervisor/paths.js';
+export type { SupervisorInfo } from './fleet/supervisor/protocol.js';

@@ -5,6 +5,7 @@ import { registerBackend } from './commands/backend.js';
 import { registerReleases } from './commands/releases.js';
 import { registerDemo } from './commands/demo.js';
 import { registerFwup } from './commands/fwup.js';
+import { registerFleet } from './commands/fleet.js';
 import { registerLoad } from './commands/load.js';
 import { registerImage } from './commands/image.js';
 import { registerTunnel } from './commands/tunnel.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerReleases(program);
   registerDemo(program);
   registerFwup(program);
+  registerFleet(program);
   registerLoad(program);
   registerImage(program);
   registerTunnel(program);

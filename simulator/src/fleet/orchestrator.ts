@@ -60,6 +60,8 @@ export interface FleetOptions {
   requestReboot?: (id: string) => boolean | Promise<boolean>;
   /** Aborting closes the fleet. */
   signal?: AbortSignal;
+  /** The caller already ran `runtime.prepare()` (the supervisor does, before the backend listens). */
+  prepared?: boolean;
 }
 
 /** A fleet run by this process: the FleetHandle plus what only a local owner can see. */
@@ -112,7 +114,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
   const listeners = new Set<(e: DeviceEvent) => void>();
   let closed = false;
 
-  await runtime.prepare?.();
+  if (!opts.prepared) await runtime.prepare?.();
   const ramp = createRamp({ ...opts.ramp, start: (id) => void boot(id) });
 
   function track(id: string, meta?: DeviceMeta): Dev {
