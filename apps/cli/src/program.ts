@@ -9,6 +9,7 @@ import { registerFleet } from './commands/fleet.js';
 import { registerLoad } from './commands/load.js';
 import { registerImage } from './commands/image.js';
 import { registerTunnel } from './commands/tunnel.js';
+import { registerShell } from './commands/shell.js';
 
 /** The `vfleet` command tree; main.ts runs it and maps errors to exit codes. */
 export function buildProgram(): Command {
@@ -27,5 +28,6 @@ export function buildProgram(): Command {
   registerLoad(program);
   registerImage(program);
   registerTunnel(program);
+  registerShell(program);
   return program;
 }

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { haveTools } from '@vfleet/core/test-support';
+import {
+  createAdminClient, createAgent, evkSpecs, generateDevices, initWorkspace, loadProduct, seedEvk, startBackend, type Agent, type Backend,
+} from '@vfleet/simulator';
+import { main } from '../cli.js';
+
+let root: string;
+let home: string;
+let backend: Backend;
+let agent: Agent;
+const agentLines: string[] = [];
+
+async function until(what: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'vft-shell-cli-'));
+  home = join(root, 'home');
+  initWorkspace({ home });
+  backend = await startBackend({ home, port: 0, adminPort: 0, binaryPort: 0 });
+  await seedEvk({ home, client: createAdminClient(backend.admin.url, backend.adminToken), sizeScale: 1 / 1024 });
+  const devices = join(root, 'devices');
+  await generateDevices({
+    home, out: devices, cohort: 'release', env: 'file', diskBytes: 0, force: false, specs: evkSpecs(loadProduct()).slice(0, 2),
+    deviceApi: backend.deviceApiUrl, deviceApiCa: backend.deviceApiCaPath,
+  });
+  agent = await createAgent({ env: {}, deviceDir: join(devices, 'EI-ML-0001'), log: { sink: (l) => agentLines.push(l) }, console: { prefer: 'shell' } });
+  await until(() => agentLines.some((l) => l.includes('Joined Console channel')));
+}, 60_000);
+afterAll(async () => {
+  await agent?.stop();
+  await backend?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+async function vfleet(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
+  try {
+    const code = await main(['--home', home, ...argv]);
+    process.exitCode = undefined;
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    stderr.mockRestore();
+  }
+}
+
+describe('vfleet shell', () => {
+  it.each([
+    ['an unknown device', ['EI-ML-9999'], 2, /^vfleet: no device "EI-ML-9999" in the backend/],
+    ['an offline device', ['EI-ML-0002'], 1, /^vfleet: device EI-ML-0002 is offline \(not connected to the backend\)$/],
+    ['no backend', ['EI-ML-0001', '--admin-url', 'http://127.0.0.1:1'], 1, /^vfleet: admin API http:\/\/127\.0\.0\.1:1 unreachable: .*ECONNREFUSED.*vfleet backend/],
+    ['a bad --admin-url', ['EI-ML-0001', '--admin-url', 'nope'], 2, /^vfleet: --admin-url "nope": not a URL/],
+  ])('%s: one line and its exit code', async (_what, args, code, message) => {
+    const url = args.includes('--admin-url') ? [] : ['--admin-url', backend.admin.url];
+    const r = await vfleet('shell', ...args, ...url);
+    expect(r.code).toBe(code);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err.trim()).toMatch(message);
+  });
+
+  // The real binary in a real terminal (tmux): raw mode, resize, ~. and the terminal put back (needs `npm run build`).
+  const bin = fileURLToPath(new URL('../../bin/vfleet.js', import.meta.url));
+  const built = existsSync(fileURLToPath(new URL('../../dist/commands/shell.js', import.meta.url)));
+  const tmux = haveTools('tmux');
+  it.skipIf(!built || !tmux)('in a terminal: runs a command, follows a resize, detaches with ~. and restores the terminal', async () => {
+    const server = `vft-shell-${process.pid}`;
+    const t = (...args: string[]) => execFileSync('tmux', ['-L', server, '-f', '/dev/null', ...args], { encoding: 'utf8' });
+    const screen = () => t('capture-pane', '-p', '-J', '-S', '-200', '-t', 'vft');
+    const paneSize = () => t('display-message', '-p', '-t', 'vft', '#{pane_height} #{pane_width}').trim();
+    const script = `stty -g; ${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} --home ${JSON.stringify(home)} shell EI-ML-0001 --admin-url ${backend.admin.url}; echo "exit=$?"; stty -g; sleep 120`;
+    t('new-session', '-d', '-s', 'vft', '-x', '90', '-y', '25', 'sh', '-c', script);
+    try {
+      await until(() => screen().includes('Connected to the console of EI-ML-0001'));
+      t('send-keys', '-t', 'vft', '-l', 'echo $((6*7)); stty size');
+      t('send-keys', '-t', 'vft', 'Enter');
+      await until(() => screen().includes(`\n42\n${paneSize()}\n`));
+      t('resize-window', '-t', 'vft', '-x', '120', '-y', '40');
+      await new Promise((r) => setTimeout(r, 300)); // SIGWINCH reaches the client, window_size the device
+      t('send-keys', '-t', 'vft', '-l', 'stty size');
+      t('send-keys', '-t', 'vft', 'Enter');
+      expect(paneSize()).toMatch(/^\d+ 120$/);
+      await until(() => screen().includes(`\n${paneSize()}\n`));
+      t('send-keys', '-t', 'vft', '-l', '~.');
+      await until(() => screen().includes('exit=0'));
+      const text = screen();
+      expect(text).toContain('Connection to EI-ML-0001 closed.');
+      const modes = [...text.matchAll(/^([0-9a-f]+(?::[0-9a-f]+){10,})$/gm)].map((m) => m[1]);
+      expect(modes).toHaveLength(2);
+      expect(modes[1]).toBe(modes[0]);
+    } finally {
+      try {
+        t('kill-server');
+      } catch {
+        // already gone
+      }
+    }
+  });
+});
