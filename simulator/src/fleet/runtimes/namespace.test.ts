@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { haveTools, run } from '@vfleet/core/test-support';
+import { initWorkspace } from '../../workspace/init.js';
+import { generateDevices } from '../../devices/generate.js';
+import { startBackend, type Backend } from '../../backend/server.js';
+import { createAdminClient, type AdminClient } from '../../backend/admin-client.js';
+import { seedEvk } from '../../backend/evk-seed.js';
+import { REBOOT_EXIT_CODE } from '../../agent/agent.js';
+import { deviceEnv, until } from '../../test-support/device.js';
+import { bundleAgent } from '../image.js';
+import { BACKEND_HOST_NAME } from '../types.js';
+import { createNamespaceRuntime, type NamespaceRuntime, type NamespaceRuntimeOptions } from './namespace.js';
+
+const isRoot = process.getuid?.() === 0;
+if (!isRoot && process.env['CI'] === 'true') throw new Error('namespace runtime tests need root in CI');
+const enabled = isRoot && haveTools('ip', 'unshare', 'chroot');
+const tag = randomBytes(2).toString('hex');
+const root = mkdtempSync(join(tmpdir(), 'vft-ns-'));
+const home = join(root, 'home');
+const devicesDir = join(root, 'devices');
+
+describe.runIf(enabled)('namespace runtime against the embedded backend', () => {
+  let rt: NamespaceRuntime;
+  let options: NamespaceRuntimeOptions;
+  let backend: Backend;
+  let admin: AdminClient;
+  const lines = new Map<string, string[]>();
+  const launch = (id: string) => ({
+    id, deviceDir: join(devicesDir, id), env: {},
+    onLine: (line: string) => lines.set(id, [...(lines.get(id) ?? []), line]),
+  });
+  const device = (id: string) => backend.store.devices.getByIdentifier(backend.store.products.getByName('edge-inference')?.uuid ?? '', id);
+  const online = (id: string) => {
+    const uuid = device(id)?.uuid;
+    return uuid !== undefined && backend.socket.isOnline(uuid) ? uuid : undefined;
+  };
+  const leftovers = () => ({
+    netns: run('ip', ['netns', 'list']).split('\n').filter((l) => l.startsWith(`vft-ns-${tag}-`)),
+    veths: run('ip', ['-o', 'link', 'show', 'type', 'veth']).split('\n').filter((l) => l.includes(`vftv${tag}`)),
+    bridge: existsSync(`/sys/class/net/vft-br-${tag}`),
+    mounts: readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.startsWith('vfleet-ns-') || l.includes(root)),
+  });
+
+  beforeAll(async () => {
+    initWorkspace({ home });
+    const { file } = await bundleAgent({ outDir: join(root, 'bundle') });
+    options = { home, bridge: `vft-br-${tag}`, subnet16: '10.217', netnsPrefix: `vft-ns-${tag}-`, vethPrefix: `vftv${tag}`, agentCommand: [process.execPath, file] };
+    rt = createNamespaceRuntime(options);
+    const pre = await rt.preflight(200);
+    expect(pre.problems).toEqual([]);
+    await rt.prepare?.();
+    expect(rt.backendListenHosts()).toEqual(['10.217.0.1']);
+    backend = await startBackend({ home, port: 0, adminPort: 0, binaryPort: 0, publicHost: BACKEND_HOST_NAME, listenHosts: rt.backendListenHosts() });
+    admin = createAdminClient(backend.admin.url, backend.adminToken);
+    await seedEvk({ home, client: admin, sizeScale: 1 / 4096 });
+    await generateDevices({
+      home, out: devicesDir, cohort: 'release', force: false, deviceApi: backend.deviceApiUrl, deviceApiCa: backend.deviceApiCaPath,
+      env: 'file', diskBytes: 0, specs: ['EI-ML-0001', 'EI-ML-0002'].map((id) => ({ id, cohort: 'release', tags: ['canary'], target: 'arm64-v8' })),
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await rt?.cleanup();
+    await backend?.close();
+    rmSync(root, { recursive: true, force: true });
+  }, 60_000);
+
+  it('a device joins through vfleet-backend on the bridge; its writes land in its own root; reboot exits with the reboot code', async () => {
+    const hostHad = existsSync('/opt/edge-inference');
+    const dev = await rt.start(launch('EI-ML-0001'));
+    await until(() => online('EI-ML-0001') !== undefined, 30_000);
+    expect(lines.get('EI-ML-0001')?.join('\n')).toContain('[Cloud Socket] Joined Device channel');
+    expect(readFileSync(join(devicesDir, 'EI-ML-0001', 'root', 'etc', 'hosts'), 'utf8')).toContain(`10.217.0.1\t${BACKEND_HOST_NAME}`);
+
+    const releases = Object.values(await admin.call('GET', '/api/v1/releases'))[0] as Array<{ uuid: string; name: string }>;
+    await admin.call('PATCH', `/api/v1/releases/${releases.find((r) => r.name === 'release-r1002')?.uuid ?? ''}`, { disabled: false });
+    await until(() => device('EI-ML-0001')?.reported_version === '2.0.0', 45_000);
+    // the file installer wrote /opt/edge-inference inside the device: the overlay's upper layer, not the host
+    expect(existsSync(join(devicesDir, 'EI-ML-0001', 'root', 'opt', 'edge-inference'))).toBe(true);
+    expect(existsSync('/opt/edge-inference')).toBe(hostHad);
+    expect(deviceEnv(join(devicesDir, 'EI-ML-0001')).get('peridio_vsn_current')).toBe('2.0.0');
+
+    expect(backend.socket.push(online('EI-ML-0001') ?? '', 'device', 'reboot', {})).toBe(true);
+    expect(await dev.exit).toMatchObject({ code: REBOOT_EXIT_CODE });
+    expect(leftovers().netns).toEqual([]);
+  }, 90_000);
+
+  it('stop is graceful (exit 0), kill is SIGKILL, two devices get their own addresses', async () => {
+    const a = await rt.start(launch('EI-ML-0001'));
+    const b = await rt.start(launch('EI-ML-0002'));
+    await until(() => online('EI-ML-0001') !== undefined && online('EI-ML-0002') !== undefined, 30_000);
+    const addr = (ns: string) => run('ip', ['-n', ns, '-o', '-4', 'addr', 'show', 'dev', 'eth0']).match(/inet (\S+)/)?.[1];
+    expect(new Set([addr(`vft-ns-${tag}-EI-ML-0001`), addr(`vft-ns-${tag}-EI-ML-0002`)]).size).toBe(2);
+    await a.stop(5_000);
+    expect(await a.exit).toEqual({ code: 0, signal: null });
+    await b.kill();
+    expect(await b.exit).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(leftovers().netns).toEqual([]);
+    expect(leftovers().veths).toEqual([]);
+  }, 60_000);
+
+  it('cleanup after a crash removes the netns, veth, processes and bridge it made, and leaves no mount', async () => {
+    await rt.start(launch('EI-ML-0002'));
+    await until(() => online('EI-ML-0002') !== undefined, 30_000);
+    const report = await createNamespaceRuntime(options).cleanup();
+    expect(report.errors).toEqual([]);
+    const kinds = new Set(report.removed.map((r) => r.kind));
+    expect([...kinds].sort()).toEqual(['bridge', 'netns', 'process']);
+    expect(leftovers()).toEqual({ netns: [], veths: [], bridge: false, mounts: [] });
+  }, 60_000);
+});

@@ -1,0 +1,280 @@
+// namespace runtime: each device is `unshare` mount/pid/uts/ipc inside its own `ip netns`, with a
+// veth on the vfleet bridge and a private root: an overlay of the host's / whose upper layer is the
+// device directory's root/ (the same place the process runtime maps paths to), the device directory
+// on /etc/peridiod. Root only. Everything is named with vfleet's prefixes and recorded under run/.
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { VfleetError } from '@vfleet/core';
+import { repoRoot } from '../image.js';
+import { BACKEND_HOST_NAME, type CleanupReport, type DeviceLaunch, type PreflightReport, type RunningDevice, type Runtime, type RuntimeOptions } from '../types.js';
+import { hostCeilings, overCeilings } from './host-limits.js';
+import { addressIn16, interfaceName, mustTool, safeName, spawnLong, tool } from './netutil.js';
+
+/** One Node agent process per device (RSS of a joined, polling agent). */
+const MEMORY_PER_DEVICE = 45 * 2 ** 20;
+
+export interface NamespaceRuntimeOptions extends RuntimeOptions {
+  /** Bridge name (default `vfleet0`). */
+  bridge?: string;
+  /** First two octets of the bridge's /16 (default "10.213"): the bridge is .0.1, devices from .0.2 on. */
+  subnet16?: string;
+  /** netns names are `<prefix><device id>` (default `vfleet-`). */
+  netnsPrefix?: string;
+  /** Host-side veth names are `<prefix><n in base 36>` (default `vfv`), at most 15 bytes in all. */
+  vethPrefix?: string;
+  /** The agent command (default: this node running simulator/dist/agent/main.js). */
+  agentCommand?: string[];
+}
+
+export type NamespaceRuntime = Runtime & { backendListenHosts(): string[] };
+
+interface Slot {
+  id: string;
+  netns: string;
+  veth: string;
+  address: string;
+  index: number;
+}
+
+// Runs as PID 1 of the new pid namespace, in the device's netns; replaces itself with the agent.
+const INIT_SCRIPT = `set -eu
+M="$1"; DEV="$2"; WORK="$3"; ID="$4"; shift 4
+mount -t overlay "vfleet-ns-$ID" -o "lowerdir=/,upperdir=$DEV/root,workdir=$WORK" "$M"
+mount --rbind /dev "$M/dev"
+mount -t proc proc "$M/proc"
+mount --rbind /sys "$M/sys"
+mkdir -p "$M/etc/peridiod" "$M/tmp"
+mount --bind "$DEV" "$M/etc/peridiod"
+while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
+  mkdir -p "$M$1"; mount --bind "$1" "$M$1"; mount -o remount,bind,ro "$M$1"; shift
+done
+shift
+hostname "$ID"
+cd "$M"
+exec chroot "$M" "$@"
+`;
+
+function registryFile(home: string): string {
+  return join(home, 'run', 'namespace.json');
+}
+
+function readSlots(home: string): Slot[] {
+  try {
+    const parsed = JSON.parse(readFileSync(registryFile(home), 'utf8')) as unknown;
+    return Array.isArray(parsed) ? (parsed as Slot[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+function writeSlots(home: string, slots: Slot[]): void {
+  mkdirSync(join(home, 'run'), { recursive: true });
+  writeFileSync(`${registryFile(home)}.tmp`, JSON.stringify(slots, null, 1));
+  renameSync(`${registryFile(home)}.tmp`, registryFile(home));
+}
+
+/** The device's own /etc/hosts (the overlay's upper layer): the backend is the bridge address. */
+export function writeNamespaceHosts(deviceDir: string, bridgeAddress: string, id: string): void {
+  const dir = join(deviceDir, 'root', 'etc');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'hosts'), `127.0.0.1\tlocalhost ${id}\n::1\tlocalhost\n${bridgeAddress}\t${BACKEND_HOST_NAME}\n`);
+}
+
+function childPid(pid: number): number | undefined {
+  try {
+    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0];
+    return first === undefined || first === '' ? undefined : Number(first);
+  } catch {
+    return undefined;
+  }
+}
+
+function signal(pid: number | undefined, sig: NodeJS.Signals): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): NamespaceRuntime {
+  const home = resolve(opts.home);
+  const bridge = opts.bridge ?? 'vfleet0';
+  interfaceName(bridge, 0); // validates the length early
+  const subnet16 = opts.subnet16 ?? '10.213';
+  if (!/^\d{1,3}\.\d{1,3}$/.test(subnet16)) throw new VfleetError('VFLEET_USAGE', `namespace runtime: subnet16 ${JSON.stringify(subnet16)}: expected the first two octets, e.g. "10.213"`);
+  const bridgeAddress = addressIn16(subnet16, 1);
+  const netnsPrefix = opts.netnsPrefix ?? 'vfleet-';
+  const vethPrefix = opts.vethPrefix ?? 'vfv';
+  const repo = repoRoot();
+  const agentCommand = opts.agentCommand ?? [process.execPath, join(repo, 'simulator', 'dist', 'agent', 'main.js')];
+  const used = new Set<number>();
+  let registry: Promise<unknown> = Promise.resolve();
+  const record = (change: (slots: Slot[]) => Slot[]): Promise<void> => {
+    const next = registry.then(() => writeSlots(home, change(readSlots(home))));
+    registry = next.catch(() => undefined);
+    return next;
+  };
+
+  async function ensureBridge(): Promise<void> {
+    if (!existsSync(`/sys/class/net/${bridge}`)) {
+      await mustTool('ip', ['link', 'add', bridge, 'type', 'bridge']);
+    }
+    const addrs = await mustTool('ip', ['-o', '-4', 'addr', 'show', 'dev', bridge]);
+    if (!addrs.includes(` ${bridgeAddress}/16 `)) await mustTool('ip', ['addr', 'add', `${bridgeAddress}/16`, 'dev', bridge]);
+    await mustTool('ip', ['link', 'set', bridge, 'up']);
+  }
+
+  async function teardown(slot: Slot): Promise<void> {
+    await tool('ip', ['netns', 'delete', slot.netns]);
+    await tool('ip', ['link', 'delete', slot.veth]); // gone with the netns already, unless the pair was half made
+    used.delete(slot.index);
+    await record((s) => s.filter((x) => x.netns !== slot.netns));
+  }
+
+  return {
+    name: 'namespace',
+
+    async preflight(count: number): Promise<PreflightReport> {
+      const problems: string[] = [];
+      if (process.platform !== 'linux') problems.push('the namespace runtime needs Linux');
+      if (process.getuid?.() !== 0) problems.push('the namespace runtime needs root (ip netns, unshare, mount)');
+      const missing = await tool('sh', ['-c', 'for t in ip unshare mount chroot hostname; do command -v $t >/dev/null || echo $t; done']);
+      if (missing.stdout.trim() !== '') problems.push(`missing tools: ${missing.stdout.trim().split('\n').join(', ')}`);
+      if (!existsSync('/dev/net/tun')) problems.push('/dev/net/tun is missing (tunnels need it)');
+      if (opts.agentCommand === undefined && !existsSync(agentCommand[1] as string)) problems.push(`${agentCommand[1]} is missing: npm run build`);
+      const ceilings = [
+        { what: 'addresses on the bridge', limit: 65_533, note: `${bridge} holds ${subnet16}.0.0/16; ${bridgeAddress} is the backend` },
+        ...hostCeilings({ fdsPerDevice: 3, memoryPerDevice: MEMORY_PER_DEVICE, fdsNote: "pipes to the agent's output" }),
+      ];
+      problems.push(...overCeilings(count, ceilings));
+      return { runtime: 'namespace', ok: problems.length === 0, problems, ceilings, memoryPerDevice: MEMORY_PER_DEVICE };
+    },
+
+    async prepare(): Promise<void> {
+      await ensureBridge();
+    },
+
+    backendListenHosts: () => [bridgeAddress],
+
+    async start(launch: DeviceLaunch): Promise<RunningDevice> {
+      const deviceDir = resolve(launch.deviceDir);
+      if (!existsSync(join(deviceDir, 'peridio.json'))) throw new VfleetError('VFLEET_USAGE', `${launch.id}: ${deviceDir} has no peridio.json; not a device directory`);
+      const netns = safeName('netns name', `${netnsPrefix}${launch.id}`);
+      if (!existsSync(`/sys/class/net/${bridge}`)) await ensureBridge();
+      // a veth that exists belongs to a running device (of this or another fleet): never reuse it
+      let index = 2;
+      while (used.has(index) || existsSync(`/sys/class/net/${interfaceName(vethPrefix, index)}`)) index++;
+      used.add(index);
+      const slot: Slot = { id: launch.id, netns, veth: interfaceName(vethPrefix, index), address: addressIn16(subnet16, index), index };
+      await record((s) => [...s.filter((x) => x.netns !== netns), slot]);
+      const work = join(deviceDir, '.vfleet-ns');
+      try {
+        if (existsSync(`/run/netns/${netns}`)) await tool('ip', ['netns', 'delete', netns]); // left by a crash of this fleet
+        await mustTool('ip', ['-batch', '-'], {
+          input: `netns add ${netns}\nlink add ${slot.veth} type veth peer name eth0 netns ${netns}\nlink set ${slot.veth} master ${bridge} up\n`,
+        });
+        await mustTool('ip', ['-n', netns, '-batch', '-'], { input: `addr add ${slot.address}/16 dev eth0\nlink set eth0 up\nlink set lo up\n` });
+        mkdirSync(join(work, 'work'), { recursive: true });
+        mkdirSync(join(work, 'merged'), { recursive: true });
+        mkdirSync(join(deviceDir, 'root'), { recursive: true });
+        writeNamespaceHosts(deviceDir, bridgeAddress, launch.id);
+      } catch (e) {
+        await teardown(slot);
+        throw e;
+      }
+      const readOnly = [...new Set([repo, ...agentCommand.slice(1, 2).map((p) => dirname(resolve(p)))])].filter((p) => !p.startsWith(`${repo}/`));
+      const child = spawnLong('ip', [
+        'netns', 'exec', netns,
+        'unshare', '--mount', '--pid', '--uts', '--ipc', '--fork', '--kill-child', '--propagation', 'private',
+        'sh', '-c', INIT_SCRIPT, 'vfleet-ns-init', join(work, 'merged'), deviceDir, join(work, 'work'), launch.id, ...readOnly, '--', ...agentCommand,
+      ], {
+        extendEnv: false,
+        env: {
+          PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+          HOME: '/root',
+          HOSTNAME: launch.id,
+          PERIDIO_CONFIG_FILE: '/etc/peridiod/peridio.json',
+          VFLEET_FW_ENV_CONFIG: '/etc/peridiod/fw_env.config',
+          ...launch.env,
+        },
+        onLine: launch.onLine,
+      });
+      let killed = false;
+      const exit = child.exit.then(async (r) => {
+        await teardown(slot).catch(() => undefined);
+        if (killed) return { code: null, signal: 'SIGKILL' };
+        return { code: r.code, signal: r.signal };
+      });
+      // PID 1 of the device's pid namespace (the agent once the init script exec'd it)
+      const init = (): number | undefined => (child.pid === undefined ? undefined : childPid(child.pid));
+      const forceKill = (): void => {
+        if (!signal(init(), 'SIGKILL')) child.kill('SIGKILL'); // --kill-child takes the namespace down
+      };
+      return {
+        id: launch.id,
+        exit,
+        async stop(graceMs = 10_000) {
+          if (!signal(init(), 'SIGTERM')) forceKill();
+          const timer = setTimeout(forceKill, graceMs);
+          await exit;
+          clearTimeout(timer);
+        },
+        async kill() {
+          killed = true;
+          forceKill();
+          await exit;
+        },
+      };
+    },
+
+    async cleanup(): Promise<CleanupReport> {
+      const report: CleanupReport = { removed: [], errors: [] };
+      const recorded = readSlots(home);
+      const netnsList = await tool('ip', ['netns', 'list']).catch(() => ({ code: -1, stdout: '', stderr: '' }));
+      const names = new Set([
+        ...netnsList.stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(netnsPrefix)),
+        ...recorded.map((s) => s.netns).filter((n) => existsSync(`/run/netns/${n}`)),
+      ]);
+      for (const ns of names) {
+        const pids = await tool('ip', ['netns', 'pids', ns]);
+        for (const pid of pids.stdout.split('\n').filter(Boolean)) {
+          if (signal(Number(pid), 'SIGKILL')) report.removed.push({ kind: 'process', name: `${pid} in ${ns}` });
+        }
+        const r = await tool('ip', ['netns', 'delete', ns]);
+        if (r.code === 0) report.removed.push({ kind: 'netns', name: ns });
+        else report.errors.push(`netns ${ns}: ${r.stderr.trim()}`);
+      }
+      const veths = (await tool('ip', ['-o', 'link', 'show', 'type', 'veth'])).stdout.split('\n')
+        .map((l) => /^\d+:\s+([^@:]+)/.exec(l)?.[1] ?? '')
+        .filter((n) => n.startsWith(vethPrefix) && /^[0-9a-z]+$/.test(n.slice(vethPrefix.length)));
+      for (const v of veths) {
+        const r = await tool('ip', ['link', 'delete', v]);
+        if (r.code === 0) report.removed.push({ kind: 'veth', name: v });
+        else if (existsSync(`/sys/class/net/${v}`)) report.errors.push(`veth ${v}: ${r.stderr.trim()}`);
+      }
+      // overlays of this runtime seen from here (a private mount namespace normally takes them along)
+      const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')).filter((f) => f[0]?.startsWith('vfleet-ns-') && f[2] === 'overlay');
+      for (const f of mounts) {
+        const at = (f[1] ?? '').replace(/\\040/g, ' ');
+        const r = await tool('umount', ['--lazy', at]);
+        if (r.code === 0) report.removed.push({ kind: 'mount', name: at });
+        else report.errors.push(`mount ${at}: ${r.stderr.trim()}`);
+      }
+      if (existsSync(`/sys/class/net/${bridge}`)) {
+        const ports = readdirSync(`/sys/class/net/${bridge}/brif`);
+        if (ports.length > 0) report.errors.push(`bridge ${bridge} still has ports ${ports.join(', ')} (another fleet?); left in place`);
+        else {
+          const r = await tool('ip', ['link', 'delete', bridge]);
+          if (r.code === 0) report.removed.push({ kind: 'bridge', name: bridge });
+          else report.errors.push(`bridge ${bridge}: ${r.stderr.trim()}`);
+        }
+      }
+      used.clear();
+      writeSlots(home, []);
+      return report;
+    },
+  };
+}
