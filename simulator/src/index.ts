@@ -27,6 +27,7 @@ export { openShell, type OpenShellOptions, type ShellEnd, type ShellEndReason, t
 export { attachTerminal, terminalSize, type AttachOptions, type TerminalIn, type TerminalOut } from './remote/shell-terminal.js';
 export { openTunnel, listTunnels, closeTunnel, extendTunnel, resolveDevice, type OpenTunnelOptions, type TunnelRow } from './remote/tunnel-client.js';
 export * from './load/index.js';
+export { createDevicePaths, type DevicePathsOptions, type PathMode } from './agent/connect/index.js';
 export { createProcessRuntime, defaultAgentEntry, type ProcessRuntimeOptions } from './fleet/runtimes/process.js';
 export { createRuntime, pickRuntime, allRuntimes, hostFacts, RUNTIME_NAMES, type HostFacts } from './fleet/runtimes/index.js';
 export { openFleetDb, type FleetDb, type FleetDbOptions } from './fleet/observe/fleet-db.js';
