@@ -6,3 +6,5 @@ export { createReleasesApi, parsePhaseValue, type ReleaseRow, type ReleasesApi, 
 export { evkDemoScript, type DemoScript, type DemoStep, type EvkDemoOptions } from './demo-script.js';
 export type { DeviceDetails } from './views/DeviceView.js';
 export { layoutColumns, stateWord } from './views/columns.js';
+export { binaryFaultInjector } from './faults.js';
+export { plainTable } from './plain.js';

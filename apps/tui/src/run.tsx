@@ -3,7 +3,7 @@ import type { FleetHandle } from '@vfleet/simulator';
 import { App, type AppProps } from './App.js';
 import { createFleetStore, type FleetStore } from './store/fleet-store.js';
 
-export interface RunTuiOptions extends Omit<AppProps, 'store' | 'onQuit' | 'shell'> {
+export interface RunTuiOptions extends Omit<AppProps, 'store' | 'onQuit' | 'shell' | 'size'> {
   fleet: FleetHandle;
   /** Re-render at most this often (default 1000 ms). */
   refreshMs?: number;
@@ -14,42 +14,53 @@ export interface RunTuiOptions extends Omit<AppProps, 'store' | 'onQuit' | 'shel
   shell?: (id: string, io: { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream }) => Promise<string>;
   stdin?: NodeJS.ReadStream;
   stdout?: NodeJS.WriteStream;
+  /** Aborting closes the dashboard (SIGTERM, the fleet going away). */
+  signal?: AbortSignal;
 }
 
 /**
- * Runs the dashboard on the terminal until the user quits. The store (and with it the event
- * subscription) outlives a shell session, so the dashboard comes back where it was.
+ * Runs the dashboard on the terminal (alternate screen) until the user quits. The store, and with
+ * it the event subscription, outlives a shell session, so the dashboard comes back with its data.
  */
 export async function runTui(opts: RunTuiOptions): Promise<void> {
-  const stdin = opts.stdin ?? process.stdin;
-  const stdout = opts.stdout ?? process.stdout;
-  const store: FleetStore = createFleetStore(opts.fleet, { refreshMs: opts.refreshMs ?? 1000 });
+  const { stdin = process.stdin, stdout = process.stdout, signal, shell: runShell, ...rest } = opts;
+  const refreshMs = opts.refreshMs ?? 1000;
+  const store: FleetStore = createFleetStore(opts.fleet, { refreshMs });
   store.start();
-  const alt = (on: boolean) => stdout.write(on ? '\x1b[?1049h\x1b[H' : '\x1b[?1049l');
-  alt(true);
+  stdout.write('\x1b[?1049h\x1b[H');
   try {
     for (;;) {
       let shellFor: string | undefined;
       let quit = false;
-      const shell = opts.shell ? (id: string) => {
-        shellFor = id;
-        instance.unmount();
-        return Promise.resolve(`shell on ${id}`);
-      } : undefined;
-      const props: AppProps = { ...opts, store, refreshMs: opts.refreshMs ?? 1000, shell, onQuit: () => (quit = true) };
+      let unmount = () => undefined as void;
+      const shell = runShell
+        ? (id: string) => {
+            shellFor = id;
+            unmount();
+            return Promise.resolve(`shell on ${id}`);
+          }
+        : undefined;
+      const props: AppProps = { ...rest, store, refreshMs, shell, onQuit: () => (quit = true) };
       const instance = render(<App {...props} />, { stdin, stdout, exitOnCtrlC: false, patchConsole: true });
+      unmount = () => instance.unmount();
+      const onAbort = () => {
+        quit = true;
+        instance.unmount();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) onAbort();
       await instance.waitUntilExit();
-      if (quit || shellFor === undefined || !opts.shell) return;
+      signal?.removeEventListener('abort', onAbort);
+      if (quit || shellFor === undefined || !runShell) return;
       stdout.write('\x1b[2J\x1b[H');
       try {
-        const said = await opts.shell(shellFor, { stdin, stdout });
-        stdout.write(`\r\n${said}\r\n`);
+        stdout.write(`\r\n${await runShell(shellFor, { stdin, stdout })}\r\n`);
       } catch (e) {
         stdout.write(`\r\nshell on ${shellFor}: ${(e as Error).message}\r\n`);
       }
     }
   } finally {
     store.stop();
-    alt(false);
+    stdout.write('\x1b[?1049l');
   }
 }

@@ -1,97 +1,95 @@
 import type { Command } from 'commander';
 import { resolveHome, startDemo } from '@vfleet/simulator';
+import { intFlag } from '../flags.js';
+import { refreshFlag, tuiServices } from './tui-services.js';
 
-type Demo = Awaited<ReturnType<typeof startDemo>>;
-
-function rows(demo: Demo): string[][] {
-  const product = demo.product;
-  const productUuid = demo.backend.store.products.getByName(product.product)?.uuid ?? '';
-  return product.devices.flatMap((spec) => {
-    const d = demo.fleet.status(spec.id);
-    if (!d) return [];
-    const server = demo.backend.store.devices.getByIdentifier(productUuid, d.id);
-    return [[
-      d.id,
-      spec.tags.join(',') || (server?.tags.join(',') ?? '-'),
-      d.run,
-      String(d.boots),
-      d.slot ?? '-',
-      server && demo.backend.socket.isOnline(server.uuid) ? 'online' : 'offline',
-      server?.reported_version ?? '-',
-      d.error ?? (d.lastLog ?? '').slice(0, 60),
-    ]];
-  });
-}
-
-function render(demo: Demo, note: string): string {
-  const table = [['DEVICE', 'TAGS', 'STATE', 'BOOTS', 'SLOT', 'SOCKET', 'VERSION', 'LAST LOG'], ...rows(demo)];
-  const widths = table[0]?.map((_, i) => Math.max(...table.map((r) => (r[i] ?? '').length))) ?? [];
-  const lines = table.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  '));
-  return [
-    `vfleet demo · device API ${demo.backend.deviceApiUrl} · admin ${demo.backend.admin.url}`,
-    '',
-    ...lines,
-    '',
-    'keys: e enable r1002 (canaries update) · h phase r1002 to 50% · f phase to 100% · r reboot EI-ML-0003 · q quit',
-    note,
-  ].join('\n');
+interface DemoFlags {
+  sizeScale: number;
+  auto?: boolean;
+  refresh: number;
+  plain?: boolean;
+  port: number;
+  adminPort: number;
+  binaryPort: number;
 }
 
 export function registerDemo(program: Command): void {
-  const run = async (flags: { sizeScale: number }) => {
+  const run = async (flags: DemoFlags) => {
     const controller = new AbortController();
-    process.once('SIGINT', () => controller.abort());
-    process.once('SIGTERM', () => controller.abort());
+    const stop = () => controller.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
     const say = (l: string) => console.log(l);
-    const demo = await startDemo({ home: resolveHome(program.opts<{ home?: string }>().home), signal: controller.signal, sizeScale: flags.sizeScale, say });
-    const r1002 = demo.product.releases.find((r) => r.name === 'release-r1002')?.uuid ?? '';
-    let note = '';
-    const act = async (key: string) => {
-      try {
-        const patches: Record<string, [Record<string, unknown>, string]> = {
-          e: [{ disabled: false }, 'r1002 enabled for the canary phase tag'],
-          h: [{ disabled: false, phase_value: 0.5 }, 'r1002 phased to 50% of the cohort'],
-          f: [{ disabled: false, phase_value: 1.0 }, 'r1002 phased to 100%'],
-        };
-        const patch = patches[key];
-        if (patch) {
-          await demo.admin.call('PATCH', `/api/v1/releases/${r1002}`, patch[0]);
-          note = patch[1];
-        }
-        if (key === 'r') {
-          const product = demo.backend.store.products.getByName(demo.product.product)?.uuid ?? '';
-          const dev = demo.backend.store.devices.getByIdentifier(product, 'EI-ML-0003');
-          note = dev && demo.backend.socket.push(dev.uuid, 'device', 'reboot', {}) ? 'reboot sent to EI-ML-0003' : 'EI-ML-0003 is not connected';
-        }
-        if (key === 'q' || key === '\u0003') controller.abort();
-      } catch (e) {
-        note = `error: ${(e as Error).message}`;
+    const demo = await startDemo({
+      home: resolveHome(program.opts<{ home?: string }>().home),
+      signal: controller.signal,
+      sizeScale: flags.sizeScale,
+      ports: { device: flags.port, admin: flags.adminPort, binary: flags.binaryPort },
+      say,
+    });
+    try {
+      const { evkDemoScript, runTui, plainTable, createFleetStore } = await import('@vfleet/tui');
+      const services = await tuiServices({ fleet: demo.fleet, devicesDir: demo.devicesDir, faultTable: demo.backend.faults });
+      const release = demo.product.releases.find((r) => r.name === 'release-r1002');
+      const script = services.releases
+        ? evkDemoScript({
+            fleet: demo.fleet,
+            releases: services.releases,
+            releaseName: release?.name ?? 'release-r1002',
+            targetVersion: release?.version ?? '2.0.0',
+            rebootId: 'EI-ML-0003',
+            ...(services.tunnel ? { tunnel: services.tunnel } : {}),
+            auto: flags.auto === true,
+          })
+        : undefined;
+      if (process.stdout.isTTY && process.stdin.isTTY && flags.plain !== true) {
+        await runTui({ ...services, fleet: demo.fleet, demo: script, title: 'vfleet demo', refreshMs: flags.refresh, ownsFleet: true, signal: controller.signal });
+        return;
       }
-    };
-    const tty = process.stdout.isTTY && process.stdin.isTTY;
-    if (tty) {
-      process.stdin.setRawMode(true);
-      process.stdin.resume();
-      process.stdin.on('data', (d: Buffer) => void act(d.toString()));
+      // not a terminal: one table each time it changes, narration lines, and with --auto the story plays by itself
+      say(`vfleet demo · device API ${demo.backend.deviceApiUrl} · admin ${demo.backend.admin.url} · Ctrl-C stops`);
+      const store = createFleetStore(demo.fleet, { refreshMs: flags.refresh });
+      let last = '';
+      let step = -1;
+      let running = false;
+      const unsubscribe = store.subscribe(() => {
+        const snap = store.getSnapshot();
+        if (snap.banner) say(snap.banner);
+        const table = plainTable(snap.devices);
+        if (table !== last) say(`${table}\n`);
+        last = table;
+        if (!script?.auto || running || step + 1 >= script.steps.length) return;
+        const ready = step < 0 ? snap.devices.length > 0 && snap.devices.every((d) => d.phase === 'online') : script.steps[step]?.done(snap);
+        const next = script.steps[step + 1];
+        if (!ready || !next) return;
+        running = true;
+        step++;
+        say(`demo ${step + 1}/${script.steps.length}: ${next.narration}`);
+        next.run().then(
+          (note) => say(`demo ${step + 1}/${script.steps.length}: ${note}`),
+          (e: unknown) => say(`demo ${step + 1}/${script.steps.length} failed: ${(e as Error).message}`),
+        ).finally(() => (running = false));
+      });
+      store.start();
+      await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
+      unsubscribe();
+      store.stop();
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      console.log('stopping the fleet and the backend');
+      await demo.stop();
     }
-    let last = '';
-    const tick = () => {
-      const screen = render(demo, note);
-      if (tty) process.stdout.write(`\x1b[H\x1b[2J${screen}\n`);
-      else if (screen !== last) console.log(screen);
-      last = screen;
-    };
-    const timer = setInterval(tick, 1000);
-    await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
-    clearInterval(timer);
-    if (tty) process.stdin.setRawMode(false);
-    process.stdin.pause();
-    console.log('stopping the fleet and the backend');
-    await demo.stop();
   };
   program
     .command('demo')
-    .description('the EVK story: embedded backend, six devices, releases on a key (also what `npm start` runs)')
+    .description('the EVK story in the TUI: embedded backend, six devices, a release rolled out step by step (what `npm start` runs)')
+    .option('--auto', 'play the story by itself, each step once the previous one shows')
+    .option('--refresh <duration>', 'redraw at most this often (1s, 500ms)', refreshFlag, 1000)
+    .option('--plain', 'line-based output even on a terminal')
     .option('--size-scale <x>', 'binary sizes relative to the EVK sizes', (v) => Number(v), 1)
+    .option('--port <n>', 'device API port (0: any free one)', intFlag('--port', 0, 65535), 4443)
+    .option('--admin-port <n>', 'admin API port (0: any free one)', intFlag('--admin-port', 0, 65535), 4000)
+    .option('--binary-port <n>', 'binary download port (0: any free one)', intFlag('--binary-port', 0, 65535), 4080)
     .action(run);
 }

@@ -1,0 +1,106 @@
+// End to end: the real built `vfleet demo` in a tmux pane, driven with keystrokes, read off the screen.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { haveTools } from '@vfleet/core/test-support';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
+const main = join(root, 'apps/cli/dist/main.js');
+const socket = `vft-tui-e2e-${process.pid}`;
+const session = 'vft-tui-demo';
+const home = mkdtempSync(join(tmpdir(), 'vft-tui-e2e-'));
+const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+const screen = () => tmux('capture-pane', '-p', '-t', session);
+
+/** Source files (not tests) newer than what tsc wrote for them: dist would run old code. */
+function staleSources(): string[] {
+  const stale: string[] = [];
+  for (const pkg of ['core', 'simulator', 'apps/tui', 'apps/cli']) {
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else if (/\.tsx?$/.test(name) && !/\.test\.tsx?$/.test(name) && !name.endsWith('.d.ts')) {
+          const out = join(root, pkg, 'dist', relative(join(root, pkg, 'src'), path)).replace(/\.tsx?$/, '.js');
+          if (!existsSync(out) || statSync(out).mtimeMs < statSync(path).mtimeMs) stale.push(relative(root, path));
+        }
+      }
+    };
+    walk(join(root, pkg, 'src'));
+  }
+  return stale;
+}
+
+async function until(what: () => boolean, ms: number, why: () => string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms: ${why()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const press = async (key: string) => {
+  tmux('send-keys', '-t', session, key);
+  await new Promise((r) => setTimeout(r, 300));
+};
+
+/** The table row of `id` (a line that starts with it, after the marker columns). */
+const row = (text: string, id: string) => text.split('\n').find((l) => l.trimStart().startsWith(id)) ?? '';
+const enabled = haveTools('tmux');
+
+beforeAll(() => {
+  if (!enabled) return;
+  // `npm test` builds before vitest; a developer running this file alone gets a build here
+  if (staleSources().length > 0) spawnSync('npx', ['tsc', '-b', 'apps/cli'], { cwd: root, stdio: 'ignore', timeout: 180_000 });
+  const left = staleSources();
+  // the dashboard and the command must run what is in src; elsewhere a file being edited right now only warns
+  const ours = left.filter((f) => f.startsWith('apps/'));
+  if (ours.length > 0) throw new Error(`dist is older than ${ours.slice(0, 3).join(', ')}: run npx tsc -b (it failed here)`);
+  if (left.length > 0) console.warn(`dist is older than ${left.slice(0, 3).join(', ')}`);
+}, 200_000);
+
+afterAll(async () => {
+  if (enabled) {
+    try {
+      if (spawnSync('tmux', ['-L', socket, 'has-session', '-t', session]).status !== 0) return;
+      await press('q');
+      await press('y');
+      await until(() => spawnSync('tmux', ['-L', socket, 'has-session', '-t', session]).status !== 0, 15_000, () => 'the demo did not exit after q y');
+    } finally {
+      spawnSync('tmux', ['-L', socket, 'kill-server']);
+      rmSync(home, { recursive: true, force: true });
+    }
+  }
+}, 30_000);
+
+describe.skipIf(!enabled)('vfleet demo in a terminal', () => {
+  it('shows the six EVK devices online, enables r1002 from the releases view, and both canaries reach 2.0.0', async () => {
+    const log = join(home, 'stderr.log');
+    const cmd = `node ${main} --home ${home} demo --port 0 --admin-port 0 --binary-port 0 --size-scale 0.001 2>${log}`;
+    tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '24', '-e', 'TERM=xterm-256color', cmd);
+    const ids = ['EI-ML-0001', 'EI-ML-0002', 'EI-ML-0003', 'EI-ML-0004', 'EI-ML-0005', 'EI-ML-0006'];
+    const why = () => `screen:\n${screen()}\nstderr:\n${existsSync(log) ? readFileSync(log, 'utf8') : ''}`;
+    await until(() => {
+      const s = screen();
+      return s.includes('6 devices · 6 online') && ids.every((id) => /\bonline\s+1\.1\.0\b/.test(row(s, id)));
+    }, 60_000, why);
+
+    await press('3');
+    await until(() => screen().includes('release-r1002'), 10_000, why);
+    const releases = screen().split('\n').filter((l) => /^\s+release-r\d+/.test(l));
+    const at = releases.findIndex((l) => l.includes('release-r1002'));
+    expect(row(screen(), 'release-r1002')).toMatch(/disabled\s+tags canary/);
+    for (let i = 0; i < at; i++) await press('Down');
+    await press('e');
+    await until(() => /enabled\s+tags canary/.test(row(screen(), 'release-r1002')), 10_000, why);
+
+    await press('1');
+    await until(() => ['EI-ML-0001', 'EI-ML-0002'].every((id) => /\bonline\s+2\.0\.0\b/.test(row(screen(), id))), 60_000, why);
+    const s = screen();
+    for (const id of ids.slice(2)) expect(row(s, id)).toMatch(/\b1\.1\.0\b/);
+    for (const line of s.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+  }, 120_000);
+});
