@@ -201,7 +201,7 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
         requestTunnel: (uuid, request) => Promise.resolve(tunnelService.request(uuid, request)),
         closeTunnel: (uuid) => tunnelService.close(uuid),
         extendTunnel: (uuid, ttlSeconds) => Promise.resolve(tunnelService.extend(uuid, ttlSeconds)),
-        tunnelLocalAddress: (uuid) => tunnelService.localAddress(uuid),
+        tunnelDataPlane: (uuid) => tunnelService.dataPlane(uuid),
       },
     });
   } catch (e) {

@@ -16,6 +16,8 @@ export interface TunnelRow {
   close_reason: string | null;
   /** `127.0.0.1:<port>` when this backend carries the tunnel's traffic, else null. */
   local_address: string | null;
+  /** The device's last WireGuard handshake with the backend; null until its end is up. */
+  last_handshake_at: string | null;
 }
 
 export interface OpenTunnelOptions {
@@ -53,7 +55,10 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     }, { once: true });
   });
 
-/** Requests a tunnel and resolves once the device has opened it; rejects with why it did not. */
+/**
+ * Requests a tunnel and resolves once the device has opened it (and, where the backend carries
+ * the traffic, its WireGuard end has shaken hands); rejects with why it did not.
+ */
 export async function openTunnel(o: OpenTunnelOptions): Promise<TunnelRow> {
   const device = await resolveDevice(o.client, o.device);
   const { tunnel } = await o.client.call<{ tunnel: TunnelRow }>('POST', '/api/v1/tunnels', {
@@ -63,10 +68,14 @@ export async function openTunnel(o: OpenTunnelOptions): Promise<TunnelRow> {
   });
   const deadline = Date.now() + (o.timeoutMs ?? 30_000);
   let t = tunnel;
-  while (t.state === 'requested') {
+  const waiting = (x: TunnelRow) => x.state === 'requested' || (x.state === 'open' && x.local_address !== null && x.last_handshake_at === null);
+  while (waiting(t)) {
     if (Date.now() > deadline) {
       await closeTunnel(o.client, t.uuid).catch(() => undefined);
-      throw new VfleetError('VFLEET_IO', `tunnel to ${device.identifier}:${o.port}: the device did not open it within ${(o.timeoutMs ?? 30_000) / 1000} s (offline, tunnels disabled, or port ${o.port} not in its service_ports)`);
+      const within = `within ${(o.timeoutMs ?? 30_000) / 1000} s`;
+      throw new VfleetError('VFLEET_IO', t.state === 'requested'
+        ? `tunnel to ${device.identifier}:${o.port}: the device did not open it ${within} (offline, tunnels disabled, or port ${o.port} not in its service_ports)`
+        : `tunnel to ${device.identifier}:${o.port}: the device configured it but its WireGuard end never shook hands ${within} (can it reach the backend over UDP?)`);
     }
     await sleep(o.pollMs ?? 200, o.signal);
     t = (await o.client.call<{ tunnel: TunnelRow }>('GET', `/api/v1/tunnels/${t.uuid}`)).tunnel;

@@ -17,6 +17,15 @@ export interface AdminHooks {
   closeTunnel?(tunnelUuid: string): Promise<Tunnel>;
   /** Moves expires_at to now + ttl and tells the device (`tunnel_extend`). */
   extendTunnel?(tunnelUuid: string, ttlSeconds: number): Promise<Tunnel>;
-  /** `127.0.0.1:<port>` where users reach an open tunnel on this backend, if it carries traffic. */
-  tunnelLocalAddress?(tunnelUuid: string): string | undefined;
+  /** Where users reach an open tunnel on this backend, if it carries the tunnel's traffic. */
+  tunnelDataPlane?(tunnelUuid: string): Promise<TunnelDataPlaneInfo | undefined>;
+}
+
+export interface TunnelDataPlaneInfo {
+  /** The server's WireGuard interface (`vfwg<N>`). */
+  interface: string;
+  /** `127.0.0.1:<port>`, forwarded to the device's service port. */
+  local_address: string;
+  /** The device's last WireGuard handshake; null until its end is up. */
+  last_handshake_at: string | null;
 }

@@ -26,6 +26,8 @@ export interface ServerPeer {
   ifname: string;
   pid: number;
   listenPort: number;
+  /** When the last handshake with the device completed (unix seconds), 0 when none yet. */
+  lastHandshake(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -90,7 +92,8 @@ export async function startServerPeer(spec: ServerPeerSpec): Promise<ServerPeer>
     const listenPort = Number(got.find(([k]) => k === 'listen_port')?.[1]);
     await ip(['address', 'add', spec.serverIp, 'peer', `${spec.deviceIp}/32`, 'dev', spec.ifname]);
     await ip(['link', 'set', 'dev', spec.ifname, 'up']);
-    return { ifname: spec.ifname, pid: child.pid ?? -1, listenPort, stop };
+    const lastHandshake = async () => Number((await uapiRequest(socket, ['get=1'])).find(([k]) => k === 'last_handshake_time_sec')?.[1] ?? 0);
+    return { ifname: spec.ifname, pid: child.pid ?? -1, listenPort, lastHandshake, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -39,6 +39,8 @@ export interface TunnelPlane {
   closeAll(): Promise<void>;
   list(): PlaneTunnel[];
   get(uuid: string): PlaneTunnel | undefined;
+  /** The last WireGuard handshake with the device (ISO time), null before the first one. */
+  lastHandshake(uuid: string): Promise<string | null>;
 }
 
 const CAP_NET_ADMIN = 12;
@@ -132,6 +134,11 @@ export function createTunnelPlane(opts: { missing?: string | undefined; onError?
     },
     list: () => [...open.values()].map((t) => t.info),
     get: (uuid) => open.get(uuid)?.info,
+    async lastHandshake(uuid) {
+      const t = open.get(uuid);
+      const sec = t === undefined ? 0 : await t.peer.lastHandshake().catch(() => 0);
+      return sec > 0 ? new Date(sec * 1000).toISOString() : null;
+    },
   };
 }
 

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { parseCidr, wgKeyPair, type Cidr } from '../../agent/tunnel/index.js';
-import type { TunnelRequest } from '../admin/index.js';
+import type { TunnelDataPlaneInfo, TunnelRequest } from '../admin/index.js';
 import { allocateAddresses, parseConfigureBody, remoteIpv4, tunnelJson, type DeviceTunnelHandler, type TunnelReply } from '../device-api/tunnels.js';
 import type { PhoenixSocketServer } from '../socket/index.js';
 import type { Device, Store, Tunnel } from '../store/index.js';
@@ -30,8 +30,8 @@ export interface TunnelService extends DeviceTunnelHandler {
   /** Admin close: `tunnel_close` to the device, then the server end goes. */
   close(uuid: string, reason?: string): Promise<Tunnel>;
   extend(uuid: string, ttlSeconds: number): Tunnel;
-  /** Where users connect (`127.0.0.1:<port>`), when this backend carries the tunnel's traffic. */
-  localAddress(uuid: string): string | undefined;
+  /** Where users connect and whether the device has shaken hands, when this backend carries the tunnel's traffic. */
+  dataPlane(uuid: string): Promise<TunnelDataPlaneInfo | undefined>;
   /** After start: resume open tunnels, re-arm timers. */
   resume(): Promise<void>;
   /** Backend close: the server ends go, tunnels stay as they are in the store for the next start. */
@@ -192,9 +192,10 @@ export function createTunnelService(o: TunnelServiceOptions): TunnelService {
       return extended;
     },
 
-    localAddress(uuid) {
+    async dataPlane(uuid) {
       const p = plane.get(uuid);
-      return p === undefined ? undefined : `127.0.0.1:${p.forwardPort}`;
+      if (p === undefined) return undefined;
+      return { interface: p.ifname, local_address: `127.0.0.1:${p.forwardPort}`, last_handshake_at: await plane.lastHandshake(uuid) };
     },
 
     async resume() {

@@ -34,9 +34,12 @@ function tunnelRequest(body: Record<string, unknown>): { deviceRef: string; requ
 /** Tunnels are listed here; opening one goes through the backend (`hooks.requestTunnel`). */
 export function tunnelRoutes(router: Router, { store, hooks }: AdminContext): void {
   // where users connect, for tunnels whose traffic this backend carries
-  const withAddress = (t: Tunnel) => ({ ...t, local_address: hooks.tunnelLocalAddress?.(t.uuid) ?? null });
+  const withAddress = async (t: Tunnel) => {
+    const plane = t.state === 'open' ? await hooks.tunnelDataPlane?.(t.uuid) : undefined;
+    return { ...t, local_address: plane?.local_address ?? null, last_handshake_at: plane?.last_handshake_at ?? null };
+  };
   const existing = (id: string): Tunnel => found(store.tunnels.get(idOf(id, 'tunnel')), 'tunnel', id);
-  router.add('GET', '/api/v1/tunnels', ({ query }) => {
+  router.add('GET', '/api/v1/tunnels', async ({ query }) => {
     const q = queryOf(query, ['device_uuid', 'state']);
     const state = q['state'];
     if (state !== undefined && !STATES.includes(state)) {
@@ -46,18 +49,18 @@ export function tunnelRoutes(router: Router, { store, hooks }: AdminContext): vo
       ...(q['device_uuid'] === undefined ? {} : { device_uuid: idOf(q['device_uuid'], 'device') }),
       ...(state === undefined ? {} : { state: state as TunnelState }),
     });
-    return { status: 200, body: { tunnels: tunnels.map(withAddress) } };
+    return { status: 200, body: { tunnels: await Promise.all(tunnels.map(withAddress)) } };
   });
-  router.add('GET', '/api/v1/tunnels/:id', ({ params, query }) => {
+  router.add('GET', '/api/v1/tunnels/:id', async ({ params, query }) => {
     queryOf(query, []);
     const id = params['id'] ?? '';
-    return { status: 200, body: { tunnel: withAddress(existing(id)) } };
+    return { status: 200, body: { tunnel: await withAddress(existing(id)) } };
   });
   router.add('POST', '/api/v1/tunnels/:id/close', async ({ params, query }) => {
     queryOf(query, []);
     const t = existing(params['id'] ?? '');
     if (!hooks.closeTunnel) throw new HttpError(501, 'not_supported', 'closing tunnels needs the running backend');
-    return { status: 200, body: { tunnel: withAddress(await hooks.closeTunnel(t.uuid)) } };
+    return { status: 200, body: { tunnel: await withAddress(await hooks.closeTunnel(t.uuid)) } };
   });
   router.add('POST', '/api/v1/tunnels/:id/extend', async ({ req, params, query }) => {
     queryOf(query, []);
@@ -71,7 +74,7 @@ export function tunnelRoutes(router: Router, { store, hooks }: AdminContext): vo
     }
     if (t.state === 'closed') throw new HttpError(409, 'conflict', `tunnel ${t.prn} is closed (${t.close_reason ?? 'no reason'})`);
     if (!hooks.extendTunnel) throw new HttpError(501, 'not_supported', 'extending tunnels needs the running backend');
-    return { status: 200, body: { tunnel: withAddress(await hooks.extendTunnel(t.uuid, ttl)) } };
+    return { status: 200, body: { tunnel: await withAddress(await hooks.extendTunnel(t.uuid, ttl)) } };
   });
   router.add('POST', '/api/v1/tunnels', async ({ req, query }) => {
     queryOf(query, []);
@@ -85,6 +88,6 @@ export function tunnelRoutes(router: Router, { store, hooks }: AdminContext): vo
     if (store.devices.get(uuid) === undefined) {
       throw new HttpError(422, 'unknown_reference', `tunnel.device_uuid: no device ${JSON.stringify(deviceRef)}`, 'tunnel.device_uuid');
     }
-    return { status: 201, body: { tunnel: withAddress(await hooks.requestTunnel(uuid, request)) } };
+    return { status: 201, body: { tunnel: await withAddress(await hooks.requestTunnel(uuid, request)) } };
   });
 }

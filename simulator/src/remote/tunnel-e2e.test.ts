@@ -1,0 +1,241 @@
+// End to end: an agent in a network namespace of its own (veth to the host), the backend on the
+// host, a TCP echo service on the device, and bytes through WireGuard (wireguard-go on both ends).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { haveTools } from '@vfleet/core/test-support';
+import { initWorkspace } from '../workspace/init.js';
+import { loadProduct } from '../product/product.js';
+import { generateDevices } from '../devices/generate.js';
+import { evkSpecs } from '../devices/spec.js';
+import { startBackend, type Backend } from '../backend/server.js';
+import { createAdminClient, type AdminClient } from '../backend/admin-client.js';
+import { seedEvk } from '../backend/evk-seed.js';
+import { until } from '../test-support/device.js';
+import { closeTunnel, extendTunnel, openTunnel, type TunnelRow } from './tunnel-client.js';
+
+const agentMain = fileURLToPath(new URL('../../dist/agent/main.js', import.meta.url));
+const isRoot = process.getuid?.() === 0;
+const why = !isRoot ? 'not root' : !existsSync('/dev/net/tun') ? 'no /dev/net/tun' : !existsSync(agentMain) ? `no ${agentMain} (npm run build)` : undefined;
+if (why !== undefined) {
+  if (process.env['CI'] === 'true') throw new Error(`tunnel end-to-end test cannot run in CI: ${why}`);
+  console.warn(`skipping the tunnel end-to-end test: ${why}`);
+}
+const canRun = why === undefined && haveTools('ip', 'wg', 'wg-quick', 'wireguard-go', 'unshare', 'setpriv');
+
+const tag = randomBytes(3).toString('hex');
+const ns = `vft-tun-${tag}`;
+const vethHost = `vft-tun-${tag}h`;
+const subnet = `198.18.${randomInt(0, 256)}`;
+const hostIp = `${subnet}.1`;
+const deviceNet = `${subnet}.2`;
+const ECHO_PORT = 7777;
+const FAILING_PORT = 7778;
+
+let root: string;
+let home: string;
+let dir: string;
+let backend: Backend;
+let admin: AdminClient;
+let agent: ChildProcess | undefined;
+let echo: ChildProcess | undefined;
+const agentLog: string[] = [];
+
+const sh = (cmd: string, args: string[]) => {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+};
+const nsLinks = () => sh('ip', ['-n', ns, '-o', 'link', 'show']);
+const hostLinks = () => sh('ip', ['-o', 'link', 'show']);
+const nsPids = () => sh('ip', ['netns', 'pids', ns]).split('\n').filter((p) => p !== '');
+const comm = (pid: string) => {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+};
+/** wireguard-go processes serving `ifname` (the backend's run in the foreground with -f). */
+const wgGoFor = (ifname: string) =>
+  readdirSync('/proc').filter((p) => /^\d+$/.test(p) && comm(p) === 'wireguard-go').filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(ifname);
+    } catch {
+      return false;
+    }
+  });
+const serverIfname = (t: TunnelRow) => {
+  const line = sh('ip', ['-o', '-4', 'addr', 'show']).split('\n').find((l) => t.server_proxy_ip_address !== null && l.includes(` ${t.server_proxy_ip_address} peer `));
+  return line?.split(/\s+/)[1];
+};
+
+/** Sends `text` to host:port and resolves with what comes back once `text.length` bytes arrived. */
+function roundTrip(address: string, text: string): Promise<string> {
+  const [host, port] = address.split(':') as [string, string];
+  return new Promise((resolve, reject) => {
+    const s = connect({ host, port: Number(port) });
+    let got = '';
+    const timer = setTimeout(() => s.destroy(new Error(`no echo from ${address} within 10 s (got ${JSON.stringify(got)})`)), 10_000);
+    s.on('connect', () => s.write(text));
+    s.on('data', (d: Buffer) => {
+      got += d.toString();
+      if (got.length >= text.length) {
+        clearTimeout(timer);
+        s.end();
+        resolve(got);
+      }
+    });
+    s.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+async function start(port: number) {
+  backend = await startBackend({ home, host: hostIp, port, adminPort: 0, binaryPort: 0 });
+  admin = createAdminClient(backend.admin.url, backend.adminToken);
+}
+
+beforeAll(async () => {
+  if (!canRun) return;
+  sh('ip', ['netns', 'add', ns]);
+  sh('ip', ['link', 'add', vethHost, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+  sh('ip', ['addr', 'add', `${hostIp}/30`, 'dev', vethHost]);
+  sh('ip', ['link', 'set', vethHost, 'up']);
+  sh('ip', ['-n', ns, 'addr', 'add', `${deviceNet}/30`, 'dev', 'eth0']);
+  sh('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+  sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+
+  root = mkdtempSync(join(tmpdir(), 'vft-tun-e2e-'));
+  home = join(root, 'home');
+  initWorkspace({ home });
+  await start(0);
+  await seedEvk({ home, client: admin, sizeScale: 1 / 1024 });
+  await generateDevices({
+    home, out: join(root, 'devices'), cohort: 'release', env: 'file', diskBytes: 0, force: false, specs: evkSpecs(loadProduct()).slice(0, 1),
+    deviceApi: backend.deviceApiUrl, deviceApiCa: backend.deviceApiCaPath,
+  });
+  dir = join(root, 'devices', 'EI-ML-0001');
+  // hooks that record their arguments; pre-up fails for FAILING_PORT
+  writeFileSync(join(dir, 'hooks', 'pre-up.sh'), `#!/bin/sh\necho "pre-up $*" >> "$(dirname "$0")/calls.log"\n[ "$2" = ${FAILING_PORT} ] && exit 1\nexit 0\n`);
+  writeFileSync(join(dir, 'hooks', 'pre-down.sh'), '#!/bin/sh\necho "pre-down $*" >> "$(dirname "$0")/calls.log"\n');
+  for (const h of ['pre-up.sh', 'pre-down.sh']) chmodSync(join(dir, 'hooks', h), 0o755);
+  const config = JSON.parse(readFileSync(join(dir, 'peridio.json'), 'utf8')) as { remote_access_tunnels: Record<string, unknown> };
+  config.remote_access_tunnels['service_ports'] = [ECHO_PORT, FAILING_PORT];
+  writeFileSync(join(dir, 'peridio.json'), JSON.stringify(config, null, 2));
+
+  echo = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', `require('net').createServer((s) => s.pipe(s)).listen(${ECHO_PORT})`], { stdio: 'ignore' });
+  // the device's own mount namespace: its wg-quick/wireguard-go sockets stay out of the host's /var/run/wireguard
+  agent = spawn('ip', [
+    'netns', 'exec', ns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c',
+    'mkdir -p /var/run/wireguard && mount -t tmpfs tmpfs /var/run/wireguard && exec "$0" "$@"', process.execPath, agentMain, '--device-dir', dir,
+  ], { env: { ...process.env, PERIDIO_LOG_LEVEL: 'debug' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const stream of [agent.stdout, agent.stderr]) stream?.on('data', (d: Buffer) => agentLog.push(...d.toString().split('\n').filter((l) => l.trim() !== '')));
+  await until(() => agentLog.some((l) => l.includes('[Cloud Socket] Tunnels synchronizing')), 20_000);
+}, 90_000);
+
+afterAll(async () => {
+  if (!canRun) return;
+  agent?.kill('SIGTERM');
+  echo?.kill('SIGTERM');
+  await backend?.close();
+  // anything still in the namespace was started by this test (agent, echo, the device's wireguard-go)
+  await until(() => agent?.exitCode !== null || agent.signalCode !== null, 10_000).catch(() => agent?.kill('SIGKILL'));
+  for (const pid of nsPids()) process.kill(Number(pid), 'SIGKILL');
+  spawnSync('ip', ['netns', 'del', ns]);
+  spawnSync('ip', ['link', 'del', vethHost]);
+  if (root) rmSync(root, { recursive: true, force: true });
+}, 30_000);
+
+const logged = (text: string) => agentLog.some((l) => l.includes(text));
+const deviceTunnelIfs = () => (nsLinks().match(/peridio-[A-Z2-7]{7}/g) ?? []);
+const nsWgGo = () => nsPids().filter((p) => comm(p) === 'wireguard-go');
+
+describe.skipIf(!canRun)('remote access tunnel end to end (network namespace, wireguard-go both ends)', () => {
+  let open: TunnelRow;
+
+  it('echoes bytes through WireGuard from the printed 127.0.0.1 address; hooks get the seven arguments', async () => {
+    open = await openTunnel({ client: admin, device: 'EI-ML-0001', port: ECHO_PORT, ttlSeconds: 600 });
+    expect(open.state).toBe('open');
+    expect(open.local_address).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(await roundTrip(open.local_address as string, 'hello through wireguard')).toBe('hello through wireguard');
+
+    const [ifname] = deviceTunnelIfs();
+    expect(ifname).toMatch(/^peridio-[A-Z2-7]{7}$/);
+    expect(logged(`Tunnel ${open.prn} interface ${ifname} up`)).toBe(true);
+    expect(serverIfname(open)).toMatch(/^vfwg\d+$/);
+    const calls = readFileSync(join(dir, 'hooks', 'calls.log'), 'utf8');
+    expect(calls).toContain(`pre-up ${ifname} ${ECHO_PORT} ${open.device_proxy_ip_address} ${open.server_proxy_ip_address}/32 ${hostIp} 555\n`);
+    // wg is the oracle for the handshake (inside the device's mount and network namespaces)
+    const handshakes = sh('nsenter', ['-t', String(agent?.pid), '-m', '-n', 'wg', 'show', ifname as string, 'latest-handshakes']);
+    expect(Number(handshakes.trim().split(/\s+/)[1])).toBeGreaterThan(0);
+  });
+
+  it('extends, then closes on request: both interfaces, the listener and both wireguard-go processes go', async () => {
+    const extended = await extendTunnel(admin, open.prn, 1200);
+    expect(Date.parse(extended.expires_at)).toBeGreaterThan(Date.parse(open.expires_at));
+    await until(() => logged('[Cloud Socket] Tunnel Server requested extend'), 5000);
+
+    const serverIf = serverIfname(open) as string;
+    expect(wgGoFor(serverIf).length).toBe(1);
+    expect(nsWgGo().length).toBe(1);
+    const closed = await closeTunnel(admin, open.uuid);
+    expect(closed).toMatchObject({ state: 'closed', close_reason: 'server_requested_close' });
+    await until(() => logged('[Cloud Socket] Tunnel Server requested close') && deviceTunnelIfs().length === 0 && nsWgGo().length === 0, 10_000);
+    await until(() => logged(`Tunnel ${open.prn} terminated reason: server_requested_close`), 5000);
+    expect(hostLinks()).not.toContain(`${serverIf}:`);
+    expect(wgGoFor(serverIf)).toEqual([]);
+    await expect(roundTrip(open.local_address as string, 'x')).rejects.toThrow(/ECONNREFUSED/);
+    expect(readFileSync(join(dir, 'hooks', 'calls.log'), 'utf8')).toMatch(/^pre-down peridio-/m);
+  });
+
+  it('a failing pre-up hook closes the tunnel device_error_interface_up and leaves nothing behind', async () => {
+    await expect(openTunnel({ client: admin, device: 'EI-ML-0001', port: FAILING_PORT, timeoutMs: 20_000 })).rejects.toThrow(/closed before it opened \(device_error_interface_up\)/);
+    expect(logged('failed to bring up interface')).toBe(true);
+    await until(() => backend.store.tunnels.list({ state: 'open' }).length === 0 && !/vfwg\d+:/.test(hostLinks()), 5000);
+    expect(deviceTunnelIfs()).toEqual([]);
+    expect(nsWgGo()).toEqual([]);
+  });
+
+  it('expires at its TTL on both ends', async () => {
+    const t = await openTunnel({ client: admin, device: 'EI-ML-0001', port: ECHO_PORT, ttlSeconds: 3 });
+    expect(await roundTrip(t.local_address as string, 'ttl')).toBe('ttl');
+    await until(() => logged(`Tunnel ${t.prn} ttl timeout`), 8000);
+    await until(() => deviceTunnelIfs().length === 0 && nsWgGo().length === 0 && backend.store.tunnels.get(t.uuid)?.state === 'closed', 10_000);
+    expect(backend.store.tunnels.get(t.uuid)?.close_reason).toBe('ttl_timeout');
+    await until(() => !/vfwg\d+:/.test(hostLinks()), 5000);
+  });
+
+  it('survives a backend restart: the server end comes back with the same key and port, the device keeps its end', async () => {
+    const t = await openTunnel({ client: admin, device: 'EI-ML-0001', port: ECHO_PORT, ttlSeconds: 600 });
+    expect(await roundTrip(t.local_address as string, 'before')).toBe('before');
+    const port = backend.deviceApiPort;
+    const serverIf = serverIfname(t) as string;
+    await backend.close();
+    expect(hostLinks()).not.toContain(`${serverIf}:`);
+    expect(wgGoFor(serverIf)).toEqual([]);
+    const syncs = agentLog.filter((l) => l.includes('Tunnels synchronizing')).length;
+    await start(port);
+    await until(() => agentLog.filter((l) => l.includes('Tunnels synchronizing')).length > syncs, 20_000);
+    const resumed = (await admin.call<{ tunnel: TunnelRow }>('GET', `/api/v1/tunnels/${t.uuid}`)).tunnel;
+    expect(resumed.state).toBe('open');
+    expect(resumed.local_address).not.toBeNull();
+    expect(deviceTunnelIfs().length).toBe(1);
+    expect(await roundTrip(resumed.local_address as string, 'after restart')).toBe('after restart');
+  });
+
+  it('the agent takes its interfaces down when it stops', async () => {
+    agent?.kill('SIGTERM');
+    await until(() => agent?.exitCode !== null, 15_000);
+    expect(agent?.exitCode).toBe(0);
+    expect(deviceTunnelIfs()).toEqual([]);
+    expect(nsWgGo()).toEqual([]);
+  });
+});
