@@ -1,5 +1,7 @@
 // The device side of the console topic (protocol §6): one PTY per active session, started lazily.
-import { spawn as spawnPty, type IPty } from 'node-pty';
+import { createRequire } from 'node:module';
+import type * as NodePty from 'node-pty';
+import type { IPty } from 'node-pty';
 import type { AgentLogger } from '../types.js';
 import { restartBanner, stoppedBanner, TIMEOUT_BANNER, type ConsoleKind } from './banners.js';
 import type { ConsoleCommand } from './console-command.js';
@@ -36,6 +38,17 @@ interface Session {
   ending: boolean;
   timer: NodeJS.Timeout;
   exited: Promise<void>;
+}
+
+/** node-pty is loaded on the first session, so an agent without its native module still runs (console refused). */
+let nodePty: typeof NodePty | undefined;
+function loadNodePty(): typeof NodePty {
+  try {
+    nodePty ??= createRequire(import.meta.url)('node-pty') as typeof NodePty;
+  } catch (e) {
+    throw new Error(`no PTY support: node-pty could not be loaded (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`, { cause: e });
+  }
+  return nodePty;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -80,7 +93,7 @@ export function createRemoteConsole(options: RemoteConsoleOptions): RemoteConsol
     let pty: IPty;
     try {
       command = options.command();
-      pty = spawnPty(command.file, command.args, {
+      pty = loadNodePty().spawn(command.file, command.args, {
         name: command.env['TERM'] ?? 'xterm-256color',
         cols: size.cols,
         rows: size.rows,
