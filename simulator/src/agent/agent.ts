@@ -14,7 +14,7 @@ import {
   type PhoenixClient,
 } from './connect/index.js';
 import { createUpdater, type Updater, type UpdaterOptions } from './update/index.js';
-import { consoleCommand, createRemoteConsole, type ConsolePreference, type RemoteConsole } from './console/index.js';
+import { consoleCommand, consolePreferenceFromEnv, createRemoteConsole, type ConsolePreference, type RemoteConsole } from './console/index.js';
 import { createTunnelManager, type TunnelManager } from './tunnel/index.js';
 import type { AgentLogger } from './types.js';
 
@@ -33,7 +33,7 @@ export interface AgentOptions {
   /** Extra updater settings (tests, benches). */
   updater?: Partial<Pick<UpdaterOptions, 'fetchBinary' | 'download' | 'installers' | 'toolPath' | 'binaryCaPem'>>;
   socket?: { reconnectDelaysMs?: readonly number[]; heartbeatIntervalMs?: number };
-  /** Remote console settings (tests): inactivity timeout, and getty or a login shell (default: getty where possible). */
+  /** Remote console settings (tests): inactivity timeout, and getty or a login shell (default: $VFLEET_CONSOLE, else getty where possible). */
   console?: { inactivityMs?: number; prefer?: ConsolePreference };
 }
 
@@ -110,6 +110,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     ...options.updater,
   });
   const tunnels = setup.config.socketEnabled ? createTunnelManager({ config: setup.config, api, log, paths, env, signal: controller.signal }) : undefined;
+  const consolePrefer = options.console?.prefer ?? consolePreferenceFromEnv(env['VFLEET_CONSOLE'], log.warn);
   const remoteConsole = setup.config.socketEnabled && (setup.config.remoteShell || setup.config.remoteIex)
     ? createRemoteConsole({
         pushUp: (data) => void socket?.push('console', 'up', { data }),
@@ -119,7 +120,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
           hostEnv: process.env,
           isRoot: process.getuid?.() === 0,
           mappedRoot: mapped ? paths.map('/') : undefined,
-          ...(options.console?.prefer ? { prefer: options.console.prefer } : {}),
+          prefer: consolePrefer,
         }),
         ...(options.console?.inactivityMs ? { inactivityMs: options.console.inactivityMs } : {}),
       })

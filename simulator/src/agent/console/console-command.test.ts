@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { consoleCommand } from './console-command.js';
+import { consoleCommand, consolePreferenceFromEnv } from './console-command.js';
 
 const have = (...files: string[]) => (f: string) => files.includes(f);
 const hostEnv = { PATH: '/usr/bin:/bin', TERM: 'xterm', HOME: '/root', SHELL: '/usr/bin/zsh', PERIDIO_PRIVATE_KEY: 'secret', LANG: 'C.UTF-8' };
@@ -51,5 +51,14 @@ describe('consoleCommand', () => {
     expect(() => consoleCommand({ hostEnv, isRoot: false, executable: () => false })).toThrow(/no shell: .*bash, zsh, sh.*\/usr\/bin:\/bin/);
     expect(() => consoleCommand({ hostEnv, isRoot: true, prefer: 'getty', mappedRoot: '/x', executable: () => true })).toThrow(/getty needs the device root to be real/);
     expect(() => consoleCommand({ hostEnv, isRoot: false, prefer: 'getty', executable: () => true })).toThrow(/getty needs root and agetty/);
+  });
+
+  it('reads VFLEET_CONSOLE, reporting a bad value', () => {
+    const warnings: string[] = [];
+    expect(consolePreferenceFromEnv(undefined, (m) => warnings.push(m))).toBe('auto');
+    expect(consolePreferenceFromEnv('shell', (m) => warnings.push(m))).toBe('shell');
+    expect(consolePreferenceFromEnv('getty', (m) => warnings.push(m))).toBe('getty');
+    expect(consolePreferenceFromEnv('iex', (m) => warnings.push(m))).toBe('auto');
+    expect(warnings).toEqual(['[Cloud Socket] VFLEET_CONSOLE="iex" ignored: expected one of auto, getty, shell']);
   });
 });

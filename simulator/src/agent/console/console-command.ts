@@ -94,3 +94,16 @@ export function consoleCommand(options: ConsoleCommandOptions): ConsoleCommand {
   }
   return { file: shell, args: ['-l'], cwd: home, env: { ...base, HOME: home, SHELL: shell }, what: 'shell' };
 }
+
+const PREFERENCES: readonly ConsolePreference[] = ['auto', 'getty', 'shell'];
+
+/**
+ * `VFLEET_CONSOLE` from the device's env: `shell` where a getty login would have no known password
+ * (e.g. a namespace over the host's root), `getty` to insist. Anything else is reported and ignored.
+ */
+export function consolePreferenceFromEnv(value: string | undefined, warn: (message: string) => void): ConsolePreference {
+  if (value === undefined || value === '') return 'auto';
+  if ((PREFERENCES as readonly string[]).includes(value)) return value as ConsolePreference;
+  warn(`[Cloud Socket] VFLEET_CONSOLE=${JSON.stringify(value)} ignored: expected one of ${PREFERENCES.join(', ')}`);
+  return 'auto';
+}
