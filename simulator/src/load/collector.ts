@@ -2,15 +2,15 @@ import type { DeviceEvent, DeviceStatus } from '../fleet/types.js';
 import { Sketch } from './sketch.js';
 import { COUNTERS, HISTOGRAMS, type CounterName, type HistogramName, type MetricValues } from './thresholds.js';
 
-/** Error kinds, from the event and the agent's own wording. */
+/** Error kinds, from the event and the agent's own wording (the most specific first). */
 export function errorKind(e: DeviceEvent): string {
   if (e.kind === 'failed') return 'failed';
   if (e.kind === 'crashed') return 'crash';
-  const text = String(e.data?.['message'] ?? e.line ?? '');
+  const text = `${String(e.data?.['message'] ?? '')} ${e.line ?? ''}`;
   if (/Integrity verification|signature|untrusted/i.test(text)) return 'verify';
-  if (/Stream Downloader|download/i.test(text)) return 'download';
-  if (/^\[?Installer|\[Installer/.test(text) || e.data?.['binary'] !== undefined) return 'install';
-  if (/Plan (?:Server\] )?finished with errors|plan finished with errors|Error processing step|Step exited abnormally/i.test(text)) return 'plan';
+  if (/Stream Downloader|download|http_error|ECONNRE|socket hang up|truncat|premature/i.test(text)) return 'download';
+  if (/\[Installer|\[Installer fwup\]/.test(text) || e.data?.['binary'] !== undefined) return 'install';
+  if (/finished with errors|Error processing step|Step exited abnormally/i.test(text)) return 'plan';
   if (/Cloud Server|Non 200/.test(text)) return 'poll';
   if (/Client\] error|socket|Tunnel/i.test(text)) return 'connection';
   if (/identity|certificate|private_key|KV/i.test(text)) return 'config';
@@ -28,6 +28,10 @@ interface DeviceTrack {
   joined: boolean;
   /** The runner killed it: the next crash is injected, not an error. */
   killed: boolean;
+  /** Going down (asked to, or rebooting for an update): work it aborts on the way is not an error. */
+  stopping: boolean;
+  /** The current update already counted its error; the plan's follow-up lines are the same failure. */
+  planErrored: boolean;
 }
 
 /**
@@ -54,7 +58,7 @@ export class MetricsCollector {
   private track(id: string): DeviceTrack {
     let t = this.devices.get(id);
     if (!t) {
-      t = { joined: false, killed: false };
+      t = { joined: false, killed: false, stopping: false, planErrored: false };
       this.devices.set(id, t);
     }
     return t;
@@ -70,9 +74,16 @@ export class MetricsCollector {
     this.counters.devices += count;
   }
 
-  /** The runner killed these devices on purpose. */
+  /** The runner killed this device on purpose. */
   injectedKill(id: string): void {
-    this.track(id).killed = true;
+    const t = this.track(id);
+    t.killed = true;
+    t.stopping = true;
+  }
+
+  /** The runner asked this device to stop or reboot. */
+  injectedStop(id: string): void {
+    this.track(id).stopping = true;
   }
 
   error(id: string, kind: string, message: string, at = Date.now()): void {
@@ -96,6 +107,7 @@ export class MetricsCollector {
     switch (e.kind) {
       case 'started':
         t.joined = false;
+        t.stopping = false;
         if (t.rebootAt === undefined) t.startAt ??= e.at;
         break;
       case 'connected':
@@ -114,6 +126,7 @@ export class MetricsCollector {
         break;
       case 'rebooting':
         t.rebootAt ??= e.at;
+        t.stopping = true;
         break;
       case 'exited':
         t.joined = false;
@@ -141,6 +154,7 @@ export class MetricsCollector {
         break;
       case 'no-update':
       case 'update-available':
+        if (e.kind === 'update-available') t.planErrored = false;
         if (t.checkingAt !== undefined) this.histograms.poll_latency.add(Math.max(0, e.at - t.checkingAt));
         delete t.checkingAt;
         break;
@@ -157,12 +171,16 @@ export class MetricsCollector {
         break;
       case 'error': {
         const kind = errorKind(e);
-        if (kind === 'poll' && t.checkingAt !== undefined) delete t.checkingAt;
+        const message = String(e.data?.['message'] ?? e.line ?? 'error');
+        if (kind === 'poll') delete t.checkingAt;
+        if (t.stopping && /abort/i.test(message)) break;
         if (kind === 'plan' || kind === 'download' || kind === 'verify' || kind === 'install') {
           delete t.downloadAt;
           delete t.installAt;
+          if (t.planErrored) break;
+          t.planErrored = true;
         }
-        this.error(e.id, kind, String(e.data?.['message'] ?? e.line ?? 'error'), e.at);
+        this.error(e.id, kind, message, e.at);
         break;
       }
       default:

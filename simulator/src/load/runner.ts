@@ -225,8 +225,10 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadReport> {
       }
       case 'wait':
         return waitFor(phase.until, phase.timeoutMs);
-      case 'faults':
-        return phase.faults.map(injectFault).join('; ');
+      case 'faults': {
+        const chosen = new Set<string>();
+        return phase.faults.map((f) => injectFault(f, chosen)).join('; ');
+      }
       case 'teardown': {
         await Promise.all(fleets.map((f) => f.stop({ all: true })));
         return `${ids.length} devices stopped`;
@@ -308,7 +310,8 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadReport> {
     return `until ${c.text}: ${n} devices after ${((Date.now() - t0) / 1000).toFixed(1)}s`;
   }
 
-  function injectFault(f: Fault): string {
+  /** One fault; devices already hit in this phase (`chosen`) are left alone. */
+  function injectFault(f: Fault, chosen: Set<string>): string {
     if (f.fault === 'binary') {
       if (!backend) throw new VfleetError('VFLEET_USAGE', 'binary faults need the embedded backend');
       const b = backend;
@@ -324,23 +327,25 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadReport> {
     }
     const pool = ids.filter((id) => {
       const run = statusOf(id)?.run;
-      return f.fault === 'start' ? run === 'stopped' : run === 'running';
+      return !chosen.has(id) && (f.fault === 'start' ? run === 'stopped' : run === 'running');
     });
     const n = 'count' in f.amount ? f.amount.count : Math.ceil(f.amount.fraction * ids.length);
-    const chosen = pick(pool, n, random);
-    for (const id of chosen) {
+    const hit = pick(pool, n, random);
+    for (const id of hit) {
+      chosen.add(id);
       const fleet = fleetOf.get(id) as Fleet;
       if (f.fault === 'kill') {
         collector.injectedKill(id);
         void fleet.kill({ ids: [id] });
-      } else if (f.fault === 'reboot') void fleet.reboot({ ids: [id] });
-      else if (f.fault === 'stop') void fleet.stop({ ids: [id] });
-      else {
+      } else if (f.fault === 'reboot' || f.fault === 'stop') {
+        collector.injectedStop(id);
+        void (f.fault === 'reboot' ? fleet.reboot({ ids: [id] }) : fleet.stop({ ids: [id] }));
+      } else {
         collector.startRequested(id, Date.now());
         void fleet.start({ ids: [id] });
       }
     }
-    return `${f.fault} ${chosen.length} device(s)${chosen.length < n ? ` (${n} asked, ${pool.length} eligible)` : ''}`;
+    return `${f.fault} ${hit.length} device(s)${hit.length < n ? ` (${n} asked, ${pool.length} eligible)` : ''}`;
   }
 }
 

@@ -44,7 +44,7 @@ export class ThresholdSyntaxError extends Error {
   }
 }
 
-const LHS = /^\s*(?:(p\d{1,2}(?:\.\d+)?|min|max|mean|count|rate)\s*\(\s*([a-z_]+)(?:\s*\{\s*([a-z_-]+)\s*\})?\s*\)|([a-z_]+)(?:\s*\{\s*([a-z_-]+)\s*\})?)\s*(<=|>=|==|!=|<|>)\s*/;
+const LHS = /^\s*(?:(p\d{1,3}(?:\.\d+)?|min|max|mean|count|rate)\s*\(\s*([a-z_]+)(?:\s*\{\s*([a-z_-]+)\s*\})?\s*\)|([a-z_]+)(?:\s*\{\s*([a-z_-]+)\s*\})?)\s*(<=|>=|==|!=|<|>)\s*/;
 
 /** Parses `p95(time_to_update) < 120s`, `errors == 0`, `errors{download} < 3`, `rate(updated) > 5/s`, `updated >= 95%`. */
 export function parseThreshold(text: string): Threshold {

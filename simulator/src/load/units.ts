@@ -38,6 +38,7 @@ export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return String(ms);
   if (ms < 1000) return `${+ms.toFixed(ms < 10 ? 2 : 0)}ms`;
   if (ms < 60_000) return `${+(ms / 1000).toFixed(2)}s`;
+  if (ms < 600_000) return `${(ms / 1000).toFixed(1)}s`;
   const m = Math.floor(ms / 60_000);
   const s = Math.round((ms % 60_000) / 1000);
   return s === 0 ? `${m}m` : `${m}m${s}s`;
