@@ -75,7 +75,14 @@ export async function connectFleet(home: string, opts: { socket?: string } = {})
     });
   }
 
-  const info = await call<SupervisorInfo>('info');
+  let info: SupervisorInfo;
+  try {
+    info = await call<SupervisorInfo>('info');
+  } catch (e) {
+    sock.destroy();
+    // a supervisor dying under us: the same one line as no supervisor at all
+    throw new VfleetError('VFLEET_IO', `no fleet supervisor answers on ${path} (it went away): start one with vfleet up`, { cause: e });
+  }
   return {
     runtime: info.runtime,
     info,
