@@ -21,7 +21,7 @@ export interface TerminalOut extends NodeJS.EventEmitter {
 export interface AttachOptions {
   stdin?: TerminalIn;
   stdout?: TerminalOut;
-  /** Piped input: detach once input ended and the device was quiet this long (default 500 ms). */
+  /** Piped input: detach once input ended and the device was quiet this long (default 1 s). */
   quietAfterEndMs?: number;
 }
 
@@ -40,7 +40,7 @@ export function terminalSize(out: TerminalOut): { cols: number; rows: number } |
 export async function attachTerminal(session: ShellSession, options: AttachOptions = {}): Promise<ShellEnd> {
   const stdin = options.stdin ?? process.stdin;
   const stdout = options.stdout ?? process.stdout;
-  const quietMs = options.quietAfterEndMs ?? 500;
+  const quietMs = options.quietAfterEndMs ?? 1000;
   const raw = stdin.isTTY === true && typeof stdin.setRawMode === 'function';
   const wasRaw = stdin.isRaw === true;
   const decoder = new StringDecoder('utf8');
