@@ -20,6 +20,7 @@ import { until } from '../test-support/device.js';
 import { closeTunnel, extendTunnel, openTunnel, type TunnelRow } from './tunnel-client.js';
 
 const agentMain = fileURLToPath(new URL('../../dist/agent/main.js', import.meta.url));
+const cliMain = fileURLToPath(new URL('../../../apps/cli/dist/main.js', import.meta.url));
 const isRoot = process.getuid?.() === 0;
 const why = !isRoot ? 'not root' : !existsSync('/dev/net/tun') ? 'no /dev/net/tun' : !existsSync(agentMain) ? `no ${agentMain} (npm run build)` : undefined;
 if (why !== undefined) {
@@ -40,10 +41,11 @@ const FAILING_PORT = 7778;
 let root: string;
 let home: string;
 let dir: string;
-let backend: Backend;
+let backend: Backend | undefined;
 let admin: AdminClient;
 let agent: ChildProcess | undefined;
 let echo: ChildProcess | undefined;
+let cliBackend: ChildProcess | undefined;
 const agentLog: string[] = [];
 
 const sh = (cmd: string, args: string[]) => {
@@ -98,9 +100,16 @@ function roundTrip(address: string, text: string): Promise<string> {
   });
 }
 
-async function start(port: number) {
-  backend = await startBackend({ home, host: hostIp, port, adminPort: 0, binaryPort: 0 });
-  admin = createAdminClient(backend.admin.url, backend.adminToken);
+async function start(port: number): Promise<Backend> {
+  const b = await startBackend({ home, host: hostIp, port, adminPort: 0, binaryPort: 0 });
+  admin = createAdminClient(b.admin.url, b.adminToken);
+  backend = b;
+  return b;
+}
+
+/** `vfleet …` (the built CLI) in the test's workspace. */
+function vfleet(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, [cliMain, '--home', home, ...args], { encoding: 'utf8', timeout: 60_000 });
 }
 
 beforeAll(async () => {
@@ -116,11 +125,11 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'vft-tun-e2e-'));
   home = join(root, 'home');
   initWorkspace({ home });
-  await start(0);
+  const b = await start(0);
   await seedEvk({ home, client: admin, sizeScale: 1 / 1024 });
   await generateDevices({
     home, out: join(root, 'devices'), cohort: 'release', env: 'file', diskBytes: 0, force: false, specs: evkSpecs(loadProduct()).slice(0, 1),
-    deviceApi: backend.deviceApiUrl, deviceApiCa: backend.deviceApiCaPath,
+    deviceApi: b.deviceApiUrl, deviceApiCa: b.deviceApiCaPath,
   });
   dir = join(root, 'devices', 'EI-ML-0001');
   // hooks that record their arguments; pre-up fails for FAILING_PORT
@@ -145,6 +154,7 @@ afterAll(async () => {
   if (!canRun) return;
   agent?.kill('SIGTERM');
   echo?.kill('SIGTERM');
+  cliBackend?.kill('SIGTERM');
   await backend?.close();
   // anything still in the namespace was started by this test (agent, echo, the device's wireguard-go)
   await until(() => agent?.exitCode !== null || agent.signalCode !== null, 10_000).catch(() => agent?.kill('SIGKILL'));
@@ -199,7 +209,7 @@ describe.skipIf(!canRun)('remote access tunnel end to end (network namespace, wi
   it('a failing pre-up hook closes the tunnel device_error_interface_up and leaves nothing behind', async () => {
     await expect(openTunnel({ client: admin, device: 'EI-ML-0001', port: FAILING_PORT, timeoutMs: 20_000 })).rejects.toThrow(/closed before it opened \(device_error_interface_up\)/);
     expect(logged('failed to bring up interface')).toBe(true);
-    await until(() => backend.store.tunnels.list({ state: 'open' }).length === 0 && !/vfwg\d+:/.test(hostLinks()), 5000);
+    await until(() => (backend as Backend).store.tunnels.list({ state: 'open' }).length === 0 && !/vfwg\d+:/.test(hostLinks()), 5000);
     expect(deviceTunnelIfs()).toEqual([]);
     expect(nsWgGo()).toEqual([]);
   });
@@ -208,17 +218,17 @@ describe.skipIf(!canRun)('remote access tunnel end to end (network namespace, wi
     const t = await openTunnel({ client: admin, device: 'EI-ML-0001', port: ECHO_PORT, ttlSeconds: 3 });
     expect(await roundTrip(t.local_address as string, 'ttl')).toBe('ttl');
     await until(() => logged(`Tunnel ${t.prn} ttl timeout`), 8000);
-    await until(() => deviceTunnelIfs().length === 0 && nsWgGo().length === 0 && backend.store.tunnels.get(t.uuid)?.state === 'closed', 10_000);
-    expect(backend.store.tunnels.get(t.uuid)?.close_reason).toBe('ttl_timeout');
+    await until(() => deviceTunnelIfs().length === 0 && nsWgGo().length === 0 && (backend as Backend).store.tunnels.get(t.uuid)?.state === 'closed', 10_000);
+    expect((backend as Backend).store.tunnels.get(t.uuid)?.close_reason).toBe('ttl_timeout');
     await until(() => !/vfwg\d+:/.test(hostLinks()), 5000);
   });
 
   it('survives a backend restart: the server end comes back with the same key and port, the device keeps its end', async () => {
     const t = await openTunnel({ client: admin, device: 'EI-ML-0001', port: ECHO_PORT, ttlSeconds: 600 });
     expect(await roundTrip(t.local_address as string, 'before')).toBe('before');
-    const port = backend.deviceApiPort;
+    const port = (backend as Backend).deviceApiPort;
     const serverIf = serverIfname(t) as string;
-    await backend.close();
+    await backend?.close();
     expect(hostLinks()).not.toContain(`${serverIf}:`);
     expect(wgGoFor(serverIf)).toEqual([]);
     const syncs = agentLog.filter((l) => l.includes('Tunnels synchronizing')).length;
@@ -229,7 +239,49 @@ describe.skipIf(!canRun)('remote access tunnel end to end (network namespace, wi
     expect(resumed.local_address).not.toBeNull();
     expect(deviceTunnelIfs().length).toBe(1);
     expect(await roundTrip(resumed.local_address as string, 'after restart')).toBe('after restart');
+    await closeTunnel(admin, t.uuid);
+    await until(() => deviceTunnelIfs().length === 0 && !/vfwg\d+:/.test(hostLinks()), 10_000);
   });
+
+  it.skipIf(!existsSync(cliMain))('vfleet tunnel prints an address that echoes; a SIGKILLed `vfleet backend` leaves no wireguard-go, interface or listener', async () => {
+    const port = (backend as Backend).deviceApiPort;
+    await backend?.close();
+    backend = undefined;
+    const startCli = async () => {
+      const child = spawn(process.execPath, [cliMain, '--home', home, 'backend', '--host', hostIp, '--port', String(port), '--admin-port', '0', '--binary-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+      await until(() => /admin API\s+(http:\/\/\S+)/.test(out), 20_000);
+      cliBackend = child;
+      return /admin API\s+(http:\/\/\S+)/.exec(out)?.[1] as string;
+    };
+    let adminUrl = await startCli();
+    const opened = vfleet(['tunnel', 'EI-ML-0001', String(ECHO_PORT), '--ttl', '10m', '--admin-url', adminUrl]);
+    expect(opened.stderr).toMatch(/^prn:1:\S+:tunnel:\S+ → EI-ML-0001:7777 until /m);
+    const address = opened.stdout.trim();
+    expect(address).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(await roundTrip(address, 'via the cli')).toBe('via the cli');
+    const prn = /^(prn:1:\S+:tunnel:\S+)/m.exec(opened.stderr)?.[1] as string;
+    const listed = vfleet(['tunnel', 'ls', '--admin-url', adminUrl]).stdout.split('\n');
+    expect(listed[0]).toBe('PRN\tDEVICE\tPORT\tSTATE\tLOCAL\tDEVICE IP\tEXPIRES\tCLOSE REASON');
+    expect(listed.find((l) => l.startsWith(prn))).toMatch(new RegExp(`^${prn}\tEI-ML-0001\t7777\topen\t${address}\t`));
+
+    const serverIfs = hostLinks().match(/vfwg\d+/g) ?? [];
+    expect(serverIfs.length).toBe(1);
+    const pids = wgGoFor(serverIfs[0] as string);
+    expect(pids.length).toBe(1);
+    cliBackend?.kill('SIGKILL');
+    await until(() => cliBackend?.signalCode === 'SIGKILL' && wgGoFor(serverIfs[0] as string).length === 0 && !hostLinks().includes(`${serverIfs[0]}:`), 10_000);
+    await expect(roundTrip(address, 'x')).rejects.toThrow(/ECONNREFUSED/);
+
+    adminUrl = await startCli();
+    await until(() => vfleet(['tunnel', 'ls', '--admin-url', adminUrl]).stdout.includes(address), 10_000);
+    expect(await roundTrip(address, 'resumed')).toBe('resumed');
+    const closed = vfleet(['tunnel', 'close', prn, '--admin-url', adminUrl]);
+    expect(closed.stdout.trim()).toBe(`${prn} closed (server_requested_close)`);
+    await until(() => deviceTunnelIfs().length === 0 && nsWgGo().length === 0 && !/vfwg\d+:/.test(hostLinks()), 10_000);
+    expect(vfleet(['tunnel', 'EI-ML-0001', '22', '--admin-url', adminUrl, '--timeout', '2']).stderr).toMatch(/did not open it within 2 s .*port 22 not in its service_ports/);
+  }, 60_000);
 
   it('the agent takes its interfaces down when it stops', async () => {
     agent?.kill('SIGTERM');

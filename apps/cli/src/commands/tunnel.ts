@@ -29,7 +29,7 @@ export function registerTunnel(program: Command): void {
     .argument('[port]', 'device port (must be in the device\'s service_ports, e.g. 22)')
     .option('--ttl <duration>', 'how long the tunnel lives (90s, 30m, 1h)', '1h')
     .option('--timeout <seconds>', 'how long the device has to open it', '30')
-    .option(...adminUrlOption)
+    .option(...adminUrlOption) // read by the subcommands too (commander gives it to the parent)
     .action(async (device: string | undefined, portText: string | undefined, flags: { ttl: string; timeout: string; adminUrl: string }) => {
       if (device === undefined || portText === undefined) throw new VfleetError('VFLEET_USAGE', 'tunnel: expected DEVICE PORT (or a subcommand: ls, close)');
       const t = await openTunnel({
@@ -51,9 +51,8 @@ export function registerTunnel(program: Command): void {
     .description('tunnels in the backend')
     .option('--all', 'closed ones too')
     .option('--device <id>', 'only this device\'s')
-    .option(...adminUrlOption)
-    .action(async (flags: { all?: boolean; device?: string; adminUrl: string }) => {
-      const client = adminFrom(program, flags);
+    .action(async (flags: { all?: boolean; device?: string }) => {
+      const client = adminFrom(program, tunnel.opts<{ adminUrl: string }>());
       const rows = (await listTunnels(client, flags.device === undefined ? {} : { device: flags.device })).filter((t) => flags.all === true || t.state !== 'closed');
       const names = new Map<string, string>();
       for (const uuid of new Set(rows.map((t) => t.device_uuid))) {
@@ -64,9 +63,8 @@ export function registerTunnel(program: Command): void {
   tunnel
     .command('close <prn>')
     .description('close a tunnel (PRN or UUID): the device is told, the server end goes')
-    .option(...adminUrlOption)
-    .action(async (prn: string, flags: { adminUrl: string }) => {
-      const t = await closeTunnel(adminFrom(program, flags), prn);
+    .action(async (prn: string) => {
+      const t = await closeTunnel(adminFrom(program, tunnel.opts<{ adminUrl: string }>()), prn);
       console.log(`${t.prn} ${t.state} (${t.close_reason ?? '-'})`);
     });
 }

@@ -166,8 +166,9 @@ export function createTunnelService(o: TunnelServiceOptions): TunnelService {
     },
 
     closed(device, tunnel, reason) {
-      const t = store.tunnels.update(tunnel.uuid, { state: 'closed', close_reason: reason });
-      store.recordEvent('tunnel_closed', device.uuid, { tunnel: tunnel.prn, reason });
+      // closed is final: a tunnel the server closed first keeps the server's reason
+      const t = tunnel.state === 'closed' ? tunnel : store.tunnels.update(tunnel.uuid, { state: 'closed', close_reason: reason });
+      store.recordEvent('tunnel_closed', device.uuid, { tunnel: tunnel.prn, reason, by: 'device' });
       teardown(tunnel.uuid).catch(o.onError);
       return t;
     },
