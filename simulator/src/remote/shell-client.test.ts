@@ -193,6 +193,38 @@ describe('remote shell through the embedded backend', () => {
     expect(status).toBe(404);
   });
 
+  it('two agents in one process: each console is its own PTY in its own device root', async () => {
+    const other = await createAgent({ env: {}, deviceDir: join(devices, 'EI-ML-0002'), log: { sink: (l) => lines.push(`0002 ${l.trim()}`) }, console: { prefer: 'shell' } });
+    try {
+      await until(() => lines.some((l) => l.startsWith('0002') && l.endsWith('Joined Console channel: getty')), 15_000, 25);
+      const [a, b] = await Promise.all([open(), open({ device: 'EI-ML-0002' })]);
+      const [outA, outB] = [collect(a), collect(b)];
+      a.write('echo "at=$(pwd)"\r');
+      b.write('echo "at=$(pwd)"\r');
+      expect((await outA.see(/at=(\/\S+)\r\n/))?.[1]).toBe(join(devices, DEVICE, 'root'));
+      expect((await outB.see(/at=(\/\S+)\r\n/))?.[1]).toBe(join(devices, 'EI-ML-0002', 'root'));
+      expect(backend.console.sessions()).toHaveLength(2);
+      a.close();
+      b.close();
+      await Promise.all([a.ended, b.ended]);
+    } finally {
+      await other.stop();
+    }
+    expect(other.console?.active).toBe(false);
+  });
+
+  it('piped input: the commands run and the session detaches once the device is quiet', async () => {
+    const session = await open();
+    const stdin = Object.assign(new EventEmitter(), { isTTY: false, resume: () => undefined, pause: () => undefined });
+    let shown = '';
+    const stdout = Object.assign(new EventEmitter(), { isTTY: false, write: (d: string) => (shown += d) });
+    const ended = attachTerminal(session, { stdin, stdout, quietAfterEndMs: 1500 });
+    stdin.emit('data', Buffer.from('echo piped-$((4*4))\n'));
+    stdin.emit('end');
+    expect((await ended).reason).toBe('detached');
+    expect(shown).toMatch(/[\r\n]piped-16\r\n/);
+  });
+
   it('the session ends with device_gone when the device goes away', async () => {
     const session = await open();
     await agent.stop();
