@@ -89,7 +89,7 @@ describe.runIf(enabled)('docker runtime against the embedded backend', () => {
     await until(() => online('EI-ML-0001') !== undefined, 30_000);
     expect(run('docker', ['inspect', '--format', '{{json .HostConfig.CapAdd}} {{index .Config.Labels "vfleet.device"}}', `${prefix}EI-ML-0001`]).trim())
       .toMatch(/NET_ADMIN.* EI-ML-0001$/);
-    expect(lines.get('EI-ML-0001')?.join('\n')).toContain('[Cloud Socket] Joined Device channel');
+    await until(() => (lines.get('EI-ML-0001') ?? []).includes('[Cloud Socket] Joined Device channel') || (lines.get('EI-ML-0001') ?? []).some((l) => l.endsWith('[Cloud Socket] Joined Device channel')), 10_000);
     expect(backend.socket.push(online('EI-ML-0001') ?? '', 'device', 'reboot', {})).toBe(true);
     expect(await running.exit).toEqual({ code: REBOOT_EXIT_CODE, signal: null });
     expect(leftovers().containers).toBe('');
@@ -103,6 +103,20 @@ describe.runIf(enabled)('docker runtime against the embedded backend', () => {
     const b = await rt.start(launch('EI-ML-0001'));
     await b.kill();
     expect(await b.exit).toEqual({ code: null, signal: 'SIGKILL' });
+  }, 60_000);
+
+  it("replaces a container of its own left by a crash, refuses a name someone else holds", async () => {
+    const name = `${prefix}EI-ML-0001`;
+    run('docker', ['create', '--name', name, '--label', `vfleet.home=${homeHash(home)}`, tag]);
+    const dev = await rt.start(launch('EI-ML-0001'));
+    await until(() => online('EI-ML-0001') !== undefined, 30_000);
+    await dev.stop(5_000);
+    run('docker', ['create', '--name', name, '--label', 'vfleet.home=someone-else', tag]);
+    try {
+      await expect(rt.start(launch('EI-ML-0001'))).rejects.toThrow(/exists and is not this fleet's \(label vfleet.home=someone-else\)/);
+    } finally {
+      run('docker', ['rm', '-f', name]);
+    }
   }, 60_000);
 
   it.runIf(isRoot)('--disk loop: the device writes its env inside disk.img through /dev/mmcblk0 (r1001 → r1002), detached on stop', async () => {

@@ -8,9 +8,9 @@ import { DEFAULT_AGENT_IMAGE } from '../image.js';
 import { BACKEND_HOST_NAME, type CleanupReport, type DeviceLaunch, type PreflightReport, type RunningDevice, type Runtime, type RuntimeOptions } from '../types.js';
 import { hostCeilings, overCeilings } from './host-limits.js';
 import { attachLoop, cleanupLoops, detachLoop, type LoopAttachment } from './loop.js';
-import { homeHash, mustTool, safeName, spawnLong, tool } from './netutil.js';
+import { homeHash, safeName, spawnLong, tool } from './netutil.js';
 
-/** Measured with bench/lib/docker-baseline.mjs: container (node agent) + its `docker start -a` client. */
+/** Estimate: the container (node agent) and its `docker logs -f` client; see README figures. */
 const MEMORY_PER_DEVICE = 60 * 2 ** 20;
 /** A Linux bridge with Docker's default settings holds about this many endpoints. */
 export const ENDPOINTS_PER_NETWORK = 1000;
@@ -151,7 +151,7 @@ export function createDockerRuntime(opts: DockerRuntimeOptions): DockerRuntime {
           limit: perNetwork * NETWORKS_AVAILABLE,
           note: `about ${perNetwork} endpoints per bridge: ${planned} devices use ${networks} network(s) ${networkPrefix}0…${networkPrefix}${networks - 1}; the default address pools hold about ${NETWORKS_AVAILABLE}`,
         },
-        ...hostCeilings({ fdsPerDevice: 3, memoryPerDevice: MEMORY_PER_DEVICE, fdsNote: `pipes to its ${engine} start -a client` }),
+        ...hostCeilings({ fdsPerDevice: 3, memoryPerDevice: MEMORY_PER_DEVICE, fdsNote: `pipes to its ${engine} logs -f client` }),
       ];
       problems.push(...overCeilings(count, ceilings));
       return { runtime: engine, ok: problems.length === 0, problems, ceilings, memoryPerDevice: MEMORY_PER_DEVICE };
@@ -168,13 +168,10 @@ export function createDockerRuntime(opts: DockerRuntimeOptions): DockerRuntime {
       const name = safeName('container name', `${namePrefix}${launch.id}`);
       if (shards.length === 0) await ensureNetwork(0);
       const shard = await pickShard();
-      const owner = await containerHome(name);
-      if (owner !== undefined) {
-        if (owner !== hash) throw new VfleetError('VFLEET_USAGE', `${engine}: container ${name} exists and is not this fleet's (label vfleet.home=${owner || 'none'}); remove it or pick another prefix`);
-        await removeContainer(name); // left by a crash of this fleet
-      }
       let loop: LoopAttachment | undefined;
       let fwEnvOverride: string | undefined;
+      // by id from here on: a later container may reuse the name
+      let containerId = '';
       shard.used++;
       try {
         // a device without a disk runs as it is; one with a disk gets it as /dev/mmcblk0
@@ -189,38 +186,56 @@ export function createDockerRuntime(opts: DockerRuntimeOptions): DockerRuntime {
             writeFileSync(fwEnvOverride, moved);
           }
         }
-        await mustTool(engine, createArgs(launch, name, shard, loop, fwEnvOverride)).catch((e: unknown) => {
-          throw engineError(`cannot create the container of ${launch.id}`, e);
-        });
+        const args = createArgs(launch, name, shard, loop, fwEnvOverride);
+        let created = await tool(engine, args);
+        if (created.code !== 0 && /already in use|already exists/i.test(created.stderr)) {
+          // the name is taken: a container left by a crash of this fleet is replaced, anything else is refused
+          const owner = await containerHome(name);
+          if (owner !== hash) throw new VfleetError('VFLEET_USAGE', `${engine}: container ${name} exists and is not this fleet's (label vfleet.home=${owner || 'none'}); remove it or pick another prefix`);
+          await removeContainer(name);
+          created = await tool(engine, args);
+        }
+        if (created.code !== 0) throw engineError(`cannot create the container of ${launch.id}`, new Error(created.stderr.trim().split('\n').slice(-2).join(' | ') || `exit ${created.code}`));
+        containerId = created.stdout.trim().split('\n').pop() ?? '';
       } catch (e) {
         shard.used--;
         if (loop !== undefined) await detachLoop(home, loop).catch(() => undefined);
         throw e;
       }
 
+      const id = containerId;
+      // running before start() returns, so a stop or kill never races the start
+      const started = await tool(engine, ['start', id]);
+      if (started.code !== 0) {
+        await removeContainer(id);
+        shard.used--;
+        if (loop !== undefined) await detachLoop(home, loop).catch(() => undefined);
+        throw engineError(`cannot start the container of ${launch.id}`, new Error(started.stderr.trim() || `exit ${started.code}`));
+      }
       let killed = false;
-      const child = spawnLong(engine, ['start', '--attach', name], { onLine: launch.onLine });
-      const exit = child.exit.then(async (r) => {
-        // the container's own exit code; the client's when the engine is gone
-        const state = await tool(engine, ['container', 'inspect', '--format', '{{.State.ExitCode}}', name]).catch(() => undefined);
-        const code = state?.code === 0 ? Number(state.stdout.trim()) : r.code;
-        await removeContainer(name).catch(() => undefined);
+      // the log from its first line (json-file keeps it), until the container stops
+      const follow = spawnLong(engine, ['logs', '--follow', id], { onLine: launch.onLine });
+      const exit = follow.exit.then(async (r) => {
+        // the container's exit code (wait returns at once for a stopped one); the client's when the engine is gone
+        const waited = await tool(engine, ['wait', id], { timeoutMs: 24 * 3600_000 }).catch(() => undefined);
+        const code = waited?.code === 0 && /^\d+$/.test(waited.stdout.trim()) ? Number(waited.stdout.trim()) : r.code;
+        await removeContainer(id).catch(() => undefined);
         if (loop !== undefined) await detachLoop(home, loop).catch(() => undefined);
         if (fwEnvOverride !== undefined) rmSync(fwEnvOverride, { force: true });
         shard.used--;
-        if (killed && code === 137) return { code: null, signal: 'SIGKILL' };
+        if (killed && (code === 137 || code === null)) return { code: null, signal: 'SIGKILL' };
         return { code, signal: r.signal };
       });
       return {
         id: launch.id,
         exit,
         async stop(graceMs = 10_000) {
-          await tool(engine, ['stop', '--time', String(Math.max(0, Math.ceil(graceMs / 1000))), name], { timeoutMs: graceMs + 30_000 });
+          await tool(engine, ['stop', '--time', String(Math.max(0, Math.ceil(graceMs / 1000))), id], { timeoutMs: graceMs + 30_000 });
           await exit;
         },
         async kill() {
           killed = true;
-          await tool(engine, ['kill', '--signal', 'KILL', name]);
+          await tool(engine, ['kill', '--signal', 'KILL', id]);
           await exit;
         },
       };
