@@ -37,3 +37,6 @@ export { serveFleet, type ControlServer } from './fleet/supervisor/server.js';
 export { downFleet, type DownReport } from './fleet/supervisor/down.js';
 export { supervisorPaths } from './fleet/supervisor/paths.js';
 export type { SupervisorInfo } from './fleet/supervisor/protocol.js';
+export { createDockerRuntime, ENDPOINTS_PER_NETWORK, type DockerRuntime, type DockerRuntimeOptions } from './fleet/runtimes/docker.js';
+export { createNamespaceRuntime, type NamespaceRuntime, type NamespaceRuntimeOptions } from './fleet/runtimes/namespace.js';
+export { attachLoop, detachLoop, cleanupLoops, type LoopAttachment } from './fleet/runtimes/loop.js';
