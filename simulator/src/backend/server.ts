@@ -19,7 +19,7 @@ import { createDeviceRouter } from './device-api/router.js';
 import { createPhoenixSocketServer, type PhoenixSocketServer, type SocketEvent } from './socket/index.js';
 import { openStore, type Store } from './store/index.js';
 import { ensureServerIdentity } from './tls/server-identity.js';
-import { createTunnelPlane } from './wireguard/tunnel-plane.js';
+import { createTunnelPlane, socketDirFor } from './wireguard/tunnel-plane.js';
 import { createTunnelService, type TunnelService } from './wireguard/tunnel-service.js';
 
 export interface BackendOptions {
@@ -136,11 +136,11 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
   let binaryPort = opts.binaryPort ?? 4080;
   const binaryUrl = (uuid: string) =>
     (opts.binaryScheme ?? 'http') === 'https' ? `https://${publicHost}:${deviceApiPort}${signer.path(uuid)}` : `http://${publicHost}:${binaryPort}${signer.path(uuid)}`;
-  // assigned once the socket exists; the router only calls it per request
-  let tunnels: TunnelService | undefined;
+  // filled in once the socket exists; the router only calls it per request
+  const tunnels: { service?: TunnelService } = {};
   const route = createDeviceRouter({
     store, auth, binaryUrl, onError,
-    tunnels: { configure: (...a) => (tunnels as TunnelService).configure(...a), closed: (...a) => (tunnels as TunnelService).closed(...a) },
+    tunnels: { configure: (...a) => (tunnels.service as TunnelService).configure(...a), closed: (...a) => (tunnels.service as TunnelService).closed(...a) },
   });
   https.on('request', (req, res) => {
     handleBinary(req, res)
@@ -169,12 +169,12 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
     },
   });
 
-  const tunnelPlane = createTunnelPlane(opts.tunnelDataPlane === false ? { missing: 'disabled by the backend options', onError } : { onError });
+  const tunnelPlane = createTunnelPlane(opts.tunnelDataPlane === false ? { missing: 'disabled by the backend options', onError } : { onError, socketDir: socketDirFor(opts.home) });
   const tunnelService = createTunnelService({
     store, socket, plane: tunnelPlane, home: opts.home, endpointHost: publicHost, onError,
     ...(opts.tunnelRequestTimeoutMs === undefined ? {} : { requestTimeoutMs: opts.tunnelRequestTimeoutMs }),
   });
-  tunnels = tunnelService;
+  tunnels.service = tunnelService;
 
   let admin: AdminServer;
   const extraListeners: NetServer[] = [];

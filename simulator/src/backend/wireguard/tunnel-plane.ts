@@ -1,9 +1,9 @@
 // The backend's data plane for open tunnels: per tunnel one server WireGuard peer (vfwg<N>) and one
 // 127.0.0.1 TCP listener forwarding to the device's tunnel address and service port.
-import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { constants, accessSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
+import { constants, accessSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { wgKeyPair } from '../../agent/tunnel/index.js';
 import { startPortForward, type PortForward } from './port-forward.js';
 import { freeInterfaceName, startServerPeer, type ServerPeer } from './server-peer.js';
@@ -72,7 +72,23 @@ export function serverPlaneMissing(env: NodeJS.ProcessEnv = process.env): string
   return undefined;
 }
 
-export function createTunnelPlane(opts: { missing?: string | undefined; onError?: (e: unknown) => void } = {}): TunnelPlane {
+export interface TunnelPlaneOptions {
+  /** Set to say why this plane carries no traffic (skips detection). */
+  missing?: string | undefined;
+  /**
+   * Holds the wireguard-go control sockets; one per backend, so a restarted backend reuses (and
+   * first empties) the directory a killed one left. Default: a fresh directory under the OS temp dir.
+   */
+  socketDir?: string;
+  onError?: (e: unknown) => void;
+}
+
+/** The workspace's wireguard-go socket directory: short, as Unix socket paths are limited to 108 bytes. */
+export function socketDirFor(home: string): string {
+  return join(tmpdir(), `vfleet-wg-${createHash('sha256').update(resolve(home)).digest('hex').slice(0, 12)}`);
+}
+
+export function createTunnelPlane(opts: TunnelPlaneOptions = {}): TunnelPlane {
   const missing = 'missing' in opts ? opts.missing : serverPlaneMissing();
   const open = new Map<string, { info: PlaneTunnel; peer: ServerPeer; forward: PortForward }>();
   const starting = new Set<string>();
@@ -90,7 +106,14 @@ export function createTunnelPlane(opts: { missing?: string | undefined; onError?
     async open(spec) {
       if (missing !== undefined) throw new Error(`tunnel data plane unavailable: ${missing}`);
       await close(spec.uuid);
-      socketDir ??= mkdtempSync(join(tmpdir(), 'vfleet-wg-'));
+      if (socketDir === undefined) {
+        if (opts.socketDir === undefined) socketDir = mkdtempSync(join(tmpdir(), 'vfleet-wg-'));
+        else {
+          rmSync(opts.socketDir, { recursive: true, force: true });
+          mkdirSync(opts.socketDir, { recursive: true, mode: 0o700 });
+          socketDir = opts.socketDir;
+        }
+      }
       const keys = spec.privateKey === undefined ? wgKeyPair() : { privateKey: spec.privateKey, publicKey: wgPublicKey(spec.privateKey) };
       let peer: ServerPeer | undefined;
       let lastError: unknown;
