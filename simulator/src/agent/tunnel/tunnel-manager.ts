@@ -9,6 +9,7 @@ import { spawnTool } from '../update/process/spawn-tool.js';
 import { formatCidr, parseCidr, subtractCidrs, type Cidr } from './cidr.js';
 import { dataPlaneMissing, interfaceNames, localSubnets, usedPorts } from './local-net.js';
 import { DYNAMIC_PORTS, freePortRanges, pickFreePort } from './ports.js';
+import { latestHandshake, LIVENESS_EVERY_MS, LIVENESS_FIRST_MS, packetCounters, tunnelInactive } from './liveness.js';
 import { formatQuickConfig, hookArguments, readQuickConfigTags } from './quick-config.js';
 import { parseConfigureReply, parseTunnelEvent, parseTunnelList, type ServerTunnel } from './server-reply.js';
 import { tunnelInterfaceName, wgKeyPair } from './wg-keys.js';
@@ -28,6 +29,9 @@ export interface TunnelManagerOptions {
   /** peridio-rat polls for the interface once a second and gives up after 10 s (interface_timeout). */
   interfacePollMs?: number;
   interfaceTimeoutMs?: number;
+  /** The liveness check's first run and period (peridio-rat: 10 min, then every minute). */
+  livenessFirstMs?: number;
+  livenessEveryMs?: number;
 }
 
 export interface LocalTunnelInfo {
@@ -52,6 +56,7 @@ interface LocalTunnel extends LocalTunnelInfo {
   confPath: string;
   serverIp: string;
   timer?: NodeJS.Timeout;
+  liveness?: NodeJS.Timeout;
   stopping?: Promise<void>;
 }
 
@@ -90,10 +95,24 @@ export function createTunnelManager(options: TunnelManagerOptions): TunnelManage
     }, ms);
   };
 
+  const watch = (t: LocalTunnel): void => {
+    const check = async () => {
+      const wg = await tool('wg');
+      const shown = wg === undefined ? undefined : await spawnTool(wg, ['show', t.ifname, 'latest-handshakes'], { signal, timeoutMs: 10_000 }).catch(() => undefined);
+      if (t.stopping || signal.aborted) return;
+      const sample = { latestHandshake: latestHandshake(shown?.output ?? ''), ...(await packetCounters(t.ifname)) };
+      if (tunnelInactive(sample, Math.floor(now().getTime() / 1000))) log.warn(`Tunnel ${t.prn} reported inactive`);
+      t.liveness = setTimeout(() => void check(), options.livenessEveryMs ?? LIVENESS_EVERY_MS);
+    };
+    clearTimeout(t.liveness);
+    t.liveness = setTimeout(() => void check(), options.livenessFirstMs ?? LIVENESS_FIRST_MS);
+  };
+
   /** wg-quick down, the config removed, then PATCH closed (unless `report` is false). */
   const close = (t: LocalTunnel, reason: CloseReason, report = true): Promise<void> => {
     t.stopping ??= (async () => {
       clearTimeout(t.timer);
+      clearTimeout(t.liveness);
       const down = AbortSignal.timeout(TEARDOWN_MS);
       if (t.up || interfaceNames().includes(t.ifname)) {
         const r = await wgQuick('down', t.confPath, down).catch((e: unknown) => ({ code: -1, output: (e as Error).message }));
@@ -138,6 +157,7 @@ export function createTunnelManager(options: TunnelManagerOptions): TunnelManage
       await new Promise((r) => setTimeout(r, pollMs));
     }
     log.info(`Tunnel ${t.prn} interface ${t.ifname} up`);
+    watch(t);
   };
 
   const holes = (): Cidr[] => [
@@ -248,6 +268,7 @@ export function createTunnelManager(options: TunnelManagerOptions): TunnelManage
     if (interfaceNames().includes(t.ifname)) {
       t.up = true;
       log.info(`Tunnel ${t.prn} interface ${t.ifname} up`);
+      watch(t);
     } else await bringUp(t);
   };
 
@@ -318,6 +339,7 @@ export function createTunnelManager(options: TunnelManagerOptions): TunnelManage
       stopped = true;
       stopping ??= Promise.all([...tunnels.values()].map(async (t) => {
         clearTimeout(t.timer);
+        clearTimeout(t.liveness);
         if (!t.up && !interfaceNames().includes(t.ifname)) return;
         const r = await wgQuick('down', t.confPath, AbortSignal.timeout(TEARDOWN_MS)).catch((e: unknown) => ({ code: -1, output: (e as Error).message }));
         if (r.code !== 0) log.debug(`Tunnel ${t.prn} wg-quick down ${t.ifname}: ${lastLine(r.output)}`);

@@ -5,6 +5,7 @@ import { freePortRanges, pickFreePort, portsInProcNet } from './ports.js';
 import { formatQuickConfig, hookArguments, readQuickConfigTags } from './quick-config.js';
 import { tunnelInterfaceName, wgKeyPair, WG_KEY } from './wg-keys.js';
 import { parseConfigureReply, parseTunnelEvent, parseTunnelList } from './server-reply.js';
+import { latestHandshake, tunnelInactive } from './liveness.js';
 
 const cidrs = (...s: string[]): Cidr[] => s.map((x) => parseCidr(x) as Cidr);
 
@@ -116,5 +117,21 @@ describe('server replies and events', () => {
     expect(parseTunnelEvent('tunnel_extend', { tunnel_prn: 'p', expires_at: 'soon' })).toMatch(/expires_at/);
     expect(parseTunnelEvent('tunnel_close', {})).toMatch(/tunnel_prn/);
     expect(parseTunnelEvent('reboot', {})).toBeUndefined();
+  });
+});
+
+describe('liveness', () => {
+  it('reports a tunnel inactive with no handshake for 5 min, or sending without ever receiving', () => {
+    const now = 1_800_000_000;
+    expect(tunnelInactive({ latestHandshake: now - 60, rxPackets: 5, txPackets: 5 }, now)).toBe(false);
+    expect(tunnelInactive({ latestHandshake: now - 301, rxPackets: 5, txPackets: 5 }, now)).toBe(true);
+    expect(tunnelInactive({ latestHandshake: 0, rxPackets: 0, txPackets: 0 }, now)).toBe(true);
+    expect(tunnelInactive({ latestHandshake: now - 10, rxPackets: 0, txPackets: 3 }, now)).toBe(true);
+  });
+
+  it('reads `wg show <if> latest-handshakes`', () => {
+    expect(latestHandshake('P1I6FJl48LG6fKu99SgHTjwC79IiRAHgx0sphxO4Fn8=\t1764358000\n')).toBe(1764358000);
+    expect(latestHandshake('P1I6FJl48LG6fKu99SgHTjwC79IiRAHgx0sphxO4Fn8=\t0\n')).toBe(0);
+    expect(latestHandshake('')).toBe(0);
   });
 });
