@@ -10,6 +10,7 @@ import { registerLoad } from './commands/load.js';
 import { registerImage } from './commands/image.js';
 import { registerTunnel } from './commands/tunnel.js';
 import { registerShell } from './commands/shell.js';
+import { registerUi } from './commands/ui.js';
 
 /** The `vfleet` command tree; main.ts runs it and maps errors to exit codes. */
 export function buildProgram(): Command {
@@ -29,5 +30,6 @@ export function buildProgram(): Command {
   registerImage(program);
   registerTunnel(program);
   registerShell(program);
+  registerUi(program);
   return program;
 }

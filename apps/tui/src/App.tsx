@@ -48,6 +48,8 @@ export interface AppProps {
   size?: TerminalSize;
   onQuit?: () => void;
   now?: () => number;
+  /** A first line for the status bar (e.g. how a shell session ended). */
+  initialStatus?: string;
 }
 
 type Tone = 'info' | 'error' | 'ask';
@@ -76,7 +78,7 @@ export function App(props: AppProps) {
   const now = (props.now ?? Date.now)();
   const [view, setView] = useState<View>('fleet');
   const [mode, setMode] = useState<Mode>({ kind: 'normal' });
-  const [status, setStatusState] = useState<{ text: string; tone: Tone }>({ text: '', tone: 'info' });
+  const [status, setStatusState] = useState<{ text: string; tone: Tone }>({ text: props.initialStatus ?? '', tone: 'info' });
   const [filter, setFilter] = useState('');
   const [sort, setSort] = useState<SortSpec>({ key: 'id', desc: false });
   const [cursor, setCursor] = useState<{ id?: string | undefined; index: number }>({ index: 0 });

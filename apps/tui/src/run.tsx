@@ -28,6 +28,7 @@ export async function runTui(opts: RunTuiOptions): Promise<void> {
   const store: FleetStore = createFleetStore(opts.fleet, { refreshMs });
   store.start();
   stdout.write('\x1b[?1049h\x1b[H');
+  let said: string | undefined;
   try {
     for (;;) {
       let shellFor: string | undefined;
@@ -40,7 +41,7 @@ export async function runTui(opts: RunTuiOptions): Promise<void> {
             return Promise.resolve(`shell on ${id}`);
           }
         : undefined;
-      const props: AppProps = { ...rest, store, refreshMs, shell, onQuit: () => (quit = true) };
+      const props: AppProps = { ...rest, store, refreshMs, shell, onQuit: () => (quit = true), ...(said === undefined ? {} : { initialStatus: said }) };
       const instance = render(<App {...props} />, { stdin, stdout, exitOnCtrlC: false, patchConsole: true });
       unmount = () => instance.unmount();
       const onAbort = () => {
@@ -54,10 +55,13 @@ export async function runTui(opts: RunTuiOptions): Promise<void> {
       if (quit || shellFor === undefined || !runShell) return;
       stdout.write('\x1b[2J\x1b[H');
       try {
-        stdout.write(`\r\n${await runShell(shellFor, { stdin, stdout })}\r\n`);
+        said = await runShell(shellFor, { stdin, stdout });
       } catch (e) {
-        stdout.write(`\r\nshell on ${shellFor}: ${(e as Error).message}\r\n`);
+        said = `shell on ${shellFor}: ${(e as Error).message}`;
       }
+      stdout.write('\x1b[2J\x1b[H');
+      // the shell left stdin explicitly paused; a paused stream emits no 'readable', which is what ink listens to
+      stdin.resume();
     }
   } finally {
     store.stop();

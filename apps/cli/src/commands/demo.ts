@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { resolveHome, startDemo } from '@vfleet/simulator';
 import { intFlag } from '../flags.js';
-import { refreshFlag, tuiServices } from './tui-services.js';
+import { loadTui, refreshFlag, tuiServices } from './tui-services.js';
 
 interface DemoFlags {
   sizeScale: number;
@@ -28,7 +28,7 @@ export function registerDemo(program: Command): void {
       say,
     });
     try {
-      const { evkDemoScript, runTui, plainTable, createFleetStore } = await import('@vfleet/tui');
+      const { evkDemoScript, runTui, plainTable, createFleetStore } = await loadTui();
       const services = await tuiServices({ fleet: demo.fleet, devicesDir: demo.devicesDir, faultTable: demo.backend.faults });
       const release = demo.product.releases.find((r) => r.name === 'release-r1002');
       const script = services.releases

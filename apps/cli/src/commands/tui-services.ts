@@ -1,5 +1,6 @@
 import { VfleetError } from '@vfleet/core';
-import { createAdminClient, openTunnel, type FleetHandle } from '@vfleet/simulator';
+import { attachTerminal, createAdminClient, openShell, openTunnel, terminalSize, type FleetHandle } from '@vfleet/simulator';
+import type * as Tui from '@vfleet/tui';
 import type { BinaryFaultSpec, RunTuiOptions } from '@vfleet/tui';
 import { readDeviceDetails } from './device-details.js';
 
@@ -21,9 +22,15 @@ export interface ServiceSources {
   faultTable?: Map<string, BinaryFaultSpec>;
 }
 
+/** The TUI module with React's production build (the development build logs every prop diff: 5× the CPU). */
+export async function loadTui(): Promise<typeof Tui> {
+  process.env['NODE_ENV'] ??= 'production';
+  return import('@vfleet/tui');
+}
+
 /** What the TUI can do besides the FleetHandle: releases, tunnels and faults through the admin API, files of the devices. */
 export async function tuiServices(src: ServiceSources): Promise<Omit<RunTuiOptions, 'fleet'>> {
-  const { createReleasesApi, binaryFaultInjector } = await import('@vfleet/tui');
+  const { createReleasesApi, binaryFaultInjector } = await loadTui();
   const backend = src.fleet.backend;
   const admin = backend ? createAdminClient(backend.adminUrl, backend.adminToken) : undefined;
   const releases = admin ? createReleasesApi(admin) : undefined;
@@ -32,11 +39,18 @@ export async function tuiServices(src: ServiceSources): Promise<Omit<RunTuiOptio
     releases,
     ...(devicesDir !== undefined ? { inspect: (id: string) => Promise.resolve().then(() => readDeviceDetails(devicesDir, id)) } : {}),
     ...(src.faultTable && releases ? { faults: binaryFaultInjector(src.faultTable, releases) } : {}),
-    ...(admin
+    ...(admin && backend
       ? {
           tunnel: async (id: string, port: number) => {
             const t = await openTunnel({ client: admin, device: id, port });
             return `tunnel to ${id}:${port} open${t.local_address ? ` → ${t.local_address}` : ''} (expires ${t.expires_at})`;
+          },
+          shell: async (id: string, io: { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream }) => {
+            const size = terminalSize(io.stdout);
+            const session = await openShell({ adminUrl: backend.adminUrl, token: backend.adminToken, device: id, ...(size === undefined ? {} : { size }) });
+            io.stdout.write(`Console of ${id}: press Enter for a prompt; Ctrl-] (or ~. after Enter) returns to the dashboard.\r\n`);
+            const end = await attachTerminal(session, { stdin: io.stdin, stdout: io.stdout });
+            return end.reason === 'detached' ? `shell on ${id} closed` : `shell on ${id}: ${end.message}`;
           },
         }
       : {}),

@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+// Figure for issue [tui]: the dashboard over a synthetic fleet of N devices in which every device
+// changes once a second (state, progress, version, last seen, a log event each). Measures, at the
+// default 1 s refresh: time from the store publishing a snapshot to the frame written, ink's own
+// render time, key-to-frame latency while the fleet churns, and CPU of the whole process (with the
+// share the synthetic fleet itself costs). Prints one JSON object.
+// Usage: node bench/tui-frame.mjs [devices=10000] [seconds=20] [columns=120] [rows=40]
+import { EventEmitter } from 'node:events';
+import { cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+
+// as `vfleet demo|ui` run it: React's production build (the development build logs every prop diff)
+process.env.NODE_ENV ??= 'production';
+const { createElement } = await import('react');
+const { render } = await import('ink');
+const { App, createFleetStore } = await import('@vfleet/tui');
+
+const N = Number(process.argv[2] ?? 10_000);
+const seconds = Number(process.argv[3] ?? 20);
+const columns = Number(process.argv[4] ?? 120);
+const rows = Number(process.argv[5] ?? 40);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// --- a synthetic FleetHandle: N devices, each changing once per second in 10 slices ----------
+const PHASES = ['online', 'checking', 'downloading', 'installing', 'online', 'rebooting'];
+const devices = Array.from({ length: N }, (_, i) => ({
+  id: `EI-ML-${String(i + 1).padStart(5, '0')}`,
+  runtime: 'inproc', run: 'running', phase: 'online', boots: 1, crashes: 0,
+  tags: i < 2 ? ['canary'] : ['JITP'], cohort: 'release', version: '1.1.0', slot: 'a', lastSeen: Date.now(), lastLog: '[Socket] joined device channel',
+}));
+const listeners = new Set();
+let fleetMs = 0;
+let tick = 0;
+const churn = setInterval(() => {
+  const t0 = performance.now();
+  const slice = tick++ % 10;
+  const now = Date.now();
+  for (let i = slice; i < N; i += 10) {
+    const d = devices[i];
+    const phase = PHASES[(tick + i) % PHASES.length];
+    devices[i] = { ...d, phase, progress: phase === 'downloading' || phase === 'installing' ? (tick * 7 + i) % 100 : undefined, lastSeen: now, version: (tick + i) % 50 === 0 ? '2.0.0' : d.version, lastLog: `[Update] ${phase} ${tick}` };
+    const event = { at: now, id: d.id, kind: phase === 'online' ? 'log' : phase === 'downloading' ? 'downloading' : 'checking', line: `[Update] ${phase}` };
+    for (const l of listeners) l(event);
+  }
+  fleetMs += performance.now() - t0;
+}, 100);
+const fleet = {
+  runtime: 'inproc',
+  async devices() {
+    const t0 = performance.now();
+    const copy = devices.map((d) => ({ ...d })); // what a real fleet hands out: a snapshot, not its live objects
+    fleetMs += performance.now() - t0;
+    return copy;
+  },
+  async summary() { return { total: N, byRun: {}, byPhase: {}, versions: {} }; },
+  subscribe(l) { listeners.add(l); return () => listeners.delete(l); },
+  async logs() { return []; },
+  async add() { return []; },
+  async start() {}, async stop() {}, async reboot() {}, async kill() {}, async remove() {}, async close() {},
+};
+
+// --- a terminal in memory -----------------------------------------------------------------
+class Out extends EventEmitter {
+  isTTY = true;
+  columns = columns;
+  rows = rows;
+  bytes = 0;
+  onWrite = () => {};
+  write(chunk, _enc, cb) { this.bytes += chunk.length; this.onWrite(); if (typeof cb === 'function') cb(); return true; }
+}
+class In extends EventEmitter {
+  isTTY = true;
+  data = null;
+  setRawMode() {} setEncoding() {} resume() {} pause() {} ref() {} unref() {}
+  read() { const d = this.data; this.data = null; return d; }
+  press(key) { this.data = key; this.emit('readable'); }
+}
+const stdout = new Out();
+const stdin = new In();
+
+const store = createFleetStore(fleet, { refreshMs: 1000 });
+const frames = [];
+const inkRender = [];
+let publishedAt;
+let publishedCpu;
+const frameCpu = [];
+// registered before React's listener: the publish → React render → ink layout → write runs synchronously
+store.subscribe(() => { publishedAt = performance.now(); publishedCpu = process.cpuUsage(); });
+let keyAt;
+const keyLatency = [];
+stdout.onWrite = () => {
+  const t = performance.now();
+  if (publishedAt !== undefined) {
+    frames.push(t - publishedAt);
+    const c = process.cpuUsage(publishedCpu);
+    frameCpu.push((c.user + c.system) / 1000);
+    publishedAt = undefined;
+  }
+  if (keyAt !== undefined) { keyLatency.push(t - keyAt); keyAt = undefined; }
+};
+store.start();
+const app = render(createElement(App, { fleet, store, refreshMs: 1000 }), { stdout, stdin, stderr: stdout, exitOnCtrlC: false, patchConsole: false, onRender: ({ renderTime }) => inkRender.push(renderTime) });
+await sleep(2000); // warm up: first snapshot, JIT
+
+frames.length = 0;
+frameCpu.length = 0;
+inkRender.length = 0;
+fleetMs = 0;
+const cpu0 = process.cpuUsage();
+const wall0 = performance.now();
+for (let elapsed = 0; elapsed < seconds * 1000; elapsed += 250) {
+  await sleep(250);
+  keyAt = performance.now();
+  stdin.press(elapsed % 500 === 0 ? 'j' : 'k');
+}
+const wall = performance.now() - wall0;
+const cpu = process.cpuUsage(cpu0);
+clearInterval(churn);
+app.unmount();
+store.stop();
+
+const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s.length ? Number(s[Math.min(s.length - 1, Math.floor(p * s.length))].toFixed(2)) : null; };
+const cpuPercent = ((cpu.user + cpu.system) / 1000 / wall) * 100;
+console.log(JSON.stringify({
+  bench: 'tui-frame',
+  devices: N,
+  seconds,
+  terminal: `${columns}x${rows}`,
+  refreshMs: 1000,
+  changesPerSecond: N,
+  fleetFrames: frames.length,
+  frameMs: { p50: pct(frames, 0.5), p95: pct(frames, 0.95), max: pct(frames, 1) },
+  frameCpuMs: { p50: pct(frameCpu, 0.5), p95: pct(frameCpu, 0.95), max: pct(frameCpu, 1) },
+  inkRenderMs: { p50: pct(inkRender, 0.5), p95: pct(inkRender, 0.95), max: pct(inkRender, 1) },
+  keyToFrameMs: { p50: pct(keyLatency, 0.5), p95: pct(keyLatency, 0.95), max: pct(keyLatency, 1), keys: keyLatency.length },
+  cpuPercentOfOneCore: Number(cpuPercent.toFixed(1)),
+  syntheticFleetPercent: Number(((fleetMs / wall) * 100).toFixed(1)),
+  uiPercentOfOneCore: Number((cpuPercent - (fleetMs / wall) * 100).toFixed(1)),
+  targets: { frameMs: 20, cpuPercent: 25 },
+  hostLoadAverage1m: Number(loadavg()[0].toFixed(2)),
+  hostCpus: cpus().length,
+}));
+process.exit(0);
