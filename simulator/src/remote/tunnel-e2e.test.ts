@@ -223,6 +223,18 @@ describe.skipIf(!canRun)('remote access tunnel end to end (network namespace, wi
     await until(() => !/vfwg\d+:/.test(hostLinks()), 5000);
   });
 
+  it('a rejoin whose sync finds no tunnels on the server stops the local one and reports it closed normal', async () => {
+    const b = backend as Backend;
+    const t = await openTunnel({ client: admin, device: 'EI-ML-0001', port: ECHO_PORT, ttlSeconds: 600 });
+    b.store.tunnels.update(t.uuid, { state: 'closed', close_reason: 'closed behind the device' });
+    const device = b.store.tunnels.get(t.uuid)?.device_uuid as string;
+    // the server drops the device channel: the device rejoins after 5 s and synchronises
+    expect(b.socket.push(device, 'device', 'phx_close', {})).toBe(true);
+    await until(() => logged(`Tunnel ${t.prn} terminated reason: normal`), 15_000);
+    await until(() => deviceTunnelIfs().length === 0 && nsWgGo().length === 0 && !/vfwg\d+:/.test(hostLinks()), 10_000);
+    expect(b.store.tunnels.get(t.uuid)?.close_reason).toBe('closed behind the device');
+  }, 30_000);
+
   it('survives a backend restart: the server end comes back with the same key and port, the device keeps its end', async () => {
     const t = await openTunnel({ client: admin, device: 'EI-ML-0001', port: ECHO_PORT, ttlSeconds: 600 });
     expect(await roundTrip(t.local_address as string, 'before')).toBe('before');
