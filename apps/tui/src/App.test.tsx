@@ -115,8 +115,11 @@ describe('fleet table', () => {
 
   it('fits a resized terminal', async () => {
     const fleet = fakeFleetOf(50);
+    fleet.set('EI-ML-0001', { lastLog: '[info] [Socket] joined device channel' });
     const { ui, store, frame } = await mount(fleet, {}, { columns: 120, rows: 40 });
     await expect.poll(frame).toContain('LAST LOG');
+    await expect.poll(frame).toMatch(/EI-ML-0001 .* \[Socket\] joined/);
+    await expect.poll(frame).not.toContain('[info]');
     ui.rerender(<App fleet={fleet} store={store} size={{ columns: 60, rows: 15 }} now={() => NOW} />);
     await tick();
     expectFits(frame(), 60, 15);
@@ -244,8 +247,9 @@ describe('summary', () => {
     await expect.poll(frame).toMatch(/2\.0\.0\s+2\s+50%\s+█+/);
     await expect.poll(frame).toMatch(/1\.1\.0\s+2\s+50%/);
     await expect.poll(frame).toContain('ROLLOUT of 2.0.0: 2/4 (50%)');
-    // three samples: 0%, 25%, 50%
-    await expect.poll(frame).toMatch(/▁[▂▃][▄▅]/);
+    // three samples: 0%, 25%, 50% of an 8-row chart: the bottom row has the last two, the third row only the last
+    await expect.poll(frame).toMatch(/ {2}0% ┤ ██\n/);
+    await expect.poll(frame).toMatch(/ {5}│ {2}█\n/);
     expectFits(frame(), 80, 24);
   });
 });

@@ -46,3 +46,21 @@ export function clock(at: number): string {
   const d = new Date(at);
   return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
 }
+
+const EIGHTHS = ' ▁▂▃▄▅▆▇█';
+
+/** Values in 0..1 as columns of a bar chart `height` rows tall, top row first (eighth-block resolution). */
+export function barChart(values: number[], height: number): string[] {
+  const rows: string[] = [];
+  for (let r = height - 1; r >= 0; r--) {
+    rows.push(
+      values
+        .map((v) => {
+          const level = Math.min(1, Math.max(0, v)) * height * 8 - r * 8;
+          return level >= 8 ? '█' : level <= 0 ? ' ' : (EIGHTHS[Math.round(level)] ?? ' ');
+        })
+        .join(''),
+    );
+  }
+  return rows;
+}

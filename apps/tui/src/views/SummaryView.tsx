@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import type { FleetSnapshot, RolloutSample } from '../store/fleet-store.js';
 import { compareVersionsDesc, newestVersion } from '../store/summary.js';
-import { cell, hbar, sparkline } from '../format.js';
+import { barChart, cell, hbar } from '../format.js';
 
 export interface SummaryViewProps {
   snapshot: FleetSnapshot;
@@ -33,7 +33,10 @@ export function SummaryView({ snapshot, width, height }: SummaryViewProps) {
   const stateRows = Math.max(runs.length, phases.length);
   const barWidth = Math.max(5, width - 30);
   const versionRows = versions.slice(0, Math.max(1, height - stateRows - 8));
-  const series = target ? rolloutSeries(history, target, width - 12) : [];
+  const series = target ? rolloutSeries(history, target, width - 8) : [];
+  // the chart takes what the counts leave, 1 to 8 rows
+  const chartRows = Math.max(1, Math.min(8, height - stateRows - versionRows.length - 6));
+  const chart = barChart(series, chartRows);
   const onTarget = target ? (summary.versions[target] ?? 0) : 0;
   const span = history.length > 1 ? Math.round(((history.at(-1)?.at ?? 0) - (history[0]?.at ?? 0)) / 1000) : 0;
   return (
@@ -57,11 +60,14 @@ export function SummaryView({ snapshot, width, height }: SummaryViewProps) {
       ))}
       <Text> </Text>
       <Text bold>{target ? `ROLLOUT of ${target}: ${onTarget}/${total} (${total > 0 ? Math.round((onTarget / total) * 100) : 0}%) over ${span}s` : 'ROLLOUT: no version reported yet'}</Text>
-      {target ? (
-        <Text>
-          {'  100% '}<Text color="green">{sparkline(series)}</Text>
-        </Text>
-      ) : null}
+      {target
+        ? chart.map((line, i) => (
+            <Text key={`c${i}`}>
+              {i === 0 ? '100% ┤' : i === chart.length - 1 ? '  0% ┤' : '     │'}
+              <Text color="green">{line}</Text>
+            </Text>
+          ))
+        : null}
     </Box>
   );
 }

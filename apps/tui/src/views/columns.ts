@@ -18,6 +18,9 @@ export function stateWord(d: DeviceStatus): string {
   return d.run === 'running' ? d.phase : d.run;
 }
 
+/** A log level prefix (`[info] `) says little in a one-line cell. */
+const LEVEL = /^\[(?:debug|info|notice|warn|warning|error)\]\s*/i;
+
 export const COLUMNS: Column[] = [
   { key: 'id', title: 'DEVICE', width: 11, priority: 0, value: (d) => d.id },
   { key: 'tags', title: 'TAGS', width: 8, priority: 2, value: (d) => (d.tags && d.tags.length > 0 ? d.tags.join(',') : (d.cohort ?? '-')) },
@@ -31,7 +34,7 @@ export const COLUMNS: Column[] = [
   },
   { key: 'seen', title: 'SEEN', width: 4, priority: 4, align: 'right', value: (d, now) => ago(d.lastSeen, now) },
   { key: 'tunnel', title: 'TUNNEL', width: 9, priority: 6, grow: { min: 9, max: 24 }, value: (d) => (d.tunnel ?? '').replace('127.0.0.1:', ':') },
-  { key: 'log', title: 'LAST LOG', width: 10, priority: 7, grow: { min: 10, max: 200 }, value: (d) => d.error ?? d.lastLog ?? '' },
+  { key: 'log', title: 'LAST LOG', width: 10, priority: 7, grow: { min: 10, max: 200 }, value: (d) => d.error ?? (d.lastLog ?? '').replace(LEVEL, '') },
 ];
 
 /** Columns that fit `width` (after the 2-column marker), growing the flexible ones into what is left. */
