@@ -78,6 +78,7 @@ export function createTunnelManager(options: TunnelManagerOptions): TunnelManage
   const tool = (name: string) => findTool(name, searchPath);
   let stopped = false;
   let stopping: Promise<void> | undefined;
+  let syncing: Promise<void> = Promise.resolve();
 
   const wgQuick = async (verb: 'up' | 'down', confPath: string, run: AbortSignal) => {
     const path = await tool('wg-quick');
@@ -333,7 +334,11 @@ export function createTunnelManager(options: TunnelManagerOptions): TunnelManage
       log.info('[Cloud Socket] Tunnel Server requested close');
       if (t) void close(t, 'server_requested_close');
     },
-    sync: () => (stopped ? Promise.resolve() : sync().catch((e: unknown) => log.error(`[Cloud Socket] Tunnels synchronizing failed: ${(e as Error).message}`))),
+    sync() {
+      // one sync at a time: a quick rejoin waits for the previous one instead of racing it
+      syncing = syncing.then(() => (stopped ? undefined : sync())).catch((e: unknown) => log.error(`[Cloud Socket] Tunnels synchronizing failed: ${(e as Error).message}`));
+      return syncing;
+    },
     list: () => [...tunnels.values()].map(({ prn, ifname, dport, address, up }) => ({ prn, ifname, dport, address, up })),
     stop() {
       stopped = true;
