@@ -1,6 +1,6 @@
 // End to end: the real built `vfleet demo` in a tmux pane, driven with keystrokes, read off the screen.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -103,4 +103,38 @@ describe.skipIf(!enabled)('vfleet demo in a terminal', () => {
     for (const id of ids.slice(2)) expect(row(s, id)).toMatch(/\b1\.1\.0\b/);
     for (const line of s.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
   }, 120_000);
+});
+
+describe.skipIf(!enabled)('vfleet demo without a terminal', () => {
+  it('prints the table as lines and, with --auto, plays the story: canaries, half of the rest, a reboot, a tunnel', async () => {
+    const plainHome = mkdtempSync(join(tmpdir(), 'vft-tui-plain-'));
+    const child = spawn(process.execPath, [main, '--home', plainHome, 'demo', '--auto', '--refresh', '500ms', '--port', '0', '--admin-port', '0', '--binary-port', '0', '--size-scale', '0.001'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      const why = () => out.slice(-3000);
+      await until(() => out.includes('demo 1/4: release-r1002 enabled'), 60_000, why);
+      // the last table printed once the canaries are done: both on 2.0.0, the rest still on 1.1.0
+      await until(() => out.includes('demo 2/4:'), 60_000, why);
+      const before = out.slice(0, out.indexOf('demo 2/4:'));
+      const table = before.slice(before.lastIndexOf('DEVICE'));
+      expect(table).toMatch(/EI-ML-0001\s+canary\s+running\s+online\s+\d+\s+a\s+2\.0\.0/);
+      expect(table).toMatch(/EI-ML-0002\s+canary\s+running\s+online\s+\d+\s+a\s+2\.0\.0/);
+      expect(table).toMatch(/EI-ML-0004 .*\b1\.1\.0\b/);
+      await until(() => out.includes('demo 3/4: reboot sent to EI-ML-0003'), 60_000, why);
+      await until(() => /demo 4\/4: (tunnel to EI-ML-0003:22|failed)/.test(out), 60_000, why);
+      // the reboot showed: EI-ML-0003 booted a second time
+      expect(out.slice(0, out.lastIndexOf('demo 4/4'))).toMatch(/EI-ML-0003\s+\S+\s+running\s+online\s+2\s/);
+      expect(out).not.toContain('\x1b['); // no escape sequences on a pipe
+    } finally {
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(out).toContain('stopping the fleet and the backend');
+      rmSync(plainHome, { recursive: true, force: true });
+    }
+  }, 150_000);
 });
