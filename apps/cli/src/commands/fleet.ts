@@ -188,8 +188,9 @@ export function registerFleet(program: Command): void {
   program
     .command('down')
     .description('stop the fleet supervisor, then remove everything vfleet made for this home (also after a crash)')
-    .action(async () => {
-      const report = await downFleet(home());
+    .option('--runtime <name>', 'also clean up after this runtime (default: the ones this home has used)', choiceFlag('--runtime', RUNTIMES.filter((r) => r !== 'auto')))
+    .action(async (flags: { runtime?: RuntimeName }) => {
+      const report = await downFleet(home(), flags.runtime === undefined ? {} : { also: [flags.runtime] });
       console.log(report.supervisor === 'none' ? 'no supervisor was running' : `supervisor ${report.supervisor}`);
       for (const r of report.removed) console.log(`removed ${r.kind} ${r.name}`);
       for (const e of report.errors) console.error(`vfleet down: ${e}`);

@@ -17,8 +17,7 @@ describe('runtime selection', () => {
   });
 
   it('makes the named runtime, and names what exists when asked for another', () => {
-    expect(createRuntime('inproc', { home: '/tmp/x' }).name).toBe('inproc');
-    expect(createRuntime('process', { home: '/tmp/x' }).name).toBe('process');
+    for (const name of ['docker', 'podman', 'namespace', 'process', 'inproc'] as const) expect(createRuntime(name, { home: '/tmp/x' }).name).toBe(name);
     const err = (() => {
       try {
         return createRuntime('bogus' as 'process', { home: '/tmp/x' });
@@ -26,6 +25,6 @@ describe('runtime selection', () => {
         return e;
       }
     })();
-    expect(isVfleetError(err) && err.message).toMatch(/--runtime bogus: not available.*process, inproc/);
+    expect(isVfleetError(err) && err.message).toMatch(/--runtime bogus: not available.*docker, podman, namespace, process, inproc/);
   });
 });

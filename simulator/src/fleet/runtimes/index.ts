@@ -1,15 +1,20 @@
 import { spawnSync } from 'node:child_process';
 import { VfleetError } from '@vfleet/core';
 import type { Runtime, RuntimeName, RuntimeOptions } from '../types.js';
+import { createDockerRuntime } from './docker.js';
 import { createInprocRuntime } from './inproc.js';
+import { createNamespaceRuntime } from './namespace.js';
 import { createProcessRuntime } from './process.js';
 
 export const RUNTIME_NAMES: readonly RuntimeName[] = ['docker', 'podman', 'namespace', 'process', 'inproc'];
 
 type Factory = (opts: RuntimeOptions) => Runtime;
 
-/** Runtimes this build carries; docker/podman/namespace join when their modules land. */
+/** Runtimes this build carries. */
 const FACTORIES: Partial<Record<RuntimeName, Factory>> = {
+  docker: (o) => createDockerRuntime({ ...o, engine: 'docker' }),
+  podman: (o) => createDockerRuntime({ ...o, engine: 'podman' }),
+  namespace: (o) => createNamespaceRuntime(o),
   process: (o) => createProcessRuntime(o),
   inproc: (o) => createInprocRuntime(o),
 };

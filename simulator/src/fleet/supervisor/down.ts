@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { allRuntimes } from '../runtimes/index.js';
-import type { CleanupReport, Runtime, RuntimeOptions } from '../types.js';
+import type { CleanupReport, Runtime, RuntimeName, RuntimeOptions } from '../types.js';
 import { connectFleet } from './client.js';
-import { supervisorPaths } from './paths.js';
+import { supervisorPaths, usedRuntimes } from './paths.js';
 import type { SupervisorInfo } from './protocol.js';
 
 export interface DownReport extends CleanupReport {
@@ -28,10 +28,14 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
 }
 
 /**
- * `vfleet down`: asks the supervisor to stop; then every runtime removes what vfleet made for this
- * home (by its names, labels and pid files), even when no supervisor answered.
+ * `vfleet down`: asks the supervisor to stop; then each runtime this home has used (run/runtimes.json,
+ * written before a runtime makes anything; the process runtime always) removes what vfleet made for
+ * this home, by its names, labels and pid files, even when no supervisor answered.
  */
-export async function downFleet(home: string, opts: { runtimes?: Runtime[]; runtimeOptions?: Partial<RuntimeOptions>; graceMs?: number } = {}): Promise<DownReport> {
+export async function downFleet(
+  home: string,
+  opts: { runtimes?: Runtime[]; also?: RuntimeName[]; runtimeOptions?: Partial<RuntimeOptions>; graceMs?: number } = {},
+): Promise<DownReport> {
   const paths = supervisorPaths(home);
   let supervisor: DownReport['supervisor'] = 'none';
   let record: SupervisorInfo | undefined;
@@ -58,7 +62,9 @@ export async function downFleet(home: string, opts: { runtimes?: Runtime[]; runt
     }
   }
   const report: DownReport = { supervisor, removed: [], errors };
-  for (const runtime of opts.runtimes ?? allRuntimes({ home, ...opts.runtimeOptions })) {
+  const wanted = new Set<RuntimeName>(['process', ...usedRuntimes(home), ...(opts.also ?? [])]);
+  const runtimes = opts.runtimes ?? allRuntimes({ home, ...opts.runtimeOptions }).filter((r) => wanted.has(r.name));
+  for (const runtime of runtimes) {
     try {
       const r = await runtime.cleanup();
       report.removed.push(...r.removed);
@@ -69,5 +75,6 @@ export async function downFleet(home: string, opts: { runtimes?: Runtime[]; runt
   }
   rmSync(paths.socket, { force: true });
   rmSync(paths.record, { force: true });
+  if (report.errors.length === 0) rmSync(paths.runtimes, { force: true });
   return report;
 }

@@ -16,7 +16,7 @@ import type { RampOptions } from '../ramp.js';
 import { createRuntime } from '../runtimes/index.js';
 import { formatBytes } from '../runtimes/host-limits.js';
 import { BACKEND_HOST_NAME, type PreflightReport, type Runtime, type RuntimeName, type RuntimeOptions } from '../types.js';
-import { supervisorPaths } from './paths.js';
+import { recordRuntime, supervisorPaths } from './paths.js';
 import type { SupervisorInfo } from './protocol.js';
 import { serveFleet, socketAnswers, type ControlServer } from './server.js';
 
@@ -91,6 +91,7 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<Supervis
     ...(opts.deviceApi === undefined ? { backend: { port: ports.device, binaryPort: ports.binary } } : {}),
   };
   const runtime = opts.runtimeFactory ? opts.runtimeFactory(runtimeOpts) : createRuntime(opts.runtime, { ...runtimeOpts, count: ids.length });
+  recordRuntime(home, runtime.name);
   const preflight = await runtime.preflight(ids.length);
   say(`runtime ${runtime.name}: ${ids.length} device(s), about ${formatBytes(preflight.memoryPerDevice)} each`);
   for (const c of preflight.ceilings) say(`  ceiling ${c.what}: ${c.limit} devices (${c.note})`);

@@ -8,7 +8,8 @@ import { until } from '../../test-support/device.js';
 import { openFleetDb } from '../observe/fleet-db.js';
 import type { DeviceEvent } from '../types.js';
 import { connectFleet } from './client.js';
-import { supervisorPaths } from './paths.js';
+import { supervisorPaths, usedRuntimes } from './paths.js';
+import { downFleet } from './down.js';
 import { startSupervisor, type Supervisor } from './run.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vfleet-sup-'));
@@ -90,6 +91,11 @@ describe('supervisor and control-socket client', () => {
     expect(existsSync(paths.record)).toBe(false);
     const gone = await errorOf(connectFleet(home));
     expect((gone as Error).message).toMatch(/no fleet supervisor answers on .*fleet\.sock.*vfleet up/);
+
+    // down cleans up only after the runtimes this home used (nothing left here, nobody else's touched)
+    expect(usedRuntimes(home)).toEqual(['inproc']);
+    expect(await downFleet(home)).toEqual({ supervisor: 'none', removed: [], errors: [] });
+    expect(usedRuntimes(home)).toEqual([]);
 
     // fleet.db kept the last statuses and the events
     const db = openFleetDb(paths.db);

@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+// Figure for issue [fleet]: time until N devices have joined the device channel through the
+// orchestrator (ramp unlimited unless --rate), devices/s, and host memory per device, for any runtime.
+// The embedded backend runs in a child process so its memory is not counted (in this process when
+// the runtime needs it on extra addresses, e.g. docker bridge gateways). Prints one JSON object.
+// Usage: node --expose-gc bench/fleet-start.mjs --runtime inproc|process|docker|podman|namespace --count N [--rate R] [--image REF]
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { freemem, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import {
+  BACKEND_HOST_NAME, createAdminClient, createFleet, createRuntime, deviceIds, generateDevices, initWorkspace, seedEvk, startBackend,
+} from '@vfleet/simulator';
+import { startBackendProcess } from './lib/start-backend.mjs';
+
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+};
+const runtimeName = arg('runtime', 'inproc');
+const count = Number(arg('count', runtimeName === 'inproc' ? 5000 : 200));
+const rate = arg('rate') === undefined ? undefined : Number(arg('rate'));
+const image = arg('image');
+const root = mkdtempSync(join(tmpdir(), 'vfleet-bench-fleet-'));
+const home = join(root, 'home');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const rssKbOf = (pid) => {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+};
+/** Proportional set size: shared pages (the node binary, libraries) split among the processes sharing them. */
+const pssKbOf = (pid) => {
+  try {
+    return Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return rssKbOf(pid);
+  }
+};
+/** Agent processes of the process runtime, from its pid files. */
+const childPids = () => {
+  const dir = join(home, 'run', 'process');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')).pid);
+};
+const hostUsed = () => totalmem() - freemem();
+
+initWorkspace({ home });
+const runtime = createRuntime(runtimeName, { home, count, ...(image ? { image } : {}) });
+const preflight = await runtime.preflight(count);
+await runtime.prepare?.();
+const listenHosts = runtime.backendListenHosts?.() ?? [];
+let backend;
+let stopBackend;
+if (listenHosts.length > 0) {
+  const b = await startBackend({ home, port: 0, adminPort: 0, binaryPort: 0, publicHost: BACKEND_HOST_NAME, listenHosts });
+  backend = { deviceApi: b.deviceApiUrl, ca: b.deviceApiCaPath, admin: createAdminClient(b.admin.url, b.adminToken) };
+  stopBackend = () => b.close();
+} else {
+  const b = await startBackendProcess(home);
+  backend = b;
+  stopBackend = () => b.stop();
+}
+let fleet;
+try {
+  await seedEvk({ home, client: backend.admin, sizeScale: 1 / 65536 });
+  const out = join(root, 'devices');
+  const specs = deviceIds('FS', 1, count).map((id) => ({ id, cohort: 'release', tags: [], target: 'arm64-v8' }));
+  const g0 = performance.now();
+  const made = await generateDevices({ home, out, cohort: 'release', env: 'file', diskBytes: 0, force: false, specs, deviceApi: backend.deviceApi, deviceApiCa: backend.ca });
+  if (made.failed.length > 0) throw new Error(`generation failed: ${made.failed[0].error}`);
+  const generateSeconds = (performance.now() - g0) / 1000;
+
+  globalThis.gc?.();
+  await sleep(200);
+  const rssBefore = rssKbOf(process.pid);
+  const usedBefore = hostUsed();
+  const joined = new Set();
+  let failed = 0;
+  const t0 = performance.now();
+  let tAll;
+  fleet = await createFleet({ runtime, prepared: true, devicesDir: out, ids: specs.map((s) => s.id), ramp: rate ? { rate } : {} });
+  fleet.subscribe((e) => {
+    if (e.kind === 'connected' && !joined.has(e.id)) {
+      joined.add(e.id);
+      if (joined.size === count) tAll = performance.now();
+    }
+    if (e.kind === 'failed') failed++;
+  });
+  const limitMs = Math.max(120_000, count * 200);
+  while (tAll === undefined) {
+    if (performance.now() - t0 > limitMs) throw new Error(`${joined.size}/${count} joined within ${limitMs / 1000} s (${failed} failed)`);
+    await sleep(50);
+  }
+  const seconds = (tAll - t0) / 1000;
+  await sleep(3000); // settle: first polls answered, buffers shrink
+  globalThis.gc?.();
+  await sleep(200);
+  const pids = childPids();
+  const selfDelta = (rssKbOf(process.pid) - rssBefore) * 1024;
+  const childrenRss = pids.reduce((sum, pid) => sum + pssKbOf(pid) * 1024, 0);
+  const childrenRssPlain = pids.reduce((sum, pid) => sum + rssKbOf(pid) * 1024, 0);
+  const memoryPerDevice = runtimeName === 'inproc' || runtimeName === 'process' ? Math.round((selfDelta + childrenRss) / count) : null;
+  console.log(JSON.stringify({
+    runtime: runtime.name,
+    devices: count,
+    generateSeconds: +generateSeconds.toFixed(2),
+    secondsUntilAllJoined: +seconds.toFixed(2),
+    devicesPerSecond: +(count / seconds).toFixed(1),
+    memoryPerDeviceBytes: memoryPerDevice,
+    memoryPerDeviceKiB: memoryPerDevice === null ? null : Math.round(memoryPerDevice / 1024),
+    memoryNote: runtimeName === 'inproc' ? 'RSS delta of this process (backend in a child)' : runtimeName === 'process' ? 'RSS delta of the supervisor + PSS of every agent process (RSS counts the shared node binary in every process: see childRssPerDeviceBytes)' : 'not measured here: see hostUsedPerDeviceBytes',
+    ...(pids.length > 0 ? { childRssPerDeviceBytes: Math.round(childrenRssPlain / pids.length) } : {}),
+    hostUsedPerDeviceBytes: Math.round((hostUsed() - usedBefore) / count),
+    preflightMemoryPerDevice: preflight.memoryPerDevice,
+    agentProcesses: pids.length,
+    failed,
+    rate: rate ?? 'unlimited',
+  }, null, 2));
+} finally {
+  await fleet?.close();
+  await runtime.cleanup();
+  await stopBackend();
+  rmSync(root, { recursive: true, force: true });
+}
