@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { VfleetError } from '@vfleet/core';
-import { repoRoot } from '../image.js';
+import { bundleAgent, repoRoot } from '../image.js';
 import { BACKEND_HOST_NAME, type CleanupReport, type DeviceLaunch, type PreflightReport, type RunningDevice, type Runtime, type RuntimeOptions } from '../types.js';
 import { hostCeilings, overCeilings } from './host-limits.js';
 import { addressIn16, interfaceName, mustTool, safeName, spawnLong, tool } from './netutil.js';
@@ -22,7 +22,10 @@ export interface NamespaceRuntimeOptions extends RuntimeOptions {
   netnsPrefix?: string;
   /** Host-side veth names are `<prefix><n in base 36>` (default `vfv`), at most 15 bytes in all. */
   vethPrefix?: string;
-  /** The agent command (default: this node running simulator/dist/agent/main.js). */
+  /**
+   * The agent command. Default: this node running the agent bundled into one file at `prepare()`
+   * (a third of the start-up CPU of simulator/dist/agent/main.js, which is the fallback without esbuild).
+   */
   agentCommand?: string[];
 }
 
@@ -109,7 +112,8 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
   const netnsPrefix = opts.netnsPrefix ?? 'vfleet-';
   const vethPrefix = opts.vethPrefix ?? 'vfv';
   const repo = repoRoot();
-  const agentCommand = opts.agentCommand ?? [process.execPath, join(repo, 'simulator', 'dist', 'agent', 'main.js')];
+  const distAgent = join(repo, 'simulator', 'dist', 'agent', 'main.js');
+  let agentCommand = opts.agentCommand ?? [process.execPath, distAgent];
   const used = new Set<number>();
   let registry: Promise<unknown> = Promise.resolve();
   const record = (change: (slots: Slot[]) => Slot[]): Promise<void> => {
@@ -144,7 +148,9 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
       const missing = await tool('sh', ['-c', 'for t in ip unshare mount chroot hostname; do command -v $t >/dev/null || echo $t; done']);
       if (missing.stdout.trim() !== '') problems.push(`missing tools: ${missing.stdout.trim().split('\n').join(', ')}`);
       if (!existsSync('/dev/net/tun')) problems.push('/dev/net/tun is missing (tunnels need it)');
-      if (opts.agentCommand === undefined && !existsSync(agentCommand[1] as string)) problems.push(`${agentCommand[1]} is missing: npm run build`);
+      if (opts.agentCommand === undefined && !existsSync(distAgent) && !existsSync(join(repo, 'simulator', 'src', 'agent', 'main.ts'))) {
+        problems.push(`no agent to run: neither ${distAgent} (npm run build) nor the sources to bundle`);
+      }
       const ceilings = [
         { what: 'addresses on the bridge', limit: 65_533, note: `${bridge} holds ${subnet16}.0.0/16; ${bridgeAddress} is the backend` },
         ...hostCeilings({ fdsPerDevice: 3, memoryPerDevice: MEMORY_PER_DEVICE, fdsNote: "pipes to the agent's output" }),
@@ -155,6 +161,15 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
 
     async prepare(): Promise<void> {
       await ensureBridge();
+      if (opts.agentCommand === undefined) {
+        try {
+          const { file } = await bundleAgent({ outDir: join(home, 'run', 'namespace-agent') });
+          agentCommand = [process.execPath, file];
+        } catch {
+          // no esbuild or sources (an installed build): the compiled agent
+          agentCommand = [process.execPath, distAgent];
+        }
+      }
     },
 
     backendListenHosts: () => [bridgeAddress],
