@@ -47,14 +47,14 @@ describe('fleet table', () => {
   it('shows each column of each device at 80×24, never wider or taller', async () => {
     const fleet = fakeFleetOf(6);
     fleet.set('EI-ML-0003', { phase: 'downloading', progress: 40, lastSeen: NOW - 5000 });
-    fleet.set('EI-ML-0004', { run: 'crashed' });
+    fleet.set('EI-ML-0004', { run: 'crashed', tunnel: 'prn:1:0d5e2f4a-8c1b-4e0b-9a55-3f1c7a2b9d10:tunnel:1 peridio-wg0' });
     fleet.set('EI-ML-0005', { tunnel: '22→127.0.0.1:41022', slot: 'b', version: '2.0.0' });
     const { frame } = await mount(fleet);
     expectFits(frame(), 80, 24);
     await expect.poll(frame).toMatch(/DEVICE\s+TAGS\s+RUNTIME\s+STATE\s+VERSION\s+S\s+PROGRESS\s+SEEN\s+TUNNEL/);
     await expect.poll(frame).toMatch(/EI-ML-0001\s+canary\s+inproc\s+online\s+1\.1\.0\s+a/);
     await expect.poll(frame).toMatch(/EI-ML-0003 .* downloading .*█+░+\s+40%\s+5s/);
-    await expect.poll(frame).toMatch(/EI-ML-0004 .* crashed/);
+    await expect.poll(frame).toMatch(/EI-ML-0004 .* crashed .* peridio-…/);
     await expect.poll(frame).toMatch(/EI-ML-0005 .* online\s+2\.0\.0\s+b .*22→:41022/);
     await expect.poll(frame).toContain('6 devices · 5 online');
   });

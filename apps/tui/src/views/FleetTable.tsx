@@ -30,25 +30,34 @@ export function FleetTable(props: FleetTableProps) {
   const stateCol = columns.find((c) => c.key === 'state');
   const shown = props.rows.length === 0 ? 0 : props.top + 1;
   const info = `${props.filter ? `filter "${props.filter}" · ` : ''}${props.rows.length}/${props.total} · ${shown}-${props.top + slice.length} · sort ${props.sort.key}${props.sort.desc ? '↓' : '↑'}${props.marked.size > 0 ? ` · ${props.marked.size} marked` : ''}`;
+  // one Text node for every row: one layout node and one output write however many rows show
+  const body = slice.map((d, i) => {
+    const line = rowLine(d, columns, props.now, props.marked.has(d.id));
+    const nl = i < slice.length - 1 ? '\n' : '';
+    if (props.top + i === props.cursor) {
+      return (
+        <Text key={d.id} inverse>
+          {line}
+          {nl ? <Text inverse={false}>{nl}</Text> : null}
+        </Text>
+      );
+    }
+    const color = stateCol ? STATE_COLORS[stateCol.value(d, props.now, stateCol.width)] : undefined;
+    if (!color || !stateCol) return <Text key={d.id}>{line + nl}</Text>;
+    // colour only the state cell: split the line at its column offset
+    const at = 2 + columns.slice(0, columns.indexOf(stateCol)).reduce((n, c) => n + c.width + 1, 0);
+    return (
+      <Text key={d.id}>
+        {line.slice(0, at)}
+        <Text color={color}>{line.slice(at, at + stateCol.width)}</Text>
+        {line.slice(at + stateCol.width) + nl}
+      </Text>
+    );
+  });
   return (
     <Box flexDirection="column" height={props.height}>
       <Text bold>{headerLine(columns).slice(0, props.width)}</Text>
-      {slice.map((d, i) => {
-        const line = rowLine(d, columns, props.now, props.marked.has(d.id));
-        const selected = props.top + i === props.cursor;
-        if (selected) return <Text key={d.id} inverse>{line}</Text>;
-        const color = stateCol ? STATE_COLORS[stateCol.value(d, props.now, stateCol.width)] : undefined;
-        if (!color || !stateCol) return <Text key={d.id}>{line}</Text>;
-        // colour only the state cell: split the line at its column offset
-        const at = 2 + columns.slice(0, columns.indexOf(stateCol)).reduce((n, c) => n + c.width + 1, 0);
-        return (
-          <Text key={d.id}>
-            {line.slice(0, at)}
-            <Text color={color}>{line.slice(at, at + stateCol.width)}</Text>
-            {line.slice(at + stateCol.width)}
-          </Text>
-        );
-      })}
+      {slice.length > 0 ? <Text>{body}</Text> : null}
       {props.rows.length === 0 ? <Text dimColor>{props.total === 0 ? '  no devices yet (a: add devices)' : '  no device matches the filter (/ to change it)'}</Text> : null}
       <Box flexGrow={1} />
       <Text dimColor>{info.slice(0, props.width)}</Text>

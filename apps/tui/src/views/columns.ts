@@ -18,6 +18,14 @@ export function stateWord(d: DeviceStatus): string {
   return d.run === 'running' ? d.phase : d.run;
 }
 
+/** `22→127.0.0.1:41022` as `22→:41022`; the agent's `<prn> <interface>` as the interface name. */
+export function tunnelText(tunnel: string | undefined): string {
+  if (tunnel === undefined) return '';
+  const agent = /^prn:\S+ (\S+)$/.exec(tunnel);
+  if (agent) return agent[1] as string;
+  return tunnel.startsWith('prn:') ? 'open' : tunnel.replace('127.0.0.1:', ':');
+}
+
 /** A log level prefix (`[info] `) says little in a one-line cell. */
 const LEVEL = /^\[(?:debug|info|notice|warn|warning|error)\]\s*/i;
 
@@ -33,7 +41,7 @@ export const COLUMNS: Column[] = [
     value: (d, _now, w) => (d.phase === 'downloading' || d.phase === 'installing' ? progressBar(d.progress ?? 0, w) : ''),
   },
   { key: 'seen', title: 'SEEN', width: 4, priority: 4, align: 'right', value: (d, now) => ago(d.lastSeen, now) },
-  { key: 'tunnel', title: 'TUNNEL', width: 9, priority: 6, grow: { min: 9, max: 24 }, value: (d) => (d.tunnel ?? '').replace('127.0.0.1:', ':') },
+  { key: 'tunnel', title: 'TUNNEL', width: 9, priority: 6, grow: { min: 9, max: 24 }, value: (d) => tunnelText(d.tunnel) },
   { key: 'log', title: 'LAST LOG', width: 10, priority: 7, grow: { min: 10, max: 200 }, value: (d) => d.error ?? (d.lastLog ?? '').replace(LEVEL, '') },
 ];
 
