@@ -37,6 +37,7 @@ const hostIp = `${subnet}.1`;
 const deviceNet = `${subnet}.2`;
 const ECHO_PORT = 7777;
 const FAILING_PORT = 7778;
+const FAILING_DOWN_PORT = 7779;
 
 let root: string;
 let home: string;
@@ -134,10 +135,10 @@ beforeAll(async () => {
   dir = join(root, 'devices', 'EI-ML-0001');
   // hooks that record their arguments; pre-up fails for FAILING_PORT
   writeFileSync(join(dir, 'hooks', 'pre-up.sh'), `#!/bin/sh\necho "pre-up $*" >> "$(dirname "$0")/calls.log"\n[ "$2" = ${FAILING_PORT} ] && exit 1\nexit 0\n`);
-  writeFileSync(join(dir, 'hooks', 'pre-down.sh'), '#!/bin/sh\necho "pre-down $*" >> "$(dirname "$0")/calls.log"\n');
+  writeFileSync(join(dir, 'hooks', 'pre-down.sh'), `#!/bin/sh\necho "pre-down $*" >> "$(dirname "$0")/calls.log"\n[ "$2" = ${FAILING_DOWN_PORT} ] && exit 1\nexit 0\n`);
   for (const h of ['pre-up.sh', 'pre-down.sh']) chmodSync(join(dir, 'hooks', h), 0o755);
   const config = JSON.parse(readFileSync(join(dir, 'peridio.json'), 'utf8')) as { remote_access_tunnels: Record<string, unknown> };
-  config.remote_access_tunnels['service_ports'] = [ECHO_PORT, FAILING_PORT];
+  config.remote_access_tunnels['service_ports'] = [ECHO_PORT, FAILING_PORT, FAILING_DOWN_PORT];
   writeFileSync(join(dir, 'peridio.json'), JSON.stringify(config, null, 2));
 
   echo = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', `require('net').createServer((s) => s.pipe(s)).listen(${ECHO_PORT})`], { stdio: 'ignore' });
@@ -212,6 +213,16 @@ describe.skipIf(!canRun)('remote access tunnel end to end (network namespace, wi
     await until(() => (backend as Backend).store.tunnels.list({ state: 'open' }).length === 0 && !/vfwg\d+:/.test(hostLinks()), 5000);
     expect(deviceTunnelIfs()).toEqual([]);
     expect(nsWgGo()).toEqual([]);
+  });
+
+  it('a failing pre-down hook still leaves no interface or wireguard-go behind', async () => {
+    const t = await openTunnel({ client: admin, device: 'EI-ML-0001', port: FAILING_DOWN_PORT, ttlSeconds: 600 });
+    expect(deviceTunnelIfs().length).toBe(1);
+    await closeTunnel(admin, t.uuid);
+    await until(() => logged(`Tunnel ${t.prn} terminated reason: server_requested_close`), 10_000);
+    expect(logged(`Tunnel ${t.prn} wg-quick down`)).toBe(true);
+    expect(deviceTunnelIfs()).toEqual([]);
+    await until(() => nsWgGo().length === 0 && !/vfwg\d+:/.test(hostLinks()), 5000);
   });
 
   it('expires at its TTL on both ends', async () => {

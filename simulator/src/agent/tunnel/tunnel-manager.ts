@@ -87,6 +87,16 @@ export function createTunnelManager(options: TunnelManagerOptions): TunnelManage
     return { code: r.code ?? 128, output: r.output };
   };
 
+  /** wg-quick down; when that fails (a failing PreDown hook stops wg-quick early) the link is deleted, so nothing lingers. */
+  const takeDown = async (t: LocalTunnel): Promise<void> => {
+    const down = AbortSignal.timeout(TEARDOWN_MS);
+    const r = await wgQuick('down', t.confPath, down).catch((e: unknown) => ({ code: -1, output: (e as Error).message }));
+    if (r.code !== 0) log.debug(`Tunnel ${t.prn} wg-quick down ${t.ifname}: ${lastLine(r.output)}`);
+    const ip = interfaceNames().includes(t.ifname) ? await tool('ip') : undefined;
+    if (ip !== undefined) await spawnTool(ip, ['link', 'delete', 'dev', t.ifname], { signal: down, timeoutMs: 10_000 }).catch(() => undefined);
+    t.up = false;
+  };
+
   const armTtl = (t: LocalTunnel, expiresAt: string): void => {
     clearTimeout(t.timer);
     const ms = Math.min(Math.max(Date.parse(expiresAt) - now().getTime(), 0), MAX_TIMER_MS);
@@ -114,12 +124,7 @@ export function createTunnelManager(options: TunnelManagerOptions): TunnelManage
     t.stopping ??= (async () => {
       clearTimeout(t.timer);
       clearTimeout(t.liveness);
-      const down = AbortSignal.timeout(TEARDOWN_MS);
-      if (t.up || interfaceNames().includes(t.ifname)) {
-        const r = await wgQuick('down', t.confPath, down).catch((e: unknown) => ({ code: -1, output: (e as Error).message }));
-        if (r.code !== 0) log.debug(`Tunnel ${t.prn} wg-quick down ${t.ifname}: ${lastLine(r.output)}`);
-      }
-      t.up = false;
+      if (t.up || interfaceNames().includes(t.ifname)) await takeDown(t);
       await rm(t.confPath, { force: true }).catch(() => undefined);
       tunnels.delete(t.prn);
       log.debug(`Tunnel ${t.prn} terminated reason: ${reason}`);
@@ -345,10 +350,7 @@ export function createTunnelManager(options: TunnelManagerOptions): TunnelManage
       stopping ??= Promise.all([...tunnels.values()].map(async (t) => {
         clearTimeout(t.timer);
         clearTimeout(t.liveness);
-        if (!t.up && !interfaceNames().includes(t.ifname)) return;
-        const r = await wgQuick('down', t.confPath, AbortSignal.timeout(TEARDOWN_MS)).catch((e: unknown) => ({ code: -1, output: (e as Error).message }));
-        if (r.code !== 0) log.debug(`Tunnel ${t.prn} wg-quick down ${t.ifname}: ${lastLine(r.output)}`);
-        t.up = false;
+        if (t.up || interfaceNames().includes(t.ifname)) await takeDown(t);
       })).then(() => tunnels.clear());
       return stopping;
     },
