@@ -119,6 +119,20 @@ describe('tunnel control plane, agent against the embedded backend', () => {
     expect(existsSync(join(tmp, 'peridio-ORPHANA.conf'))).toBe(false);
   });
 
+  it('closes device_error_interface_configure when the wg-quick file cannot be written', async () => {
+    const config = join(devices, 'EI-ML-0002', 'peridio.json');
+    const json = JSON.parse(readFileSync(config, 'utf8')) as { remote_access_tunnels: Record<string, unknown> };
+    json.remote_access_tunnels['data_dir'] = '/etc/peridiod/peridio.json/tunnels'; // under a file: mkdir fails
+    writeFileSync(config, JSON.stringify(json));
+    const lines: string[] = [];
+    const agent = await start('EI-ML-0002', lines);
+    const t = await request('EI-ML-0002', 22);
+    await until(() => tunnel(t.uuid).state === 'closed', 10_000, 25);
+    expect(tunnel(t.uuid).close_reason).toBe('device_error_interface_configure');
+    expect(lines.find((l) => l.includes(`Tunnel ${t.prn} failed to configure interface`))).toMatch(/ENOTDIR|not a directory/);
+    await agent.stop();
+  });
+
   it('refuses every request when tunnels are disabled, and skips the sync', async () => {
     const config = join(devices, 'EI-ML-0002', 'peridio.json');
     const json = JSON.parse(readFileSync(config, 'utf8')) as { remote_access_tunnels: { enabled: boolean } };
