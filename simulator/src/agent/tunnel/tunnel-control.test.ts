@@ -148,6 +148,20 @@ describe('tunnel control plane, agent against the embedded backend', () => {
   });
 });
 
+describe('admin API for tunnels', () => {
+  it('extends and closes, naming what is wrong otherwise', async () => {
+    const t = await request('EI-ML-0001', 80); // refused by the device: stays requested until the timeout
+    await expect(admin.call('POST', `/api/v1/tunnels/${t.uuid}/extend`, { ttl_seconds: 0 })).rejects.toThrow(/422 extend\.ttl_seconds: expected an integer from 1 to 86400, got 0/);
+    await expect(admin.call('POST', `/api/v1/tunnels/${t.uuid}/extend`, { ttl: 5 })).rejects.toThrow(/400 extend\.ttl: unknown field/);
+    const { tunnel: extended } = await admin.call<{ tunnel: Tunnel }>('POST', `/api/v1/tunnels/${t.prn}/extend`, { ttl_seconds: 7200 });
+    expect(Date.parse(extended.expires_at) - Date.now()).toBeGreaterThan(7000_000);
+    const { tunnel: closed } = await admin.call<{ tunnel: Tunnel & { local_address: unknown } }>('POST', `/api/v1/tunnels/${t.uuid}/close`);
+    expect(closed).toMatchObject({ state: 'closed', close_reason: 'server_requested_close', local_address: null });
+    await expect(admin.call('POST', `/api/v1/tunnels/${t.uuid}/extend`, { ttl_seconds: 60 })).rejects.toThrow(/409 tunnel .* is closed \(server_requested_close\)/);
+    await expect(admin.call('POST', '/api/v1/tunnels/00000000-0000-4000-8000-000000000000/close')).rejects.toThrow(/404/);
+  });
+});
+
 describe('backend tunnel offers', () => {
   it('allocates a /30 in the first offered block that has room, avoiding live tunnels and its own subnets', () => {
     const blocks = ['10.0.0.0/29', '192.168.0.0/30'].map((c) => parseCidr(c) as Cidr);
