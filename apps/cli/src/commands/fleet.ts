@@ -165,9 +165,10 @@ export function registerFleet(program: Command): void {
       sizeScale: flags.sizeScale,
       say,
     });
+    // `on`, not `once`: execa's exit hook re-raises a signal that nobody else still listens to
     const stop = () => void supervisor.stop();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
     let last = '';
     const timer = setInterval(() => {
       void supervisor.fleet.summary().then((s) => {
@@ -220,12 +221,15 @@ export function registerFleet(program: Command): void {
         const off = fleet.subscribe((e) => {
           if (e.id === id && e.line !== undefined) console.log(e.line);
         });
-        await new Promise<void>((resolveWait) => {
-          const done = () => resolveWait();
-          process.once('SIGINT', done);
-          process.once('SIGTERM', done);
-          void fleet.closed.then(done);
-        });
+        const done = { resolve: () => undefined as void };
+        const waiting = new Promise<void>((r) => (done.resolve = r));
+        const quit = () => done.resolve();
+        process.on('SIGINT', quit);
+        process.on('SIGTERM', quit);
+        void fleet.closed.then(quit);
+        await waiting;
+        process.off('SIGINT', quit);
+        process.off('SIGTERM', quit);
         off();
       } finally {
         await fleet.close();
