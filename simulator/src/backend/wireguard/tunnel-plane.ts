@@ -48,7 +48,13 @@ const CAP_SYS_ADMIN = 21;
 
 /** Why a server WireGuard peer cannot run in this process, or undefined. */
 export function serverPlaneMissing(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
+  let status: string;
+  try {
+    status = readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    return 'no /proc/self/status (tunnels carry traffic on Linux only)';
+  }
+  const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? '0';
   const caps = BigInt(`0x${capEff}`);
   if ((caps & (1n << BigInt(CAP_NET_ADMIN))) === 0n) return 'no CAP_NET_ADMIN (run the backend as root)';
   if ((caps & (1n << BigInt(CAP_SYS_ADMIN))) === 0n) return 'no CAP_SYS_ADMIN (needed for a private /var/run/wireguard)';
