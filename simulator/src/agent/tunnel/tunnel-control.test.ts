@@ -12,6 +12,7 @@ import { startBackend, type Backend } from '../../backend/server.js';
 import { createAdminClient, type AdminClient } from '../../backend/admin-client.js';
 import { allocateAddresses, parseConfigureBody } from '../../backend/device-api/tunnels.js';
 import { seedEvk } from '../../backend/evk-seed.js';
+import { serverPlaneMissing } from '../../backend/wireguard/tunnel-plane.js';
 import type { Tunnel } from '../../backend/store/index.js';
 import { until } from '../../test-support/device.js';
 import { createAgent, type Agent } from '../agent.js';
@@ -169,6 +170,11 @@ describe('backend tunnel offers', () => {
     expect(allocateAddresses(blocks, new Set(['10.0.0.2']))).toEqual({ server: '10.0.0.5', device: '10.0.0.6' });
     expect(allocateAddresses(blocks, new Set(), [parseCidr('10.0.0.0/24') as Cidr])).toEqual({ server: '192.168.0.1', device: '192.168.0.2' });
     expect(allocateAddresses(blocks, new Set(['10.0.0.2', '10.0.0.6', '192.168.0.1']))).toBeUndefined();
+  });
+
+  it('says why the server cannot carry tunnel traffic', () => {
+    const why = serverPlaneMissing({ PATH: '/nonexistent' });
+    expect(why).toMatch(process.getuid?.() === 0 ? /^wireguard-go not found on PATH$|^no \/dev\/net\/tun$/ : /^no CAP_NET_ADMIN/);
   });
 
   it('names the bad field of a configure body', () => {
