@@ -458,4 +458,35 @@ describe('demo narration', () => {
     await expect.poll(frame).toContain('the demo is over');
     expectFits(frame(), 80, 24);
   });
+
+  it('plays by itself with --auto: the first step once every device is online, the next once the previous is done', async () => {
+    const ran: string[] = [];
+    let done = false;
+    const script: DemoScript = {
+      intro: 'auto',
+      auto: true,
+      pauseMs: 200,
+      steps: [
+        { title: 'one', narration: 'first', run: async () => (ran.push('one'), 'one ran'), done: () => done },
+        { title: 'two', narration: 'second', run: async () => (ran.push('two'), 'two ran'), done: () => true },
+      ],
+    };
+    const fleet = fakeFleetOf(2);
+    fleet.set('EI-ML-0002', { phase: 'connecting' });
+    const { frame, store } = await mount(fleet, { demo: script });
+    await expect.poll(frame).toContain('DEMO · starts by itself — next: one');
+    await tick(500);
+    expect(ran).toEqual([]); // not every device is online yet
+    fleet.set('EI-ML-0002', { phase: 'online' });
+    await store.refresh();
+    await expect.poll(() => ran, { timeout: 4000 }).toEqual(['one']);
+    await expect.poll(frame).toContain('DEMO 1/2 · one · one ran');
+    await tick(500);
+    await store.refresh();
+    expect(ran).toEqual(['one']); // step one is not done
+    done = true;
+    await store.refresh();
+    await expect.poll(() => ran, { timeout: 4000 }).toEqual(['one', 'two']);
+    await expect.poll(frame).toContain('DEMO 2/2 · two · two ran · the end');
+  });
 });

@@ -143,7 +143,7 @@ export function App(props: AppProps) {
     autoTimer.current = setTimeout(() => {
       autoTimer.current = undefined;
       runStep(next);
-    }, 2000);
+    }, script.pauseMs ?? 2000);
   });
   useEffect(() => () => clearTimeout(autoTimer.current), []);
 

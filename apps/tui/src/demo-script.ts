@@ -17,6 +17,8 @@ export interface DemoScript {
   steps: DemoStep[];
   /** Advance by itself once a step is done (`--auto`), instead of on `n`. */
   auto: boolean;
+  /** Pause before an automatic step, so the audience sees the last one land (default 2000 ms). */
+  pauseMs?: number;
 }
 
 export interface EvkDemoOptions {
