@@ -5,7 +5,7 @@ import { Sketch } from './sketch.js';
 const QUANTILES = [0, 0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1];
 
 function exact(sorted: number[], q: number): number {
-  return sorted[Math.floor(q * (sorted.length - 1))] as number;
+  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] as number;
 }
 
 const random = seededRandom(42);
@@ -79,7 +79,8 @@ describe('Sketch', () => {
     const s = new Sketch();
     for (let i = 0; i < 10; i++) s.add(0);
     for (let i = 1; i <= 10; i++) s.add(i * 100);
-    expect(s.quantile(0.4)).toBe(0);
+    expect(s.quantile(0.5)).toBe(0);
+    expect(Math.abs((s.quantile(0.55) as number) - 100) / 100).toBeLessThanOrEqual(0.01);
     expect(Math.abs((s.quantile(0.75) as number) - 500) / 500).toBeLessThanOrEqual(0.01);
     expect(s.bins()[0]).toEqual({ lo: 0, hi: 0, count: 10 });
   });

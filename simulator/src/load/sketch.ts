@@ -64,13 +64,13 @@ export class Sketch {
   }
 
   /**
-   * The value at rank ⌊q·(n−1)⌋ of the sorted samples, within relative error α; undefined when empty.
-   * Clamped to [min, max], which are exact.
+   * The nearest-rank quantile — the ⌈q·n⌉-th smallest sample (the smallest for q = 0) — within
+   * relative error α; undefined when empty. Clamped to [min, max], which are exact.
    */
   quantile(q: number): number | undefined {
     if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile ${q}: expected 0 ≤ q ≤ 1`);
     if (this.count === 0) return undefined;
-    const rank = Math.floor(q * (this.count - 1));
+    const rank = Math.max(0, Math.ceil(q * this.count) - 1);
     if (rank === 0) return this.min;
     if (rank === this.count - 1) return this.max;
     let seen = this.zeros;
