@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { haveTools, run } from '@vfleet/core/test-support';
+import { spawnSync } from 'node:child_process';
 import { initWorkspace } from '../../workspace/init.js';
 import { generateDevices } from '../../devices/generate.js';
 import { startBackend, type Backend } from '../../backend/server.js';
@@ -30,6 +31,18 @@ describe('docker runtime helpers', () => {
     expect(loopFwEnvConfig('/etc/peridiod/disk.img 0x100000 0x20000\n/etc/peridiod/disk.img 0x120000 0x20000\n'))
       .toBe('/dev/mmcblk0 0x100000 0x20000\n/dev/mmcblk0 0x120000 0x20000\n');
     expect(loopFwEnvConfig('/etc/peridiod/uboot.env 0x0 0x20000\n')).toBe('/etc/peridiod/uboot.env 0x0 0x20000\n');
+  });
+});
+
+const haveToolsQuiet = (t: string) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0;
+
+describe('docker runtime preflight', () => {
+  it('names a missing engine instead of failing later', async () => {
+    const rt = createDockerRuntime({ home: tmpdir(), engine: 'podman' });
+    const pre = await rt.preflight(1);
+    if (haveToolsQuiet('podman')) return; // a host with podman: nothing to prove here
+    expect(pre.ok).toBe(false);
+    expect(pre.problems[0]).toMatch(/^podman engine does not answer: podman is not installed/);
   });
 });
 
@@ -104,6 +117,14 @@ describe.runIf(enabled)('docker runtime against the embedded backend', () => {
     await b.kill();
     expect(await b.exit).toEqual({ code: null, signal: 'SIGKILL' });
   }, 60_000);
+
+  it('states a missing image, the network ceiling, and refuses a device directory that is not there', async () => {
+    const pre = await createDockerRuntime({ home, image: 'vft-none/none:0' }).preflight(2500);
+    expect(pre.problems).toContain('image vft-none/none:0 is not there: vfleet image build --offline');
+    expect(pre.ceilings[0]?.note).toMatch(/2500 devices use 3 network\(s\) vfleet-net-0…vfleet-net-2/);
+    await expect(rt.start(launch('NOT-THERE'))).rejects.toThrow(/cannot create the container of NOT-THERE: .*NOT-THERE/);
+    expect(leftovers().containers).toBe('');
+  }, 30_000);
 
   it("replaces a container of its own left by a crash, refuses a name someone else holds", async () => {
     const name = `${prefix}EI-ML-0001`;

@@ -103,6 +103,11 @@ describe.runIf(enabled)('namespace runtime against the embedded backend', () => 
     expect(leftovers().veths).toEqual([]);
   }, 60_000);
 
+  it('refuses a device directory that is not there, naming it, and leaves nothing', async () => {
+    await expect(rt.start(launch('NOT-THERE'))).rejects.toThrow(/NOT-THERE: .*NOT-THERE has no peridio.json; not a device directory/);
+    expect(leftovers().netns).toEqual([]);
+  });
+
   it('cleanup after a crash removes the netns, veth, processes and bridge it made, and leaves no mount', async () => {
     await rt.start(launch('EI-ML-0002'));
     await until(() => online('EI-ML-0002') !== undefined, 30_000);
