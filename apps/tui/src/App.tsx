@@ -347,7 +347,7 @@ export function App(props: AppProps) {
       setCursor({ id: rows[next]?.id, index: next });
     } else if (view === 'releases') setRelCursor((c) => clamp(c + delta, 0, Math.max(0, relRows.length - 1)));
     else if (view === 'events') setEventScroll((s) => clamp(s - delta, 0, Math.max(0, snapshot.events.length - 1)));
-    else if (view === 'device') setScroll((s) => Math.max(0, s - delta));
+    else if (view === 'device') setScroll((s) => Math.max(0, section === 'logs' || section === 'events' ? s - delta : Math.min(s + delta, 10_000)));
   };
 
   const onKey = (input: string, key: Key) => {

@@ -76,10 +76,12 @@ export function DeviceView(p: DeviceViewProps) {
   const tabs = DEVICE_SECTIONS.map((s) => (s === p.section ? `[${s}]` : ` ${s} `)).join(' ');
   const { lines, empty } = sectionLines(p);
   const room = Math.max(1, p.height - head.length - 2);
-  const end = Math.max(0, lines.length - p.scroll);
-  const start = Math.max(0, end - room);
+  // logs and events follow their end; env and disk read from the top
+  const tail = p.section === 'logs' || p.section === 'events';
+  const end = tail ? Math.max(0, lines.length - p.scroll) : Math.min(lines.length, p.scroll + room);
+  const start = tail ? Math.max(0, end - room) : Math.min(p.scroll, Math.max(0, lines.length - room));
   const shown = lines.slice(start, end);
-  const follow = p.scroll === 0 ? 'following' : `${p.scroll} lines up · G to follow`;
+  const follow = !tail ? `${start + 1}-${start + shown.length} of ${lines.length}` : p.scroll === 0 ? 'following' : `${p.scroll} lines up · G to follow`;
   return (
     <Box flexDirection="column" height={p.height}>
       {head.map((l, i) => (

@@ -32,7 +32,7 @@ const LEVEL = /^\[(?:debug|info|notice|warn|warning|error)\]\s*/i;
 export const COLUMNS: Column[] = [
   { key: 'id', title: 'DEVICE', width: 11, priority: 0, value: (d) => d.id },
   { key: 'tags', title: 'TAGS', width: 8, priority: 2, value: (d) => (d.tags && d.tags.length > 0 ? d.tags.join(',') : (d.cohort ?? '-')) },
-  { key: 'runtime', title: 'RUNTIME', width: 7, priority: 5, value: (d) => d.runtime },
+  { key: 'runtime', title: 'RUNTIME', width: 7, priority: 6, value: (d) => d.runtime },
   { key: 'state', title: 'STATE', width: 11, priority: 0, value: stateWord },
   { key: 'version', title: 'VERSION', width: 8, priority: 0, value: (d) => d.version ?? '-' },
   { key: 'slot', title: 'S', width: 1, priority: 3, value: (d) => d.slot ?? '-' },
@@ -41,7 +41,7 @@ export const COLUMNS: Column[] = [
     value: (d, _now, w) => (d.phase === 'downloading' || d.phase === 'installing' ? progressBar(d.progress ?? 0, w) : ''),
   },
   { key: 'seen', title: 'SEEN', width: 4, priority: 4, align: 'right', value: (d, now) => ago(d.lastSeen, now) },
-  { key: 'tunnel', title: 'TUNNEL', width: 9, priority: 6, grow: { min: 9, max: 24 }, value: (d) => tunnelText(d.tunnel) },
+  { key: 'tunnel', title: 'TUNNEL', width: 9, priority: 5, grow: { min: 9, max: 16 }, value: (d) => tunnelText(d.tunnel) },
   { key: 'log', title: 'LAST LOG', width: 10, priority: 7, grow: { min: 10, max: 200 }, value: (d) => d.error ?? (d.lastLog ?? '').replace(LEVEL, '') },
 ];
 
