@@ -142,14 +142,28 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'peridio.json'), JSON.stringify(config, null, 2));
 
   echo = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', `require('net').createServer((s) => s.pipe(s)).listen(${ECHO_PORT})`], { stdio: 'ignore' });
-  // the device's own mount namespace: its wg-quick/wireguard-go sockets stay out of the host's /var/run/wireguard
-  agent = spawn('ip', [
+  await startAgent();
+}, 90_000);
+
+/** The device: the agent in the namespace, with a mount namespace of its own for /var/run/wireguard. */
+async function startAgent(): Promise<void> {
+  const syncs = agentLog.filter((l) => l.includes('[Cloud Socket] Tunnels synchronizing')).length;
+  // its wg-quick/wireguard-go sockets stay out of the host's /var/run/wireguard
+  const child = spawn('ip', [
     'netns', 'exec', ns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c',
     'mkdir -p /var/run/wireguard && mount -t tmpfs tmpfs /var/run/wireguard && exec "$0" "$@"', process.execPath, agentMain, '--device-dir', dir,
   ], { env: { ...process.env, PERIDIO_LOG_LEVEL: 'debug' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  for (const stream of [agent.stdout, agent.stderr]) stream?.on('data', (d: Buffer) => agentLog.push(...d.toString().split('\n').filter((l) => l.trim() !== '')));
-  await until(() => agentLog.some((l) => l.includes('[Cloud Socket] Tunnels synchronizing')), 20_000);
-}, 90_000);
+  agent = child;
+  for (const stream of [child.stdout, child.stderr]) stream?.on('data', (d: Buffer) => agentLog.push(...d.toString().split('\n').filter((l) => l.trim() !== '')));
+  await until(() => agentLog.filter((l) => l.includes('[Cloud Socket] Tunnels synchronizing')).length > syncs, 20_000);
+}
+
+async function stopAgent(): Promise<number | null> {
+  const child = agent as ChildProcess;
+  child.kill('SIGTERM');
+  await until(() => child.exitCode !== null || child.signalCode !== null, 20_000);
+  return child.exitCode;
+}
 
 afterAll(async () => {
   if (!canRun) return;
@@ -298,6 +312,7 @@ describe.skipIf(!canRun)('remote access tunnel end to end (network namespace, wi
     await expect(roundTrip(address, 'x')).rejects.toThrow(/ECONNREFUSED/);
 
     adminUrl = await startCli();
+    admin = createAdminClient(adminUrl, readFileSync(join(home, 'admin-token'), 'utf8').trim());
     await until(() => vfleet(['tunnel', 'ls', '--admin-url', adminUrl]).stdout.includes(address), 20_000);
     expect(await roundTrip(address, 'resumed')).toBe('resumed');
     const closed = vfleet(['tunnel', 'close', prn, '--admin-url', adminUrl]);
@@ -306,10 +321,20 @@ describe.skipIf(!canRun)('remote access tunnel end to end (network namespace, wi
     expect(vfleet(['tunnel', 'EI-ML-0001', '22', '--admin-url', adminUrl, '--timeout', '2']).stderr).toMatch(/did not open it within 2 s .*port 22 not in its service_ports/);
   }, 180_000);
 
-  it('the agent takes its interfaces down when it stops', async () => {
-    agent?.kill('SIGTERM');
-    await until(() => agent?.exitCode !== null, 20_000);
-    expect(agent?.exitCode).toBe(0);
+  it('the agent takes its interfaces down when it stops and keeps the config; restarted, it resumes the tunnel (a device reboot)', async () => {
+    const t = await openTunnel({ client: admin, device: 'EI-ML-0001', port: ECHO_PORT, ttlSeconds: 600 });
+    const [ifname] = deviceTunnelIfs();
+    expect(await stopAgent()).toBe(0);
+    expect(deviceTunnelIfs()).toEqual([]);
+    expect(nsWgGo()).toEqual([]);
+    expect(existsSync(join(dir, 'root', 'tmp', `${ifname}.conf`))).toBe(true);
+
+    const ups = agentLog.filter((l) => l.includes(`Tunnel ${t.prn} interface ${ifname} up`)).length;
+    await startAgent();
+    await until(() => agentLog.filter((l) => l.includes(`Tunnel ${t.prn} interface ${ifname} up`)).length > ups, 20_000);
+    expect(await roundTrip(t.local_address as string, 'after the device rebooted')).toBe('after the device rebooted');
+
+    expect(await stopAgent()).toBe(0);
     expect(deviceTunnelIfs()).toEqual([]);
     expect(nsWgGo()).toEqual([]);
   });
