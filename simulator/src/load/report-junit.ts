@@ -1,9 +1,10 @@
 import type { LoadReport } from './report.js';
 
+/** XML 1.0 has no place for control characters other than tab, newline and carriage return. */
+const allowed = (c: string) => c.charCodeAt(0) >= 0x20 || c === '\t' || c === '\n' || c === '\r';
+
 const escape = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string)
-    // XML 1.0 has no place for most control characters
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+  [...s].filter(allowed).join('').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
 
 /**
  * JUnit XML for CI: one testsuite per run, one testcase per threshold (and per wait check); a run

@@ -9,8 +9,8 @@ import { generateDevices } from '../devices/generate.js';
 import { deviceIds, evkSpecs, type DeviceSpec } from '../devices/spec.js';
 import { backendRebooter } from '../fleet/backend-reboot.js';
 import { createFleet, type Fleet } from '../fleet/orchestrator.js';
-import { createInprocRuntime } from '../fleet/runtimes/inproc.js';
-import type { DeviceStatus, Runtime } from '../fleet/types.js';
+import { createRuntime } from '../fleet/runtimes/index.js';
+import { BACKEND_HOST_NAME, type DeviceStatus, type Runtime } from '../fleet/types.js';
 import { loadProduct, targetsFor, type Product } from '../product/product.js';
 import { initWorkspace } from '../workspace/init.js';
 import { readWorkspace } from '../workspace/load.js';
@@ -54,16 +54,15 @@ export interface LiveState {
   collector: MetricsCollector;
 }
 
-const RUNTIMES: Partial<Record<string, () => Runtime>> = { inproc: () => createInprocRuntime() };
-
-/** What can be refused before anything starts; each failure is one line (exit 2). */
-export async function preflightLoad(s: Scenario): Promise<{ runtime: Runtime; total: number }> {
-  const make = RUNTIMES[s.target.runtime];
-  if (!make) throw new VfleetError('VFLEET_USAGE', `runtime ${s.target.runtime}: load runs use ${Object.keys(RUNTIMES).join(', ')} for now`);
+/**
+ * What can be refused before anything starts; each failure is one line (exit 2). `home` is where
+ * the runtime keeps its pid files and logs.
+ */
+export async function preflightLoad(s: Scenario, home: string): Promise<{ runtime: Runtime; total: number }> {
   const total = s.phases.reduce((n, p) => n + (p.kind === 'provision' ? p.count : 0), 0);
   if (total === 0) throw new VfleetError('VFLEET_USAGE', `${s.file ?? 'scenario'}: no provision phase, so no devices to run`);
   await preflightTarget(s);
-  const runtime = make();
+  const runtime = createRuntime(s.target.runtime, { home, count: total });
   const pre = await runtime.preflight(total);
   if (!pre.ok) throw new VfleetError('VFLEET_USAGE', `runtime ${runtime.name} cannot run ${total} devices here: ${pre.problems.join('; ')}`);
   return { runtime, total };
@@ -73,11 +72,18 @@ export async function preflightLoad(s: Scenario): Promise<{ runtime: Runtime; to
 export async function runLoad(opts: LoadRunOptions): Promise<LoadReport> {
   const s = opts.scenario;
   const say = opts.say ?? (() => undefined);
-  const { runtime } = await preflightLoad(s);
   const embedded = s.target.deviceApi === undefined;
-  if (!embedded) readWorkspace(opts.home); // a real backend trusts this workspace's cohort CAs: fail before anything starts
   const workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), `vfleet-load-${s.name}-`));
   mkdirSync(workDir, { recursive: true });
+  const home = embedded ? join(workDir, 'home') : opts.home;
+  let runtime: Runtime;
+  try {
+    ({ runtime } = await preflightLoad(s, home));
+    if (!embedded) readWorkspace(opts.home); // a real backend trusts this workspace's cohort CAs
+  } catch (e) {
+    if (opts.workDir === undefined) rmSync(workDir, { recursive: true, force: true });
+    throw e;
+  }
   const devicesDir = join(workDir, 'devices');
   rmSync(devicesDir, { recursive: true, force: true });
 
@@ -103,7 +109,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadReport> {
   let release: PreparedRelease | undefined;
   let actions: ReleaseActions | undefined;
   let product: Product | undefined;
-  let home = opts.home;
+  let prepared = false;
   let floor: FloorResult | null = null;
   const seconds = (at = Date.now()) => (at - startedAt) / 1000;
 
@@ -130,10 +136,16 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadReport> {
 
   try {
     // the target: the embedded backend with its product and the release, or a real one through a hook
+    await runtime.prepare?.();
+    prepared = true;
     if (embedded) {
-      home = join(workDir, 'home');
       initWorkspace({ home });
-      backend = await startBackend({ home, port: opts.ports?.device ?? 0, adminPort: opts.ports?.admin ?? 0, binaryPort: opts.ports?.binary ?? 0, onError: (e) => collector.error('-', 'backend', (e as Error).message ?? String(e)) });
+      // every runtime resolves this name to the backend (containers via --add-host, the rest via the device's /etc/hosts)
+      const listenHosts = (runtime as Runtime & { backendListenHosts?: () => string[] }).backendListenHosts?.() ?? [];
+      backend = await startBackend({
+        home, port: opts.ports?.device ?? 0, adminPort: opts.ports?.admin ?? 0, binaryPort: opts.ports?.binary ?? 0, publicHost: BACKEND_HOST_NAME, listenHosts,
+        onError: (e) => collector.error('-', 'backend', (e as Error).message ?? String(e)),
+      });
       const admin = createAdminClient(backend.admin.url, backend.adminToken);
       say(`embedded backend: device API ${backend.deviceApiUrl}, admin ${backend.admin.url}`);
       await seedEvk({ home, client: admin, sizeScale: s.target.sizeScale });
@@ -190,6 +202,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadReport> {
     for (const t of faultTimers) clearTimeout(t);
     await Promise.all(fleets.map((f) => f.close().catch(() => undefined)));
     await backend?.close().catch(() => undefined);
+    if (prepared) await runtime.cleanup().catch(() => undefined);
     opts.signal?.removeEventListener('abort', onAbort);
   }
   const finishedAt = Date.now();
@@ -254,6 +267,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadReport> {
     for (const sp of specs) patchConfig(join(devicesDir, sp.id, 'peridio.json'), p);
     const fleet = await createFleet({
       runtime,
+      prepared: true,
       devicesDir,
       ids: specs.map((sp) => sp.id),
       autostart: false,

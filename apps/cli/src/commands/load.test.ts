@@ -144,7 +144,7 @@ describe('vfleet load', () => {
       [['load', '--device-api', 'https://x', '--device-api-ca', ca], /^vfleet: --device-api "https:\/\/x": expected host or host:port without a scheme$/],
       [['load', '--threshold', 'p95(time_to_update) < soon'], /^vfleet: --threshold "p95\(time_to_update\) < soon": "soon" is not a duration like 120s/],
       [['load', canary, '--devices', '10'], /^vfleet: --devices: .*evk-canary\.yaml has 0 numbered provision phase\(s\) and the EVK devices/],
-      [['load', '--runtime', 'docker'], /^vfleet: runtime docker: load runs use inproc for now$/],
+      [['load', '--runtime', 'lxc'], /^vfleet: --runtime "lxc": expected one of inproc, process, namespace, docker, podman$/],
     ];
     for (const [argv, message] of cases) {
       const r = await vfleet(...argv, '--out', join(root, 'never'));

@@ -6,9 +6,7 @@ import {
   parseDuration,
   parsePercent,
   parseRate,
-  preflightLoad,
   readScenario,
-  reportPaths,
   resolveHome,
   runLoad,
   scenarioFromFlags,
@@ -125,7 +123,6 @@ export function registerLoad(program: Command): void {
       // everything that can be refused is refused here, in one line, before a device starts
       try {
         scenario = scenarioOf(file, flags);
-        await preflightLoad(scenario);
         if (flags.metricsPort !== undefined) endpoint = await startMetricsEndpoint(flags.metricsPort, scenario.name);
       } catch (e) {
         console.error(`vfleet: ${(e as Error).message.split('\n')[0]}`);
@@ -141,11 +138,18 @@ export function registerLoad(program: Command): void {
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       const progress = createProgress(process.stderr);
+      let started = false;
+      // nothing is printed until the run has passed its preflight, so a refusal stays one line
+      const begin = () => {
+        if (started) return;
+        started = true;
+        if (endpoint) process.stderr.write(`metrics: ${endpoint.url}\n`);
+      };
       const say = (line: string) => {
+        begin();
         progress.clear();
         process.stderr.write(`${line}\n`);
       };
-      if (endpoint) say(`metrics: ${endpoint.url}`);
       try {
         const report = await runLoad({
           scenario,
@@ -153,6 +157,7 @@ export function registerLoad(program: Command): void {
           signal: controller.signal,
           say,
           onSample: (live) => {
+            begin();
             endpoint?.update(live);
             progress.update(live);
           },
@@ -167,9 +172,9 @@ export function registerLoad(program: Command): void {
         console.log(`reports: ${files.json} ${files.junit} ${files.html}`);
         process.exitCode = report.exitCode;
       } catch (e) {
+        // runLoad throws only from its preflight, before a device starts; writing the reports may fail too
         progress.clear();
-        const paths = reportPaths(outDir, scenario.name);
-        console.error(`vfleet: ${(e as Error).message.split('\n')[0]} (no report written to ${paths.json})`);
+        console.error(`vfleet: ${(e as Error).message.split('\n')[0]}`);
         process.exitCode = 2;
       } finally {
         process.off('SIGINT', onSignal);
