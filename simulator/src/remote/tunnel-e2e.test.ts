@@ -167,13 +167,16 @@ async function stopAgent(): Promise<number | null> {
 
 afterAll(async () => {
   if (!canRun) return;
-  agent?.kill('SIGTERM');
-  echo?.kill('SIGTERM');
-  cliBackend?.kill('SIGTERM');
-  await backend?.close();
+  const exited = (c: ChildProcess | undefined) => until(() => c === undefined || c.exitCode !== null || c.signalCode !== null, 20_000).catch(() => c?.kill('SIGKILL'));
+  for (const c of [agent, echo, cliBackend]) c?.kill('SIGTERM');
+  await backend?.close().catch(() => undefined);
+  await Promise.all([agent, cliBackend].map(exited));
   // anything still in the namespace was started by this test (agent, echo, the device's wireguard-go)
-  await until(() => agent?.exitCode !== null || agent.signalCode !== null, 20_000).catch(() => agent?.kill('SIGKILL'));
-  for (const pid of nsPids()) process.kill(Number(pid), 'SIGKILL');
+  try {
+    for (const pid of nsPids()) process.kill(Number(pid), 'SIGKILL');
+  } catch {
+    // no namespace: beforeAll stopped before making it
+  }
   spawnSync('ip', ['netns', 'del', ns]);
   spawnSync('ip', ['link', 'del', vethHost]);
   if (root) rmSync(root, { recursive: true, force: true });
