@@ -89,7 +89,7 @@ describe.skipIf(!enabled)('vfleet demo in a terminal', () => {
     }, 60_000, why);
 
     await press('3');
-    await until(() => screen().includes('release-r1002'), 10_000, why);
+    await until(() => row(screen(), 'release-r1002') !== '', 10_000, why); // a table row, not the narration
     const releases = screen().split('\n').filter((l) => /^\s+release-r\d+/.test(l));
     const at = releases.findIndex((l) => l.includes('release-r1002'));
     expect(row(screen(), 'release-r1002')).toMatch(/disabled\s+tags canary/);
