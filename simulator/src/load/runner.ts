@@ -207,8 +207,9 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadReport> {
   }
   const finishedAt = Date.now();
 
-  // the floor after the devices stopped, so it has the machine to itself
+  // the floor after the devices stopped (and their gigabytes are gone), so it has the machine to itself
   const bytesPerDevice = collector.releaseBytes;
+  if (!opts.keepWorkDir) rmSync(devicesDir, { recursive: true, force: true });
   if (s.floor && !signal.aborted && bytesPerDevice && collector.counters.updated > 0) {
     say(`floor: hashing and writing ${bytesPerDevice} bytes × ${collector.counters.updated} devices`);
     floor = await measureFloor(join(workDir, 'floor'), collector.counters.updated, bytesPerDevice);

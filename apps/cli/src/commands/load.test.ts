@@ -144,6 +144,8 @@ describe('vfleet load', () => {
       [['load', '--device-api', 'https://x', '--device-api-ca', ca], /^vfleet: --device-api "https:\/\/x": expected host or host:port without a scheme$/],
       [['load', '--threshold', 'p95(time_to_update) < soon'], /^vfleet: --threshold "p95\(time_to_update\) < soon": "soon" is not a duration like 120s/],
       [['load', canary, '--devices', '10'], /^vfleet: --devices: .*evk-canary\.yaml has 0 numbered provision phase\(s\) and the EVK devices/],
+      [['load', canary, '--rate', '5/s'], /^vfleet: --rate applies without a scenario file; .*evk-canary\.yaml says that itself$/],
+      [['load', canary, '--poll-interval', '5s'], /^vfleet: --poll-interval applies without a scenario file/],
       [['load', '--runtime', 'lxc'], /^vfleet: --runtime "lxc": expected one of inproc, process, namespace, docker, podman$/],
     ];
     for (const [argv, message] of cases) {

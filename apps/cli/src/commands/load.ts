@@ -91,6 +91,9 @@ function scenarioOf(file: string | undefined, f: LoadFlags): Scenario {
   });
 }
 
+/** Options that describe a scenario, so a scenario file excludes them. */
+const FILELESS = ['name', 'rate', 'jitter', 'pollInterval', 'duration', 'timeout', 'release', 'version', 'binarySize', 'reboot', 'threshold', 'runtime'];
+
 export function registerLoad(program: Command): void {
   program
     .command('load [scenario]')
@@ -115,13 +118,17 @@ export function registerLoad(program: Command): void {
     .option('--runtime <name>', 'without a file: how devices run', choiceFlag('--runtime', ['inproc', 'process', 'namespace', 'docker', 'podman'] as const), 'inproc')
     .option('--work-dir <dir>', 'device directories and backend state during the run (default: a temp folder, removed after)')
     .option('--keep', 'keep --work-dir after the run')
-    .action(async (file: string | undefined, flags: LoadFlags) => {
+    .action(async (file: string | undefined, flags: LoadFlags, cmd: Command) => {
       const home = resolveHome(program.opts<{ home?: string }>().home);
       const outDir = resolve(flags.out ?? join(home, 'reports'));
       let scenario: Scenario;
       let endpoint: MetricsEndpoint | undefined;
       // everything that can be refused is refused here, in one line, before a device starts
       try {
+        const fileless = FILELESS.filter((o) => cmd.getOptionValueSource(o) === 'cli');
+        if (file !== undefined && fileless.length > 0) {
+          usage(`--${fileless[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies without a scenario file; ${file} says that itself`);
+        }
         scenario = scenarioOf(file, flags);
         if (flags.metricsPort !== undefined) endpoint = await startMetricsEndpoint(flags.metricsPort, scenario.name);
       } catch (e) {
