@@ -244,6 +244,11 @@ export function createDockerRuntime(opts: DockerRuntimeOptions): DockerRuntime {
     async cleanup(): Promise<CleanupReport> {
       const report: CleanupReport = { removed: [], errors: [] };
       const label = `label=vfleet.home=${hash}`;
+      const loops = await cleanupLoops(home);
+      report.removed.push(...loops.removed);
+      report.errors.push(...loops.errors);
+      // no engine installed: it holds nothing of ours
+      if ((await tool('sh', ['-c', `command -v ${engine}`])).code !== 0) return report;
       const containers = await tool(engine, ['ps', '--all', '--filter', label, '--format', '{{.Names}}']).catch((e: unknown) => ({ code: -1, stdout: '', stderr: (e as Error).message }));
       if (containers.code !== 0) report.errors.push(`${engine} ps: ${containers.stderr.trim()}`);
       for (const name of containers.stdout.split('\n').filter(Boolean)) {
@@ -259,9 +264,6 @@ export function createDockerRuntime(opts: DockerRuntimeOptions): DockerRuntime {
         else report.errors.push(`network ${name}: ${r.stderr.trim()}`);
       }
       shards.length = 0;
-      const loops = await cleanupLoops(home);
-      report.removed.push(...loops.removed);
-      report.errors.push(...loops.errors);
       return report;
     },
   };

@@ -41,7 +41,10 @@ interface Slot {
 
 // Runs as PID 1 of the new pid namespace, in the device's netns; replaces itself with the agent.
 const INIT_SCRIPT = `set -eu
-M="$1"; DEV="$2"; WORK="$3"; ID="$4"; shift 4
+M="$1"; DEV="$2"; WORK="$3"; ID="$4"; ADDR="$5"; shift 5
+ip addr add "$ADDR" dev eth0
+ip link set eth0 up
+ip link set lo up
 mount -t overlay "vfleet-ns-$ID" -o "lowerdir=/,upperdir=$DEV/root,workdir=$WORK" "$M"
 mount --rbind /dev "$M/dev"
 mount -t proc proc "$M/proc"
@@ -191,7 +194,6 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
         await mustTool('ip', ['-batch', '-'], {
           input: `netns add ${netns}\nlink add ${slot.veth} type veth peer name eth0 netns ${netns}\nlink set ${slot.veth} master ${bridge} up\n`,
         });
-        await mustTool('ip', ['-n', netns, '-batch', '-'], { input: `addr add ${slot.address}/16 dev eth0\nlink set eth0 up\nlink set lo up\n` });
         mkdirSync(join(work, 'work'), { recursive: true });
         mkdirSync(join(work, 'merged'), { recursive: true });
         mkdirSync(join(deviceDir, 'root'), { recursive: true });
@@ -204,7 +206,7 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
       const child = spawnLong('ip', [
         'netns', 'exec', netns,
         'unshare', '--mount', '--pid', '--uts', '--ipc', '--fork', '--kill-child', '--propagation', 'private',
-        'sh', '-c', INIT_SCRIPT, 'vfleet-ns-init', join(work, 'merged'), deviceDir, join(work, 'work'), launch.id, ...readOnly, '--', ...agentCommand,
+        'sh', '-c', INIT_SCRIPT, 'vfleet-ns-init', join(work, 'merged'), deviceDir, join(work, 'work'), launch.id, `${slot.address}/16`, ...readOnly, '--', ...agentCommand,
       ], {
         extendEnv: false,
         env: {
