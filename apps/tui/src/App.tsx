@@ -124,10 +124,14 @@ export function App(props: AppProps) {
 
   // --- demo narration -------------------------------------------------------------------------
   const script = props.demo;
+  // the auto timer and the n key both start steps: the ref sees the latest state, so a step runs once
+  const demoNow = useRef(demo);
+  demoNow.current = demo;
   const runStep = (i: number) => {
     const step = script?.steps[i];
-    if (!step || demo.running) return;
-    setDemo({ index: i, running: true, note: 'running…' });
+    if (!step || demoNow.current.running || demoNow.current.index >= i) return;
+    demoNow.current = { index: i, running: true, note: 'running…' };
+    setDemo(demoNow.current);
     step.run().then(
       (note) => mounted.current && setDemo({ index: i, running: false, note }),
       (e: unknown) => mounted.current && setDemo({ index: i, running: false, note: `failed: ${errText(e)}` }),

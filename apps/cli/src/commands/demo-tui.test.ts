@@ -126,7 +126,8 @@ describe.skipIf(!enabled)('vfleet demo without a terminal', () => {
       expect(table).toMatch(/EI-ML-0002\s+canary\s+running\s+online\s+\d+\s+a\s+2\.0\.0/);
       expect(table).toMatch(/EI-ML-0004 .*\b1\.1\.0\b/);
       await until(() => out.includes('demo 3/4: reboot sent to EI-ML-0003'), 60_000, why);
-      await until(() => /demo 4\/4: (tunnel to EI-ML-0003:22|failed)/.test(out), 60_000, why);
+      // the fourth step starts once the reboot shows; whether the tunnel opens is the tunnel tests' business
+      await until(() => out.includes('demo 4/4: A remote access tunnel'), 60_000, why);
       // the reboot showed: EI-ML-0003 booted a second time
       expect(out.slice(0, out.lastIndexOf('demo 4/4'))).toMatch(/EI-ML-0003\s+\S+\s+running\s+online\s+2\s/);
       expect(out).not.toContain('\x1b['); // no escape sequences on a pipe
