@@ -244,27 +244,31 @@ export function createDockerRuntime(opts: DockerRuntimeOptions): DockerRuntime {
     async cleanup(): Promise<CleanupReport> {
       const report: CleanupReport = { removed: [], errors: [] };
       const label = `label=vfleet.home=${hash}`;
+      // no engine installed: it holds nothing of ours (loop devices may still be recorded)
+      if ((await tool('sh', ['-c', `command -v ${engine}`])).code === 0) await removeEngineObjects(report, label);
+      // after the containers: a loop device is detached once nothing holds it
       const loops = await cleanupLoops(home);
       report.removed.push(...loops.removed);
       report.errors.push(...loops.errors);
-      // no engine installed: it holds nothing of ours
-      if ((await tool('sh', ['-c', `command -v ${engine}`])).code !== 0) return report;
-      const containers = await tool(engine, ['ps', '--all', '--filter', label, '--format', '{{.Names}}']).catch((e: unknown) => ({ code: -1, stdout: '', stderr: (e as Error).message }));
-      if (containers.code !== 0) report.errors.push(`${engine} ps: ${containers.stderr.trim()}`);
-      for (const name of containers.stdout.split('\n').filter(Boolean)) {
-        const r = await tool(engine, ['rm', '-f', name]);
-        if (r.code === 0) report.removed.push({ kind: 'container', name });
-        else report.errors.push(`container ${name}: ${r.stderr.trim()}`);
-      }
-      const networks = await tool(engine, ['network', 'ls', '--filter', label, '--format', '{{.Name}}']).catch((e: unknown) => ({ code: -1, stdout: '', stderr: (e as Error).message }));
-      if (networks.code !== 0) report.errors.push(`${engine} network ls: ${networks.stderr.trim()}`);
-      for (const name of networks.stdout.split('\n').filter(Boolean)) {
-        const r = await tool(engine, ['network', 'rm', name]);
-        if (r.code === 0) report.removed.push({ kind: 'network', name });
-        else report.errors.push(`network ${name}: ${r.stderr.trim()}`);
-      }
       shards.length = 0;
       return report;
     },
   };
+
+  async function removeEngineObjects(report: CleanupReport, label: string): Promise<void> {
+    const containers = await tool(engine, ['ps', '--all', '--filter', label, '--format', '{{.Names}}']).catch((e: unknown) => ({ code: -1, stdout: '', stderr: (e as Error).message }));
+    if (containers.code !== 0) report.errors.push(`${engine} ps: ${containers.stderr.trim()}`);
+    for (const name of containers.stdout.split('\n').filter(Boolean)) {
+      const r = await tool(engine, ['rm', '-f', name]);
+      if (r.code === 0) report.removed.push({ kind: 'container', name });
+      else report.errors.push(`container ${name}: ${r.stderr.trim()}`);
+    }
+    const networks = await tool(engine, ['network', 'ls', '--filter', label, '--format', '{{.Name}}']).catch((e: unknown) => ({ code: -1, stdout: '', stderr: (e as Error).message }));
+    if (networks.code !== 0) report.errors.push(`${engine} network ls: ${networks.stderr.trim()}`);
+    for (const name of networks.stdout.split('\n').filter(Boolean)) {
+      const r = await tool(engine, ['network', 'rm', name]);
+      if (r.code === 0) report.removed.push({ kind: 'network', name });
+      else report.errors.push(`network ${name}: ${r.stderr.trim()}`);
+    }
+  }
 }
