@@ -108,8 +108,9 @@ describe.runIf(enabled)('docker runtime against the embedded backend', () => {
     expect(leftovers().containers).toBe('');
   }, 60_000);
 
-  it('stop is graceful (exit 0) and kill is SIGKILL', async () => {
-    const a = await rt.start(launch('EI-ML-0001'));
+  it('stop is graceful (exit 0) and kill is SIGKILL; launch env reaches the agent, not the command line', async () => {
+    const a = await rt.start({ ...launch('EI-ML-0001'), env: { PERIDIO_LOG_LEVEL: 'debug', VFT_MULTI: 'line one\nline two' } });
+    expect(run('docker', ['exec', `${prefix}EI-ML-0001`, 'sh', '-c', 'echo "$VFT_MULTI"'])).toBe('line one\nline two\n');
     await until(() => online('EI-ML-0001') !== undefined, 30_000);
     await a.stop(5_000);
     expect(await a.exit).toEqual({ code: 0, signal: null });

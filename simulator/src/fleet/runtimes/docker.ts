@@ -112,7 +112,8 @@ export function createDockerRuntime(opts: DockerRuntimeOptions): DockerRuntime {
       args.push('--env', `VFLEET_LOOP_DEVICES=${LOOP_DISK}`);
       if (fwEnvOverride !== undefined) args.push('--mount', `type=bind,source=${fwEnvOverride},target=${DEVICE_PATH}/fw_env.config,readonly`);
     }
-    for (const [k, v] of Object.entries(launch.env)) args.push('--env', `${k}=${v}`);
+    // names only: the values reach the engine through the client's environment, never its command line
+    for (const k of Object.keys(launch.env)) args.push('--env', k);
     if (peridiod) {
       args.push('--interactive', '--tty', '--env', 'PERIDIO_LOG_LEVEL=debug', '--entrypoint', `${DEVICE_PATH}/entrypoint.sh`, image, '/opt/peridiod/bin/peridiod', 'start_iex');
     } else {
@@ -187,13 +188,14 @@ export function createDockerRuntime(opts: DockerRuntimeOptions): DockerRuntime {
           }
         }
         const args = createArgs(launch, name, shard, loop, fwEnvOverride);
-        let created = await tool(engine, args);
+        const withEnv = { env: launch.env };
+        let created = await tool(engine, args, withEnv);
         if (created.code !== 0 && /already in use|already exists/i.test(created.stderr)) {
           // the name is taken: a container left by a crash of this fleet is replaced, anything else is refused
           const owner = await containerHome(name);
           if (owner !== hash) throw new VfleetError('VFLEET_USAGE', `${engine}: container ${name} exists and is not this fleet's (label vfleet.home=${owner || 'none'}); remove it or pick another prefix`);
           await removeContainer(name);
-          created = await tool(engine, args);
+          created = await tool(engine, args, withEnv);
         }
         if (created.code !== 0) throw engineError(`cannot create the container of ${launch.id}`, new Error(created.stderr.trim().split('\n').slice(-2).join(' | ') || `exit ${created.code}`));
         containerId = created.stdout.trim().split('\n').pop() ?? '';
