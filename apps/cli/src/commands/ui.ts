@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { VfleetError } from '@vfleet/core';
 import { connectFleet, listDevices, resolveHome, startSupervisor, type RemoteFleet } from '@vfleet/simulator';
 import { intFlag } from '../flags.js';
 import { reconnectingFleet } from './reconnecting-fleet.js';
@@ -15,8 +16,9 @@ interface UiFlags {
 }
 
 export function registerUi(program: Command): void {
+  // on a terminal, plain `vfleet` opens the dashboard; scripts still get the help
   program
-    .command('ui')
+    .command('ui', { isDefault: process.stdout.isTTY === true && process.stdin.isTTY === true })
     .description('the dashboard: attaches to the running fleet supervisor (vfleet up -d), else runs a fleet in this process')
     .option('--refresh <duration>', 'redraw at most this often (1s, 500ms)', refreshFlag, 1000)
     .option('--devices <dir>', 'folder of device directories (when no supervisor runs)', 'devices')
@@ -25,6 +27,9 @@ export function registerUi(program: Command): void {
     .option('--admin-port <n>', 'embedded admin API port', intFlag('--admin-port', 0, 65535), 4000)
     .option('--binary-port <n>', 'embedded binary download port', intFlag('--binary-port', 0, 65535), 4080)
     .action(async (flags: UiFlags) => {
+      if (!process.stdout.isTTY || !process.stdin.isTTY) {
+        throw new VfleetError('VFLEET_USAGE', 'vfleet ui needs a terminal (stdin and stdout); on a pipe use vfleet ps, vfleet logs ID -f or vfleet demo --plain');
+      }
       const home = resolveHome(program.opts<{ home?: string }>().home);
       const controller = new AbortController();
       const abort = () => controller.abort();
