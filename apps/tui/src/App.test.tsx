@@ -125,6 +125,10 @@ describe('fleet table', () => {
     expectFits(frame(), 60, 15);
     await expect.poll(frame).not.toContain('LAST LOG');
     await expect.poll(frame).toMatch(/EI-ML-0001\s+canary\s+online/);
+    ui.rerender(<App fleet={fleet} store={store} size={{ columns: 40, rows: 10 }} now={() => NOW} />);
+    await tick();
+    expectFits(frame(), 40, 10);
+    await expect.poll(frame).toMatch(/EI-ML-0001\s+online/);
   });
 });
 
