@@ -11,8 +11,9 @@ export interface Polled<T> {
  * Calls `load` now and every `everyMs` while `active`, one call at a time; a failure keeps the last
  * value and sets `error` until the next success.
  */
-export function usePoll<T>(load: (() => Promise<T>) | undefined, everyMs: number, active: boolean, key = ''): Polled<T> {
-  const [state, setState] = useState<{ value?: T; error?: string }>({});
+export function usePoll<T>(load: (() => Promise<T>) | undefined, everyMs: number, active: boolean): Polled<T> {
+  // the loader each answer came from: a new loader (another device) never shows the old one's answer
+  const [state, setState] = useState<{ from?: () => Promise<T>; value?: T; error?: string }>({});
   const [nonce, setNonce] = useState(0);
   useEffect(() => {
     if (!load || !active) return undefined;
@@ -23,10 +24,10 @@ export function usePoll<T>(load: (() => Promise<T>) | undefined, everyMs: number
       busy = true;
       load().then(
         (value) => {
-          if (live) setState({ value });
+          if (live) setState({ from: load, value });
         },
         (e: unknown) => {
-          if (live) setState((s) => ({ ...s, error: (e as Error).message }));
+          if (live) setState((s) => (s.from === load ? { ...s, error: (e as Error).message } : { from: load, error: (e as Error).message }));
         },
       ).finally(() => {
         busy = false;
@@ -38,6 +39,8 @@ export function usePoll<T>(load: (() => Promise<T>) | undefined, everyMs: number
       live = false;
       clearInterval(timer);
     };
-  }, [load, everyMs, active, key, nonce]);
-  return { ...state, reload: () => setNonce((n) => n + 1) };
+  }, [load, everyMs, active, nonce]);
+  const reload = () => setNonce((n) => n + 1);
+  if (state.from !== load) return { reload };
+  return { ...(state.value === undefined ? {} : { value: state.value }), ...(state.error === undefined ? {} : { error: state.error }), reload };
 }
