@@ -3,7 +3,7 @@
 // orchestrator (ramp unlimited unless --rate), devices/s, and host memory per device, for any runtime.
 // The embedded backend runs in a child process so its memory is not counted (in this process when
 // the runtime needs it on extra addresses, e.g. docker bridge gateways). Prints one JSON object.
-// Usage: node --expose-gc bench/fleet-start.mjs --runtime inproc|process|docker|podman|namespace --count N [--rate R] [--image REF]
+// Usage: node --expose-gc bench/fleet-start.mjs --runtime inproc|process|docker|podman|namespace --count N [--rate R] [--concurrency C] [--image REF]
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { freemem, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ const arg = (name, fallback) => {
 const runtimeName = arg('runtime', 'inproc');
 const count = Number(arg('count', runtimeName === 'inproc' ? 5000 : 200));
 const rate = arg('rate') === undefined ? undefined : Number(arg('rate'));
+const concurrency = arg('concurrency') === undefined ? undefined : Number(arg('concurrency'));
 const image = arg('image');
 const root = mkdtempSync(join(tmpdir(), 'vfleet-bench-fleet-'));
 const home = join(root, 'home');
@@ -80,7 +81,7 @@ try {
   let failed = 0;
   const t0 = performance.now();
   let tAll;
-  fleet = await createFleet({ runtime, prepared: true, devicesDir: out, ids: specs.map((s) => s.id), ramp: rate ? { rate } : {} });
+  fleet = await createFleet({ runtime, prepared: true, devicesDir: out, ids: specs.map((s) => s.id), ramp: { ...(rate ? { rate } : {}), ...(concurrency ? { concurrency } : {}) } });
   fleet.subscribe((e) => {
     if (e.kind === 'connected' && !joined.has(e.id)) {
       joined.add(e.id);
@@ -117,6 +118,7 @@ try {
     agentProcesses: pids.length,
     failed,
     rate: rate ?? 'unlimited',
+    concurrency: concurrency ?? 'unlimited',
   }, null, 2));
 } finally {
   await fleet?.close();
