@@ -8,6 +8,8 @@ import { generateDevices } from '../../devices/generate.js';
 import { startBackend, type Backend } from '../../backend/server.js';
 import { createAdminClient } from '../../backend/admin-client.js';
 import { seedEvk } from '../../backend/evk-seed.js';
+import { evkSpecs } from '../../devices/spec.js';
+import { loadProduct } from '../../product/product.js';
 import { until } from '../../test-support/device.js';
 import { createFleet, type Fleet } from '../orchestrator.js';
 import { backendRebooter } from '../backend-reboot.js';
@@ -89,6 +91,28 @@ describe.skipIf(!built)('process runtime', () => {
     expect(readdirSync(join(home, 'run', 'process'))).toEqual([]);
     expect((await f.devices()).map((d) => d.run)).toEqual(['stopped', 'stopped']);
   }, 60_000);
+
+  it('plays the EVK story: r1002 reaches the canaries only, seen through their log lines', async () => {
+    const evkDir = join(root, 'evk');
+    await generateDevices({
+      home, out: evkDir, cohort: 'release', env: 'file', diskBytes: 0, force: false,
+      deviceApi: backend.deviceApiUrl, deviceApiCa: backend.deviceApiCaPath, specs: evkSpecs(loadProduct()),
+    });
+    fleet = await createFleet({ runtime: createProcessRuntime({ home }), devicesDir: evkDir, rebootDelayMs: 20, requestReboot: backendRebooter(backend, 'edge-inference') });
+    const f = fleet;
+    const all = async () => f.devices();
+    await until(() => (f.status('EI-ML-0006')?.phase === 'online' && [1, 2, 3, 4, 5].every((i) => f.status(`EI-ML-000${i}`)?.phase === 'online')), 40_000);
+    const admin = createAdminClient(backend.admin.url, backend.adminToken);
+    const r1002 = loadProduct().releases.find((r) => r.name === 'release-r1002')?.uuid ?? '';
+    await admin.call('PATCH', `/api/v1/releases/${r1002}`, { disabled: false });
+    // a reboot makes each agent check for an update as it starts
+    await f.reboot({ all: true });
+    await until(() => f.status('EI-ML-0001')?.version === '2.0.0' && f.status('EI-ML-0002')?.version === '2.0.0', 40_000);
+    await until(() => [3, 4, 5, 6].every((i) => (f.status(`EI-ML-000${i}`)?.boots ?? 0) >= 2 && f.status(`EI-ML-000${i}`)?.phase === 'online'), 40_000);
+    expect((await all()).map((d) => d.version)).toEqual(['2.0.0', '2.0.0', '1.1.0', '1.1.0', '1.1.0', '1.1.0']);
+    expect((await f.logs('EI-ML-0001', { limit: 500 })).some((l) => l.includes('[Plan Server] Plan finished'))).toBe(true);
+    await f.close();
+  }, 90_000);
 
   it('cleanup() ends the agents a crashed supervisor left behind, and nothing else', async () => {
     const runtime = createProcessRuntime({ home });
