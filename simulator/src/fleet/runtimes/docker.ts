@@ -8,7 +8,7 @@ import { DEFAULT_AGENT_IMAGE } from '../image.js';
 import { BACKEND_HOST_NAME, type CleanupReport, type DeviceLaunch, type PreflightReport, type RunningDevice, type Runtime, type RuntimeOptions } from '../types.js';
 import { hostCeilings, overCeilings } from './host-limits.js';
 import { attachLoop, cleanupLoops, detachLoop, type LoopAttachment } from './loop.js';
-import { homeHash, safeName, spawnLong, tool } from './netutil.js';
+import { homeHash, safeName, spawnLong, tool, tryTool } from './netutil.js';
 
 /** Estimate: the container (node agent) and its `docker logs -f` client; see README figures. */
 const MEMORY_PER_DEVICE = 60 * 2 ** 20;
@@ -247,7 +247,7 @@ export function createDockerRuntime(opts: DockerRuntimeOptions): DockerRuntime {
       const report: CleanupReport = { removed: [], errors: [] };
       const label = `label=vfleet.home=${hash}`;
       // no engine installed: it holds nothing of ours (loop devices may still be recorded)
-      if ((await tool('sh', ['-c', `command -v ${engine}`])).code === 0) await removeEngineObjects(report, label);
+      if ((await tryTool('sh', ['-c', `command -v ${engine}`])).code === 0) await removeEngineObjects(report, label);
       // after the containers: a loop device is detached once nothing holds it
       const loops = await cleanupLoops(home);
       report.removed.push(...loops.removed);
@@ -258,17 +258,17 @@ export function createDockerRuntime(opts: DockerRuntimeOptions): DockerRuntime {
   };
 
   async function removeEngineObjects(report: CleanupReport, label: string): Promise<void> {
-    const containers = await tool(engine, ['ps', '--all', '--filter', label, '--format', '{{.Names}}']).catch((e: unknown) => ({ code: -1, stdout: '', stderr: (e as Error).message }));
+    const containers = await tryTool(engine, ['ps', '--all', '--filter', label, '--format', '{{.Names}}']);
     if (containers.code !== 0) report.errors.push(`${engine} ps: ${containers.stderr.trim()}`);
     for (const name of containers.stdout.split('\n').filter(Boolean)) {
-      const r = await tool(engine, ['rm', '-f', name]);
+      const r = await tryTool(engine, ['rm', '-f', name]);
       if (r.code === 0) report.removed.push({ kind: 'container', name });
       else report.errors.push(`container ${name}: ${r.stderr.trim()}`);
     }
-    const networks = await tool(engine, ['network', 'ls', '--filter', label, '--format', '{{.Name}}']).catch((e: unknown) => ({ code: -1, stdout: '', stderr: (e as Error).message }));
+    const networks = await tryTool(engine, ['network', 'ls', '--filter', label, '--format', '{{.Name}}']);
     if (networks.code !== 0) report.errors.push(`${engine} network ls: ${networks.stderr.trim()}`);
     for (const name of networks.stdout.split('\n').filter(Boolean)) {
-      const r = await tool(engine, ['network', 'rm', name]);
+      const r = await tryTool(engine, ['network', 'rm', name]);
       if (r.code === 0) report.removed.push({ kind: 'network', name });
       else report.errors.push(`network ${name}: ${r.stderr.trim()}`);
     }

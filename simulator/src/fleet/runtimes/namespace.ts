@@ -8,7 +8,7 @@ import { VfleetError } from '@vfleet/core';
 import { bundleAgent, repoRoot } from '../image.js';
 import { BACKEND_HOST_NAME, type CleanupReport, type DeviceLaunch, type PreflightReport, type RunningDevice, type Runtime, type RuntimeOptions } from '../types.js';
 import { hostCeilings, overCeilings } from './host-limits.js';
-import { addressIn16, interfaceName, mustTool, safeName, spawnLong, tool } from './netutil.js';
+import { addressIn16, interfaceName, mustTool, safeName, spawnLong, tool, tryTool } from './netutil.js';
 
 /** One Node agent process per device (RSS of a joined, polling agent). */
 const MEMORY_PER_DEVICE = 45 * 2 ** 20;
@@ -250,25 +250,25 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
     async cleanup(): Promise<CleanupReport> {
       const report: CleanupReport = { removed: [], errors: [] };
       const recorded = readSlots(home);
-      const netnsList = await tool('ip', ['netns', 'list']).catch(() => ({ code: -1, stdout: '', stderr: '' }));
+      const netnsList = await tryTool('ip', ['netns', 'list']);
       const names = new Set([
         ...netnsList.stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(netnsPrefix)),
         ...recorded.map((s) => s.netns).filter((n) => existsSync(`/run/netns/${n}`)),
       ]);
       for (const ns of names) {
-        const pids = await tool('ip', ['netns', 'pids', ns]);
+        const pids = await tryTool('ip', ['netns', 'pids', ns]);
         for (const pid of pids.stdout.split('\n').filter(Boolean)) {
           if (signal(Number(pid), 'SIGKILL')) report.removed.push({ kind: 'process', name: `${pid} in ${ns}` });
         }
-        const r = await tool('ip', ['netns', 'delete', ns]);
+        const r = await tryTool('ip', ['netns', 'delete', ns]);
         if (r.code === 0) report.removed.push({ kind: 'netns', name: ns });
         else report.errors.push(`netns ${ns}: ${r.stderr.trim()}`);
       }
-      const veths = (await tool('ip', ['-o', 'link', 'show', 'type', 'veth'])).stdout.split('\n')
+      const veths = (await tryTool('ip', ['-o', 'link', 'show', 'type', 'veth'])).stdout.split('\n')
         .map((l) => /^\d+:\s+([^@:]+)/.exec(l)?.[1] ?? '')
         .filter((n) => n.startsWith(vethPrefix) && /^[0-9a-z]+$/.test(n.slice(vethPrefix.length)));
       for (const v of veths) {
-        const r = await tool('ip', ['link', 'delete', v]);
+        const r = await tryTool('ip', ['link', 'delete', v]);
         if (r.code === 0) report.removed.push({ kind: 'veth', name: v });
         else if (existsSync(`/sys/class/net/${v}`)) report.errors.push(`veth ${v}: ${r.stderr.trim()}`);
       }
@@ -276,7 +276,7 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
       const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')).filter((f) => f[0]?.startsWith('vfleet-ns-') && f[2] === 'overlay');
       for (const f of mounts) {
         const at = (f[1] ?? '').replace(/\\040/g, ' ');
-        const r = await tool('umount', ['--lazy', at]);
+        const r = await tryTool('umount', ['--lazy', at]);
         if (r.code === 0) report.removed.push({ kind: 'mount', name: at });
         else report.errors.push(`mount ${at}: ${r.stderr.trim()}`);
       }
@@ -284,7 +284,7 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
         const ports = readdirSync(`/sys/class/net/${bridge}/brif`);
         if (ports.length > 0) report.errors.push(`bridge ${bridge} still has ports ${ports.join(', ')} (another fleet?); left in place`);
         else {
-          const r = await tool('ip', ['link', 'delete', bridge]);
+          const r = await tryTool('ip', ['link', 'delete', bridge]);
           if (r.code === 0) report.removed.push({ kind: 'bridge', name: bridge });
           else report.errors.push(`bridge ${bridge}: ${r.stderr.trim()}`);
         }

@@ -38,6 +38,15 @@ export async function tool(file: string, args: readonly string[], opts: ToolOpti
   return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
+/** Like `tool`, but a tool that cannot run (missing, timed out) is a failed result too: for sweeps that must go on. */
+export async function tryTool(file: string, args: readonly string[], opts: ToolOptions = {}): Promise<ToolOutput> {
+  try {
+    return await tool(file, args, opts);
+  } catch (e) {
+    return { code: -1, stdout: '', stderr: (e as Error).message };
+  }
+}
+
 /** Like `tool`, but a non-zero exit is an error naming the command and its stderr. */
 export async function mustTool(file: string, args: readonly string[], opts: ToolOptions = {}): Promise<string> {
   const r = await tool(file, args, opts);
