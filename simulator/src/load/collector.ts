@@ -81,6 +81,11 @@ export class MetricsCollector {
     t.stopping = true;
   }
 
+  /** Teardown: whatever the devices abort on their way down is not an error. */
+  stoppingAll(): void {
+    for (const t of this.devices.values()) t.stopping = true;
+  }
+
   /** The runner asked this device to stop or reboot. */
   injectedStop(id: string): void {
     this.track(id).stopping = true;
@@ -89,8 +94,9 @@ export class MetricsCollector {
   error(id: string, kind: string, message: string, at = Date.now()): void {
     this.counters.errors++;
     this.errorsByKind[kind] = (this.errorsByKind[kind] ?? 0) + 1;
+    // the first errors usually say why, the last ones how it ended: keep 100 of each
     this.errorSamples.push({ at, id, kind, message: message.slice(0, 300) });
-    if (this.errorSamples.length > 200) this.errorSamples.shift();
+    if (this.errorSamples.length > 200) this.errorSamples.splice(100, 1);
   }
 
   /** Is this device on the target version and connected? */

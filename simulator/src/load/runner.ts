@@ -4,10 +4,8 @@ import { dirname, join } from 'node:path';
 import { VfleetError } from '@vfleet/core';
 import { createAdminClient } from '../backend/admin-client.js';
 import { seedEvk } from '../backend/evk-seed.js';
-import { startBackend, type Backend } from '../backend/server.js';
 import { generateDevices } from '../devices/generate.js';
 import { deviceIds, evkSpecs, type DeviceSpec } from '../devices/spec.js';
-import { backendRebooter } from '../fleet/backend-reboot.js';
 import { createFleet, type Fleet } from '../fleet/orchestrator.js';
 import { createRuntime } from '../fleet/runtimes/index.js';
 import { BACKEND_HOST_NAME, type DeviceStatus, type Runtime } from '../fleet/types.js';
@@ -18,6 +16,7 @@ import { MetricsCollector } from './collector.js';
 import { measureFloor, type FloorResult } from './floor.js';
 import { preflightTarget } from './preflight.js';
 import { pick, seededRandom } from './random.js';
+import { startLoadBackend, type LoadBackend } from './backend-host.js';
 import { adminActions, hookActions, type ReleaseActions } from './release-actions.js';
 import { prepareRelease, type PreparedRelease } from './release-setup.js';
 import { buildReport } from './build-report.js';
@@ -38,8 +37,6 @@ export interface LoadRunOptions {
   say?: (line: string) => void;
   /** Called every sample with the live state (progress line, metrics endpoint). */
   onSample?: (live: LiveState) => void;
-  /** Binds the embedded backend's ports (default 0: free ports). */
-  ports?: { device?: number; admin?: number; binary?: number };
 }
 
 /** What is known mid-run: for the progress line and the metrics endpoint. */
@@ -105,7 +102,9 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadReport> {
   const faultTimers = new Set<NodeJS.Timeout>();
   let phaseLabel = 'setup';
   let incompleteReason: string | null = null;
-  let backend: Backend | undefined;
+  let backend: LoadBackend | undefined;
+  /** Every binary in the embedded backend (what a binary fault hits when there is no release). */
+  let allBinaries: string[] = [];
   let release: PreparedRelease | undefined;
   let actions: ReleaseActions | undefined;
   let product: Product | undefined;
@@ -142,13 +141,14 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadReport> {
       initWorkspace({ home });
       // every runtime resolves this name to the backend (containers via --add-host, the rest via the device's /etc/hosts)
       const listenHosts = (runtime as Runtime & { backendListenHosts?: () => string[] }).backendListenHosts?.() ?? [];
-      backend = await startBackend({
-        home, port: opts.ports?.device ?? 0, adminPort: opts.ports?.admin ?? 0, binaryPort: opts.ports?.binary ?? 0, publicHost: BACKEND_HOST_NAME, listenHosts,
-        onError: (e) => collector.error('-', 'backend', (e as Error).message ?? String(e)),
+      backend = await startLoadBackend({
+        home, publicHost: BACKEND_HOST_NAME, listenHosts, product: readWorkspace(home).product,
+        onError: (message) => collector.error('-', 'backend', message),
       });
-      const admin = createAdminClient(backend.admin.url, backend.adminToken);
-      say(`embedded backend: device API ${backend.deviceApiUrl}, admin ${backend.admin.url}`);
+      const admin = createAdminClient(backend.adminUrl, backend.adminToken);
+      say(`embedded backend (${backend.where}): device API ${backend.deviceApiUrl}, admin ${backend.adminUrl}`);
       await seedEvk({ home, client: admin, sizeScale: s.target.sizeScale });
+      allBinaries = (await admin.call<{ binaries: Array<{ uuid: string }> }>('GET', '/api/v1/binaries')).binaries.map((b) => b.uuid);
       if (s.release) {
         release = await prepareRelease(admin, s.release);
         actions = adminActions(admin, release.uuid, release.name);
@@ -197,6 +197,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadReport> {
   } finally {
     if (signal.aborted && incompleteReason === null) incompleteReason = 'interrupted (Ctrl-C)';
     phaseLabel = 'teardown';
+    collector.stoppingAll();
     sample();
     clearInterval(sampler);
     for (const t of faultTimers) clearTimeout(t);
@@ -244,6 +245,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadReport> {
         return phase.faults.map((f) => injectFault(f, chosen)).join('; ');
       }
       case 'teardown': {
+        collector.stoppingAll();
         await Promise.all(fleets.map((f) => f.stop({ all: true })));
         return `${ids.length} devices stopped`;
       }
@@ -272,7 +274,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadReport> {
       devicesDir,
       ids: specs.map((sp) => sp.id),
       autostart: false,
-      ...(backend ? { backend: { adminUrl: backend.admin.url, adminToken: backend.adminToken, deviceApiUrl: backend.deviceApiUrl }, requestReboot: backendRebooter(backend, prod.product) } : {}),
+      ...(backend ? { backend: { adminUrl: backend.adminUrl, adminToken: backend.adminToken, deviceApiUrl: backend.deviceApiUrl }, requestReboot: backend.reboot } : {}),
     });
     fleet.subscribe((e) => collector.onEvent(e));
     fleets.push(fleet);
@@ -330,12 +332,12 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadReport> {
     if (f.fault === 'binary') {
       if (!backend) throw new VfleetError('VFLEET_USAGE', 'binary faults need the embedded backend');
       const b = backend;
-      const uuids = release ? release.binaries.map((x) => x.uuid) : [...b.store.binaries.list().map((x) => x.uuid)];
+      const uuids = release ? release.binaries.map((x) => x.uuid) : allBinaries;
       const fault = { ...(f.status === undefined ? {} : { status: f.status }), ...(f.truncateAt === undefined ? {} : { truncateAt: f.truncateAt }), ...(f.corrupt ? { corrupt: true } : {}) };
-      for (const u of uuids) b.faults.set(u, fault);
+      b.setFault(uuids, fault);
       const timer = setTimeout(() => {
         faultTimers.delete(timer);
-        for (const u of uuids) b.faults.delete(u);
+        b.setFault(uuids, undefined);
       }, f.durationMs);
       faultTimers.add(timer);
       return `binary fault ${JSON.stringify(fault)} on ${uuids.length} binaries for ${f.durationMs / 1000}s`;
