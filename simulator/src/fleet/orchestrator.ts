@@ -84,7 +84,8 @@ interface Dev extends Tracked {
   consecutiveCrashes: number;
   everJoined: boolean;
   lines: string[];
-  lastStderr?: string;
+  /** The first stderr lines of this boot: an agent that cannot start says why there. */
+  stderrHead: string[];
 }
 
 const firstLine = (e: unknown) => ((e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '').slice(0, 300);
@@ -122,7 +123,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
     const status: DeviceStatus = { id, runtime: runtime.name, run: 'stopped', phase: 'offline', boots: 0, crashes: 0 };
     if (m?.cohort) status.cohort = m.cohort;
     if (m?.tags) status.tags = [...m.tags];
-    const d: Dev = { status, joined: false, dir: join(opts.devicesDir, id), wanted: false, busy: false, consecutiveCrashes: 0, everJoined: false, lines: [] };
+    const d: Dev = { status, joined: false, dir: join(opts.devicesDir, id), wanted: false, busy: false, consecutiveCrashes: 0, everJoined: false, lines: [], stderrHead: [] };
     devices.set(id, d);
     opts.recorder?.device(status);
     return d;
@@ -190,7 +191,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
   function onLine(d: Dev, line: string, stream: 'stdout' | 'stderr'): void {
     d.lines.push(line);
     if (d.lines.length > logLines) d.lines.splice(0, d.lines.length - logLines);
-    if (stream === 'stderr' && line.trim() !== '') d.lastStderr = line;
+    if (stream === 'stderr' && line.trim() !== '' && d.stderrHead.length < 3) d.stderrHead.push(line.trim());
     const parsed = parseLogLine(line);
     if (!parsed) return;
     emit(d, parsed.kind, parsed.data, line);
@@ -212,6 +213,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
   async function bootOnce(d: Dev): Promise<void> {
     const s = d.status;
     delete d.asked;
+    d.stderrHead = [];
     s.boots++;
     setRun(d, 'starting');
     delete s.error;
@@ -289,7 +291,8 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
     }
     if (asked !== 'kill' && exit.code === 1 && !d.joined) {
       // vfleet-agent's "cannot start" (identity, config): restarting would not help
-      return fail(d, d.lastStderr ?? d.status.lastLog ?? 'agent exited with code 1 before connecting');
+      const why = d.stderrHead.length > 0 ? d.stderrHead.join(' ') : d.status.lastLog;
+      return fail(d, `exit 1 before connecting: ${why ?? 'no output'}`.slice(0, 300));
     }
     crashed(d, { ...data, reason: asked === 'kill' ? 'killed' : `exit ${exit.code ?? exit.signal}` });
   }

@@ -36,8 +36,10 @@ beforeAll(async () => {
   await generateDevices({
     home, out: devicesDir, cohort: 'release', env: 'file', diskBytes: 0, force: false,
     deviceApi: backend.deviceApiUrl, deviceApiCa: backend.deviceApiCaPath,
-    specs: ['PR-0001', 'PR-0002'].map((id) => ({ id, cohort: 'release', tags: [], target: 'arm64-v8' })),
+    specs: ['PR-0001', 'PR-0002', 'PR-0003'].map((id) => ({ id, cohort: 'release', tags: [], target: 'arm64-v8' })),
   });
+  // PR-0003 cannot start: its agent exits 1 and says why on stderr
+  writeFileSync(join(devicesDir, 'PR-0003', 'device-private-key.pem'), '-----BEGIN EC PRIVATE KEY-----\nnot a key\n-----END EC PRIVATE KEY-----\n');
 }, 60_000);
 afterAll(async () => {
   await fleet?.close();
@@ -70,7 +72,9 @@ describe.skipIf(!built)('process runtime', () => {
       requestReboot: backendRebooter(backend, 'edge-inference'),
     });
     const f = fleet;
-    await until(() => ['PR-0001', 'PR-0002'].every((id) => f.status(id)?.phase === 'online'), 30_000);
+    await until(() => ['PR-0001', 'PR-0002'].every((id) => f.status(id)?.phase === 'online') && f.status('PR-0003')?.run === 'failed', 30_000);
+    expect(f.status('PR-0003')).toMatchObject({ run: 'failed', boots: 1, crashes: 0 });
+    expect(f.status('PR-0003')?.error).toMatch(/^exit 1 before connecting: .*(private.?key|identity)/i);
     expect(f.status('PR-0001')).toMatchObject({ runtime: 'process', run: 'running', version: '1.1.0', boots: 1 });
     const first = pidOf('PR-0001');
     expect(alive(first)).toBe(true);
@@ -89,7 +93,7 @@ describe.skipIf(!built)('process runtime', () => {
     await f.close();
     expect(pids.some(alive)).toBe(false);
     expect(readdirSync(join(home, 'run', 'process'))).toEqual([]);
-    expect((await f.devices()).map((d) => d.run)).toEqual(['stopped', 'stopped']);
+    expect((await f.devices()).map((d) => d.run)).toEqual(['stopped', 'stopped', 'failed']);
   }, 60_000);
 
   it('plays the EVK story: r1002 reaches the canaries only, seen through their log lines', async () => {
