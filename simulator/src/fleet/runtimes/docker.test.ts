@@ -54,6 +54,9 @@ const root = mkdtempSync(join(tmpdir(), 'vft-docker-'));
 const home = join(root, 'home');
 const devicesDir = join(root, 'devices');
 
+// the directory goes even when the suite is skipped
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
 describe.runIf(enabled)('docker runtime against the embedded backend', () => {
   let rt: DockerRuntime;
   let backend: Backend;
@@ -94,7 +97,6 @@ describe.runIf(enabled)('docker runtime against the embedded backend', () => {
     await rt?.cleanup();
     await backend?.close();
     run('docker', ['image', 'rm', '-f', tag]);
-    rmSync(root, { recursive: true, force: true });
   }, 60_000);
 
   it('a container joins the device channel through vfleet-backend on the network gateway; a reboot exits with the reboot code', async () => {

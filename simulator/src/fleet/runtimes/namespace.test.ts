@@ -23,6 +23,9 @@ const root = mkdtempSync(join(tmpdir(), 'vft-ns-'));
 const home = join(root, 'home');
 const devicesDir = join(root, 'devices');
 
+// the directory goes even when the suite is skipped
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
 describe.runIf(enabled)('namespace runtime against the embedded backend', () => {
   let rt: NamespaceRuntime;
   let options: NamespaceRuntimeOptions;
@@ -66,7 +69,6 @@ describe.runIf(enabled)('namespace runtime against the embedded backend', () => 
   afterAll(async () => {
     await rt?.cleanup();
     await backend?.close();
-    rmSync(root, { recursive: true, force: true });
   }, 60_000);
 
   it('a device joins through vfleet-backend on the bridge; its writes land in its own root; reboot exits with the reboot code', async () => {
