@@ -119,4 +119,22 @@ describe.runIf(enabled)('namespace runtime against the embedded backend', () => 
     expect([...kinds].sort()).toEqual(['bridge', 'netns', 'process']);
     expect(leftovers()).toEqual({ netns: [], veths: [], bridge: false, mounts: [] });
   }, 60_000);
+
+  it('with the default names, cleanup in another workspace leaves this workspace\'s device alone', async () => {
+    const shared = { bridge: `vft-br-${tag}`, subnet16: '10.217' };
+    const mine = createNamespaceRuntime({ home, ...shared, ...(options.agentCommand ? { agentCommand: options.agentCommand } : {}) });
+    await mine.prepare?.();
+    const dev = await mine.start(launch('EI-ML-0001'));
+    await until(() => online('EI-ML-0001') !== undefined, 30_000);
+    const other = createNamespaceRuntime({ home: join(root, 'other-home'), ...shared });
+    const report = await other.cleanup();
+    expect(report.removed).toEqual([]);
+    expect(online('EI-ML-0001')).toBeDefined();
+    const ours = run('ip', ['netns', 'list']).split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.endsWith('-EI-ML-0001') && n.startsWith('vfleet-'));
+    expect(ours).toHaveLength(1);
+    const mineCleanup = await mine.cleanup();
+    expect(mineCleanup.removed.map((r) => r.kind)).toContain('netns');
+    expect(await dev.exit).toMatchObject({ signal: 'SIGKILL' });
+    expect(run('ip', ['netns', 'list'])).not.toContain(ours[0]);
+  }, 60_000);
 });

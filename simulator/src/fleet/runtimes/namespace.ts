@@ -8,7 +8,7 @@ import { VfleetError } from '@vfleet/core';
 import { bundleAgent, repoRoot } from '../image.js';
 import { BACKEND_HOST_NAME, type CleanupReport, type DeviceLaunch, type PreflightReport, type RunningDevice, type Runtime, type RuntimeOptions } from '../types.js';
 import { hostCeilings, overCeilings } from './host-limits.js';
-import { addressIn16, interfaceName, mustTool, safeName, spawnLong, tool, tryTool } from './netutil.js';
+import { addressIn16, homeHash, interfaceName, mustTool, safeName, spawnLong, tool, tryTool } from './netutil.js';
 
 /** One Node agent process per device (RSS of a joined, polling agent). */
 const MEMORY_PER_DEVICE = 45 * 2 ** 20;
@@ -18,9 +18,9 @@ export interface NamespaceRuntimeOptions extends RuntimeOptions {
   bridge?: string;
   /** First two octets of the bridge's /16 (default "10.213"): the bridge is .0.1, devices from .0.2 on. */
   subnet16?: string;
-  /** netns names are `<prefix><device id>` (default `vfleet-`). */
+  /** netns names are `<prefix><device id>` (default `vfleet-<home hash>-`). */
   netnsPrefix?: string;
-  /** Host-side veth names are `<prefix><n in base 36>` (default `vfv`), at most 15 bytes in all. */
+  /** Host-side veth names are `<prefix><n in base 36>` (default `vf<home hash>`), at most 15 bytes in all. */
   vethPrefix?: string;
   /**
    * The agent command. Default: this node running the agent bundled into one file at `prepare()`
@@ -112,8 +112,10 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
   const subnet16 = opts.subnet16 ?? '10.213';
   if (!/^\d{1,3}\.\d{1,3}$/.test(subnet16)) throw new VfleetError('VFLEET_USAGE', `namespace runtime: subnet16 ${JSON.stringify(subnet16)}: expected the first two octets, e.g. "10.213"`);
   const bridgeAddress = addressIn16(subnet16, 1);
-  const netnsPrefix = opts.netnsPrefix ?? 'vfleet-';
-  const vethPrefix = opts.vethPrefix ?? 'vfv';
+  // names carry a hash of the home, so `vfleet down` in one workspace never touches another's devices
+  const owner = homeHash(home).slice(0, 5);
+  const netnsPrefix = opts.netnsPrefix ?? `vfleet-${owner}-`;
+  const vethPrefix = opts.vethPrefix ?? `vf${owner}`;
   const repo = repoRoot();
   const distAgent = join(repo, 'simulator', 'dist', 'agent', 'main.js');
   let agentCommand = opts.agentCommand ?? [process.execPath, distAgent];
@@ -182,9 +184,11 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
       if (!existsSync(join(deviceDir, 'peridio.json'))) throw new VfleetError('VFLEET_USAGE', `${launch.id}: ${deviceDir} has no peridio.json; not a device directory`);
       const netns = safeName('netns name', `${netnsPrefix}${launch.id}`);
       if (!existsSync(`/sys/class/net/${bridge}`)) await ensureBridge();
-      // a veth that exists belongs to a running device (of this or another fleet): never reuse it
+      // a veth that exists belongs to a running device (of this or another fleet): never reuse it, nor
+      // the address of a port another workspace has on the same bridge (same-length prefixes)
+      const onBridge = new Set(readdirSync(`/sys/class/net/${bridge}/brif`).map((n) => parseInt(n.slice(vethPrefix.length), 36)));
       let index = 2;
-      while (used.has(index) || existsSync(`/sys/class/net/${interfaceName(vethPrefix, index)}`)) index++;
+      while (used.has(index) || onBridge.has(index) || existsSync(`/sys/class/net/${interfaceName(vethPrefix, index)}`)) index++;
       used.add(index);
       const slot: Slot = { id: launch.id, netns, veth: interfaceName(vethPrefix, index), address: addressIn16(subnet16, index), index };
       await record((s) => [...s.filter((x) => x.netns !== netns), slot]);
