@@ -8,7 +8,9 @@ import { createAdminClient } from '@vfleet/simulator';
 const cli = fileURLToPath(new URL('../../apps/cli/bin/vfleet.js', import.meta.url));
 
 export async function startBackendProcess(home) {
-  const child = spawn(process.execPath, [cli, '--home', home, 'backend', '--port', '0', '--admin-port', '0', '--binary-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // BENCH_BACKEND_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p" profiles the backend side of a bench
+  const nodeArgs = (process.env.BENCH_BACKEND_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, cli, '--home', home, 'backend', '--port', '0', '--admin-port', '0', '--binary-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const banner = await new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {

@@ -44,18 +44,23 @@ export function createDeviceAuthenticator(store: Store, onJitp?: (device: Device
     if (!ca.jitp || !cohort || !productUuid) {
       return { ok: false, status: 403, message: `device ${identifier} is not registered and CA ${ca.subject} does not provision just in time` };
     }
-    const device = store.devices.create({
-      product_uuid: productUuid,
-      identifier,
-      cohort_uuid: ca.jitp.cohort_uuid,
-      tags: ca.jitp.tags,
-      target: ca.jitp.target,
-      origin: 'jitp',
-      description: ca.jitp.description,
+    const jitp = ca.jitp;
+    // the device and its certificate in one commit: a crash never leaves a device without its certificate
+    const device = store.transaction(() => {
+      const created = store.devices.create({
+        product_uuid: productUuid,
+        identifier,
+        cohort_uuid: jitp.cohort_uuid,
+        tags: jitp.tags,
+        target: jitp.target,
+        origin: 'jitp',
+        description: jitp.description,
+      });
+      if (!store.deviceCertificates.getByFingerprint(fingerprintOf(peer.fingerprint256))) {
+        store.deviceCertificates.create({ device_uuid: created.uuid, fingerprint: fingerprintOf(peer.fingerprint256), not_after: new Date(peer.valid_to).toISOString(), ca_certificate_uuid: ca.uuid });
+      }
+      return created;
     });
-    if (!store.deviceCertificates.getByFingerprint(fingerprintOf(peer.fingerprint256))) {
-      store.deviceCertificates.create({ device_uuid: device.uuid, fingerprint: fingerprintOf(peer.fingerprint256), not_after: new Date(peer.valid_to).toISOString(), ca_certificate_uuid: ca.uuid });
-    }
     onJitp?.(device, ca);
     return { ok: true, device, created: true };
   }

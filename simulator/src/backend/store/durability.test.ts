@@ -40,7 +40,7 @@ describe('durability', () => {
     openStore(file).close();
     const { lines, signal } = await writeThenKill(file, 300);
     expect(signal).toBe('SIGKILL');
-    expect(lines[0]).toBe('pragmas wal 2');
+    expect(lines[0]).toBe('pragmas wal 1'); // WAL, synchronous=NORMAL
     const acknowledged = lines.slice(1);
     expect(acknowledged.length).toBeGreaterThanOrEqual(300);
     const store = openStore(file);
