@@ -11,6 +11,8 @@ export interface CertificateDer {
   tbs: Buffer;
   signatureAlgorithm: string;
   signature: Buffer;
+  /** The serialNumber INTEGER's content octets (a leading 0x00 kept). */
+  serial: Buffer;
   issuer: Buffer;
   subject: Buffer;
   spki: Buffer;
@@ -26,6 +28,7 @@ export function splitCertificate(der: Buffer, source: string): CertificateDer {
   const sigNode = expectChild(der, top, 2, 0x03, 'signatureValue', source);
   const fields = children(der, tbsNode, source);
   const skip = fields[0]?.tag === 0xa0 ? 1 : 0;
+  const serial = expectChild(der, fields, skip, 0x02, 'serialNumber', source);
   const issuer = expectChild(der, fields, skip + 2, 0x30, 'issuer', source);
   const subject = expectChild(der, fields, skip + 4, 0x30, 'subject', source);
   const spki = expectChild(der, fields, skip + 5, 0x30, 'subjectPublicKeyInfo', source);
@@ -48,6 +51,7 @@ export function splitCertificate(der: Buffer, source: string): CertificateDer {
     tbs: whole(der, tbsNode),
     signatureAlgorithm: decodeOid(content(der, algOid)),
     signature: bitStringBytes(der, sigNode, source),
+    serial: content(der, serial),
     issuer: whole(der, issuer),
     subject: whole(der, subject),
     spki: whole(der, spki),

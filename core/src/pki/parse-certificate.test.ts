@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { haveTools, run } from '../test-support/oracle.js';
 import { checkKeyMatchesCertificate, parseCertificate } from './parse-certificate.js';
 import { createIntermediateCa, createRootCa } from './ca.js';
 
@@ -83,5 +87,39 @@ describe('checkKeyMatchesCertificate', () => {
     expect(() => checkKeyMatchesCertificate(EVK_CERT, EVK_CERT, 'dev')).toThrow(
       'dev private key: expected a PEM block "-----BEGIN EC PRIVATE KEY----- or -----BEGIN PRIVATE KEY-----", found only "BEGIN CERTIFICATE"',
     );
+  });
+});
+
+describe('parseCertificate: the fast path (Node) reads what @peculiar/x509 reads', () => {
+  it('for device certificates with and without a sign bit in the serial, and names that need escaping', async () => {
+    const { X509Certificate } = await import('@peculiar/x509');
+    const { createDeviceIdentity } = await import('./device-identity.js');
+    const root = createRootCa({ commonName: 'Root, with a comma' });
+    const inter = createIntermediateCa({ commonName: 'Intermediate CA edge-inference release', issuer: root });
+    const certs = [
+      ...Array.from({ length: 40 }, (_, i) => createDeviceIdentity({ deviceId: `EI-ML-${String(i).padStart(4, '0')}`, issuer: inter }).certPem),
+      ...['EI "quoted"', 'a+b', ' leading space', 'x=y', 'trailing ', '#hash'].map((deviceId) => createDeviceIdentity({ deviceId, issuer: root }).certPem),
+      EVK_CERT,
+    ];
+    if (haveTools('openssl')) {
+      // a serial with its top bit set is encoded with a leading 0x00
+      const dir = mkdtempSync(join(tmpdir(), 'vfleet-serial-'));
+      try {
+        run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'),
+          '-subj', '/CN=EI-ML-9999/O=Example Org', '-days', '1', '-set_serial', '0x8000000000000001', '-addext', 'basicConstraints=critical,CA:FALSE']);
+        certs.push(readFileSync(join(dir, 'c.pem'), 'utf8'));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    let signBit = 0;
+    for (const pem of certs) {
+      const ours = parseCertificate(pem, 'c');
+      const ref = new X509Certificate(pem);
+      if (ours.raw.serial[0] === 0 && !ours.ca) signBit++;
+      expect({ cn: ours.commonName, subject: ours.subject, issuer: ours.issuer, serial: ours.serialNumber, from: ours.notBefore, to: ours.notAfter, ca: ours.ca })
+        .toEqual({ cn: ref.subjectName.getField('CN')[0], subject: ref.subject, issuer: ref.issuer, serial: ref.serialNumber, from: ref.notBefore, to: ref.notAfter, ca: ours.ca });
+    }
+    if (haveTools('openssl')) expect(signBit).toBe(1);
   });
 });

@@ -1,5 +1,5 @@
 // Certificate parsing for callers: PEM → named fields, with errors that name the source.
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, X509Certificate as NodeX509Certificate, type KeyObject } from 'node:crypto';
 import { BasicConstraintsExtension, X509Certificate } from '@peculiar/x509';
 import { VfleetError } from '../errors.js';
 import { splitCertificate, type CertificateDer } from './certificate-der.js';
@@ -24,14 +24,47 @@ export interface ParsedCertificate {
   raw: CertificateDer;
 }
 
+/** A name Node prints one RDN per line; plain values read the same as @peculiar/x509's `A=x, B=y`. */
+function plainName(lines: string): string | undefined {
+  const parts = lines.split('\n');
+  return parts.every((p) => /^[A-Za-z0-9.]+=[^,+"\\<>;#=\s][^,+"\\<>;=]*$/.test(p) && !p.endsWith(' ')) ? parts.join(', ') : undefined;
+}
+
 export function parseCertificate(pem: string, source: string): ParsedCertificate {
   const { der } = decodePem(pem, ['CERTIFICATE'], source);
   const raw = splitCertificate(der, source);
-  let cert: X509Certificate;
   let publicKey: KeyObject;
+  let fast: NodeX509Certificate;
+  try {
+    fast = new NodeX509Certificate(der);
+    publicKey = createPublicKey({ key: raw.spki, format: 'der', type: 'spki' });
+  } catch (cause) {
+    throw new VfleetError('VFLEET_PKI_INVALID', `${source}: CERTIFICATE block is not a valid X.509 certificate`, {
+      cause,
+    });
+  }
+  const subject = plainName(fast.subject);
+  const issuer = plainName(fast.issuer);
+  // Node's parser is ten times cheaper (this runs for every agent start); CAs (for the path length)
+  // and names with characters whose escaping differs go through @peculiar/x509
+  if (!fast.ca && subject !== undefined && issuer !== undefined) {
+    return {
+      pem,
+      der,
+      commonName: /^CN=(.*)$/m.exec(fast.subject)?.[1] ?? '',
+      subject,
+      issuer,
+      serialNumber: (raw.serial.length > 1 && raw.serial[0] === 0 ? raw.serial.subarray(1) : raw.serial).toString('hex'),
+      notBefore: new Date(fast.validFrom),
+      notAfter: new Date(fast.validTo),
+      ca: false,
+      publicKey,
+      raw,
+    };
+  }
+  let cert: X509Certificate;
   try {
     cert = new X509Certificate(der);
-    publicKey = createPublicKey({ key: raw.spki, format: 'der', type: 'spki' });
   } catch (cause) {
     throw new VfleetError('VFLEET_PKI_INVALID', `${source}: CERTIFICATE block is not a valid X.509 certificate`, {
       cause,
