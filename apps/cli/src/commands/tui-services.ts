@@ -22,9 +22,14 @@ export interface ServiceSources {
   faultTable?: Map<string, BinaryFaultSpec>;
 }
 
-/** The TUI module with React's production build (the development build logs every prop diff: 5× the CPU). */
+/**
+ * The TUI module with React's production build (the development build logs every prop diff: 5× the
+ * CPU). Only called for a terminal: ink draws nothing but the last frame when it thinks it runs in
+ * CI (`CI`/`CONTINUOUS_INTEGRATION` set), so a dashboard opened on a TTY is told it does not.
+ */
 export async function loadTui(): Promise<typeof Tui> {
   process.env['NODE_ENV'] ??= 'production';
+  for (const key of ['CI', 'CONTINUOUS_INTEGRATION']) if (key in process.env) process.env[key] = 'false';
   return import('@vfleet/tui');
 }
 
