@@ -5,6 +5,10 @@
 ARG BASE_IMAGE=node:20-bookworm-slim
 FROM ${BASE_IMAGE}
 # 0 skips apt: the offline base (`docker import` of the host's node and tools) has no registry to use.
+# sshd is in both (the EVK's pre-up hook starts it for a tunnel to port 22; nothing starts it here),
+# with the EVK login peridio/peridio (the offline base brings it in its own passwd and shadow), host
+# keys made once per image (the EVK's entrypoint makes them per container), and PAM's loginuid made
+# optional: a container without CAP_AUDIT_CONTROL cannot set it and a login must not fail on that.
 ARG WITH_APT=1
 RUN if [ "$WITH_APT" = "1" ]; then \
       apt-get update \
@@ -13,7 +17,13 @@ RUN if [ "$WITH_APT" = "1" ]; then \
       && rm -rf /var/lib/apt/lists/*; \
     fi \
     && mkdir -p /etc/peridiod /opt/vfleet \
-    && ln -sf /etc/peridiod/fw_env.config /etc/fw_env.config
+    && ln -sf /etc/peridiod/fw_env.config /etc/fw_env.config \
+    && if [ -x /usr/sbin/sshd ]; then \
+         if ! id peridio >/dev/null 2>&1; then useradd -m -s /bin/bash peridio && echo 'peridio:peridio' | chpasswd; fi \
+         && if [ -f /etc/pam.d/sshd ]; then sed -i 's/^session\s\+required\s\+pam_loginuid.so/session optional pam_loginuid.so/' /etc/pam.d/sshd; fi \
+         && mkdir -p /home/peridio /run/sshd && chown peridio:peridio /home/peridio \
+         && ssh-keygen -A; \
+       fi
 ENV PERIDIO_CONFIG_FILE=/etc/peridiod/peridio.json
 # where the bundle was staged inside the context (each `vfleet image build` stages its own)
 ARG AGENT_DIR=simulator/dist/image

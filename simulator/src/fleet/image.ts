@@ -83,11 +83,28 @@ export async function bundleAgent(opts: { outDir?: string; root?: string; signal
 }
 
 // Host tools the offline base carries when present: the shell, WireGuard (wg-quick is bash), the
-// U-Boot env tools, and the few coreutils the Dockerfile and wg-quick call.
+// U-Boot env tools, ssh-keygen (the Dockerfile makes the host keys), and the few coreutils the
+// Dockerfile, wg-quick and the EVK hooks call.
 const OFFLINE_TOOLS = [
-  'sh', 'bash', 'ip', 'wg', 'wg-quick', 'wireguard-go', 'fw_printenv', 'fw_setenv',
-  'mkdir', 'ln', 'cat', 'rm', 'env', 'sleep', 'stat', 'mktemp', 'readlink', 'id',
+  'sh', 'bash', 'ip', 'wg', 'wg-quick', 'wireguard-go', 'fw_printenv', 'fw_setenv', 'ssh-keygen',
+  'mkdir', 'ln', 'cat', 'rm', 'env', 'sleep', 'stat', 'mktemp', 'readlink', 'id', 'chown',
 ];
+
+/** The host's sshd and the helpers newer OpenSSH releases exec per connection; at their own paths (hooks run /usr/sbin/sshd). */
+const SSHD_FILES = ['/usr/sbin/sshd', '/usr/lib/openssh/sshd-session', '/usr/lib/openssh/sshd-auth'];
+/** The EVK's login (protocol §8.2), uid/gid as useradd gives the first user on Debian. */
+const EVK_USER = { name: 'peridio', password: 'peridio', uid: 1000 };
+// the host's sshd without its PAM stack (PAM modules and their config are not in the base):
+// passwords are checked against /etc/shadow; sshd runs only while a tunnel to port 22 is up
+const OFFLINE_SSHD_CONFIG = `# vfleet offline agent image: the host's sshd, without PAM
+UsePAM no
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+PermitRootLogin no
+PrintMotd no
+PrintLastLog no
+PidFile /run/sshd.pid
+`;
 
 async function which(name: string): Promise<string | undefined> {
   const r = await tool('sh', ['-c', 'command -v "$1"', 'sh', name]);
@@ -131,7 +148,7 @@ function interpreter(file: string): string | undefined {
 }
 
 /** Stages the offline base's root: host node + tools + their libraries, merged-/usr links as on the host. */
-export async function stageOfflineBase(stage: string): Promise<{ files: string[]; missing: string[] }> {
+export async function stageOfflineBase(stage: string): Promise<{ files: string[]; missing: string[]; generated: Record<string, string> }> {
   const files = new Set<string>();
   const missing: string[] = [];
   for (const top of ['bin', 'sbin', 'lib', 'lib64']) {
@@ -156,22 +173,57 @@ export async function stageOfflineBase(stage: string): Promise<{ files: string[]
     if (p === undefined) missing.push(t);
     else await add(p);
   }
+  const sshd = existsSync(SSHD_FILES[0] as string);
+  if (sshd) {
+    for (const f of SSHD_FILES) if (existsSync(f)) await add(f);
+  } else missing.push('sshd');
   for (const d of ['tmp', 'etc/peridiod', 'opt/vfleet', 'root', 'run', 'var/tmp', 'proc', 'sys', 'dev']) mkdirSync(join(stage, d), { recursive: true });
   chmodSync(join(stage, 'tmp'), 0o1777);
-  // glibc without nsswitch.conf asks DNS first and stops at its "not found": /etc/hosts must win
-  writeFileSync(join(stage, 'etc', 'nsswitch.conf'), 'passwd: files\ngroup: files\nhosts: files dns\n');
-  writeFileSync(join(stage, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
-  writeFileSync(join(stage, 'etc', 'group'), 'root:x:0:\n');
-  return { files: [...files].sort(), missing };
+  const generated: Record<string, string> = {
+    // glibc without nsswitch.conf asks DNS first and stops at its "not found": /etc/hosts must win
+    'etc/nsswitch.conf': 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n',
+    'etc/passwd': 'root:x:0:0:root:/root:/bin/sh\n',
+    'etc/group': 'root:x:0:\n',
+  };
+  if (sshd) {
+    const hash = await passwordHash(EVK_USER.password);
+    if (hash === undefined) missing.push(`openssl (no password for the ${EVK_USER.name} login)`);
+    const { name, uid } = EVK_USER;
+    // sshd's privilege separation user; its chroot /run/sshd is made by the Dockerfile and the hooks
+    generated['etc/passwd'] += `sshd:x:100:65534::/run/sshd:/usr/sbin/nologin\n${name}:x:${uid}:${uid}:${name}:/home/${name}:/bin/sh\n`;
+    generated['etc/group'] += `nogroup:x:65534:\n${name}:x:${uid}:\n`;
+    // a last-change day other than 0 (0 means "must change the password at next login"), no expiry
+    generated['etc/shadow'] = `root:*:19000::::::\nsshd:*:19000::::::\n${name}:${hash ?? '!'}:19000::::::\n`;
+    generated['etc/ssh/sshd_config'] = OFFLINE_SSHD_CONFIG;
+    mkdirSync(join(stage, 'home', name), { recursive: true });
+    mkdirSync(join(stage, 'run', 'sshd'), { recursive: true, mode: 0o755 });
+  }
+  for (const [at, text] of Object.entries(generated)) {
+    mkdirSync(dirname(join(stage, at)), { recursive: true });
+    writeFileSync(join(stage, at), text, { mode: at === 'etc/shadow' ? 0o600 : 0o644 });
+  }
+  return { files: [...files].sort(), missing, generated };
 }
 
-/** What the staged base holds (paths, sizes, modification times): an unchanged host is not imported again. */
-function baseFingerprint(stage: string, files: string[]): string {
+/** A SHA-512 crypt(3) hash of `password` (`openssl passwd -6`), or undefined without openssl. */
+async function passwordHash(password: string): Promise<string | undefined> {
+  // a fixed salt keeps the base's fingerprint stable; the EVK password is public anyway
+  const r = await tool('openssl', ['passwd', '-6', '-salt', 'vfleetevk', '-stdin'], { input: `${password}\n` }).catch(() => undefined);
+  const hash = r?.code === 0 ? r.stdout.trim() : '';
+  return hash.startsWith('$6$') ? hash : undefined;
+}
+
+/**
+ * What the staged base holds (host files by path, size and modification time; generated files by
+ * content): an unchanged host is not imported again.
+ */
+function baseFingerprint(stage: string, files: string[], generated: Record<string, string> = {}): string {
   const h = createHash('sha256');
   for (const f of files) {
     const st = statSync(join(stage, f));
     h.update(`${f}\0${st.size}\0${st.mtimeMs}\n`);
   }
+  for (const [at, text] of Object.entries(generated).sort(([a], [b]) => a.localeCompare(b))) h.update(`${at}\0${text}\n`);
   return h.digest('hex').slice(0, 16);
 }
 
@@ -230,7 +282,7 @@ async function buildInContext(
       const staged = await stageOfflineBase(stage);
       missingTools = staged.missing;
       if (staged.missing.length > 0) say(`offline base without ${staged.missing.join(', ')} (not on this host)`);
-      const fingerprint = baseFingerprint(stage, staged.files);
+      const fingerprint = baseFingerprint(stage, staged.files, staged.generated);
       const existing = await tool(engine, ['image', 'inspect', '--format', '{{index .Config.Labels "vfleet.base"}}', OFFLINE_BASE_IMAGE], sig);
       if (existing.code === 0 && existing.stdout.trim() === fingerprint) {
         say(`${OFFLINE_BASE_IMAGE} is up to date with this host's node and tools`);
