@@ -65,7 +65,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const logName = options.deviceDir?.split('/').filter(Boolean).pop() ?? env['HOSTNAME'] ?? 'device';
   const log = createLogger({ sink, format: options.log?.format ?? 'console', level: logLevelFromEnv(env['PERIDIO_LOG_LEVEL']), deviceId: logName });
   const setup = await loadAgentSetup({ env, paths, log });
-  const deviceId = parseCertificate(setup.identity.certPem, 'device certificate').commonName;
+  const deviceId = setup.identity.commonName ?? parseCertificate(setup.identity.certPem, 'device certificate').commonName;
 
   const controller = new AbortController();
   const stopOn = options.signal;

@@ -11,6 +11,8 @@ import { trimCertificatePreamble, tryBase64Decode } from './pem-value.js';
 export interface IdentityPems {
   certPem: string;
   keyPem: string;
+  /** The certificate's subject CN (the device id), read when the certificate was checked. */
+  commonName?: string;
 }
 
 export interface IdentityInput {
@@ -21,10 +23,11 @@ export interface IdentityInput {
   log: AgentLogger;
 }
 
-function checkCertificate(pem: string, source: IdentitySource, path: string): void {
+/** Returns the subject CN. */
+function checkCertificate(pem: string, source: IdentitySource, path: string): string {
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw identityParseError('certificate', source, path, ':not_found');
   try {
-    parseCertificate(pem, `${source} ${path}`);
+    return parseCertificate(pem, `${source} ${path}`).commonName;
   } catch (cause) {
     throw identityParseError('certificate', source, path, ':malformed', cause);
   }
@@ -60,10 +63,10 @@ async function fromFile(node: Extract<NodeIdentity, { source: 'file' }>, input: 
     return unset('file', input.log, 'certificate_path and private_key_path');
   }
   const certPem = await readPem('certificate', certificatePath, input.paths);
-  checkCertificate(certPem, 'file', certificatePath);
+  const commonName = checkCertificate(certPem, 'file', certificatePath);
   const keyPem = await readPem('private_key', privateKeyPath, input.paths);
   checkPrivateKey(keyPem, 'file', privateKeyPath);
-  return { certPem, keyPem };
+  return { certPem, keyPem, commonName };
 }
 
 /** env and uboot-env: the config names variables; each value is strict base64 or raw PEM. */
@@ -79,9 +82,9 @@ function fromNamed(node: Extract<NodeIdentity, { source: 'env' | 'uboot-env' }>,
   if (rawCert === undefined) throw identityParseError('certificate', source, certificate, ':not_found');
   const certPem = trimCertificatePreamble(tryBase64Decode(rawCert));
   const keyPem = tryBase64Decode(rawKey);
-  checkCertificate(certPem, source, certificate);
+  const commonName = checkCertificate(certPem, source, certificate);
   checkPrivateKey(keyPem, source, privateKey);
-  return { certPem, keyPem };
+  return { certPem, keyPem, commonName };
 }
 
 /** Loads and parses the identity or throws peridiod's startup error (VFLEET_CONFIG_INVALID). */

@@ -23,7 +23,7 @@ export function makeTestPki(deviceId = 'EI-ML-0001'): TestPki {
   const intermediate = createIntermediateCa({ commonName: 'Intermediate CA vfleet-test', issuer: root });
   const server = createServerCertificate({ hosts: ['localhost', '127.0.0.1'], issuer: root });
   const { certPem, keyPem } = createDeviceIdentity({ deviceId, issuer: intermediate });
-  return { root, intermediate, server, device: { certPem, keyPem }, rogue: createRootCa({ commonName: 'Rogue CA' }) };
+  return { root, intermediate, server, device: { certPem, keyPem, commonName: deviceId }, rogue: createRootCa({ commonName: 'Rogue CA' }) };
 }
 
 export interface TestServer {

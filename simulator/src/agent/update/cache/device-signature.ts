@@ -12,20 +12,30 @@ export interface DeviceSigner {
 const digestFor = (key: KeyObject): string | null =>
   key.asymmetricKeyType === 'ed25519' || key.asymmetricKeyType === 'ed448' ? null : 'sha256';
 
+/** The key is parsed on first use (the agent's identity check has already proved it readable): agents start cheaper. */
 export function createDeviceSigner(keyPem: string): DeviceSigner {
-  let privateKey: KeyObject;
-  try {
-    privateKey = createPrivateKey(keyPem);
-  } catch (cause) {
-    throw new VfleetError('VFLEET_PKI_INVALID', 'device private key: not a readable PEM private key (needed to sign cache files)', { cause });
-  }
-  const publicKey = createPublicKey(privateKey);
-  const digest = digestFor(privateKey);
+  let keys: { privateKey: KeyObject; publicKey: KeyObject; digest: string | null } | undefined;
+  const load = () => {
+    if (keys === undefined) {
+      let privateKey: KeyObject;
+      try {
+        privateKey = createPrivateKey(keyPem);
+      } catch (cause) {
+        throw new VfleetError('VFLEET_PKI_INVALID', 'device private key: not a readable PEM private key (needed to sign cache files)', { cause });
+      }
+      keys = { privateKey, publicKey: createPublicKey(privateKey), digest: digestFor(privateKey) };
+    }
+    return keys;
+  };
   return {
-    sign: (sha256Hex) => sign(digest, Buffer.from(sha256Hex, 'ascii'), privateKey).toString('hex').toUpperCase(),
+    sign: (sha256Hex) => {
+      const { privateKey, digest } = load();
+      return sign(digest, Buffer.from(sha256Hex, 'ascii'), privateKey).toString('hex').toUpperCase();
+    },
     verify: (sha256Hex, signatureHex) => {
       const text = signatureHex.trim();
       if (!/^[0-9a-fA-F]+$/.test(text) || text.length % 2 !== 0) return false;
+      const { publicKey, digest } = load();
       try {
         return verify(digest, Buffer.from(sha256Hex, 'ascii'), publicKey, Buffer.from(text, 'hex'));
       } catch {
