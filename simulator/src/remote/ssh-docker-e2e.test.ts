@@ -62,12 +62,12 @@ const inDevice = async (script: string) => {
   if (r.code !== 0) throw new Error(`docker exec ${container} ${script}: exit ${r.code}: ${r.stderr}`);
   return r.stdout;
 };
-/** Live processes named `comm` in the container (a zombie the agent, PID 1, has not reaped is not one). */
+/** Processes named `comm` in the container, zombies included (the container's init reaps them). */
 const live = async (comm: string) =>
   (await inDevice('for s in /proc/[0-9]*/stat; do cat "$s" 2>/dev/null; echo; done'))
     .split('\n')
     .map((l) => /^(\d+) \((.*)\) (\S)/.exec(l))
-    .filter((m) => m !== null && m[2] === comm && m[3] !== 'Z')
+    .filter((m) => m !== null && m[2] === comm)
     .map((m) => Number(m?.[1]));
 const liveSshd = () => live('sshd');
 const deviceTunnelIfs = async () => (await inDevice('ip -o link show')).match(/peridio-[A-Z2-7]{7}/g) ?? [];

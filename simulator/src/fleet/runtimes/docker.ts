@@ -104,6 +104,8 @@ export function createDockerRuntime(opts: DockerRuntimeOptions): DockerRuntime {
       '--label', 'vfleet=1', '--label', `vfleet.device=${launch.id}`, '--label', `vfleet.home=${hash}`,
       '--network', shard.name, '--add-host', `${BACKEND_HOST_NAME}:${shard.gateway}`,
       '--cap-add', 'NET_ADMIN', '--device', '/dev/net/tun',
+      // an init as PID 1 reaps what tunnels and consoles leave (sshd, wireguard-go), forwards signals and exit codes
+      '--init',
       '--mount', `type=bind,source=${resolve(launch.deviceDir)},target=${DEVICE_PATH}`,
     ];
     if (loop !== undefined) {
