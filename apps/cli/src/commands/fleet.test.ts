@@ -1,12 +1,12 @@
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultAgentEntry } from '@vfleet/simulator';
-import { main } from '../cli.js';
 import { durationFlag, rateFlag } from './fleet.js';
+import { runVfleet } from '../test-support/run-vfleet.js';
 
 const bin = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 const built = existsSync(bin) && existsSync(defaultAgentEntry());
@@ -25,20 +25,7 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function vfleet(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    const code = await main(['--home', home, ...argv]);
-    process.exitCode = undefined;
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const vfleet = (...argv: string[]) => runVfleet(home, argv);
 
 /** Running, not a zombie left behind by a killed parent. */
 function running(pid: number): boolean {

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { haveTools } from '@vfleet/core/test-support';
-import { main } from '../cli.js';
+import { runVfleet } from '../test-support/run-vfleet.js';
 
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));
 const canary = join(repo, 'fixtures', 'scenarios', 'evk-canary.yaml');
@@ -15,23 +15,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** Runs `vfleet` in-process and captures stdout and stderr. */
-async function vfleet(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
-  try {
-    const code = await main(['--home', join(root, 'home'), ...argv]);
-    process.exitCode = undefined;
-    return { code, out: out.join('\n'), err: err.join('') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    stderr.mockRestore();
-  }
-}
+const vfleet = (...argv: string[]) => runVfleet(join(root, 'home'), argv, { errSeparator: '' });
 
 describe('vfleet load', () => {
   it('runs fixtures/scenarios/evk-canary.yaml, passes, and writes JSON, JUnit and HTML reports that render with their charts', async () => {

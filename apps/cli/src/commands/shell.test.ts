@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { haveTools } from '@vfleet/core/test-support';
 import {
   createAdminClient, createAgent, evkSpecs, generateDevices, initWorkspace, loadProduct, seedEvk, startBackend, type Agent, type Backend,
 } from '@vfleet/simulator';
-import { main } from '../cli.js';
+import { runVfleet } from '../test-support/run-vfleet.js';
 
 let root: string;
 let home: string;
@@ -44,22 +44,7 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function vfleet(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
-  try {
-    const code = await main(['--home', home, ...argv]);
-    process.exitCode = undefined;
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    stderr.mockRestore();
-  }
-}
+const vfleet = (...argv: string[]) => runVfleet(home, argv);
 
 describe('vfleet shell', () => {
   it.each([
