@@ -7,19 +7,7 @@ import { createDeviceIdentity, createVerificationCertificate } from './device-id
 import { OID } from './oids.js';
 import { decodePem } from './pem.js';
 
-// EI-ML-0001 as peridio-evk generated it (peridiod test/fixtures/device/device-certificate.pem).
-const EVK_DEVICE_CERT = `-----BEGIN CERTIFICATE-----
-MIIBmTCCAT6gAwIBAgIUc2QOYK3KIltKVIwYjoe/YiBsW54wCgYIKoZIzj0EAwIw
-MTEvMC0GA1UEAwwmSW50ZXJtZWRpYXRlIENBIGVkZ2UtaW5mZXJlbmNlIHJlbGVh
-c2UwHhcNMjQwNjI2MTUzODE3WhcNMjUwNjI2MTUzODE3WjAVMRMwEQYDVQQDDApF
-SS1NTC0wMDAxMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE+JHXa48EGggL3IqD
-ryMiXMtnh48hg3baO365HBOfowKvhAt+mSJ67s3QV5/+PakzPmlRAHOKKS795aTA
-IUuwPKNQME4wDAYDVR0TAQH/BAIwADAfBgNVHSMEGDAWgBQ/lhqQHZf58yL2/LiB
-rV2+ccsKwTAdBgNVHQ4EFgQU83c7lW0Zz22mG/Nq2kz3JMAICEMwCgYIKoZIzj0E
-AwIDSQAwRgIhALiY3Eqn9R1vWsdakkZl5aOjADO+EOi2sh0PqDKwr6zPAiEArTZh
-a/VokVMEQ1pF5Ebj9tMhbu3ku/C/cmK7yrxk3Zo=
------END CERTIFICATE-----
-`;
+import { EVK_CERT as EVK_DEVICE_CERT } from './evk-device.fixture.js';
 
 const now = new Date('2025-03-10T12:34:56Z');
 const root = createRootCa({ commonName: 'Root CA Acme Corp', now });

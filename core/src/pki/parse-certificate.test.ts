@@ -6,25 +6,7 @@ import { haveTools, run } from '../test-support/oracle.js';
 import { checkKeyMatchesCertificate, parseCertificate } from './parse-certificate.js';
 import { createIntermediateCa, createRootCa } from './ca.js';
 
-// EI-ML-0001 as peridio-evk generated it (peridiod test/fixtures/device/), certificate and key.
-const EVK_CERT = `-----BEGIN CERTIFICATE-----
-MIIBmTCCAT6gAwIBAgIUc2QOYK3KIltKVIwYjoe/YiBsW54wCgYIKoZIzj0EAwIw
-MTEvMC0GA1UEAwwmSW50ZXJtZWRpYXRlIENBIGVkZ2UtaW5mZXJlbmNlIHJlbGVh
-c2UwHhcNMjQwNjI2MTUzODE3WhcNMjUwNjI2MTUzODE3WjAVMRMwEQYDVQQDDApF
-SS1NTC0wMDAxMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE+JHXa48EGggL3IqD
-ryMiXMtnh48hg3baO365HBOfowKvhAt+mSJ67s3QV5/+PakzPmlRAHOKKS795aTA
-IUuwPKNQME4wDAYDVR0TAQH/BAIwADAfBgNVHSMEGDAWgBQ/lhqQHZf58yL2/LiB
-rV2+ccsKwTAdBgNVHQ4EFgQU83c7lW0Zz22mG/Nq2kz3JMAICEMwCgYIKoZIzj0E
-AwIDSQAwRgIhALiY3Eqn9R1vWsdakkZl5aOjADO+EOi2sh0PqDKwr6zPAiEArTZh
-a/VokVMEQ1pF5Ebj9tMhbu3ku/C/cmK7yrxk3Zo=
------END CERTIFICATE-----
-`;
-const EVK_KEY = `-----BEGIN EC PRIVATE KEY-----
-MHcCAQEEIOwAuFjXjuJ6kihNMlrKpTfPvDMW68Bg6a+yKnLQ6mvDoAoGCCqGSM49
-AwEHoUQDQgAE+JHXa48EGggL3IqDryMiXMtnh48hg3baO365HBOfowKvhAt+mSJ6
-7s3QV5/+PakzPmlRAHOKKS795aTAIUuwPA==
------END EC PRIVATE KEY-----
-`;
+import { EVK_CERT, EVK_KEY } from './evk-device.fixture.js';
 
 describe('parseCertificate', () => {
   it('reads the fields of an EVK device certificate', () => {
