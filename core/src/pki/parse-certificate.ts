@@ -30,6 +30,9 @@ function plainName(lines: string): string | undefined {
   return parts.every((p) => /^[A-Za-z0-9.]+=[^,+"\\<>;#=\s][^,+"\\<>;=]*$/.test(p) && !p.endsWith(' ')) ? parts.join(', ') : undefined;
 }
 
+const notX509 = (source: string, cause: unknown) =>
+  new VfleetError('VFLEET_PKI_INVALID', `${source}: CERTIFICATE block is not a valid X.509 certificate`, { cause });
+
 export function parseCertificate(pem: string, source: string): ParsedCertificate {
   const { der } = decodePem(pem, ['CERTIFICATE'], source);
   const raw = splitCertificate(der, source);
@@ -39,9 +42,7 @@ export function parseCertificate(pem: string, source: string): ParsedCertificate
     fast = new NodeX509Certificate(der);
     publicKey = createPublicKey({ key: raw.spki, format: 'der', type: 'spki' });
   } catch (cause) {
-    throw new VfleetError('VFLEET_PKI_INVALID', `${source}: CERTIFICATE block is not a valid X.509 certificate`, {
-      cause,
-    });
+    throw notX509(source, cause);
   }
   const subject = plainName(fast.subject);
   const issuer = plainName(fast.issuer);
@@ -66,9 +67,7 @@ export function parseCertificate(pem: string, source: string): ParsedCertificate
   try {
     cert = new X509Certificate(der);
   } catch (cause) {
-    throw new VfleetError('VFLEET_PKI_INVALID', `${source}: CERTIFICATE block is not a valid X.509 certificate`, {
-      cause,
-    });
+    throw notX509(source, cause);
   }
   const constraints = cert.getExtension(BasicConstraintsExtension);
   return {
