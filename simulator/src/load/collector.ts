@@ -99,11 +99,6 @@ export class MetricsCollector {
     if (this.errorSamples.length > 200) this.errorSamples.splice(100, 1);
   }
 
-  /** Is this device on the target version and connected? */
-  isUpdated(id: string): boolean {
-    return this.devices.get(id)?.updatedAt !== undefined;
-  }
-
   updatedCount(): number {
     return this.counters.updated;
   }
