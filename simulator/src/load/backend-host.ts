@@ -42,6 +42,14 @@ export interface LoadBackendOptions {
 
 const entry = new URL('./backend-process.js', import.meta.url);
 
+/** Sets (or with undefined lifts) `fault` on each of `uuids` in a backend's fault table. */
+export function setFaults(faults: Map<string, BinaryFault>, uuids: readonly string[], fault: BinaryFault | undefined): void {
+  for (const u of uuids) {
+    if (fault) faults.set(u, fault);
+    else faults.delete(u);
+  }
+}
+
 /**
  * A separate process when the compiled entry is there (the CLI): one event loop for 1,000 agents
  * and another for the backend, as in production. From TypeScript sources (tests) it runs here.
@@ -59,12 +67,7 @@ async function startInProcess(o: LoadBackendOptions): Promise<LoadBackend> {
     deviceApiCaPath: b.deviceApiCaPath,
     adminUrl: b.admin.url,
     adminToken: b.adminToken,
-    setFault(uuids, fault) {
-      for (const u of uuids) {
-        if (fault) b.faults.set(u, fault);
-        else b.faults.delete(u);
-      }
-    },
+    setFault: (uuids, fault) => setFaults(b.faults, uuids, fault),
     reboot: async (id) => reboot(id),
     close: () => b.close(),
   };

@@ -3,7 +3,7 @@
 import { getEachMessage, sendMessage } from 'execa';
 import { startBackend } from '../backend/server.js';
 import { backendRebooter } from '../fleet/backend-reboot.js';
-import type { BackendRequest } from './backend-host.js';
+import { setFaults, type BackendRequest } from './backend-host.js';
 
 const opts = JSON.parse(process.argv[2] ?? '{}') as { home: string; publicHost: string; listenHosts: string[]; product: string };
 const backend = await startBackend({
@@ -26,10 +26,7 @@ await sendMessage({
 for await (const raw of getEachMessage()) {
   const m = raw as unknown as BackendRequest;
   if (m.type === 'fault') {
-    for (const uuid of m.uuids) {
-      if (m.fault) backend.faults.set(uuid, m.fault);
-      else backend.faults.delete(uuid);
-    }
+    setFaults(backend.faults, m.uuids, m.fault);
   } else if (m.type === 'reboot') {
     await sendMessage({ type: 'rebooted', seq: m.seq, ok: reboot(m.id) });
   } else if (m.type === 'close') {
