@@ -2,6 +2,7 @@
 // and cleanup), plus the names and addresses they give what they make.
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { VfleetError } from '@vfleet/core';
 
@@ -77,21 +78,8 @@ export function spawnLong(
     extendEnv: opts.extendEnv ?? true,
     ...(opts.env === undefined ? {} : { env: opts.env }),
   });
-  for (const stream of ['stdout', 'stderr'] as const) {
-    let rest = '';
-    child[stream]?.on('data', (chunk: Buffer) => {
-      const parts = (rest + chunk.toString('utf8')).split('\n');
-      rest = parts.pop() ?? '';
-      for (const p of parts) {
-        const line = p.replace(/\r$/, '');
-        if (line !== '') opts.onLine(line, stream);
-      }
-    });
-    child[stream]?.on('end', () => {
-      if (rest.trim() !== '') opts.onLine(rest, stream);
-      rest = '';
-    });
-  }
+  forwardLines(child.stdout, 'stdout', opts.onLine);
+  forwardLines(child.stderr, 'stderr', opts.onLine);
   return {
     pid: child.pid,
     exit: child.then((r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null })),
@@ -99,6 +87,23 @@ export function spawnLong(
       child.kill(signal);
     },
   };
+}
+
+/** Splits a child's output into non-empty lines (without the newline) for the observer. */
+export function forwardLines(stream: Readable | null, name: 'stdout' | 'stderr', onLine: (line: string, stream: 'stdout' | 'stderr') => void): void {
+  let rest = '';
+  stream?.on('data', (chunk: Buffer) => {
+    const parts = (rest + chunk.toString('utf8')).split('\n');
+    rest = parts.pop() ?? '';
+    for (const p of parts) {
+      const line = p.replace(/\r$/, '');
+      if (line !== '') onLine(line, name);
+    }
+  });
+  stream?.on('end', () => {
+    if (rest.trim() !== '') onLine(rest, name);
+    rest = '';
+  });
 }
 
 /** Short stable hash of VFLEET_HOME: the `vfleet.home` label, so one home never touches another's. */

@@ -1,13 +1,12 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { VfleetError } from '@vfleet/core';
 import type { CleanupReport, DeviceLaunch, PreflightReport, RunningDevice, Runtime, RuntimeOptions } from '../types.js';
 import { hostCeilings, overCeilings } from './host-limits.js';
 import { ensureLoopbackHosts } from './hosts-file.js';
 import { execa } from 'execa';
-import { homeHash } from './netutil.js';
+import { forwardLines, homeHash } from './netutil.js';
 import { bundleAgent } from '../image.js';
 
 /** bench/fleet-start.mjs, 200 devices: 16.6 MiB PSS per agent process (57 MiB RSS, most of it the shared node binary). */
@@ -161,20 +160,6 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions): Runtime {
       return report;
     },
   };
-}
-
-/** Splits a child's output into lines (without the newline) for the observer. */
-function forwardLines(stream: Readable | null, name: 'stdout' | 'stderr', onLine: DeviceLaunch['onLine']): void {
-  let rest = '';
-  stream?.on('data', (chunk: Buffer) => {
-    const parts = (rest + chunk.toString('utf8')).split('\n');
-    rest = parts.pop() ?? '';
-    for (const p of parts) if (p !== '') onLine(p.replace(/\r$/, ''), name);
-  });
-  stream?.on('end', () => {
-    if (rest !== '') onLine(rest, name);
-    rest = '';
-  });
 }
 
 function signal(pid: number, sig: NodeJS.Signals, report: CleanupReport): void {
