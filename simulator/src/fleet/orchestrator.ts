@@ -129,8 +129,8 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
     return d;
   }
 
-  const initial = opts.ids ?? listDevices(opts.devicesDir).map((d) => d.meta.id);
-  for (const id of initial) track(id);
+  if (opts.ids) for (const id of opts.ids) track(id);
+  else for (const d of listDevices(opts.devicesDir)) track(d.meta.id, d.meta);
 
   function emit(d: Dev, kind: DeviceEventKind, data?: DeviceEvent['data'], line?: string): void {
     const e: DeviceEvent = { at: Date.now(), id: d.status.id, kind, ...(data === undefined ? {} : { data }), ...(line === undefined ? {} : { line }) };
