@@ -2,9 +2,8 @@
 // allocation and the server WireGuard peer, device and admin closes, extend, TTL and request
 // timeouts, and resuming open tunnels after a restart (same key and ports, from <home>/tunnels).
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import { parseCidr, wgKeyPair, type Cidr } from '../../agent/tunnel/index.js';
+import { localSubnets, wgKeyPair } from '../../agent/tunnel/index.js';
 import type { TunnelDataPlaneInfo, TunnelRequest } from '../admin/index.js';
 import { allocateAddresses, parseConfigureBody, remoteIpv4, tunnelJson, type DeviceTunnelHandler, type TunnelReply } from '../device-api/tunnels.js';
 import type { PhoenixSocketServer } from '../socket/index.js';
@@ -44,14 +43,6 @@ interface SavedKey {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** The server's own IPv4 subnets: tunnel addresses must not shadow them. */
-function ownSubnets(): Cidr[] {
-  return Object.values(networkInterfaces())
-    .flatMap((a) => a ?? [])
-    .flatMap((a) => (a.family === 'IPv4' && a.cidr !== null ? [parseCidr(a.cidr)] : []))
-    .filter((c): c is Cidr => c !== undefined);
-}
 
 export function createTunnelService(o: TunnelServiceOptions): TunnelService {
   const { store, socket, plane } = o;
@@ -128,7 +119,8 @@ export function createTunnelService(o: TunnelServiceOptions): TunnelService {
       if (tunnel.state !== 'requested') return { status: 409, body: { error: `tunnel is ${tunnel.state}, not requested` } };
       const live = store.tunnels.list().filter((t) => t.state !== 'closed');
       const taken = new Set(live.flatMap((t) => [t.device_proxy_ip_address ?? '', t.server_proxy_ip_address ?? '']));
-      const addresses = allocateAddresses(body.cidrBlocks, taken, plane.missing === undefined ? ownSubnets() : []);
+      // the server's own subnets: tunnel addresses must not shadow them
+      const addresses = allocateAddresses(body.cidrBlocks, taken, plane.missing === undefined ? localSubnets() : []);
       if (!addresses) return { status: 422, body: { error: 'cidr_blocks: no free /30 in the offered blocks' } };
       const deviceIp = remoteIpv4(remoteAddress);
       let t = store.tunnels.update(tunnel.uuid, {
