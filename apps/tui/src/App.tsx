@@ -4,7 +4,7 @@ import type { DeviceStatus, FleetHandle } from '@vfleet/simulator';
 import type { FleetStore } from './store/fleet-store.js';
 import { filterDevices, sortDevices, SORT_KEYS, type SortSpec } from './store/sort-filter.js';
 import { parsePhaseValue, type ArtifactChoice, type ReleaseRow, type ReleasesApi } from './releases-api.js';
-import type { DemoScript } from './demo-script.js';
+import { nextStepReady, type DemoScript } from './demo-script.js';
 import { useFleet } from './hooks/use-fleet.js';
 import { useTerminalSize, type TerminalSize } from './hooks/use-terminal-size.js';
 import { useDeviceLogs } from './hooks/use-device-logs.js';
@@ -142,8 +142,7 @@ export function App(props: AppProps) {
     if (!script?.auto || demo.running || autoTimer.current) return;
     const next = demo.index + 1;
     if (next >= script.steps.length) return;
-    const ready = demo.index < 0 ? snapshot.loaded && snapshot.devices.length > 0 && snapshot.devices.every((d) => d.phase === 'online') : script.steps[demo.index]?.done(snapshot);
-    if (!ready) return;
+    if (!nextStepReady(script, demo.index, snapshot)) return;
     autoTimer.current = setTimeout(() => {
       autoTimer.current = undefined;
       runStep(next);

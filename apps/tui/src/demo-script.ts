@@ -34,6 +34,15 @@ export interface EvkDemoOptions {
   auto?: boolean;
 }
 
+/**
+ * May the step after `index` (-1: none ran yet) start by itself: the first once every device is
+ * online, each later one once the fleet shows the previous step's outcome.
+ */
+export function nextStepReady(script: DemoScript, index: number, snapshot: FleetSnapshot): boolean {
+  if (index < 0) return snapshot.loaded && snapshot.devices.length > 0 && snapshot.devices.every((d) => d.phase === 'online');
+  return script.steps[index]?.done(snapshot) ?? false;
+}
+
 const onVersion = (devices: DeviceStatus[], version: string) => devices.filter((d) => d.version === version && d.phase === 'online');
 
 /** The EVK story for sales engineers: canaries, half of the rest, a reboot, a tunnel. */

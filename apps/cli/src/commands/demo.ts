@@ -28,7 +28,7 @@ export function registerDemo(program: Command): void {
       say,
     });
     try {
-      const { evkDemoScript, runTui, plainTable, createFleetStore } = await loadTui();
+      const { evkDemoScript, nextStepReady, runTui, plainTable, createFleetStore } = await loadTui();
       const services = await tuiServices({ fleet: demo.fleet, devicesDir: demo.devicesDir, faultTable: demo.backend.faults });
       const release = demo.product.releases.find((r) => r.name === 'release-r1002');
       const script = services.releases
@@ -59,9 +59,8 @@ export function registerDemo(program: Command): void {
         if (table !== last) say(`${table}\n`);
         last = table;
         if (!script?.auto || running || step + 1 >= script.steps.length) return;
-        const ready = step < 0 ? snap.devices.length > 0 && snap.devices.every((d) => d.phase === 'online') : script.steps[step]?.done(snap);
         const next = script.steps[step + 1];
-        if (!ready || !next) return;
+        if (!next || !nextStepReady(script, step, snap)) return;
         running = true;
         step++;
         say(`demo ${step + 1}/${script.steps.length}: ${next.narration}`);
