@@ -7,6 +7,7 @@ import {
   connectFleet,
   downFleet,
   resolveHome,
+  RUNTIME_NAMES,
   startSupervisor,
   supervisorPaths,
   type DeviceSelector,
@@ -16,7 +17,7 @@ import {
 } from '@vfleet/simulator';
 import { choiceFlag, hostPortFlag, intFlag } from '../flags.js';
 
-const RUNTIMES = ['auto', 'docker', 'podman', 'namespace', 'process', 'inproc'] as const;
+const RUNTIMES = ['auto', ...RUNTIME_NAMES] as const;
 
 /** `10/s`, `10`, `0.5/s` → devices per second. */
 export function rateFlag(value: string): number {
@@ -189,7 +190,7 @@ export function registerFleet(program: Command): void {
   program
     .command('down')
     .description('stop the fleet supervisor, then remove everything vfleet made for this home (also after a crash)')
-    .option('--runtime <name>', 'also clean up after this runtime (default: the ones this home has used)', choiceFlag('--runtime', RUNTIMES.filter((r) => r !== 'auto')))
+    .option('--runtime <name>', 'also clean up after this runtime (default: the ones this home has used)', choiceFlag('--runtime', RUNTIME_NAMES))
     .action(async (flags: { runtime?: RuntimeName }) => {
       const report = await downFleet(home(), flags.runtime === undefined ? {} : { also: [flags.runtime] });
       console.log(report.supervisor === 'none' ? 'no supervisor was running' : `supervisor ${report.supervisor}`);
