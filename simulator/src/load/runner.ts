@@ -9,6 +9,7 @@ import { deviceIds, evkSpecs, type DeviceSpec } from '../devices/spec.js';
 import { createFleet, type Fleet } from '../fleet/orchestrator.js';
 import { createRuntime } from '../fleet/runtimes/index.js';
 import { BACKEND_HOST_NAME, type DeviceStatus, type Runtime } from '../fleet/types.js';
+import { bundleBinaries } from '../product/installed-state.js';
 import { loadProduct, targetsFor, type Product } from '../product/product.js';
 import { initWorkspace } from '../workspace/init.js';
 import { readWorkspace } from '../workspace/load.js';
@@ -381,9 +382,10 @@ function patchConfig(file: string, p: ProvisionPhase): void {
 }
 
 /** Bytes one device fetches: the release's binaries for the default target set, minus those the installed release already has. */
-function releaseBytes(r: PreparedRelease, product: Product | undefined): number | undefined {
-  const targets = product ? targetsFor(product, 'arm64-v8') : ['arm64-v8'];
-  const installed = new Set(product?.artifacts.flatMap((a) => a.versions.flatMap((v) => (product.bundles.find((b) => b.name === product.releases.find((x) => x.name === product.installedRelease)?.bundle)?.artifactVersions[a.name] === v.version ? v.binaries.map((b) => b.uuid) : []))) ?? []);
+function releaseBytes(r: PreparedRelease, product: Product): number | undefined {
+  const targets = targetsFor(product, 'arm64-v8');
+  const current = product.releases.find((x) => x.name === product.installedRelease);
+  const installed = new Set(current ? bundleBinaries(product, current.bundle, targets).map((b) => b.binary.uuid) : []);
   const bytes = r.binaries.filter((b) => targets.includes(b.target) && !installed.has(b.uuid)).reduce((n, b) => n + b.size, 0);
   return bytes > 0 ? bytes : undefined;
 }
