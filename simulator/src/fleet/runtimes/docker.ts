@@ -138,7 +138,7 @@ export function createDockerRuntime(opts: DockerRuntimeOptions): DockerRuntime {
     async preflight(count: number): Promise<PreflightReport> {
       planned = Math.max(1, count);
       const problems: string[] = [];
-      const info = await tool(engine, ['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 20_000 }).catch((e: unknown) => ({ code: -1, stdout: '', stderr: (e as Error).message }));
+      const info = await tryTool(engine, ['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 20_000 });
       if (info.code !== 0) problems.push(`${engine} engine does not answer: ${info.stderr.trim() || `exit ${info.code}`}`);
       else if ((await tool(engine, ['image', 'inspect', '--format', '{{.Id}}', image])).code !== 0) {
         problems.push(`image ${image} is not there: ${peridiod ? `${engine} pull ${image}` : 'vfleet image build --offline'}`);
