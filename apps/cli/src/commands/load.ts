@@ -61,7 +61,8 @@ function scenarioOf(file: string | undefined, f: LoadFlags): Scenario {
     return s;
   }
   const embedded = f.deviceApi === undefined;
-  if ((f.release === undefined) !== (f.version === undefined) && !(embedded && f.release === undefined && f.version !== undefined)) {
+  // the embedded backend creates a release for a --version alone; otherwise both name one release
+  if ((f.release !== undefined && f.version === undefined) || (f.release === undefined && f.version !== undefined && !embedded)) {
     usage('--release and --version go together (the release to enable and the version devices report once updated)');
   }
   // 1.5.0 sits between the EVK's installed 1.1.0 and its r1002 (2.0.0), which the embedded backend seeds
