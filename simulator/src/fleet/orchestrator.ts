@@ -177,7 +177,6 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
     d.status.error = reason;
     setRun(d, 'failed');
     emit(d, 'failed', { reason });
-    d.status.error = reason;
   }
 
   function later(d: Dev, ms: number): void {
@@ -341,9 +340,10 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
 
   async function nextIds(count: number, prefix: string): Promise<string[]> {
     const used = new Set([...devices.keys(), ...listDevices(opts.devicesDir).map((d) => d.meta.id)]);
+    const numbered = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d+)$`);
     let n = 0;
     for (const id of used) {
-      const m = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d+)$`).exec(id);
+      const m = numbered.exec(id);
       if (m) n = Math.max(n, Number(m[1]));
     }
     return Array.from({ length: count }, (_, i) => checkDeviceId(`${prefix}-${String(n + 1 + i).padStart(4, '0')}`, 'add'));
