@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VfleetError } from '@vfleet/core';
-import { mustTool, tool } from './runtimes/netutil.js';
+import { mustTool, tool, tryTool } from './runtimes/netutil.js';
 
 export type Engine = 'docker' | 'podman';
 export const DEFAULT_AGENT_IMAGE = 'vfleet/agent:dev';
@@ -208,8 +208,8 @@ export async function stageOfflineBase(stage: string): Promise<{ files: string[]
 /** A SHA-512 crypt(3) hash of `password` (`openssl passwd -6`), or undefined without openssl. */
 async function passwordHash(password: string): Promise<string | undefined> {
   // a fixed salt keeps the base's fingerprint stable; the EVK password is public anyway
-  const r = await tool('openssl', ['passwd', '-6', '-salt', 'vfleetevk', '-stdin'], { input: `${password}\n` }).catch(() => undefined);
-  const hash = r?.code === 0 ? r.stdout.trim() : '';
+  const r = await tryTool('openssl', ['passwd', '-6', '-salt', 'vfleetevk', '-stdin'], { input: `${password}\n` });
+  const hash = r.code === 0 ? r.stdout.trim() : '';
   return hash.startsWith('$6$') ? hash : undefined;
 }
 
@@ -256,7 +256,7 @@ export async function buildAgentImage(opts: ImageBuildOptions = {}): Promise<Ima
   const sig = opts.signal === undefined ? {} : { signal: opts.signal };
   const root = repoRoot();
   mkdirSync(imageStageDir(root), { recursive: true });
-  const info = await tool(engine, ['info', '--format', '{{.ServerVersion}}'], { ...sig, timeoutMs: 20_000 }).catch((e: unknown) => ({ code: -1, stdout: '', stderr: (e as Error).message }));
+  const info = await tryTool(engine, ['info', '--format', '{{.ServerVersion}}'], { ...sig, timeoutMs: 20_000 });
   if (info.code !== 0) throw new VfleetError('VFLEET_USAGE', `image build: the ${engine} engine does not answer (${info.stderr.trim() || `exit ${info.code}`}); start it first`);
   // a directory of its own inside the build context: parallel builds never see each other's bundle
   const stageDir = mkdtempSync(join(imageStageDir(root), 'build-'));
