@@ -10,7 +10,7 @@ import { formatCidr, parseCidr, subtractCidrs, type Cidr } from './cidr.js';
 import { dataPlaneMissing, interfaceNames, localSubnets, usedPorts } from './local-net.js';
 import { DYNAMIC_PORTS, freePortRanges, pickFreePort } from './ports.js';
 import { latestHandshake, LIVENESS_EVERY_MS, LIVENESS_FIRST_MS, packetCounters, tunnelInactive } from './liveness.js';
-import { formatQuickConfig, hookArguments, readQuickConfigTags } from './quick-config.js';
+import { formatQuickConfig, hookArguments, readQuickConfigTags, type QuickConfig } from './quick-config.js';
 import { parseConfigureReply, parseTunnelEvent, parseTunnelList, type ServerTunnel } from './server-reply.js';
 import { tunnelInterfaceName, wgKeyPair } from './wg-keys.js';
 
@@ -205,16 +205,15 @@ export function createTunnelManager(options: TunnelManagerOptions): TunnelManage
       const args = hookArguments({
         ifname, dport, deviceIp: server.deviceIp, serverIp: server.serverProxyIp, wanIfname: '', endpointIp: server.serverTunnelIp, routingTable: rat.routingTable,
       });
-      const hook = (p: string | null) => (p === null ? undefined : `${paths.map(p)} ${args}`);
+      const hooks: QuickConfig['hooks'] = {};
+      for (const name of ['preUp', 'postUp', 'preDown', 'postDown'] as const) {
+        const script = rat.hooks[name];
+        if (script !== null) hooks[name] = `${paths.map(script)} ${args}`;
+      }
       const host = server.serverTunnelIp.includes(':') ? `[${server.serverTunnelIp}]` : server.serverTunnelIp;
       const text = formatQuickConfig({
         ifname, devicePublicKey: keys.publicKey, privateKey: keys.privateKey, address: server.deviceIp, listenPort, table: 'auto',
-        hooks: {
-          ...(hook(rat.hooks.preUp) === undefined ? {} : { preUp: hook(rat.hooks.preUp) as string }),
-          ...(hook(rat.hooks.postUp) === undefined ? {} : { postUp: hook(rat.hooks.postUp) as string }),
-          ...(hook(rat.hooks.preDown) === undefined ? {} : { preDown: hook(rat.hooks.preDown) as string }),
-          ...(hook(rat.hooks.postDown) === undefined ? {} : { postDown: hook(rat.hooks.postDown) as string }),
-        },
+        hooks,
         peer: { allowedIps: `${server.serverProxyIp}/32`, publicKey: server.serverPublicKey, endpoint: `${host}:${server.serverProxyPort}`, persistentKeepalive: rat.persistentKeepalive },
         tunnelPrn: prn,
         dport,
