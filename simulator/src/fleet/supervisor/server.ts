@@ -50,7 +50,7 @@ export async function serveFleet(fleet: FleetHandle, opts: { path: string; info:
   }
   const clients = new Set<Socket>();
 
-  async function handle(req: Request, sock: Socket, subscribe: () => void, unsubscribe: () => void): Promise<unknown> {
+  async function handle(req: Request, subscribe: () => void, unsubscribe: () => void): Promise<unknown> {
     const where = `request ${req.id} ${req.method}`;
     switch (req.method) {
       case 'info':
@@ -129,7 +129,7 @@ export async function serveFleet(fleet: FleetHandle, opts: { path: string; info:
         send({ id: null, ok: false, error: { code: 'VFLEET_USAGE', message: `control socket: not a request: ${(e as Error).message}` } } satisfies Response);
         return;
       }
-      handle(req, sock, subscribe, unsubscribe).then(
+      handle(req, subscribe, unsubscribe).then(
         (result) => send({ id: req.id, ok: true, result: result ?? null } satisfies Response),
         (e: unknown) => send({ id: req.id, ok: false, error: { code: isVfleetError(e) ? e.code : 'VFLEET_IO', message: e instanceof Error ? e.message : String(e) } } satisfies Response),
       );
