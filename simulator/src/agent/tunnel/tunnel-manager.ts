@@ -119,12 +119,17 @@ export function createTunnelManager(options: TunnelManagerOptions): TunnelManage
     t.liveness = setTimeout(() => void check(), options.livenessFirstMs ?? LIVENESS_FIRST_MS);
   };
 
+  /** Timers off and the interface down; the config stays. */
+  const halt = async (t: LocalTunnel): Promise<void> => {
+    clearTimeout(t.timer);
+    clearTimeout(t.liveness);
+    if (t.up || interfaceNames().includes(t.ifname)) await takeDown(t);
+  };
+
   /** wg-quick down, the config removed, then PATCH closed (unless `report` is false). */
   const close = (t: LocalTunnel, reason: CloseReason, report = true): Promise<void> => {
     t.stopping ??= (async () => {
-      clearTimeout(t.timer);
-      clearTimeout(t.liveness);
-      if (t.up || interfaceNames().includes(t.ifname)) await takeDown(t);
+      await halt(t);
       await rm(t.confPath, { force: true }).catch(() => undefined);
       tunnels.delete(t.prn);
       log.debug(`Tunnel ${t.prn} terminated reason: ${reason}`);
@@ -346,11 +351,7 @@ export function createTunnelManager(options: TunnelManagerOptions): TunnelManage
     list: () => [...tunnels.values()].map(({ prn, ifname, dport, address, up }) => ({ prn, ifname, dport, address, up })),
     stop() {
       stopped = true;
-      stopping ??= Promise.all([...tunnels.values()].map(async (t) => {
-        clearTimeout(t.timer);
-        clearTimeout(t.liveness);
-        if (t.up || interfaceNames().includes(t.ifname)) await takeDown(t);
-      })).then(() => tunnels.clear());
+      stopping ??= Promise.all([...tunnels.values()].map(halt)).then(() => tunnels.clear());
       return stopping;
     },
   };
