@@ -4,16 +4,19 @@ import type { Command } from 'commander';
 import { VfleetError } from '@vfleet/core';
 import { createAdminClient, resolveHome, type AdminClient } from '@vfleet/simulator';
 
+/** The admin token: $VFLEET_ADMIN_TOKEN, else the workspace's admin-token file. */
+export function adminToken(program: Command): string {
+  const file = join(resolveHome(program.opts<{ home?: string }>().home), 'admin-token');
+  try {
+    return (process.env['VFLEET_ADMIN_TOKEN'] ?? readFileSync(file, 'utf8')).trim();
+  } catch (cause) {
+    throw new VfleetError('VFLEET_WORKSPACE', `${file}: no admin token (start \`vfleet backend\` once, or set VFLEET_ADMIN_TOKEN)`, { cause });
+  }
+}
+
 /** The admin API of a running backend: `--admin-url` (default 127.0.0.1:4000), token from the workspace. */
 export function adminFrom(program: Command, flags: { adminUrl?: string }): AdminClient {
-  const home = resolveHome(program.opts<{ home?: string }>().home);
-  let token: string;
-  try {
-    token = (process.env['VFLEET_ADMIN_TOKEN'] ?? readFileSync(join(home, 'admin-token'), 'utf8')).trim();
-  } catch (cause) {
-    throw new VfleetError('VFLEET_WORKSPACE', `${join(home, 'admin-token')}: no admin token (start \`vfleet backend\` once, or set VFLEET_ADMIN_TOKEN)`, { cause });
-  }
-  return createAdminClient(flags.adminUrl ?? 'http://127.0.0.1:4000', token);
+  return createAdminClient(flags.adminUrl ?? 'http://127.0.0.1:4000', adminToken(program));
 }
 
 export const adminUrlOption = ['--admin-url <url>', 'admin API of the backend', 'http://127.0.0.1:4000'] as const;

@@ -1,19 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { VfleetError } from '@vfleet/core';
-import { attachTerminal, openShell, resolveHome, terminalSize } from '@vfleet/simulator';
-import { adminUrlOption } from '../admin.js';
-
-/** The admin token as `adminFrom` finds it: $VFLEET_ADMIN_TOKEN, else the workspace's admin-token file. */
-function adminToken(program: Command): string {
-  const file = join(resolveHome(program.opts<{ home?: string }>().home), 'admin-token');
-  try {
-    return (process.env['VFLEET_ADMIN_TOKEN'] ?? readFileSync(file, 'utf8')).trim();
-  } catch (cause) {
-    throw new VfleetError('VFLEET_WORKSPACE', `${file}: no admin token (start \`vfleet backend\` once, or set VFLEET_ADMIN_TOKEN)`, { cause });
-  }
-}
+import { attachTerminal, openShell, terminalSize } from '@vfleet/simulator';
+import { adminToken, adminUrlOption } from '../admin.js';
 
 export function registerShell(program: Command): void {
   program
