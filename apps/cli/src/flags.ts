@@ -1,4 +1,4 @@
-import { VfleetError, parseSize } from '@vfleet/core';
+import { VfleetError, isHostPort, parseSize } from '@vfleet/core';
 
 function usage(flag: string, value: string, want: string): never {
   throw new VfleetError('VFLEET_USAGE', `${flag} ${JSON.stringify(value)}: expected ${want}`);
@@ -35,8 +35,7 @@ export function sizeFlag(flag: string) {
 /** `host` or `host:port`, no scheme (peridio.json `device_api.url`). */
 export function hostPortFlag(flag: string) {
   return (value: string): string => {
-    const m = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])(?::(\d{1,5}))?$/.exec(value);
-    if (!m || (m[2] !== undefined && (Number(m[2]) < 1 || Number(m[2]) > 65535))) usage(flag, value, 'host or host:port without a scheme');
+    if (!isHostPort(value)) usage(flag, value, 'host or host:port without a scheme');
     return value;
   };
 }

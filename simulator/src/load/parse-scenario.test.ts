@@ -105,6 +105,7 @@ thresholds:
     ['a threshold without a unit', minimal('thresholds:\n  - "p95(time_to_update) < 120"\n'), /^x\.yaml:6:28: thresholds\[0\]: .*"120" is not a duration like 120s/],
     ['a CA without device_api', 'name: t\ntarget: {device_api_ca: x.pem}\nphases: [teardown]\n', /^x\.yaml:2:10: target\.device_api_ca: only with target\.device_api/],
     ['device_api without its CA', 'name: t\ntarget: {device_api: "h:1"}\nphases: [teardown]\n', /^x\.yaml:2:10: target\.device_api_ca: missing/],
+    ['a device_api port out of range', 'name: t\ntarget: {device_api: "h:70000", device_api_ca: c.pem}\nphases: [teardown]\n', /^x\.yaml:2:22: target\.device_api: "h:70000": expected host or host:port without a scheme, port 1–65535/],
     ['a device_api with a scheme', 'name: t\ntarget: {device_api: "https://h", device_api_ca: c.pem}\nphases: [teardown]\n', /^x\.yaml:2:22: target\.device_api: "https:\/\/h": expected host or host:port/],
     ['a binary fault against a real backend', 'name: t\ntarget: {device_api: "h:1", device_api_ca: c.pem}\nphases:\n  - faults:\n      - binary: {status: 503, duration: 1s}\n', /^x\.yaml:5:9: phases\[0\]: binary faults need the embedded backend/],
     ['an empty file', '', /^x\.yaml:1:1: empty scenario|expected a mapping/],

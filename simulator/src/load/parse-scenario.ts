@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, type Node } from 'yaml';
-import { VfleetError, parseSize } from '@vfleet/core';
+import { VfleetError, isHostPort, parseSize } from '@vfleet/core';
 import type { RuntimeName } from '../fleet/types.js';
 import type { Fault, Phase, PhaseValue, ProvisionPhase, RolloutStep, Scenario, ScenarioRelease, ScenarioTarget, WaitCondition } from './scenario.js';
 import { parseThreshold, ThresholdSyntaxError, type Threshold } from './thresholds.js';
@@ -10,7 +10,6 @@ import { YamlReader, type ScenarioIssue } from './yaml-reader.js';
 
 const RUNTIMES: readonly RuntimeName[] = ['inproc', 'process', 'namespace', 'docker', 'podman'];
 const PHASES = ['provision', 'ramp', 'steady', 'rollout', 'wait', 'faults', 'teardown'] as const;
-const HOST_PORT = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])(?::(\d{1,5}))?$/;
 const VERSION = /^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
 
 /** An invalid scenario: every issue with file, line and column; the message is the first of them. */
@@ -101,7 +100,7 @@ function readTarget(r: YamlReader, node: Node | null | undefined, baseDir: strin
     r.fail(m.get('runtime')?.value, 'target.runtime', `${JSON.stringify(runtime)}: expected one of ${RUNTIMES.join(', ')}`);
   }
   const deviceApi = m.has('device_api') ? r.string(m.get('device_api')?.value, 'target.device_api', 'host or host:port') : undefined;
-  if (deviceApi !== undefined && !HOST_PORT.test(deviceApi)) r.fail(m.get('device_api')?.value, 'target.device_api', `${JSON.stringify(deviceApi)}: expected host or host:port without a scheme`);
+  if (deviceApi !== undefined && !isHostPort(deviceApi)) r.fail(m.get('device_api')?.value, 'target.device_api', `${JSON.stringify(deviceApi)}: expected host or host:port without a scheme, port 1–65535`);
   const ca = m.has('device_api_ca') ? r.string(m.get('device_api_ca')?.value, 'target.device_api_ca', 'a PEM file path') : undefined;
   const hook = m.has('hook') ? r.string(m.get('hook')?.value, 'target.hook', 'a command') : undefined;
   const scaleNode = m.get('size_scale')?.value;
