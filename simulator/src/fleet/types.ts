@@ -164,6 +164,11 @@ export interface Runtime {
   start(launch: DeviceLaunch): Promise<RunningDevice>;
   /** Removes everything this runtime made, found by vfleet's labels/names (also after a crash). */
   cleanup(): Promise<CleanupReport>;
+  /**
+   * Addresses the embedded backend must also listen on for this runtime's devices to reach it
+   * (bridge/gateway IPs, known after prepare()); absent when loopback serves (process, inproc).
+   */
+  backendListenHosts?(): string[];
 }
 
 /**

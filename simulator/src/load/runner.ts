@@ -141,7 +141,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadReport> {
     if (embedded) {
       initWorkspace({ home });
       // every runtime resolves this name to the backend (containers via --add-host, the rest via the device's /etc/hosts)
-      const listenHosts = (runtime as Runtime & { backendListenHosts?: () => string[] }).backendListenHosts?.() ?? [];
+      const listenHosts = runtime.backendListenHosts?.() ?? [];
       backend = await startLoadBackend({
         home, publicHost: BACKEND_HOST_NAME, listenHosts, product: readWorkspace(home).product,
         onError: (message) => collector.error('-', 'backend', message),

@@ -107,7 +107,7 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<Supervis
     let deviceApi = opts.deviceApi;
     let deviceApiCa = opts.deviceApiCa;
     if (deviceApi === undefined) {
-      const listenHosts = (runtime as Runtime & { backendListenHosts?: () => string[] }).backendListenHosts?.() ?? [];
+      const listenHosts = runtime.backendListenHosts?.() ?? [];
       // every runtime resolves this name to the backend (containers via --add-host, the rest via the device's /etc/hosts)
       backend = await startBackend({ home, port: ports.device, adminPort: ports.admin, binaryPort: ports.binary, publicHost: BACKEND_HOST_NAME, listenHosts });
       const b = backend;
