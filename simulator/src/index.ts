@@ -40,3 +40,4 @@ export type { SupervisorInfo } from './fleet/supervisor/protocol.js';
 export { createDockerRuntime, ENDPOINTS_PER_NETWORK, type DockerRuntime, type DockerRuntimeOptions } from './fleet/runtimes/docker.js';
 export { createNamespaceRuntime, type NamespaceRuntime, type NamespaceRuntimeOptions } from './fleet/runtimes/namespace.js';
 export { attachLoop, detachLoop, cleanupLoops, type LoopAttachment } from './fleet/runtimes/loop.js';
+export * from './devices/device-env.js';

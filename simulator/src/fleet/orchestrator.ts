@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { VfleetError, readUbootEnvFromConfig } from '@vfleet/core';
+import { VfleetError } from '@vfleet/core';
 import { REBOOT_EXIT_CODE } from '../agent/agent.js';
-import { createDevicePaths } from '../agent/connect/index.js';
+import { readDeviceEnv } from '../devices/device-env.js';
 import { generateDevices } from '../devices/generate.js';
 import { listDevices, removeDevices } from '../devices/list.js';
 import { checkDeviceId, type DeviceMeta, type EnvMode } from '../devices/spec.js';
@@ -155,8 +155,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
   /** Version and release as the env says (peridio_vsn_current / peridio_rel_current). */
   function readInstalled(d: Dev): void {
     try {
-      const paths = createDevicePaths({ root: d.dir, mode: 'mapped' });
-      const vars = readUbootEnvFromConfig(join(d.dir, 'fw_env.config'), { resolvePath: paths.map }).vars;
+      const vars = readDeviceEnv(d.dir);
       const version = vars.get('peridio_vsn_current');
       const release = vars.get('peridio_rel_current');
       if (version) d.status.version = version;

@@ -11,7 +11,7 @@ import {
   type BootHeaderMeta,
   type BootResult,
 } from '@vfleet/core';
-import { createDevicePaths } from '../agent/connect/index.js';
+import { deviceEnvConfig } from '../devices/device-env.js';
 
 /**
  * The orchestrator playing U-Boot before a device's agent starts: reads both slots' boot headers
@@ -29,15 +29,14 @@ export function virtualBoot(deviceDir: string): BootResult | undefined {
       return null; // a corrupt header is an unbootable slot
     }
   };
-  const config = join(deviceDir, 'fw_env.config');
-  const paths = createDevicePaths({ root: deviceDir, mode: 'mapped' });
+  const { config, resolvePath } = deviceEnvConfig(deviceDir);
   const slots = { a: header('a'), b: header('b') };
-  const env = readUbootEnvFromConfig(config, { resolvePath: paths.map }).vars;
+  const env = readUbootEnvFromConfig(config, { resolvePath }).vars;
   // a disk with no OS in either slot and no active slot in the env was never an A/B board
   if (!slots.a && !slots.b && !env.has('peridio_active')) return undefined;
   const result = bootDevice({ env, slots });
   if (result.changes.size > 0 || result.unset.length > 0) {
-    updateUbootEnv(config, (vars) => applyEnvChanges(vars, result), { resolvePath: paths.map });
+    updateUbootEnv(config, (vars) => applyEnvChanges(vars, result), { resolvePath });
   }
   return result;
 }

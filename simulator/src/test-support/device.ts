@@ -1,11 +1,9 @@
 // Test helpers for device directories: the env as the device sees it, and waiting on the fleet.
-import { join } from 'node:path';
-import { readUbootEnvFromConfig } from '@vfleet/core';
-import { createDevicePaths } from '../agent/connect/index.js';
+import { readDeviceEnv } from '../devices/device-env.js';
 
 /** The U-Boot env of a device directory, read through the same path mapping the agent uses. */
 export function deviceEnv(dir: string): Map<string, string> {
-  return readUbootEnvFromConfig(join(dir, 'fw_env.config'), { resolvePath: createDevicePaths({ root: dir, mode: 'mapped' }).map }).vars;
+  return readDeviceEnv(dir);
 }
 
 /** Polls `what` until true; throws after `ms`. */

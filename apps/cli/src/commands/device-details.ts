@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeBootHeader, readPartitionTable, readRange, readUbootEnvFromConfig, SECTOR_SIZE } from '@vfleet/core';
-import { createDevicePaths } from '@vfleet/simulator';
+import { decodeBootHeader, readPartitionTable, readRange, SECTOR_SIZE } from '@vfleet/core';
+import { readDeviceEnv } from '@vfleet/simulator';
 import type { DeviceDetails } from '@vfleet/tui';
 
 /**
@@ -15,8 +15,7 @@ export function readDeviceDetails(devicesDir: string, id: string): DeviceDetails
   const notes: string[] = [];
   let env: Array<[string, string]> = [];
   try {
-    const paths = createDevicePaths({ root: dir, mode: 'mapped' });
-    const vars = readUbootEnvFromConfig(join(dir, 'fw_env.config'), { resolvePath: paths.map }).vars;
+    const vars = readDeviceEnv(dir);
     env = [...vars.entries()].sort((a, b) => a[0].localeCompare(b[0]));
   } catch (e) {
     notes.push(`env: ${(e as Error).message}`);
