@@ -1,11 +1,12 @@
 // `--disk loop`: a device's disk.img attached as a loop device (losetup + partx -a) and detached on
 // stop. Only a regular disk.img directly inside a device directory is ever attached, and every
 // attachment is recorded under $VFLEET_HOME/run so `cleanup` finds the ones a crash left behind.
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { VfleetError } from '@vfleet/core';
 import type { CleanupReport } from '../types.js';
 import { mustTool, tool } from './netutil.js';
+import { jsonRegistry } from './json-registry.js';
 
 export interface LoopAttachment {
   deviceId: string;
@@ -17,31 +18,11 @@ export interface LoopAttachment {
   backingFile: string;
 }
 
-const registryPath = (home: string): string => join(home, 'run', 'loops.json');
-
-function readRegistry(home: string): LoopAttachment[] {
-  try {
-    const parsed = JSON.parse(readFileSync(registryPath(home), 'utf8')) as unknown;
-    return Array.isArray(parsed) ? (parsed as LoopAttachment[]).filter((a) => typeof a?.device === 'string' && typeof a.backingFile === 'string') : [];
-  } catch {
-    return [];
-  }
-}
-
-function writeRegistry(home: string, entries: LoopAttachment[]): void {
-  mkdirSync(join(home, 'run'), { recursive: true });
-  const file = registryPath(home);
-  writeFileSync(`${file}.tmp`, JSON.stringify(entries, null, 1));
-  renameSync(`${file}.tmp`, file);
-}
-
-// one registry writer per process: attach/detach of many devices interleave
-let registryTail: Promise<unknown> = Promise.resolve();
-function updateRegistry(home: string, change: (entries: LoopAttachment[]) => LoopAttachment[]): Promise<void> {
-  const next = registryTail.then(() => writeRegistry(home, change(readRegistry(home))));
-  registryTail = next.catch(() => undefined);
-  return next;
-}
+const isAttachment = (a: unknown): a is LoopAttachment =>
+  typeof (a as Partial<LoopAttachment> | null)?.device === 'string' && typeof (a as Partial<LoopAttachment>).backingFile === 'string';
+const registry = (home: string) => jsonRegistry<LoopAttachment>(join(home, 'run', 'loops.json'), isAttachment);
+const readRegistry = (home: string): LoopAttachment[] => registry(home).read();
+const updateRegistry = (home: string, change: (entries: LoopAttachment[]) => LoopAttachment[]): Promise<void> => registry(home).update(change);
 
 /** The device's disk.img, refused unless it is a regular file (not a link) directly in the device directory. */
 export function deviceDiskImage(deviceDir: string): string {

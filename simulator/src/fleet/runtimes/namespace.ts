@@ -2,13 +2,14 @@
 // veth on the vfleet bridge and a private root: an overlay of the host's / whose upper layer is the
 // device directory's root/ (the same place the process runtime maps paths to), the device directory
 // on /etc/peridiod. Root only. Everything is named with vfleet's prefixes and recorded under run/.
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { VfleetError } from '@vfleet/core';
 import { bundleAgent, repoRoot } from '../image.js';
 import { BACKEND_HOST_NAME, type CleanupReport, type DeviceLaunch, type PreflightReport, type RunningDevice, type Runtime, type RuntimeOptions } from '../types.js';
 import { hostCeilings, overCeilings } from './host-limits.js';
 import { addressIn16, homeHash, interfaceName, mustTool, safeName, spawnLong, tool, tryTool } from './netutil.js';
+import { jsonRegistry } from './json-registry.js';
 
 /** One Node agent process per device (RSS of a joined, polling agent). */
 const MEMORY_PER_DEVICE = 45 * 2 ** 20;
@@ -60,25 +61,6 @@ cd "$M"
 exec chroot "$M" "$@"
 `;
 
-function registryFile(home: string): string {
-  return join(home, 'run', 'namespace.json');
-}
-
-function readSlots(home: string): Slot[] {
-  try {
-    const parsed = JSON.parse(readFileSync(registryFile(home), 'utf8')) as unknown;
-    return Array.isArray(parsed) ? (parsed as Slot[]) : [];
-  } catch {
-    return [];
-  }
-}
-
-function writeSlots(home: string, slots: Slot[]): void {
-  mkdirSync(join(home, 'run'), { recursive: true });
-  writeFileSync(`${registryFile(home)}.tmp`, JSON.stringify(slots, null, 1));
-  renameSync(`${registryFile(home)}.tmp`, registryFile(home));
-}
-
 /** The device's own /etc/hosts (the overlay's upper layer): the backend is the bridge address. */
 export function writeNamespaceHosts(deviceDir: string, bridgeAddress: string, id: string): void {
   const dir = join(deviceDir, 'root', 'etc');
@@ -120,12 +102,8 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
   const distAgent = join(repo, 'simulator', 'dist', 'agent', 'main.js');
   let agentCommand = opts.agentCommand ?? [process.execPath, distAgent];
   const used = new Set<number>();
-  let registry: Promise<unknown> = Promise.resolve();
-  const record = (change: (slots: Slot[]) => Slot[]): Promise<void> => {
-    const next = registry.then(() => writeSlots(home, change(readSlots(home))));
-    registry = next.catch(() => undefined);
-    return next;
-  };
+  const slots = jsonRegistry<Slot>(join(home, 'run', 'namespace.json'));
+  const record = (change: (recorded: Slot[]) => Slot[]): Promise<void> => slots.update(change);
 
   async function ensureBridge(): Promise<void> {
     if (!existsSync(`/sys/class/net/${bridge}`)) {
@@ -253,7 +231,7 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
 
     async cleanup(): Promise<CleanupReport> {
       const report: CleanupReport = { removed: [], errors: [] };
-      const recorded = readSlots(home);
+      const recorded = slots.read();
       const netnsList = await tryTool('ip', ['netns', 'list']);
       const names = new Set([
         ...netnsList.stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(netnsPrefix)),
@@ -294,7 +272,7 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
         }
       }
       used.clear();
-      writeSlots(home, []);
+      await slots.update(() => []);
       return report;
     },
   };
