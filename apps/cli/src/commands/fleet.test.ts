@@ -46,11 +46,12 @@ async function eventually(what: () => Promise<boolean> | boolean, ms = 30_000): 
 
 describe('fleet flags', () => {
   it('reads rates and durations, and names what it wants otherwise', () => {
-    expect([rateFlag('10/s'), rateFlag('0.5/s'), rateFlag('25')]).toEqual([10, 0.5, 25]);
+    expect([rateFlag('10/s'), rateFlag('0.5/s'), rateFlag('25'), rateFlag('600/m')]).toEqual([10, 0.5, 25, 10]);
     expect(() => rateFlag('fast')).toThrow(/--rate "fast": expected devices per second/);
     expect(() => rateFlag('0/s')).toThrow(/--rate/);
     const jitter = durationFlag('--jitter');
-    expect([jitter('2s'), jitter('500ms'), jitter('1m'), jitter('0'), jitter('1.5')]).toEqual([2000, 500, 60_000, 0, 1500]);
+    expect([jitter('2s'), jitter('500ms'), jitter('1m'), jitter('0'), jitter('1.5'), jitter('1m30s')]).toEqual([2000, 500, 60_000, 0, 1500, 90_000]);
+    expect(() => jitter('-1s')).toThrow(/--jitter/);
     expect(() => jitter('soon')).toThrow(/--jitter "soon": expected a duration/);
   });
 });

@@ -5,6 +5,8 @@ import { dirname, resolve } from 'node:path';
 import { VfleetError } from '@vfleet/core';
 import {
   connectFleet,
+  parseDuration,
+  parseRate,
   downFleet,
   resolveHome,
   RUNTIME_NAMES,
@@ -19,21 +21,21 @@ import { choiceFlag, hostPortFlag, intFlag } from '../flags.js';
 
 const RUNTIMES = ['auto', ...RUNTIME_NAMES] as const;
 
-/** `10/s`, `10`, `0.5/s` → devices per second. */
+/** `10/s`, `600/m`, `10`, `0.5/s` → devices per second (a bare number is per second). */
 export function rateFlag(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)(?:\/s)?$/.exec(value.trim());
-  const n = m ? Number(m[1]) : NaN;
-  if (!(n > 0)) throw new VfleetError('VFLEET_USAGE', `--rate ${JSON.stringify(value)}: expected devices per second, e.g. 10/s or 0.5/s`);
+  const v = value.trim();
+  const n = /^\d+(\.\d+)?$/.test(v) ? Number(v) : parseRate(v);
+  if (n === undefined || !(n > 0)) throw new VfleetError('VFLEET_USAGE', `--rate ${JSON.stringify(value)}: expected devices per second, e.g. 10/s, 0.5/s or 600/m`);
   return n;
 }
 
-/** `2s`, `500ms`, `1m`, `0` → milliseconds. */
+/** `2s`, `500ms`, `1m`, `1m30s`, `0` → milliseconds (a bare number is seconds). */
 export function durationFlag(flag: string) {
   return (value: string): number => {
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
-    if (!m) throw new VfleetError('VFLEET_USAGE', `${flag} ${JSON.stringify(value)}: expected a duration such as 2s, 500ms or 1m`);
-    const unit = m[2] ?? 's';
-    return Math.round(Number(m[1]) * (unit === 'ms' ? 1 : unit === 's' ? 1000 : 60_000));
+    const v = value.trim();
+    const ms = /^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : parseDuration(v);
+    if (ms === undefined) throw new VfleetError('VFLEET_USAGE', `${flag} ${JSON.stringify(value)}: expected a duration such as 2s, 500ms or 1m`);
+    return Math.round(ms);
   };
 }
 
