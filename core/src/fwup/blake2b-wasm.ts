@@ -1,25 +1,12 @@
 // The BLAKE2b compression function F (RFC 7693 §3.2), emitted as a WebAssembly module with native
 // 64-bit arithmetic: plain JS on 32-bit halves hashes ~15 MB/s, too slow to check a rootfs image.
+// The 128-bit SIMD form (blake2b-simd.ts) is used where the engine supports it; this scalar form
+// is the fallback.
+import { IV, SIGMA } from './blake2b-params.js';
+import { simdCompressBody } from './blake2b-simd.js';
+import { section, sleb64, text, uleb, withSize } from './wasm-encode.js';
 
-/** Initialisation vector (RFC 7693 §2.6). */
-export const IV = [
-  0x6a09e667f3bcc908n, 0xbb67ae8584caa73bn, 0x3c6ef372fe94f82bn, 0xa54ff53a5f1d36f1n,
-  0x510e527fade682d1n, 0x9b05688c2b3e6c1fn, 0x1f83d9abfb41bd6bn, 0x5be0cd19137e2179n,
-];
-
-/** Message schedule σ (RFC 7693 §2.7); rounds 10 and 11 reuse rows 0 and 1. */
-const SIGMA = [
-  [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
-  [14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3],
-  [11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4],
-  [7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8],
-  [9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13],
-  [2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9],
-  [12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11],
-  [13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10],
-  [6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5],
-  [10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0],
-] as const;
+export { IV } from './blake2b-params.js';
 
 /** The columns then diagonals that G mixes in each round. */
 const MIX = [
@@ -31,71 +18,61 @@ const MIX = [
 export const H_OFFSET = 0;
 /** Byte offset where message blocks are staged. */
 export const BLOCKS_OFFSET = 128;
-/** Bytes of blocks staged per call batch (memory is two 64 KiB pages). */
-export const BLOCKS_CAPACITY = 65536;
+/** Bytes of blocks staged per call (memory is 17 64 KiB pages: h, then 1 MiB of blocks). */
+export const BLOCKS_CAPACITY = 1024 * 1024;
+const PAGES = 17;
 
 const op = {
-  end: 0x0b, localGet: 0x20, localSet: 0x21, i32Const: 0x41, i64Const: 0x42, i64Load: 0x29, i64Store: 0x37,
-  i32Sub: 0x6b, i64Add: 0x7c, i64Or: 0x84, i64Xor: 0x85, i64Shl: 0x86, i64Rotr: 0x8a, i64ExtendI32S: 0xac,
-  i64ExtendI32U: 0xad,
+  block: 0x02, loop: 0x03, br: 0x0c, brIf: 0x0d, end: 0x0b, localGet: 0x20, localSet: 0x21, i32Const: 0x41, i64Const: 0x42,
+  i64Load: 0x29, i64Store: 0x37, i32GeU: 0x4f, i32Add: 0x6a, i32Sub: 0x6b, i32Shl: 0x74, i64Add: 0x7c, i64Or: 0x84,
+  i64Xor: 0x85, i64Shl: 0x86, i64Rotr: 0x8a, i64ExtendI32S: 0xac, i64ExtendI32U: 0xad,
 } as const;
+const VOID = 0x40;
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
+// Parameters: 0 block pointer, 1 block count, 2/3 counter low/high after the first block, 4 last-block
+// flag. Locals: h, v and m as i64, the counter t, and the end pointer.
+const H = 5;
+const V = H + 8;
+const M = V + 16;
+const T = M + 16;
+const END = T + 1;
 
-function sleb64(value: bigint): number[] {
-  let n = BigInt.asIntN(64, value);
-  const out: number[] = [];
-  for (;;) {
-    const byte = Number(n & 0x7fn);
-    n >>= 7n;
-    const done = (n === 0n && (byte & 0x40) === 0) || (n === -1n && (byte & 0x40) !== 0);
-    out.push(done ? byte : byte | 0x80);
-    if (done) return out;
-  }
-}
-
-const withSize = (bytes: number[]): number[] => [...uleb(bytes.length), ...bytes];
-const section = (id: number, bytes: number[]): number[] => [id, ...withSize(bytes)];
-const text = (s: string): number[] => withSize([...Buffer.from(s, 'ascii')]);
-
-// Parameters: 0 block offset, 1 counter low, 2 counter high, 3 last-block flag; locals 4..19 = v, 20..35 = m.
-const V = 4;
-const M = 20;
-
+/** compress(ptr, n, tLow, tHigh, last): n blocks at ptr into h; the counter grows by 128 after each. */
 function compressBody(): number[] {
   const code: number[] = [];
   const get = (i: number): void => void code.push(op.localGet, i);
   const set = (i: number): void => void code.push(op.localSet, i);
+  get(2);
+  code.push(op.i64ExtendI32U);
+  get(3);
+  code.push(op.i64ExtendI32U, op.i64Const, 32, op.i64Shl, op.i64Or);
+  set(T);
   for (let i = 0; i < 8; i++) {
     code.push(op.i32Const, 0, op.i64Load, 3, ...uleb(H_OFFSET + i * 8));
+    set(H + i);
+  }
+  get(0);
+  get(1);
+  code.push(op.i32Const, 7, op.i32Shl, op.i32Add);
+  set(END);
+  code.push(op.block, VOID, op.loop, VOID);
+  get(0);
+  get(END);
+  code.push(op.i32GeU, op.brIf, 1);
+  for (let i = 0; i < 8; i++) {
+    get(H + i);
     set(V + i);
     code.push(op.i64Const, ...sleb64(IV[i] as bigint));
     set(V + 8 + i);
   }
-  for (let i = 0; i < 16; i++) {
-    get(0);
-    code.push(op.i64Load, 3, ...uleb(i * 8));
-    set(M + i);
-  }
   // v12 ^= t (low 64 bits of the byte counter); v14 = ~v14 on the last block.
   get(V + 12);
-  get(1);
-  code.push(op.i64ExtendI32U);
-  get(2);
-  code.push(op.i64ExtendI32U, op.i64Const, 32, op.i64Shl, op.i64Or, op.i64Xor);
+  get(T);
+  code.push(op.i64Xor);
   set(V + 12);
   get(V + 14);
   code.push(op.i32Const, 0);
-  get(3);
+  get(4);
   code.push(op.i32Sub, op.i64ExtendI32S, op.i64Xor);
   set(V + 14);
   const addInto = (a: number, b: number, x?: number): void => {
@@ -103,8 +80,9 @@ function compressBody(): number[] {
     get(V + b);
     code.push(op.i64Add);
     if (x !== undefined) {
-      get(M + x);
-      code.push(op.i64Add);
+      // message words are read from memory where used: fewer live values than 16 locals
+      get(0);
+      code.push(op.i64Load, 3, ...uleb(x * 8), op.i64Add);
     }
     set(V + a);
   };
@@ -128,32 +106,48 @@ function compressBody(): number[] {
     });
   }
   for (let i = 0; i < 8; i++) {
-    code.push(op.i32Const, 0, op.i32Const, 0, op.i64Load, 3, ...uleb(H_OFFSET + i * 8));
+    get(H + i);
     get(V + i);
     code.push(op.i64Xor);
     get(V + 8 + i);
-    code.push(op.i64Xor, op.i64Store, 3, ...uleb(H_OFFSET + i * 8));
+    code.push(op.i64Xor);
+    set(H + i);
+  }
+  get(T);
+  code.push(op.i64Const, ...sleb64(128n), op.i64Add);
+  set(T);
+  get(0);
+  code.push(op.i32Const, ...sleb64(128n), op.i32Add);
+  set(0);
+  code.push(op.br, 0, op.end, op.end);
+  for (let i = 0; i < 8; i++) {
+    code.push(op.i32Const, 0);
+    get(H + i);
+    code.push(op.i64Store, 3, ...uleb(H_OFFSET + i * 8));
   }
   code.push(op.end);
-  return [...uleb(1), ...uleb(32), 0x7e, ...code];
+  return [...uleb(2), ...uleb(END - H), 0x7e, ...uleb(1), 0x7f, ...code];
 }
 
-function moduleBytes(): Uint8Array {
+function moduleBytes(body: number[]): Uint8Array {
   const i32 = 0x7f;
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [1, 0x60, 4, i32, i32, i32, i32, 0]),
+    ...section(1, [1, 0x60, 5, i32, i32, i32, i32, i32, 0]),
     ...section(3, [1, 0]),
-    ...section(5, [1, 0, 2]),
+    ...section(5, [1, 0, ...uleb(PAGES)]),
     ...section(7, [2, ...text('memory'), 2, 0, ...text('compress'), 0, 0]),
-    ...section(10, [1, ...withSize(compressBody())]),
+    ...section(10, [1, ...withSize(body)]),
   ]);
 }
 
 export interface CompressFunction {
   memory: Uint8Array;
-  /** Compresses the block at `offset` into h; the counter is the byte count including this block. */
-  compress(offset: number, counterLow: number, counterHigh: number, last: number): void;
+  /**
+   * Compresses `count` blocks at `offset` into h. The counter is the byte count including the first
+   * block and grows by 128 for each next one; `last` (1) marks a final block (count 1).
+   */
+  compress(offset: number, count: number, counterLow: number, counterHigh: number, last: number): void;
 }
 
 /** The slice of the WebAssembly API used here (the project's lib settings do not declare it). */
@@ -168,7 +162,14 @@ let instance: CompressFunction | undefined;
 export function compressFunction(): CompressFunction {
   if (instance === undefined) {
     const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-    const { exports } = new wasm.Instance(new wasm.Module(moduleBytes()));
+    let module: unknown;
+    try {
+      module = new wasm.Module(moduleBytes(simdCompressBody(H_OFFSET)));
+    } catch {
+      // engines (or CPUs) without 128-bit SIMD get the scalar form
+      module = new wasm.Module(moduleBytes(compressBody()));
+    }
+    const { exports } = new wasm.Instance(module);
     const memory = exports['memory'] as { buffer: ArrayBuffer };
     instance = { memory: new Uint8Array(memory.buffer), compress: exports['compress'] as CompressFunction['compress'] };
   }

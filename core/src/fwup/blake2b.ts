@@ -30,22 +30,24 @@ export class Blake2b {
     if (this.done) throw new Error('BLAKE2b: update after digest');
     const { memory, compress } = compressFunction();
     memory.set(this.h, H_OFFSET);
-    const step = (offset: number, length: number, last: number): void => {
-      this.counter += length;
-      compress(offset, this.counter >>> 0, Math.floor(this.counter / 0x100000000), last);
+    // counter after `blocks` more whole blocks: what compress wants for the first of them
+    const run = (blocks: number): void => {
+      const first = this.counter + BLOCK;
+      compress(BLOCKS_OFFSET, blocks, first >>> 0, Math.floor(first / 0x100000000), 0);
+      this.counter += blocks * BLOCK;
     };
     let pos = 0;
     while (pos < data.length) {
       if (this.filled === BLOCK) {
         memory.set(this.pending, BLOCKS_OFFSET);
-        step(BLOCKS_OFFSET, BLOCK, 0);
+        run(1);
         this.filled = 0;
       }
       // The final block is compressed differently, so at least one byte always stays pending.
       const whole = this.filled === 0 ? Math.min(Math.floor((data.length - pos - 1) / BLOCK), BLOCKS_CAPACITY / BLOCK) : 0;
       if (whole > 0) {
         memory.set(data.subarray(pos, pos + whole * BLOCK), BLOCKS_OFFSET);
-        for (let k = 0; k < whole; k++) step(BLOCKS_OFFSET + k * BLOCK, BLOCK, 0);
+        run(whole);
         pos += whole * BLOCK;
         continue;
       }
@@ -66,7 +68,7 @@ export class Blake2b {
     this.pending.fill(0, this.filled);
     memory.set(this.pending, BLOCKS_OFFSET);
     this.counter += this.filled;
-    compress(BLOCKS_OFFSET, this.counter >>> 0, Math.floor(this.counter / 0x100000000), 1);
+    compress(BLOCKS_OFFSET, 1, this.counter >>> 0, Math.floor(this.counter / 0x100000000), 1);
     return Buffer.from(memory.subarray(H_OFFSET, H_OFFSET + this.outLength));
   }
 }
