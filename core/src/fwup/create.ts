@@ -25,7 +25,8 @@ export interface CreateFwupArchiveInput {
     platform: string;
     architecture: string;
   };
-  resources: Array<{ name: string; data: Uint8Array }>;
+  /** compression: 'deflate' (default, as fwup writes) or 'store' for data that would not shrink. */
+  resources: Array<{ name: string; data: Uint8Array; compression?: 'store' | 'deflate' }>;
   envs?: FwupUbootEnv[];
   tasks: FwupTaskInput[];
   /** fwup-key.priv content (base64 of 64 bytes) or a parsed key; signs meta.conf. */
@@ -109,6 +110,6 @@ export function createFwupArchive(input: CreateFwupArchiveInput): Buffer {
     files.push({ name: 'meta.conf.ed25519', data: signFwupMetaConf(metaConf, key), compression: 'store', mtime: epoch });
   }
   files.push({ name: 'meta.conf', data: metaConf, compression: 'deflate', mtime: input.creationTime ?? new Date() });
-  for (const r of input.resources) files.push({ name: resourceArchivePath(r.name), data: r.data, compression: 'deflate', mtime: epoch });
+  for (const r of input.resources) files.push({ name: resourceArchivePath(r.name), data: r.data, compression: r.compression ?? 'deflate', mtime: epoch });
   return encodeZip(files);
 }

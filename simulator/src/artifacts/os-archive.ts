@@ -50,7 +50,9 @@ export function buildOsFwupArchive(opts: OsArchiveOptions): Buffer {
   if (!env0 || !env1) throw new Error('A/B layout without a redundant env pair');
   return createFwupArchive({
     meta: { product: opts.name, version: opts.version, platform: opts.platform ?? 'vfleet', architecture: opts.architecture ?? 'arm64-v8', author: 'vfleet' },
-    resources: [{ name: 'rootfs.img', data: image.read(0, opts.size) }],
+    // stored, not deflated: the filler is a keystream that does not compress, and the applier then
+    // reads the image straight out of the archive
+    resources: [{ name: 'rootfs.img', data: image.read(0, opts.size), compression: 'store' }],
     envs: [{ name: 'uboot-env', blockOffset: env0.offset / BLOCK, blockCount: env0.size / BLOCK, blockOffsetRedund: env1.offset / BLOCK }],
     tasks: abUpgradeTasks({
       slotA: layout.slots.a.offset / BLOCK,

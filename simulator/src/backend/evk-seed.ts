@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { BOOT_HEADER_SIZE, DEFAULT_DISK_SIZE, abLayout } from '@vfleet/core';
+import { buildOsFwupArchive } from '../artifacts/os-archive.js';
 import { loadProduct } from '../product/product.js';
 import { workspacePaths } from '../workspace/home.js';
 import { readWorkspace } from '../workspace/load.js';
@@ -10,6 +13,8 @@ export interface SeedOptions {
   client: AdminClient;
   /** Binary sizes are the EVK's times this (tests use a small fraction). */
   sizeScale?: number;
+  /** The device disk the OS artifact's fwup archives target (its A/B layout); default 256 MiB. */
+  diskBytes?: number;
   log?: (line: string) => void;
 }
 
@@ -17,7 +22,8 @@ type Row = { uuid: string; prn: string; name?: string; version?: string; target?
 
 /**
  * Creates the EVK product of protocol §8.4 in the backend, idempotently: cohorts with JITP-enabled
- * intermediates, signing keys, artifacts with deterministic content of the EVK's sizes, bundles
+ * intermediates, signing keys, artifacts with deterministic content of the EVK's sizes (the fwup
+ * artifact as a real fwup OS archive of its version, see binaryContent), bundles
  * r1001/r1002, releases (r1001 enabled; r1002 disabled, `~> 1.1`, phase tag canary) and the canaries.
  * Ids come from the product definition, so devices generated earlier already report r1001.
  */
@@ -73,8 +79,9 @@ export async function seedEvk(opts: SeedOptions): Promise<{ created: number }> {
         const size = Math.max(1, Math.round(b.size * scale));
         if (row.state === 'uploadable') {
           created++;
-          log(`uploading ${artifact.name} ${version.version} ${b.target} (${size} bytes)`);
-          await client.upload(`/api/v1/binaries/${b.uuid}/content`, deterministicContent(`${artifact.name}/${version.version}/${b.target}`, size), size);
+          const content = binaryContent(artifact, version.version, b.target, size, opts.diskBytes ?? DEFAULT_DISK_SIZE);
+          log(`uploading ${artifact.name} ${version.version} ${b.target} (${content.size} bytes)`);
+          await client.upload(`/api/v1/binaries/${b.uuid}/content`, content.stream, content.size);
           row = { ...row, state: 'uploaded' };
         }
         if (row.state === 'uploaded') await client.call('POST', `/api/v1/binaries/${b.uuid}/signatures`, { signing_key_uuid: signer.uuid });
@@ -109,4 +116,30 @@ export async function seedEvk(opts: SeedOptions): Promise<{ created: number }> {
     });
   }
   return { created };
+}
+
+type ProductArtifact = ReturnType<typeof loadProduct>['artifacts'][number];
+
+/**
+ * What a binary's upload holds: for an artifact peridiod installs with fwup (the OS), an fwup OS
+ * archive of that version whose image is `size` bytes (at least a boot header, at most a slot), so a
+ * `--env disk` device applies it A/B; any other artifact gets `size` deterministic bytes.
+ */
+export function binaryContent(artifact: ProductArtifact, version: string, target: string, size: number, diskBytes: number): { stream: Readable; size: number } {
+  const peridiod = artifact.customMetadata['peridiod'] as { installer?: unknown } | undefined;
+  if (peridiod?.installer !== 'fwup') return { stream: deterministicContent(`${artifact.name}/${version}/${target}`, size), size };
+  const fw = buildOsFwupArchive({
+    name: artifact.name,
+    version: version.replace(/^v/, ''),
+    size: osImageSize(size, diskBytes),
+    health: 'ok',
+    architecture: target,
+    diskBytes,
+  });
+  return { stream: Readable.from([fw]), size: fw.length };
+}
+
+function osImageSize(size: number, diskBytes: number): number {
+  const slot = abLayout({ sizeBytes: diskBytes, envRedundant: true }).slots.a.size;
+  return Math.min(Math.max(size, BOOT_HEADER_SIZE), slot);
 }
