@@ -7,6 +7,8 @@ import { mustTool } from '../fleet/runtimes/netutil.js';
 export interface CmsSigner {
   certPath: string;
   keyPath: string;
+  /** More certificates to carry in the SignedData (intermediates up to the trust anchor). */
+  chainPath?: string;
 }
 
 /** DER CMS SignedData over `content` (detached, binary, signer certificate included), by `openssl cms -sign`. */
@@ -19,6 +21,7 @@ export async function cmsSign(content: Buffer | string, signer: CmsSigner, signa
     await mustTool('openssl', [
       'cms', '-sign', '-binary', '-nosmimecap', '-md', 'sha256', '-outform', 'DER',
       '-in', input, '-signer', signer.certPath, '-inkey', signer.keyPath, '-out', output,
+      ...(signer.chainPath === undefined ? [] : ['-certfile', signer.chainPath]),
     ], signal === undefined ? {} : { signal });
     return readFileSync(output);
   } finally {

@@ -55,4 +55,3 @@ async function withDebSuffix(file: string): Promise<string> {
 export const debInstaller = pathInstaller('deb', 'apt', (file, extra) => ({ args: ['install', '-y', `./${basename(file)}`, ...extra], cwd: dirname(file) }), withDebSuffix);
 export const rpmInstaller = pathInstaller('rpm', 'dnf', (file, extra) => ({ args: ['install', '-y', file, ...extra] }));
 export const opkgInstaller = pathInstaller('opkg', 'opkg', (file, extra) => ({ args: ['install', file, ...extra] }));
-export const swupdateInstaller = pathInstaller('swupdate', 'swupdate', (file, extra) => ({ args: ['-i', file, ...extra] }));

@@ -6,7 +6,8 @@ import { cacheInstaller } from './cache-installer.js';
 import { fileInstaller } from './file-installer.js';
 import { fwupInstaller } from './fwup-installer.js';
 import type { InstallerFactory, InstallerName, InstallJob } from './installer.js';
-import { debInstaller, opkgInstaller, rpmInstaller, swupdateInstaller } from './package-installers.js';
+import { debInstaller, opkgInstaller, rpmInstaller } from './package-installers.js';
+import { swupdateInstaller } from './swupdate-installer.js';
 
 export type InstallerFactories = Readonly<Record<InstallerName, InstallerFactory>>;
 

@@ -1,0 +1,199 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { abLayout, customMetadataHash, readRange } from '@vfleet/core';
+import { haveTools } from '@vfleet/core/test-support';
+import { initWorkspace } from '../../../workspace/init.js';
+import { workspacePaths } from '../../../workspace/home.js';
+import { ensureSwuSigner, type SwuSigner } from '../../../workspace/swu-signer.js';
+import { generateDevices } from '../../../devices/generate.js';
+import { buildOsSwu, writeSwu, type OsSwuResult } from '../../../artifacts/swu-archive.js';
+import { readSwu } from '../../../artifacts/swu-fit.js';
+import { cmsSign } from '../../../artifacts/swu-sign.js';
+import { deviceEnv } from '../../../test-support/device.js';
+import { canRunAsDevice, runAsDevice } from '../../../test-support/as-device.js';
+import { CacheStore } from '../cache/cache-store.js';
+import { createDeviceSigner } from '../cache/device-signature.js';
+import type { UpdateBinary } from '../model.js';
+import { captureLog } from '../test-support/capture-log.js';
+import { devicePaths } from '../test-support/device-paths.js';
+import { deviceKeyPem, removeDir, tempDir, testConfig } from '../test-support/harness.js';
+import type { InstallEnv } from './installer.js';
+import { BUILTIN_INSTALLERS, resolveInstaller } from './resolve-installer.js';
+
+const MiB = 1024 * 1024;
+const DISK = 32 * MiB;
+const IMAGE = 2 * MiB + 512;
+const layout = abLayout({ sizeBytes: DISK });
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const real = haveTools('swupdate', 'openssl', 'unshare', 'fw_printenv', 'fw_setenv') && canRunAsDevice();
+
+function job(extra: string[] = []) {
+  const meta = { peridiod: { installer: 'swupdate', installer_opts: extra.length === 0 ? {} : { extra_args: extra } } };
+  const uuid = randomUUID();
+  const binary: UpdateBinary = {
+    index: 0, prn: `prn:1:${randomUUID()}:binary:${uuid}`, uuid, name: null, version: null, hash: '0'.repeat(64), size: 1,
+    url: 'http://h/x', target: null, customMetadata: meta, customMetadataHash: customMetadataHash(meta), signatures: [],
+  };
+  return resolveInstaller(binary, testConfig({}), BUILTIN_INSTALLERS);
+}
+
+describe.skipIf(!real)('swupdate installer with the real swupdate', () => {
+  const root = tempDir('swupdate-installer');
+  const home = join(root, 'home');
+  let signer: SwuSigner;
+  let good: OsSwuResult;
+  let counter = 0;
+  afterAll(() => removeDir(root));
+  beforeAll(async () => {
+    initWorkspace({ home });
+    signer = await ensureSwuSigner(home);
+    good = await buildOsSwu({ name: 'edge-inference-os', version: '1.13.0', size: IMAGE, health: 'ok', diskBytes: DISK, signer, out: join(root, 'good.swu') });
+  }, 60_000);
+
+  let dir: string;
+  let env: InstallEnv & { log: ReturnType<typeof captureLog> };
+  const disk = () => join(dir, 'disk.img');
+  const snapshot = () => ({ env: deviceEnv(dir), a: sha(readRange(disk(), layout.slots.a.offset, layout.slots.a.size)), b: sha(readRange(disk(), layout.slots.b.offset, layout.slots.b.size)), data: sha(readRange(disk(), layout.slots.data.offset, layout.slots.data.size)) });
+  // the installer gets a temporary copy of the binary (peridiod's path interface), deleted afterwards
+  const copy = (swu: string) => {
+    const file = join(dir, 'cache', `.tmp-${counter++}.swu`);
+    copyFileSync(swu, file);
+    return file;
+  };
+  beforeEach(async () => {
+    const id = `SWU-${String(++counter).padStart(4, '0')}`;
+    await generateDevices({ home, out: join(root, 'devices'), cohort: 'release', env: 'disk', diskBytes: DISK, force: false, specs: [{ id, cohort: 'release', tags: [], target: 'arm64-v8' }] });
+    dir = join(root, 'devices', id);
+    // what a vfleet A/B board carries for swupdate: the workspace root CA to verify with, and its hardware revision
+    copyFileSync(signer.caPath, join(dir, 'swupdate-ca.pem'));
+    mkdirSync(join(dir, 'root', 'etc'), { recursive: true });
+    writeFileSync(join(dir, 'root', 'etc', 'hwrevision'), 'vfleet-evk 1.0\n');
+    const cache = new CacheStore({ root: join(dir, 'cache'), encryption: true, signer: createDeviceSigner(deviceKeyPem()), log: captureLog() });
+    await cache.init();
+    env = { paths: devicePaths(dir), cache, config: testConfig({}), log: captureLog(), signal: new AbortController().signal, toolPath: process.env['PATH'] ?? '' };
+  }, 30_000);
+
+  it('installs a .swu built by vfleet into the inactive slot and sets the env as the fwup archive does', async () => {
+    const before = snapshot();
+    expect(before.env.get('peridio_active')).toBe('a');
+    await job().path?.(copy(good.out), env);
+    const after = snapshot();
+    const vars = after.env;
+    expect(Object.fromEntries(['peridio_active', 'b.peridio_version', 'b.peridio_product', 'b.peridio_uuid', 'b.peridio_platform', 'b.peridio_architecture', 'upgrade_available', 'bootcount'].map((k) => [k, vars.get(k)]))).toEqual({
+      peridio_active: 'b', 'b.peridio_version': '1.13.0', 'b.peridio_product': 'edge-inference-os', 'b.peridio_uuid': good.uuid,
+      'b.peridio_platform': 'vfleet', 'b.peridio_architecture': 'arm64-v8', upgrade_available: '1', bootcount: '0',
+    });
+    // the real tool agrees: fw_printenv on the device's own fw_env.config
+    const printed = runAsDevice(dir, ['fw_printenv', '-c', '/etc/peridiod/fw_env.config', 'peridio_active', 'b.peridio_version']);
+    expect(printed).toBe('peridio_active=b\nb.peridio_version=1.13.0\n');
+    // only swupdate's own state marker besides: everything else in the env is as it was
+    const changed = [...new Set([...before.env.keys(), ...vars.keys()])].filter((k) => before.env.get(k) !== vars.get(k)).sort();
+    expect(changed).toEqual(['b.peridio_architecture', 'b.peridio_platform', 'b.peridio_product', 'b.peridio_uuid', 'b.peridio_version', 'peridio_active', 'upgrade_available', 'ustate'].sort());
+    const image = readSwu(good.out);
+    const entry = image.entries.find((e) => e.name === 'rootfs.img');
+    expect(entry?.size).toBe(IMAGE);
+    expect(sha(readRange(disk(), layout.slots.b.offset, IMAGE))).toBe(good.imageSha256);
+    expect(after.a).toBe(before.a);
+    expect(after.data).toBe(before.data);
+    expect(env.log.messages('info')).toContain('[Installer swupdate] Finished (slot b)');
+    // swupdate's temporary directory and namespace scratch went with it
+    expect(readdirSync(join(dir, 'cache', '.tmp'))).toEqual([]);
+  }, 60_000);
+
+  it('from slot b installs into slot a', async () => {
+    await job().path?.(copy(good.out), env);
+    await job().path?.(copy(good.out), env);
+    expect(deviceEnv(dir).get('peridio_active')).toBe('a');
+    expect(deviceEnv(dir).get('a.peridio_version')).toBe('1.13.0');
+    expect(sha(readRange(disk(), layout.slots.a.offset, IMAGE))).toBe(good.imageSha256);
+  }, 60_000);
+
+  const refused = async (swu: string, message: RegExp, extra: string[] = []) => {
+    const before = snapshot();
+    const error = await job(extra).path?.(copy(swu), env).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(message);
+    const after = snapshot();
+    expect(Object.fromEntries(after.env)).toEqual(Object.fromEntries(before.env));
+    expect(after).toEqual(before);
+    expect(env.log.messages('error').some((m) => m.startsWith('[Installer swupdate] Error'))).toBe(true);
+  };
+
+  it('refuses a .swu whose sw-description was changed after signing; env and disk unchanged', async () => {
+    const { entries, description } = readSwu(good.out);
+    const bytes = readFileSync(good.out);
+    const body = (name: string) => {
+      const e = entries.find((x) => x.name === name);
+      if (!e) throw new Error(name);
+      return bytes.subarray(e.dataOffset, e.dataOffset + e.size);
+    };
+    const tampered = Buffer.from(description.replaceAll('value = "1.13.0"', 'value = "6.6.6"'));
+    const out = join(root, 'tampered.swu');
+    await writeSwu(out, [
+      { name: 'sw-description', size: tampered.length, data: () => [tampered] },
+      { name: 'sw-description.sig', size: body('sw-description.sig').length, data: () => [body('sw-description.sig')] },
+      { name: 'rootfs.img', size: IMAGE, data: () => [body('rootfs.img')] },
+    ]);
+    await refused(out, /swupdate exited with 1 \(slot b\): .*Signature verification failed/);
+  }, 60_000);
+
+  it('refuses a .swu whose image bytes were changed (hash in the signed sw-description); env and disk unchanged', async () => {
+    const bytes = Buffer.from(readFileSync(good.out));
+    const entry = readSwu(good.out).entries.find((e) => e.name === 'rootfs.img');
+    if (!entry) throw new Error('no image');
+    bytes[entry.dataOffset + 5000] = (bytes[entry.dataOffset + 5000] as number) ^ 0xff;
+    const out = join(root, 'flipped.swu');
+    writeFileSync(out, bytes);
+    await refused(out, /swupdate exited with 1 \(slot b\): HASH mismatch/);
+  }, 60_000);
+
+  it('refuses a .swu for another hardware revision', async () => {
+    const other = await buildOsSwu({ name: 'edge-inference-os', version: '1.13.0', size: IMAGE, health: 'ok', diskBytes: DISK, signer, hardwareCompatibility: ['2.0'], out: join(root, 'hw2.swu') });
+    await refused(other.out, /swupdate exited with 1 \(slot b\): SW not compatible with hardware/);
+  }, 60_000);
+
+  it('refuses a .swu signed by a certificate the device does not trust', async () => {
+    const stranger = join(root, 'stranger');
+    initWorkspace({ home: stranger });
+    const foreign = await buildOsSwu({ name: 'edge-inference-os', version: '1.13.0', size: IMAGE, health: 'ok', diskBytes: DISK, signer: await ensureSwuSigner(stranger), out: join(root, 'foreign.swu') });
+    await refused(foreign.out, /swupdate exited with 1 \(slot b\): Authentication of all signatures failed/);
+  }, 60_000);
+
+  it('refuses, before swupdate runs, an image larger than the slot (a .swu made for a bigger disk)', async () => {
+    const big = await buildOsSwu({ name: 'edge-inference-os', version: '1.13.0', size: layout.slots.b.size + MiB, health: 'ok', diskBytes: 64 * MiB, signer, out: join(root, 'big.swu') });
+    await refused(big.out, /image "rootfs.img" → \/etc\/peridiod\/disk.img: \d+ bytes at offset \d+ do not fit rootfs-b .*refused before swupdate ran/);
+  }, 60_000);
+
+  it('refuses a .swu signed with a device certificate of the same workspace (code signing only)', async () => {
+    const deviceSigner = { certPath: join(dir, 'device-certificate.pem'), keyPath: join(dir, 'device-private-key.pem'), chainPath: workspacePaths(home).intermediateCert('edge-inference', 'release') };
+    const description = readSwu(good.out).description;
+    const sig = await cmsSign(Buffer.from(description), deviceSigner);
+    const bytes = readFileSync(good.out);
+    const image = readSwu(good.out).entries.find((e) => e.name === 'rootfs.img');
+    if (!image) throw new Error('no image');
+    const out = join(root, 'device-signed.swu');
+    await writeSwu(out, [
+      { name: 'sw-description', size: Buffer.byteLength(description), data: () => [Buffer.from(description)] },
+      { name: 'sw-description.sig', size: sig.length, data: () => [sig] },
+      { name: 'rootfs.img', size: image.size, data: () => [bytes.subarray(image.dataOffset, image.dataOffset + image.size)] },
+    ]);
+    await refused(out, /swupdate exited with 1 \(slot b\): Authentication of all signatures failed/);
+    // control: trusting the device's chain too, swupdate's default purpose (no extendedKeyUsage needed) lets it in,
+    // so the codeSigning purpose is what keeps device keys from signing updates
+    const both = join(dir, 'root-and-intermediate.pem');
+    writeFileSync(both, readFileSync(signer.caPath, 'utf8') + readFileSync(deviceSigner.chainPath, 'utf8'));
+    await refused(out, /Authentication of all signatures failed/, ['-k', both, '--cert-purpose', 'codeSigning']);
+    await job(['-k', both, '--cert-purpose', 'emailProtection']).path?.(copy(out), env);
+    expect(deviceEnv(dir).get('peridio_active')).toBe('b');
+  }, 60_000);
+
+  it('names what is missing: the trust certificate, an unknown active slot', async () => {
+    rmSync(join(dir, 'swupdate-ca.pem'));
+    await expect(job().path?.(copy(good.out), env)).rejects.toThrow('swupdate installer: no certificate to verify the .swu with at /etc/peridiod/swupdate-ca.pem');
+    copyFileSync(signer.caPath, join(dir, 'swupdate-ca.pem'));
+    runAsDevice(dir, ['fw_setenv', '-c', '/etc/peridiod/fw_env.config', 'peridio_active', 'c']);
+    await expect(job().path?.(copy(good.out), env)).rejects.toThrow('swupdate installer: peridio_active is "c" in the env of /etc/peridiod/fw_env.config, neither a nor b');
+  }, 60_000);
+});

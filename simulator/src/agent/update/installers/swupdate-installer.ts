@@ -1,0 +1,156 @@
+// `swupdate` (protocol §5.7) through the real Debian swupdate, seeing the device's own /etc.
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { VfleetError, readUbootEnvFromConfig } from '@vfleet/core';
+import { findTool } from '../process/find-tool.js';
+import { spawnTool } from '../process/spawn-tool.js';
+import type { DevicePaths } from '../../types.js';
+import type { InstallEnv, InstallerFactory } from './installer.js';
+import { stringList } from './installer-opts.js';
+import { checkSwuFitsSlots } from '../../../artifacts/swu-fit.js';
+
+const SWUPDATE_TIMEOUT_MS = 60 * 60 * 1000;
+const DEVICE_DIR = '/etc/peridiod';
+/** The trust anchor for `-k` when extra_args name none: the workspace root CA, copied into the device directory. */
+export const SWUPDATE_TRUST_PATH = '/etc/peridiod/swupdate-ca.pem';
+/** vfleet's software set: selection `<set>,<slot>` writes that slot (artifacts/SWU.md). */
+export const SWUPDATE_SOFTWARE_SET = 'stable';
+
+// In a private mount namespace: /etc becomes an overlay whose upper layer (tmpfs) holds the device's
+// fw_env.config and hwrevision (a whiteout when the device has none), and the device directory is
+// bound back on /etc/peridiod; nothing of it is visible outside, and it all goes when swupdate exits.
+const NAMESPACE_SCRIPT = [
+  'set -e',
+  'S=$1 DEV=$2 CFG=$3 HW=$4',
+  'shift 4',
+  'mount -t tmpfs -o size=1m,mode=0700 vfleet-swu "$S"',
+  'mkdir "$S/upper" "$S/work" "$S/dev" "$S/upper/peridiod"',
+  'mount --bind "$DEV" "$S/dev"',
+  'cp "$CFG" "$S/upper/fw_env.config"',
+  'if [ -n "$HW" ]; then cp "$HW" "$S/upper/hwrevision"; elif [ -e /etc/hwrevision ]; then mknod "$S/upper/hwrevision" c 0 0; fi',
+  'mount -t overlay vfleet-swu -o "lowerdir=/etc,upperdir=$S/upper,workdir=$S/work" /etc',
+  'mount --bind "$S/dev" /etc/peridiod',
+  'exec "$@"',
+].join('\n');
+
+const hasFlag = (args: readonly string[], ...names: string[]): boolean =>
+  args.some((a) => names.includes(a) || names.some((n) => n.startsWith('--') && a.startsWith(`${n}=`)));
+
+/** The `<set>,<mode>` of an explicit -e / --select in extra_args. */
+function explicitSelection(args: readonly string[]): { set: string; mode: string } | undefined {
+  for (const [i, a] of args.entries()) {
+    const value = a === '-e' || a === '--select' ? args[i + 1] : a.startsWith('--select=') ? a.slice('--select='.length) : undefined;
+    if (value === undefined) continue;
+    const [set = '', mode = ''] = value.split(',');
+    return { set, mode };
+  }
+  return undefined;
+}
+
+/** The first existing host file among device paths, with its device path. */
+function firstExisting(paths: DevicePaths, ...devicePaths: string[]): { device: string; host: string } | undefined {
+  for (const device of devicePaths) {
+    const host = paths.map(device);
+    if (existsSync(host)) return { device, host };
+  }
+  return undefined;
+}
+
+/** The slot not booted, from `peridio_active` in the device's env (like fwup's upgrade.a / upgrade.b guards). */
+function inactiveSlot(config: { host: string; device: string }, paths: DevicePaths): 'a' | 'b' {
+  const resolvePath = (p: string): string => (path.posix.isAbsolute(p) ? paths.map(p) : p);
+  const { vars } = readUbootEnvFromConfig(config.host, { resolvePath });
+  const active = vars.get('peridio_active');
+  if (active === 'a') return 'b';
+  if (active === 'b') return 'a';
+  throw new VfleetError('VFLEET_STATE_INVALID', `swupdate installer: peridio_active is ${JSON.stringify(active ?? null)} in the env of ${config.device}, neither a nor b, so there is no inactive slot to select (pass -e in extra_args)`);
+}
+
+// swupdate's own first errors say why; the lines after them are the same failure retold
+const GENERIC = /SWUpdate \*failed\*|Image invalid or corrupted|swupdate_image_write failed|Compatible SW not found/;
+
+function swupdateErrors(output: string): string {
+  const lines = output.split('\n').map((l) => l.trim()).filter((l) => /ERROR|[Ee]rror:/.test(l) && !GENERIC.test(l));
+  const reasons = [...new Set(lines.map((l) => l.replace(/^\[ERROR\]\s*:\s*SWUPDATE failed \[\d+\]\s*(ERROR\s*:)?\s*/, '')))];
+  return reasons.slice(0, 3).join(' | ') || output.trim().split('\n').slice(-3).join(' | ');
+}
+
+function canUnshare(): boolean {
+  return process.getuid?.() === 0;
+}
+
+/**
+ * Runs `swupdate -i <file> [-B uboot] [-k <trust> --cert-purpose codeSigning] [-e stable,<inactive>] [extra]`:
+ * each vfleet addition only when extra_args have no flag of its kind. Outside a container (mapped
+ * paths), or where /etc/fw_env.config is not the device's, swupdate runs in a private mount namespace.
+ */
+export const swupdateInstaller: InstallerFactory = (_binary, opts) => {
+  const extra = stringList(opts, 'extra_args');
+  const run = async (file: string, install: InstallEnv): Promise<void> => {
+    const { paths, log } = install;
+    const swupdate = await findTool('swupdate', install.toolPath);
+    if (swupdate === undefined) throw new VfleetError('VFLEET_IO', `swupdate installer needs "swupdate", which is not on PATH (${install.toolPath || 'empty'})`);
+    const mapped = paths.map(DEVICE_DIR) !== DEVICE_DIR;
+    const fwEnv = firstExisting(paths, `${DEVICE_DIR}/fw_env.config`, '/etc/fw_env.config');
+    if (fwEnv === undefined) throw new VfleetError('VFLEET_IO', `swupdate installer: the device has no fw_env.config (${DEVICE_DIR}/fw_env.config or /etc/fw_env.config), so swupdate cannot set its env`);
+    const args = ['-i', file];
+    if (!hasFlag(extra, '-B', '--bootloader')) args.push('-B', 'uboot');
+    if (!hasFlag(extra, '-k', '--key')) {
+      const trust = firstExisting(paths, SWUPDATE_TRUST_PATH);
+      if (trust === undefined) {
+        throw new VfleetError('VFLEET_IO', `swupdate installer: no certificate to verify the .swu with at ${SWUPDATE_TRUST_PATH} (${paths.map(SWUPDATE_TRUST_PATH)}); copy the workspace root CA (pki/ca/root-certificate.pem) there or pass -k in extra_args`);
+      }
+      args.push('-k', trust.host);
+      if (!hasFlag(extra, '--cert-purpose')) args.push('--cert-purpose', 'codeSigning');
+    }
+    let slot: 'a' | 'b' | undefined;
+    let selection = explicitSelection(extra);
+    if (selection === undefined) {
+      slot = inactiveSlot(fwEnv, paths);
+      selection = { set: SWUPDATE_SOFTWARE_SET, mode: slot };
+      args.push('-e', `${selection.set},${selection.mode}`);
+    }
+    args.push(...extra);
+    // refuse, before swupdate runs, a .swu that would write the device's disk outside the selected slot
+    try {
+      checkSwuFitsSlots(file, paths, selection);
+    } catch (e) {
+      log.error(`[Installer swupdate] Error ${(e as Error).message}`);
+      throw e;
+    }
+
+    const direct = !mapped && fwEnv.device === '/etc/fw_env.config';
+    if (!direct && !canUnshare()) {
+      throw new VfleetError('VFLEET_IO', 'swupdate installer: swupdate must see the device\'s /etc/fw_env.config and /etc/hwrevision, which needs a container or root (a private mount namespace via unshare -m); run the device in a container or the agent as root');
+    }
+    const unshare = direct ? undefined : await findTool('unshare', install.toolPath);
+    if (!direct && unshare === undefined) throw new VfleetError('VFLEET_IO', `swupdate installer needs "unshare" (util-linux) to give swupdate the device's /etc, and it is not on PATH (${install.toolPath || 'empty'})`);
+    // swupdate's sockets and temporary copies go to TMPDIR: one directory per install, so devices never meet
+    const tmp = install.cache.tempPath();
+    const scratch = `${tmp}.ns`;
+    await mkdir(tmp, { recursive: true, mode: 0o700 });
+    log.info(`[Installer swupdate] swupdate ${args.join(' ')}`);
+    try {
+      const hw = firstExisting(paths, '/etc/hwrevision');
+      let result;
+      if (direct) {
+        result = await spawnTool(swupdate, args, { signal: install.signal, env: { TMPDIR: tmp }, timeoutMs: SWUPDATE_TIMEOUT_MS });
+      } else {
+        await mkdir(scratch, { mode: 0o700 });
+        const nsArgs = ['-m', '--propagation', 'private', 'sh', '-c', NAMESPACE_SCRIPT, 'vfleet-swupdate', scratch, paths.map(DEVICE_DIR), fwEnv.host, hw?.host ?? '', swupdate, ...args];
+        result = await spawnTool(unshare as string, nsArgs, { signal: install.signal, env: { TMPDIR: tmp }, timeoutMs: SWUPDATE_TIMEOUT_MS });
+      }
+      if (result.code !== 0) {
+        const why = swupdateErrors(result.output);
+        log.error(`[Installer swupdate] Error ${why}`);
+        throw new VfleetError('VFLEET_IO', `swupdate exited with ${result.code ?? result.signal}${slot === undefined ? '' : ` (slot ${slot})`}: ${why}`);
+      }
+      log.info(`[Installer swupdate] Finished${slot === undefined ? '' : ` (slot ${slot})`}`);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+      await rm(scratch, { recursive: true, force: true });
+    }
+  };
+  return { installer: 'swupdate', model: 'sequential', path: run };
+};
