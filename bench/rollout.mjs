@@ -6,13 +6,42 @@
 // Usage: node bench/rollout.mjs [agents=1000] [MiB=16]
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { readUbootEnvFromConfig } from '@vfleet/core';
 import { createAgent, deviceIds, generateDevices, initWorkspace, loadProduct, seedEvk } from '@vfleet/simulator';
 import { startBackendProcess } from './lib/start-backend.mjs';
 import { deterministicBytes } from './lib/bytes.mjs';
+
+// BENCH_CPU_PROF=DIR writes a CPU profile of this process covering only the rollout window.
+async function startProfiler(dir) {
+  if (!dir) return { stop: async () => {} };
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 1000 });
+  await session.post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await session.post('Profiler.stop');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `rollout-${Date.now()}.cpuprofile`), JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
+/** User+system CPU seconds a process has used so far (Linux /proc), NaN elsewhere. */
+function processCpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
 
 const n = Number(process.argv[2] ?? 1000);
 const mib = Number(process.argv[3] ?? 16);
@@ -61,15 +90,22 @@ try {
   while (agents.some((a) => !a.socket?.isJoined('device'))) await sleep(200);
   const version = (s) => readUbootEnvFromConfig(join(out, s.id, 'fw_env.config'), { resolvePath: (p) => p.replace('/etc/peridiod', join(out, s.id)) }).vars.get('peridio_vsn_current');
 
+  const profiler = await startProfiler(process.env.BENCH_CPU_PROF);
+  const cpu0 = process.cpuUsage();
+  const backendCpu0 = processCpuSeconds(server.child.pid);
   const t0 = performance.now();
   await admin.call('PATCH', `/api/v1/releases/${release.uuid}`, { disabled: false });
-  let done = 0;
-  while (done < n) {
-    if (performance.now() - t0 > 1_800_000) throw new Error(`only ${done} of ${n} updated within 30 min`);
+  // only devices not yet seen advanced are read again, so the check costs the agents little CPU
+  let pending = specs;
+  while (pending.length > 0) {
+    if (performance.now() - t0 > 1_800_000) throw new Error(`only ${n - pending.length} of ${n} updated within 30 min`);
     await sleep(1000);
-    done = specs.filter((s) => version(s) === '1.5.0').length;
+    pending = pending.filter((s) => version(s) !== '1.5.0');
   }
   const seconds = (performance.now() - t0) / 1000;
+  const agentCpu = process.cpuUsage(cpu0);
+  const backendCpuSeconds = processCpuSeconds(server.child.pid) - backendCpu0;
+  await profiler.stop();
   const verified = specs.slice(0, 5).every((s) => createHash('sha256').update(readFileSync(join(out, s.id, 'root', 'opt', 'rollout', 'payload.bin'))).digest('hex') === createHash('sha256').update(content).digest('hex'));
   await Promise.all(agents.splice(0).map((a) => a.stop()));
 
@@ -77,6 +113,7 @@ try {
   const floorDir = join(root, 'floor');
   mkdirSync(floorDir);
   const cores = availableParallelism();
+  const floorCpu0 = process.cpuUsage();
   const f0 = performance.now();
   await Promise.all(Array.from({ length: cores }, (_, w) => new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./lib/hash-write.mjs', import.meta.url), { workerData: { dir: floorDir, from: w, step: cores, n, size } });
@@ -84,6 +121,7 @@ try {
     worker.once('error', reject);
   })));
   const floorSeconds = (performance.now() - f0) / 1000;
+  const floorCpu = process.cpuUsage(floorCpu0);
   console.log(JSON.stringify({
     bench: 'rollout',
     agents: n,
@@ -93,6 +131,9 @@ try {
     aggregateMiBPerSecond: +((n * mib) / seconds).toFixed(0),
     floorSeconds: +floorSeconds.toFixed(1),
     ratioToFloor: +(seconds / floorSeconds).toFixed(2),
+    // CPU seconds (user+system, all threads) beside wall time: steadier than wall time on a busy machine
+    cpuSeconds: { agents: +((agentCpu.user + agentCpu.system) / 1e6).toFixed(1), backend: +backendCpuSeconds.toFixed(1), floor: +((floorCpu.user + floorCpu.system) / 1e6).toFixed(1) },
+    loadAverage: loadavg().map((l) => +l.toFixed(2)),
     contentVerified: verified,
     errorLines: errors,
     target: { ratioToFloor: 2 },

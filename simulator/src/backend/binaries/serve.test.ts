@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
@@ -84,6 +84,47 @@ describe('binary hosting', () => {
     const res = await fetch(base + signer.path(UUID), { method: 'HEAD' });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-length')).toBe(String(content.length));
+  });
+
+  it('serves the new bytes of a replaced file, not the copy held in memory', async () => {
+    const first = Buffer.from(await (await fetch(base + signer.path(UUID))).arrayBuffer());
+    expect(sha(first)).toBe(sha(content));
+    const other = randomBytes(content.length);
+    writeFileSync(join(dir, 'b.new'), other);
+    renameSync(join(dir, 'b.new'), join(dir, 'b'));
+    try {
+      expect(sha(Buffer.from(await (await fetch(base + signer.path(UUID))).arrayBuffer()))).toBe(sha(other));
+    } finally {
+      writeFileSync(join(dir, 'b.new'), content);
+      renameSync(join(dir, 'b.new'), join(dir, 'b'));
+    }
+  });
+
+  it('records a download the client abandons as aborted', async () => {
+    const big = randomBytes(32 * 1024 * 1024);
+    writeFileSync(join(dir, 'b.new'), big);
+    renameSync(join(dir, 'b.new'), join(dir, 'b'));
+    const bigHandle = createBinaryHandler({
+      signer,
+      lookup: (uuid) => (uuid === UUID ? { path: join(dir, 'b'), size: big.length } : undefined),
+      onDownload: (e) => events.push(`big-${e.phase}`),
+    });
+    const bigServer = createServer((req, res) => void bigHandle(req, res));
+    await new Promise<void>((r) => bigServer.listen(0, '127.0.0.1', r));
+    try {
+      const controller = new AbortController();
+      const res = await fetch(`http://127.0.0.1:${(bigServer.address() as AddressInfo).port}${signer.path(UUID)}`, { signal: controller.signal });
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      await reader.read();
+      controller.abort();
+      await until(() => events.at(-1) === 'big-aborted', 5000);
+      expect(events.slice(-2)).toEqual(['big-start', 'big-aborted']);
+    } finally {
+      bigServer.closeAllConnections();
+      await new Promise((r) => bigServer.close(r));
+      writeFileSync(join(dir, 'b.new'), content);
+      renameSync(join(dir, 'b.new'), join(dir, 'b'));
+    }
   });
 
   it('injects a status, a corrupt byte and a truncated body', async () => {

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createContentCache, type ContentCache } from './content-cache.js';
 import { parseRange } from './range.js';
 import type { UrlSigner } from './signed-url.js';
 
@@ -27,12 +28,15 @@ export interface ServeBinariesOptions {
   /** Bytes per second per download; unlimited when absent. */
   throttle?: () => number | undefined;
   onDownload?: (e: { binaryUuid: string; phase: 'start' | 'end' | 'aborted'; bytes: number; start: number; remote: string | undefined }) => void;
+  /** Hot binaries served from memory (default: a cache of DEFAULT_CONTENT_CACHE's size); false streams every download from disk. */
+  memory?: ContentCache | false;
 }
 
 const BINARY_PATH = /^\/binaries\/([0-9a-f-]{36})$/;
 
 /** Handles `GET|HEAD /binaries/<uuid>?expires&signature`; returns false for other paths. */
 export function createBinaryHandler(opts: ServeBinariesOptions) {
+  const memory = opts.memory ?? createContentCache();
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const url = new URL(req.url ?? '/', 'http://binaries');
     const m = BINARY_PATH.exec(url.pathname);
@@ -65,6 +69,12 @@ export function createBinaryHandler(opts: ServeBinariesOptions) {
     const remote = req.socket.remoteAddress;
     opts.onDownload?.({ binaryUuid: uuid, phase: 'start', bytes: 0, start, remote });
     const bytesPerSecond = opts.throttle?.();
+    const held = fault === undefined && bytesPerSecond === undefined && memory !== false ? await memory.get(binary.path, binary.size) : undefined;
+    if (held !== undefined) {
+      const sent = await sendSlice(res, held.subarray(start, end + 1));
+      opts.onDownload?.({ binaryUuid: uuid, phase: sent.finished ? 'end' : 'aborted', bytes: sent.bytes, start, remote });
+      return true;
+    }
     const source = createReadStream(binary.path, { start, end, highWaterMark: 1024 * 1024 });
     // the common case streams the file straight to the socket; faults and throttling add a stage
     const counter = fault !== undefined || bytesPerSecond !== undefined ? new ByteCounter(start, fault, bytesPerSecond) : undefined;
@@ -77,6 +87,43 @@ export function createBinaryHandler(opts: ServeBinariesOptions) {
     }
     return true;
   };
+}
+
+const SLICE_BYTES = 1024 * 1024;
+
+/**
+ * Writes `body` to the response in 1 MiB slices of the shared buffer (no copy), waiting for the
+ * socket to drain between them. Resolves once the response finished or closed, with the bytes
+ * handed to the socket and whether all of them went out.
+ */
+function sendSlice(res: ServerResponse, body: Buffer): Promise<{ bytes: number; finished: boolean }> {
+  return new Promise((resolve) => {
+    let at = 0;
+    const done = (): void => {
+      res.off('drain', next);
+      resolve({ bytes: at, finished: res.writableFinished });
+    };
+    if (res.destroyed) {
+      done();
+      return;
+    }
+    res.once('close', done);
+    function next(): void {
+      while (at < body.length && !res.destroyed) {
+        const slice = body.subarray(at, Math.min(at + SLICE_BYTES, body.length));
+        at += slice.length;
+        if (at === body.length) {
+          res.end(slice);
+          return;
+        }
+        if (!res.write(slice)) {
+          res.once('drain', next);
+          return;
+        }
+      }
+    }
+    next();
+  });
 }
 
 function reply(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): true {
