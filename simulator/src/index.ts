@@ -22,6 +22,8 @@ export { parseLogLine, type ParsedLine } from './fleet/observe/log-parser.js';
 export { reduceDevice, summarize } from './fleet/observe/device-state.js';
 export { virtualBoot } from './fleet/virtual-boot.js';
 export { buildOsFwupArchive, type OsArchiveOptions } from './artifacts/os-archive.js';
+export { buildOsSwu, type OsSwuOptions, type OsSwuResult } from './artifacts/swu-archive.js';
+export { ensureSwuSigner, swuSignerPaths, type SwuSigner } from './workspace/swu-signer.js';
 export { buildAgentImage, bundleAgent, DEFAULT_AGENT_IMAGE, OFFLINE_BASE_IMAGE, type ImageBuildOptions, type ImageBuildResult } from './fleet/image.js';
 export { openShell, type OpenShellOptions, type ShellEnd, type ShellEndReason, type ShellSession } from './remote/shell-client.js';
 export { attachTerminal, terminalSize, type AttachOptions, type TerminalIn, type TerminalOut } from './remote/shell-terminal.js';

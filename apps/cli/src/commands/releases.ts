@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { BOOT_HEALTHS, VfleetError, type BootHealth } from '@vfleet/core';
-import { buildOsFwupArchive } from '@vfleet/simulator';
+import { buildOsFwupArchive, buildOsSwu, ensureSwuSigner, resolveHome } from '@vfleet/simulator';
 import { adminFrom, adminUrlOption, table } from '../admin.js';
 import { choiceFlag, listFlag, sizeFlag } from '../flags.js';
 
@@ -77,21 +77,38 @@ export function registerReleases(program: Command): void {
       });
       table(['ARTIFACT', 'VERSION', 'TARGET', 'SIZE', 'STATE'], rows);
     });
-  registerOsArtifact(artifacts);
+  registerOsArtifact(artifacts, program);
 }
 
-export function registerOsArtifact(artifacts: Command): void {
+const OS_FORMATS = ['fwup', 'swu'] as const;
+
+export function registerOsArtifact(artifacts: Command, program: Command): void {
   artifacts
     .command('os')
-    .description('build a vfleet OS image (boot header + filler) packaged as an fwup archive for the A/B disk')
+    .description('build a vfleet OS image (boot header + filler) for the A/B disk: an fwup archive, or a CMS-signed .swu for swupdate')
     .requiredOption('--name <name>', 'product name in the boot header and fwup meta', 'edge-inference-os')
     .requiredOption('--version <version>', 'OS version')
     .option('--size <size>', 'image size', sizeFlag('--size'), 64 * 1024 * 1024)
     .option('--health <health>', 'how the slot behaves when booted', choiceFlag('--health', BOOT_HEALTHS), 'ok')
     .option('--disk-size <size>', 'disk size of the target devices (gives slot and env offsets)', sizeFlag('--disk-size'), 256 * 1024 * 1024)
-    .option('--sign-key <file>', "fwup private key (fwup's base64 format) to sign meta.conf")
-    .requiredOption('--out <file>', 'where to write the .fw archive')
-    .action((flags: { name: string; version: string; size: number; health: BootHealth; diskSize: number; signKey?: string; out: string }) => {
+    .option('--format <format>', 'fwup (.fw archive) or swu (CMS-signed with the workspace swupdate signer)', choiceFlag('--format', OS_FORMATS), 'fwup')
+    .option('--sign-key <file>', "fwup private key (fwup's base64 format) to sign meta.conf (--format fwup)")
+    .option('--hw-compat <list>', 'hardware revisions the .swu accepts, comma-separated (--format swu)', listFlag)
+    .requiredOption('--out <file>', 'where to write the archive')
+    .action(async (flags: { name: string; version: string; size: number; health: BootHealth; diskSize: number; format: (typeof OS_FORMATS)[number]; signKey?: string; hwCompat?: string[]; out: string }) => {
+      if (flags.format === 'swu') {
+        if (flags.signKey !== undefined) throw new VfleetError('VFLEET_USAGE', '--sign-key: an fwup key; a .swu is signed with the workspace swupdate signer (--format swu)');
+        if (flags.hwCompat !== undefined && flags.hwCompat.length === 0) throw new VfleetError('VFLEET_USAGE', '--hw-compat: expected at least one hardware revision, like 1.0');
+        const signer = await ensureSwuSigner(resolveHome(program.opts<{ home?: string }>().home));
+        await buildOsSwu({
+          name: flags.name, version: flags.version, size: flags.size, health: flags.health, diskBytes: flags.diskSize, signer, out: flags.out,
+          ...(flags.hwCompat === undefined ? {} : { hardwareCompatibility: flags.hwCompat }),
+        });
+        console.log(`${flags.out}: ${flags.name} ${flags.version} (${flags.health}), ${statSync(flags.out).size} bytes, selections stable,a/stable,b, signed by ${signer.certPath}`);
+        console.log(`devices verify it with the workspace root CA (${signer.caPath}) at /etc/peridiod/swupdate-ca.pem and need /etc/hwrevision "<board> ${(flags.hwCompat ?? ['1.0']).join('|')}"`);
+        return;
+      }
+      if (flags.hwCompat !== undefined) throw new VfleetError('VFLEET_USAGE', '--hw-compat: only for --format swu');
       const fw = buildOsFwupArchive({
         name: flags.name,
         version: flags.version,
