@@ -5,15 +5,24 @@
 // render time, key-to-frame latency while the fleet churns, and CPU of the whole process (with the
 // share the synthetic fleet itself costs). Prints one JSON object.
 // Usage: node bench/tui-frame.mjs [devices=10000] [seconds=20] [columns=120] [rows=40]
+// (FORCE_COLOR=0: without colours; TUI_FRAME_INK_OUTPUT=ink: with ink's own output stage, for an A/B)
 import { EventEmitter } from 'node:events';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
 // as `vfleet demo|ui` run it: React's production build (the development build logs every prop diff)
 process.env.NODE_ENV ??= 'production';
+// colours as a terminal shows them, even with stdout piped to a file (chalk reads this when loaded)
+process.env.FORCE_COLOR ??= '1';
 const { createElement } = await import('react');
 const { render } = await import('ink');
-const { App, createFleetStore } = await import('@vfleet/tui');
+const { App, createFleetStore, installFastOutput, loadInkOutput } = await import('@vfleet/tui');
+// A/B: TUI_FRAME_INK_OUTPUT=ink renders with ink's own Output.get() instead of the dashboard's fast one
+const inkOutput = await installFastOutput();
+if (process.env.TUI_FRAME_INK_OUTPUT === 'ink') {
+  const ink = await loadInkOutput();
+  if ('original' in ink) ink.Output.prototype.get = ink.original;
+}
 
 const N = Number(process.argv[2] ?? 10_000);
 const seconds = Number(process.argv[3] ?? 20);
@@ -133,6 +142,8 @@ console.log(JSON.stringify({
   frameCpuMs: { p50: pct(frameCpu, 0.5), p95: pct(frameCpu, 0.95), max: pct(frameCpu, 1) },
   inkRenderMs: { p50: pct(inkRender, 0.5), p95: pct(inkRender, 0.95), max: pct(inkRender, 1) },
   keyToFrameMs: { p50: pct(keyLatency, 0.5), p95: pct(keyLatency, 0.95), max: pct(keyLatency, 1), keys: keyLatency.length },
+  colours: process.env.FORCE_COLOR !== '0',
+  inkOutput: process.env.TUI_FRAME_INK_OUTPUT === 'ink' ? 'ink' : inkOutput,
   cpuPercentOfOneCore: Number(cpuPercent.toFixed(1)),
   syntheticFleetPercent: Number(((fleetMs / wall) * 100).toFixed(1)),
   uiPercentOfOneCore: Number((cpuPercent - (fleetMs / wall) * 100).toFixed(1)),

@@ -17,6 +17,10 @@ import { EventsView } from './views/EventsView.js';
 import { HelpOverlay } from './views/HelpOverlay.js';
 import { Footer, Header, Narration, VIEWS, type TopView } from './views/Chrome.js';
 import { parseCount, parsePort, parseSemver, parseTags } from './prompts.js';
+import { installFastOutput } from './ink-output.js';
+
+// every way of showing the dashboard renders App: its frames take ink-output's fast path from the first one
+await installFastOutput();
 
 /** Download faults the embedded backend can inject into every hosted binary. */
 export interface BinaryFaultSpec {

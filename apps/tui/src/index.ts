@@ -8,3 +8,4 @@ export type { DeviceDetails } from './views/DeviceView.js';
 export { layoutColumns, stateWord } from './views/columns.js';
 export { binaryFaultInjector } from './faults.js';
 export { plainTable } from './plain.js';
+export { installFastOutput, loadInkOutput, type FastOutputStatus } from './ink-output.js';
