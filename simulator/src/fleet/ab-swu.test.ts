@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { abLayout, decodeBootHeader, readRange } from '@vfleet/core';
+import { haveTools } from '@vfleet/core/test-support';
+import { initWorkspace } from '../workspace/init.js';
+import { ensureSwuSigner } from '../workspace/swu-signer.js';
+import { generateDevices } from '../devices/generate.js';
+import { startBackend, type Backend } from '../backend/server.js';
+import { createAdminClient, type AdminClient } from '../backend/admin-client.js';
+import { seedEvk } from '../backend/evk-seed.js';
+import { buildOsSwu, type OsSwuResult } from '../artifacts/swu-archive.js';
+import { canRunAsDevice } from '../test-support/as-device.js';
+import { createFleet } from './orchestrator.js';
+import { createInprocRuntime } from './runtimes/inproc.js';
+import { deviceEnv, until } from '../test-support/device.js';
+
+const MiB = 1024 * 1024;
+const DISK = 64 * MiB;
+const root = mkdtempSync(join(tmpdir(), 'vfleet-ab-swu-'));
+const controller = new AbortController();
+let backend: Backend | undefined;
+let admin: AdminClient;
+afterAll(async () => {
+  controller.abort();
+  await backend?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+type Row = { uuid: string; name?: string; prn: string };
+const first = async (path: string, match: (r: Row & Record<string, unknown>) => boolean): Promise<Row> =>
+  ((Object.values(await admin.call('GET', `/api/v1/${path}`))[0] as Array<Row & Record<string, unknown>>).find(match)) as Row;
+const create = async (path: string, body: unknown): Promise<Row> => Object.values(await admin.call('POST', `/api/v1/${path}`, body))[0] as Row;
+
+describe.skipIf(!(haveTools('swupdate', 'openssl', 'unshare') && canRunAsDevice()))('A/B OS update with a .swu through the real swupdate, end to end', () => {
+  let home: string;
+  let swu: OsSwuResult;
+  beforeAll(async () => {
+    home = join(root, 'home');
+    initWorkspace({ home });
+    backend = await startBackend({ home, port: 0, adminPort: 0, binaryPort: 0 });
+    admin = createAdminClient(backend.admin.url, backend.adminToken);
+    await seedEvk({ home, client: admin, sizeScale: 1 / 4096 });
+    const signer = await ensureSwuSigner(home);
+    swu = await buildOsSwu({ name: 'edge-inference-os', version: '1.13.0', size: 2 * MiB, health: 'ok', diskBytes: DISK, signer, out: join(root, 'os-1.13.0.swu') });
+    const bytes = readFileSync(swu.out);
+    // an OS artifact installed by swupdate, released after r1001
+    const product = await first('products', () => true);
+    const os = await create('artifacts', {
+      product_uuid: product.uuid, name: 'edge-inference-os-swu',
+      custom_metadata: { peridiod: { installer: 'swupdate', installer_opts: {}, reboot_required: true } },
+    });
+    const version = await create('artifact-versions', { artifact_uuid: os.uuid, version: 'v1.13.0' });
+    const binary = await create('binaries', { artifact_version_uuid: version.uuid, target: 'arm64-v8' });
+    await admin.upload(`/api/v1/binaries/${binary.uuid}/content`, Readable.from([bytes]), bytes.length);
+    const key = await first('signing-keys', (k) => k.name === 'release-signing-key');
+    await admin.call('POST', `/api/v1/binaries/${binary.uuid}/signatures`, { signing_key_uuid: key.uuid });
+    const bundle = await create('bundles', { name: 'os-1.13.0-swu', binary_uuids: [binary.uuid] });
+    const cohort = await first('cohorts', (c) => c.name === 'release');
+    const r1001 = await first('releases', (r) => r.name === 'release-r1001');
+    await create('releases', { cohort_uuid: cohort.uuid, bundle_uuid: bundle.uuid, name: 'release-os-1.13.0-swu', version: '1.2.0', phase_value: 1.0, previous_release_uuid: r1001.uuid });
+    await generateDevices({
+      home, out: join(root, 'devices'), cohort: 'release', env: 'disk', diskBytes: DISK, force: false,
+      deviceApi: backend.deviceApiUrl, deviceApiCa: backend.deviceApiCaPath, specs: [{ id: 'SWU-0001', cohort: 'release', tags: [], target: 'arm64-v8' }],
+    });
+    // the board's swupdate trust anchor (the workspace root CA) and hardware revision
+    const dir = join(root, 'devices', 'SWU-0001');
+    copyFileSync(signer.caPath, join(dir, 'swupdate-ca.pem'));
+    mkdirSync(join(dir, 'root', 'etc'), { recursive: true });
+    writeFileSync(join(dir, 'root', 'etc', 'hwrevision'), 'vfleet-evk 1.0\n');
+  }, 90_000);
+
+  it('installs slot b with swupdate, reboots into it on trial, reports the release and validates the slot', async () => {
+    const dir = join(root, 'devices', 'SWU-0001');
+    const env = () => deviceEnv(dir);
+    expect(env().get('peridio_active')).toBe('a');
+    const slots = abLayout({ sizeBytes: DISK }).slots;
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    const before = { a: sha(readRange(join(dir, 'disk.img'), slots.a.offset, slots.a.size)), data: sha(readRange(join(dir, 'disk.img'), slots.data.offset, slots.data.size)) };
+    const fleet = await createFleet({ runtime: createInprocRuntime(), devicesDir: join(root, 'devices'), ids: ['SWU-0001'], signal: controller.signal, rebootDelayMs: 50 });
+    const dev = () => fleet.status('SWU-0001');
+    try {
+      await until(() => dev()?.boots === 2 && dev()?.run === 'running', 60_000).catch(async (e: unknown) => {
+        throw new Error(`${(e as Error).message}\n${(await fleet.logs('SWU-0001', { limit: 40 })).join('\n')}`);
+      });
+      expect((await fleet.logs('SWU-0001', { limit: 1000 })).some((l) => l.includes('[Installer swupdate] Finished (slot b)'))).toBe(true);
+      expect(dev()?.slot).toBe('b');
+      expect(decodeBootHeader(readRange(join(dir, 'disk.img'), slots.b.offset, 4096), 'slot b')).toMatchObject({ version: '1.13.0', health: 'ok', uuid: swu.uuid });
+      expect(sha(readRange(join(dir, 'disk.img'), slots.b.offset, 2 * MiB))).toBe(swu.imageSha256);
+      const vars = env();
+      expect(vars.get('peridio_active')).toBe('b');
+      expect(vars.get('b.peridio_version')).toBe('1.13.0');
+      expect(vars.get('b.peridio_uuid')).toBe(swu.uuid);
+      expect(vars.get('peridio_vsn_current')).toBe('1.2.0');
+      expect(vars.get('a.peridio_version')).toBe('1.12.1');
+      await until(() => (env().get('upgrade_available') ?? '') === '' && env().get('bootcount') === '0', 30_000);
+      backend?.store.flush();
+      await until(() => backend?.store.devices.list().find((d) => d.identifier === 'SWU-0001')?.reported_version === '1.2.0', 30_000);
+      expect(dev()).toMatchObject({ slot: 'b', version: '1.2.0', crashes: 0 });
+      // slot a (the fallback) and the data partition are as they were
+      expect(sha(readRange(join(dir, 'disk.img'), slots.a.offset, slots.a.size))).toBe(before.a);
+      expect(sha(readRange(join(dir, 'disk.img'), slots.data.offset, slots.data.size))).toBe(before.data);
+    } finally {
+      await fleet.close();
+    }
+  }, 120_000);
+});
