@@ -1,5 +1,6 @@
 import { Text } from 'ink';
 import { cell } from '../format.js';
+import { GlyphText, standIn } from './Glyphs.js';
 
 export const VIEWS = ['fleet', 'summary', 'releases', 'events'] as const;
 export type TopView = (typeof VIEWS)[number];
@@ -21,14 +22,23 @@ export function Header(p: HeaderProps) {
   const tabs = (names: readonly string[]) => names.map((v, i) => (VIEWS[i] === p.view ? `[${i + 1} ${v}]` : `${i + 1} ${v}`)).join(' ');
   // full tab names when they fit, short ones on narrow terminals, none below that
   const right = [`${tabs(VIEWS)}  ? help`, `${tabs(SHORT)} ?`].find((r) => p.width - left.length - r.length >= 1);
-  if (right === undefined) return <Text bold>{cell(`${left} · ? help`, p.width)}</Text>;
-  const gap = p.width - left.length - right.length;
+  if (right === undefined) {
+    const line = cell(`${left} · ? help`, p.width);
+    return (
+      <GlyphText lines={[line]}>
+        <Text bold>{standIn(line)}</Text>
+      </GlyphText>
+    );
+  }
+  const gap = ' '.repeat(p.width - left.length - right.length);
   return (
-    <Text>
-      <Text bold>{left}</Text>
-      {' '.repeat(gap)}
-      <Text color="cyan">{right}</Text>
-    </Text>
+    <GlyphText lines={[left + gap + right]}>
+      <Text>
+        <Text bold>{standIn(left)}</Text>
+        {gap}
+        <Text color="cyan">{standIn(right)}</Text>
+      </Text>
+    </GlyphText>
   );
 }
 
@@ -65,10 +75,16 @@ export interface FooterProps {
 /** The status or prompt line, then the key hints of the current view. */
 export function Footer(p: FooterProps) {
   const color = p.tone === 'error' ? 'red' : p.tone === 'ask' ? 'yellow' : 'white';
+  const line = cell(p.line, p.width);
+  const hints = cell(p.hints, p.width);
   return (
     <>
-      <Text color={color}>{cell(p.line, p.width)}</Text>
-      <Text dimColor>{cell(p.hints, p.width)}</Text>
+      <GlyphText lines={[line]}>
+        <Text color={color}>{standIn(line)}</Text>
+      </GlyphText>
+      <GlyphText lines={[hints]}>
+        <Text dimColor>{standIn(hints)}</Text>
+      </GlyphText>
     </>
   );
 }

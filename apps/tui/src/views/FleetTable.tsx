@@ -2,6 +2,7 @@ import { Box, Text } from 'ink';
 import type { DeviceStatus } from '@vfleet/simulator';
 import { headerLine, layoutColumns, rowLine } from './columns.js';
 import type { SortSpec } from '../store/sort-filter.js';
+import { GlyphText, standIn } from './Glyphs.js';
 
 export interface FleetTableProps {
   /** Filtered and sorted rows; only the visible window is rendered. */
@@ -31,8 +32,9 @@ export function FleetTable(props: FleetTableProps) {
   const shown = props.rows.length === 0 ? 0 : props.top + 1;
   const info = `${props.filter ? `filter "${props.filter}" · ` : ''}${props.rows.length}/${props.total} · ${shown}-${props.top + slice.length} · sort ${props.sort.key}${props.sort.desc ? '↓' : '↑'}${props.marked.size > 0 ? ` · ${props.marked.size} marked` : ''}`;
   // one Text node for every row: one layout node and one output write however many rows show
+  const lines = slice.map((d) => rowLine(d, columns, props.now, props.marked.has(d.id)));
   const body = slice.map((d, i) => {
-    const line = rowLine(d, columns, props.now, props.marked.has(d.id));
+    const line = standIn(lines[i] as string);
     const nl = i < slice.length - 1 ? '\n' : '';
     if (props.top + i === props.cursor) {
       return (
@@ -54,13 +56,20 @@ export function FleetTable(props: FleetTableProps) {
       </Text>
     );
   });
+  const infoLine = info.slice(0, props.width);
   return (
     <Box flexDirection="column" height={props.height}>
       <Text bold>{headerLine(columns).slice(0, props.width)}</Text>
-      {slice.length > 0 ? <Text>{body}</Text> : null}
+      {slice.length > 0 ? (
+        <GlyphText lines={lines}>
+          <Text>{body}</Text>
+        </GlyphText>
+      ) : null}
       {props.rows.length === 0 ? <Text dimColor>{props.total === 0 ? '  no devices yet (a: add devices)' : '  no device matches the filter (/ to change it)'}</Text> : null}
       <Box flexGrow={1} />
-      <Text dimColor>{info.slice(0, props.width)}</Text>
+      <GlyphText lines={[infoLine]}>
+        <Text dimColor>{standIn(infoLine)}</Text>
+      </GlyphText>
     </Box>
   );
 }
