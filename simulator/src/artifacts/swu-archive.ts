@@ -7,11 +7,9 @@ import { pipeline } from 'node:stream/promises';
 import { VfleetError, abLayout, createOsImage, type BootHealth } from '@vfleet/core';
 import { cpioChecksum, cpioTrailer, encodeCpioHeader, pad4 } from './swu-cpio.js';
 import { encodeSwDescription, type SwuSlot, type SwuSlotImage } from './swu-description.js';
+import { SWU_DEVICE_DISK, SWU_SOFTWARE_SET } from './swu-fit.js';
 import { cmsSign, type CmsSigner } from './swu-sign.js';
 
-/** The device path of the disk in every runtime (the device directory is /etc/peridiod). */
-export const SWU_DEVICE_DISK = '/etc/peridiod/disk.img';
-export const SWU_SOFTWARE_SET = 'stable';
 export const SWU_IMAGE_NAME = 'rootfs.img';
 export const DEFAULT_HW_COMPAT = ['1.0'] as const;
 

@@ -6,8 +6,10 @@ import type { DevicePaths } from '../agent/types.js';
 import { readCpioEntries, type CpioEntry } from './swu-cpio.js';
 import { isGroup, parseLibconfig, type LcGroup, type LcValue } from './swu-libconfig.js';
 
-/** The device disk of vfleet's A/B devices, in every runtime. */
-export const DEVICE_DISK = '/etc/peridiod/disk.img';
+/** The device path of the disk of vfleet's A/B devices in every runtime (the device directory is /etc/peridiod). */
+export const SWU_DEVICE_DISK = '/etc/peridiod/disk.img';
+/** vfleet's software set: selection `<set>,<slot>` writes that slot (SWU.md). */
+export const SWU_SOFTWARE_SET = 'stable';
 const MAX_DESCRIPTION = 1024 * 1024;
 
 export interface SwuContents {
@@ -70,7 +72,7 @@ export function checkSwuFitsSlots(file: string, paths: DevicePaths, selection: {
   const root = parseLibconfig(description, `${file}: sw-description`);
   const software = root['software'];
   if (!isGroup(software)) throw new VfleetError('VFLEET_USAGE', `${file}: sw-description has no software group`);
-  const disk = paths.map(DEVICE_DISK);
+  const disk = paths.map(SWU_DEVICE_DISK);
   const where = selection === undefined ? 'software' : `software.${selection.set}.${selection.mode}`;
   for (const image of selected(software, selection)) {
     const target = [image['device'], image['path']].find((p): p is string => typeof p === 'string' && p.startsWith('/') && paths.map(p) === disk);

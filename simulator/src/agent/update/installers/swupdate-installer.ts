@@ -1,5 +1,5 @@
 // `swupdate` (protocol §5.7) through the real Debian swupdate, seeing the device's own /etc.
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { VfleetError, readUbootEnvFromConfig } from '@vfleet/core';
@@ -8,14 +8,12 @@ import { spawnTool } from '../process/spawn-tool.js';
 import type { DevicePaths } from '../../types.js';
 import type { InstallEnv, InstallerFactory } from './installer.js';
 import { stringList } from './installer-opts.js';
-import { checkSwuFitsSlots } from '../../../artifacts/swu-fit.js';
+import { SWU_SOFTWARE_SET, checkSwuFitsSlots } from '../../../artifacts/swu-fit.js';
 
 const SWUPDATE_TIMEOUT_MS = 60 * 60 * 1000;
 const DEVICE_DIR = '/etc/peridiod';
 /** The trust anchor for `-k` when extra_args name none: the workspace root CA, copied into the device directory. */
 export const SWUPDATE_TRUST_PATH = '/etc/peridiod/swupdate-ca.pem';
-/** vfleet's software set: selection `<set>,<slot>` writes that slot (artifacts/SWU.md). */
-export const SWUPDATE_SOFTWARE_SET = 'stable';
 
 // In a private mount namespace: /etc becomes an overlay whose upper layer (tmpfs) holds the device's
 // fw_env.config and hwrevision (a whiteout when the device has none), and the device directory is
@@ -76,6 +74,14 @@ function swupdateErrors(output: string): string {
   return reasons.slice(0, 3).join(' | ') || output.trim().split('\n').slice(-3).join(' | ');
 }
 
+function sameFile(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
+}
+
 function canUnshare(): boolean {
   return process.getuid?.() === 0;
 }
@@ -88,10 +94,9 @@ function canUnshare(): boolean {
 export const swupdateInstaller: InstallerFactory = (_binary, opts) => {
   const extra = stringList(opts, 'extra_args');
   const run = async (file: string, install: InstallEnv): Promise<void> => {
-    const { paths, log } = install;
+    const { paths } = install;
     const swupdate = await findTool('swupdate', install.toolPath);
     if (swupdate === undefined) throw new VfleetError('VFLEET_IO', `swupdate installer needs "swupdate", which is not on PATH (${install.toolPath || 'empty'})`);
-    const mapped = paths.map(DEVICE_DIR) !== DEVICE_DIR;
     const fwEnv = firstExisting(paths, `${DEVICE_DIR}/fw_env.config`, '/etc/fw_env.config');
     if (fwEnv === undefined) throw new VfleetError('VFLEET_IO', `swupdate installer: the device has no fw_env.config (${DEVICE_DIR}/fw_env.config or /etc/fw_env.config), so swupdate cannot set its env`);
     const args = ['-i', file];
@@ -108,49 +113,53 @@ export const swupdateInstaller: InstallerFactory = (_binary, opts) => {
     let selection = explicitSelection(extra);
     if (selection === undefined) {
       slot = inactiveSlot(fwEnv, paths);
-      selection = { set: SWUPDATE_SOFTWARE_SET, mode: slot };
+      selection = { set: SWU_SOFTWARE_SET, mode: slot };
       args.push('-e', `${selection.set},${selection.mode}`);
     }
     args.push(...extra);
     // refuse, before swupdate runs, a .swu that would write the device's disk outside the selected slot
-    try {
-      checkSwuFitsSlots(file, paths, selection);
-    } catch (e) {
-      log.error(`[Installer swupdate] Error ${(e as Error).message}`);
-      throw e;
-    }
+    checkSwuFitsSlots(file, paths, selection);
 
-    const direct = !mapped && fwEnv.device === '/etc/fw_env.config';
-    if (!direct && !canUnshare()) {
-      throw new VfleetError('VFLEET_IO', 'swupdate installer: swupdate must see the device\'s /etc/fw_env.config and /etc/hwrevision, which needs a container or root (a private mount namespace via unshare -m); run the device in a container or the agent as root');
-    }
-    const unshare = direct ? undefined : await findTool('unshare', install.toolPath);
-    if (!direct && unshare === undefined) throw new VfleetError('VFLEET_IO', `swupdate installer needs "unshare" (util-linux) to give swupdate the device's /etc, and it is not on PATH (${install.toolPath || 'empty'})`);
-    // swupdate's sockets and temporary copies go to TMPDIR: one directory per install, so devices never meet
+    // in a container whose /etc/fw_env.config is the device's own, swupdate runs as is; else in a private mount namespace
+    const direct = paths.map(DEVICE_DIR) === DEVICE_DIR && sameFile('/etc/fw_env.config', fwEnv.host);
+    let command = swupdate;
+    let commandArgs = args;
     const tmp = install.cache.tempPath();
     const scratch = `${tmp}.ns`;
-    await mkdir(tmp, { recursive: true, mode: 0o700 });
-    log.info(`[Installer swupdate] swupdate ${args.join(' ')}`);
-    try {
+    if (!direct) {
+      if (!canUnshare()) {
+        throw new VfleetError('VFLEET_IO', 'swupdate installer: swupdate must see the device\'s /etc/fw_env.config and /etc/hwrevision, which needs a container or root (a private mount namespace via unshare -m); run the device in a container or the agent as root');
+      }
+      const unshare = await findTool('unshare', install.toolPath);
+      if (unshare === undefined) throw new VfleetError('VFLEET_IO', `swupdate installer needs "unshare" (util-linux) to give swupdate the device's /etc, and it is not on PATH (${install.toolPath || 'empty'})`);
       const hw = firstExisting(paths, '/etc/hwrevision');
-      let result;
-      if (direct) {
-        result = await spawnTool(swupdate, args, { signal: install.signal, env: { TMPDIR: tmp }, timeoutMs: SWUPDATE_TIMEOUT_MS });
-      } else {
-        await mkdir(scratch, { mode: 0o700 });
-        const nsArgs = ['-m', '--propagation', 'private', 'sh', '-c', NAMESPACE_SCRIPT, 'vfleet-swupdate', scratch, paths.map(DEVICE_DIR), fwEnv.host, hw?.host ?? '', swupdate, ...args];
-        result = await spawnTool(unshare as string, nsArgs, { signal: install.signal, env: { TMPDIR: tmp }, timeoutMs: SWUPDATE_TIMEOUT_MS });
-      }
-      if (result.code !== 0) {
-        const why = swupdateErrors(result.output);
-        log.error(`[Installer swupdate] Error ${why}`);
-        throw new VfleetError('VFLEET_IO', `swupdate exited with ${result.code ?? result.signal}${slot === undefined ? '' : ` (slot ${slot})`}: ${why}`);
-      }
-      log.info(`[Installer swupdate] Finished${slot === undefined ? '' : ` (slot ${slot})`}`);
+      command = unshare;
+      commandArgs = ['-m', '--propagation', 'private', 'sh', '-c', NAMESPACE_SCRIPT, 'vfleet-swupdate', scratch, paths.map(DEVICE_DIR), fwEnv.host, hw?.host ?? '', swupdate, ...args];
+    }
+    // swupdate's sockets and temporary copies go to TMPDIR: one directory per install, so devices never meet
+    await mkdir(tmp, { recursive: true, mode: 0o700 });
+    if (!direct) await mkdir(scratch, { mode: 0o700 });
+    install.log.info(`[Installer swupdate] swupdate ${args.join(' ')}`);
+    try {
+      const result = await spawnTool(command, commandArgs, { signal: install.signal, env: { TMPDIR: tmp }, timeoutMs: SWUPDATE_TIMEOUT_MS });
+      const at = slot === undefined ? '' : ` (slot ${slot})`;
+      if (result.code !== 0) throw new VfleetError('VFLEET_IO', `swupdate exited with ${result.code ?? result.signal}${at}: ${swupdateErrors(result.output)}`);
+      install.log.info(`[Installer swupdate] Finished${at}`);
     } finally {
       await rm(tmp, { recursive: true, force: true });
       await rm(scratch, { recursive: true, force: true });
     }
   };
-  return { installer: 'swupdate', model: 'sequential', path: run };
+  return {
+    installer: 'swupdate',
+    model: 'sequential',
+    path: async (file, install) => {
+      try {
+        await run(file, install);
+      } catch (e) {
+        install.log.error(`[Installer swupdate] Error ${(e as Error).message}`);
+        throw e;
+      }
+    },
+  };
 };
