@@ -7,6 +7,7 @@ import {
   createPhoenixClient,
   loadAgentSetup,
   logLevelFromEnv,
+  restIdleMs,
   socketJoinParams,
   socketUrl,
   type Env,
@@ -89,7 +90,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   }
   let validated = false;
   const tls = createDeviceTls({ config: setup.config, identity: setup.identity, paths });
-  const api = createDeviceApi({ config: setup.config, tls, signal: controller.signal });
+  const api = createDeviceApi({ config: setup.config, tls, signal: controller.signal, idleKeepAliveMs: restIdleMs(setup.config.updatePollInterval) });
   const updater = createUpdater({
     config: setup.config,
     kv: setup.kv,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createDeviceApi, type DeviceApiClient, type DeviceApiOptions } from './device-api.js';
+import { createDeviceApi, IDLE_KEEPALIVE_MS, restIdleMs, SHORT_IDLE_MS, type DeviceApiClient, type DeviceApiOptions } from './device-api.js';
 import { createDevicePaths } from './device-paths.js';
 import { configFor, makeTestPki, startTlsServer, type TestPki, type TestServer } from './test-fixtures.js';
 
@@ -191,6 +191,13 @@ describe('createDeviceApi', () => {
     expect(closedConnections).toBe(1);
     expect((await a.getUpdate({})).status).toBe(200);
     expect(connections).toBe(2);
+  });
+
+  it('keeps idle connections across polls only when polls come within the keep-alive time', () => {
+    expect(restIdleMs(5_000)).toBe(IDLE_KEEPALIVE_MS);
+    expect(restIdleMs(IDLE_KEEPALIVE_MS)).toBe(IDLE_KEEPALIVE_MS);
+    expect(restIdleMs(30_000)).toBe(SHORT_IDLE_MS);
+    expect(SHORT_IDLE_MS).toBeLessThan(IDLE_KEEPALIVE_MS);
   });
 
   it('stops when its signal aborts', async () => {

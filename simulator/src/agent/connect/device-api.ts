@@ -2,13 +2,15 @@
 import { Agent, request } from 'node:https';
 import { VfleetError, type AgentConfig } from '@vfleet/core';
 import type { DeviceApi, HttpResult } from '../types.js';
-import { createDeviceTls, tlsConnectOptions, type DeviceTls, type DeviceTlsOptions } from './device-tls.js';
+import { createDeviceTls, deviceConnector, type DeviceTls, type DeviceTlsOptions } from './device-tls.js';
 import { decodeBody } from './http-body.js';
 import { UPDATE_PATH } from './update-query.js';
 import { peridiodUserAgent } from './user-agent.js';
 
 export const REQUEST_TIMEOUT_MS = 10_000;
 export const IDLE_KEEPALIVE_MS = 15_000;
+/** Idle time of a REST connection when polls are further apart than IDLE_KEEPALIVE_MS (follow-up calls still share it). */
+export const SHORT_IDLE_MS = 2_000;
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 const PRN_IN_PATH = /^[A-Za-z0-9:._-]+$/;
 
@@ -30,6 +32,16 @@ export interface DeviceApiClient extends DeviceApi {
   close(): void;
 }
 
+/**
+ * How long an idle REST connection stays open for a device polling every `pollIntervalMs`: across
+ * polls when they come within IDLE_KEEPALIVE_MS (the EVK's 5 s), else only briefly, since it would
+ * idle out before the next poll anyway and an idle TLS connection costs ~40 KB (the next poll resumes
+ * the TLS session instead).
+ */
+export function restIdleMs(pollIntervalMs: number): number {
+  return pollIntervalMs <= IDLE_KEEPALIVE_MS ? IDLE_KEEPALIVE_MS : SHORT_IDLE_MS;
+}
+
 function tunnelPath(prn: string): string {
   if (!PRN_IN_PATH.test(prn)) {
     throw new VfleetError('VFLEET_PRN_INVALID', `tunnel PRN ${JSON.stringify(prn)}: cannot be put in a URL path verbatim; expected prn:1:<org>:tunnel:<uuid>`);
@@ -43,9 +55,9 @@ export function createDeviceApi(options: DeviceApiOptions): DeviceApiClient {
   const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
   const userAgent = options.userAgent ?? peridiodUserAgent();
   const baseUrl = `https://${tls.host}:${tls.port}`;
-  // An idle connection is kept only briefly: the EVK's 5 s poll reuses it, a 30 s fleet poll reconnects
-  // (with TLS session resumption) instead of holding a TLS connection per device all the time.
-  const agent = new Agent({ keepAlive: true, timeout: options.idleKeepAliveMs ?? IDLE_KEEPALIVE_MS, maxSockets: 2, maxFreeSockets: 1, ...tlsConnectOptions(tls) });
+  // An idle connection is kept only briefly (see restIdleMs); every new one resumes the device's TLS session.
+  const agent = new Agent({ keepAlive: true, timeout: options.idleKeepAliveMs ?? IDLE_KEEPALIVE_MS, maxSockets: 2, maxFreeSockets: 1 });
+  agent.createConnection = deviceConnector(tls, signal) as unknown as Agent['createConnection'];
   const close = (): void => {
     signal.removeEventListener('abort', close);
     agent.destroy();

@@ -1,11 +1,12 @@
 // One TLS context per device (client certificate, key, trusted CA), shared by its REST and socket clients.
 import { readFileSync } from 'node:fs';
 import { isIP, type LookupFunction } from 'node:net';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext, type ConnectionOptions, type SecureContext, type TLSSocket } from 'node:tls';
 import { VfleetError, type AgentConfig } from '@vfleet/core';
 import type { DevicePaths } from '../types.js';
 import { createHostsLookup } from './host-lookup.js';
 import type { IdentityPems } from './identity.js';
+import { connectDevice, createSessionShare, type SessionShare } from './tls-session.js';
 
 export interface DeviceTls {
   host: string;
@@ -16,6 +17,8 @@ export interface DeviceTls {
   rejectUnauthorized: boolean;
   /** Resolves the host through the device's /etc/hosts first (absent without `paths`: system resolver). */
   lookup?: LookupFunction;
+  /** The device's TLS session, resumed by each of its connections (see connectDevice). */
+  sessions: SessionShare;
 }
 
 export interface DeviceTlsOptions {
@@ -54,7 +57,9 @@ export function createDeviceTls(options: DeviceTlsOptions): DeviceTls {
     throw new VfleetError('VFLEET_CONFIG_INVALID', `device TLS: the identity or device_api CA cannot be loaded: ${(cause as Error).message}`, { cause });
   }
   const { host, port, verify } = config.deviceApi;
-  const tls: DeviceTls = { host, port, secureContext, servername: isIP(host) === 0 ? host : undefined, rejectUnauthorized: verify };
+  const tls: DeviceTls = {
+    host, port, secureContext, servername: isIP(host) === 0 ? host : undefined, rejectUnauthorized: verify, sessions: createSessionShare(),
+  };
   if (options.paths !== undefined) tls.lookup = createHostsLookup(options.paths);
   return tls;
 }
@@ -66,5 +71,13 @@ export function tlsConnectOptions(tls: DeviceTls): { secureContext: SecureContex
     rejectUnauthorized: tls.rejectUnauthorized,
     ...(tls.lookup === undefined ? {} : { lookup: tls.lookup }),
     ...(tls.servername === undefined ? {} : { servername: tls.servername }),
+  };
+}
+
+/** A `createConnection(options, callback)` for https agents and ws: this device's identity, resuming its TLS session. */
+export function deviceConnector(tls: DeviceTls, signal?: AbortSignal) {
+  return (options: ConnectionOptions, callback: (err: Error | null, socket?: TLSSocket) => void): undefined => {
+    connectDevice({ options, identity: tlsConnectOptions(tls), share: tls.sessions, signal }, callback);
+    return undefined;
   };
 }

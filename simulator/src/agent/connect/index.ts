@@ -8,8 +8,9 @@ export { identityParseError, identityNotConfigured, type IdentityField, type Ide
 export { tryBase64Decode, trimCertificatePreamble } from './pem-value.js';
 export { openKvStore, createMemoryKvStore, DEFAULT_FW_ENV_CONFIG, type OpenKvOptions } from './kv-store.js';
 export { loadAgentSetup, type AgentSetup } from './agent-setup.js';
-export { createDeviceTls, tlsConnectOptions, type DeviceTls, type DeviceTlsOptions } from './device-tls.js';
-export { createDeviceApi, REQUEST_TIMEOUT_MS, type DeviceApiClient, type DeviceApiOptions } from './device-api.js';
+export { createDeviceTls, deviceConnector, tlsConnectOptions, type DeviceTls, type DeviceTlsOptions } from './device-tls.js';
+export { connectDevice, createSessionShare, SESSION_WAIT_MS, type SessionShare } from './tls-session.js';
+export { createDeviceApi, restIdleMs, REQUEST_TIMEOUT_MS, type DeviceApiClient, type DeviceApiOptions } from './device-api.js';
 export { UPDATE_EXPAND, UPDATE_PATH } from './update-query.js';
 export { peridiodUserAgent, PERIDIOD_VERSION } from './user-agent.js';
 export {

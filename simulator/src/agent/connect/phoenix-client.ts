@@ -1,8 +1,8 @@
 // A Phoenix v2 channel client shaped like peridiod's Slipstream socket (protocol §4.5).
-import { WebSocket } from 'ws';
+import { WebSocket, type ClientOptions } from 'ws';
 import type { AgentConfig } from '@vfleet/core';
 import type { AgentLogger, RebootRequester } from '../types.js';
-import { tlsConnectOptions, type DeviceTls } from './device-tls.js';
+import { deviceConnector, type DeviceTls } from './device-tls.js';
 import { decodeFrame, encodeFrame, type Frame } from './phoenix-frame.js';
 import { RECONNECT_DELAYS_MS, reconnectDelay } from './reconnect-delay.js';
 
@@ -173,7 +173,8 @@ export function createPhoenixClient(options: PhoenixClientOptions): PhoenixClien
     reconnect = undefined;
     lastError = undefined;
     const socket = new WebSocket(url, {
-      ...tlsConnectOptions(options.tls),
+      // the device's identity, resuming the TLS session its REST calls (or last socket) got
+      createConnection: deviceConnector(options.tls, signal) as unknown as ClientOptions['createConnection'],
       perMessageDeflate: false,
       maxPayload: MAX_FRAME_BYTES,
       handshakeTimeout: 10_000,
