@@ -154,6 +154,18 @@ describe.skipIf(!real)('swupdate installer with the real swupdate', () => {
     await refused(other.out, /swupdate exited with 1 \(slot b\): SW not compatible with hardware/);
   }, 60_000);
 
+  it('refuses when the device states no hardware revision (the host\'s /etc never stands in)', async () => {
+    rmSync(join(dir, 'root', 'etc', 'hwrevision'));
+    await refused(good.out, /swupdate exited with 1 \(slot b\): .*(hwrevision|HW compatibility|not compatible)/i);
+  }, 60_000);
+
+  it('takes the selection from extra_args when given, and checks that one', async () => {
+    await job(['-e', 'stable,b']).path?.(copy(good.out), env);
+    expect(deviceEnv(dir).get('peridio_active')).toBe('b');
+    expect(env.log.messages('info').some((m) => m.startsWith('[Installer swupdate] swupdate -i ') && m.endsWith(' -e stable,b') && !m.includes('-e stable,b -e'))).toBe(true);
+    await refused(good.out, /swupdate exited with 1: .*Found nothing to install/, ['--select=stable,c']);
+  }, 60_000);
+
   it('refuses a .swu signed by a certificate the device does not trust', async () => {
     const stranger = join(root, 'stranger');
     initWorkspace({ home: stranger });
