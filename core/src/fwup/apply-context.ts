@@ -3,6 +3,7 @@ import { describeCall } from './funlist.js';
 import { fwupError } from './fwup-error.js';
 import type { FwupCall, FwupMeta, FwupResource } from './meta-types.js';
 import type { PlannedImage, TrimMode } from './planned-image.js';
+import type { ResourceBytes } from './zip-source.js';
 
 export interface ExecutePolicy {
   /** fwup's --unsafe: `execute` and `require-execute` may run commands. */
@@ -14,7 +15,7 @@ export interface ExecutePolicy {
 /** The resource an on-resource section is processing. */
 export interface CurrentResource {
   resource: FwupResource;
-  data: Buffer;
+  data: ResourceBytes;
   consumed: boolean;
 }
 

@@ -19,6 +19,7 @@ import {
 } from './test-vectors.js';
 import { listZipEntries, readZipEntry } from './zip-read.js';
 import { encodeZip } from './zip-write.js';
+import { createFwupArchive, fwupCall } from './create.js';
 
 const signed = readVector('ab-upgrade-signed.fw');
 const pub = vectorText('fwup-key.pub');
@@ -152,5 +153,98 @@ describe('applyFwupArchiveToFile', () => {
     expect(() => applyFwupArchiveToFile(fw, dir, { task: 'upgrade' })).toThrow(`${dir}: refusing to apply firmware to a directory`);
     expect(() => applyFwupArchiveToFile(fw, '/dev/null', { task: 'upgrade' })).toThrow('/dev/null: refusing to apply firmware to a character device');
     expect(() => applyFwupArchiveToFile(fw, path.join(dir, 'missing.img'), { task: 'upgrade' })).toThrow(/missing\.img: cannot open the image: ENOENT/);
+  });
+});
+
+describe('applyFwupArchiveToFile with stored resources (read by range, checked in one pass, then written)', () => {
+  let dir = '';
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vfleet-fwup-stored-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const entries = listZipEntries(signed, 's');
+  const entryData = (name: string): Buffer => readZipEntry(signed, entries.find((x) => x.name === name)!, 's');
+  /** The signed vector re-packed with data/rootfs.img stored, holding `data`. */
+  const storedVector = (data: Buffer): Buffer =>
+    encodeZip([
+      { name: 'meta.conf.ed25519', data: entryData('meta.conf.ed25519'), compression: 'store', mtime: new Date(0) },
+      { name: 'meta.conf', data: entryData('meta.conf'), compression: 'deflate', mtime: new Date(0) },
+      { name: 'data/rootfs.img', data, compression: 'store', mtime: new Date(0) },
+    ]);
+  const files = (fw: Buffer): { fw: string; img: string } => {
+    fs.writeFileSync(path.join(dir, 'os.fw'), fw);
+    fs.writeFileSync(path.join(dir, 'disk.img'), imageWithEnv(envBefore()));
+    return { fw: path.join(dir, 'os.fw'), img: path.join(dir, 'disk.img') };
+  };
+  const refusedFile = (fw: Buffer): string => {
+    const f = files(fw);
+    const before = fs.readFileSync(f.img);
+    let message = '';
+    try {
+      applyFwupArchiveToFile(f.fw, f.img, { task: 'upgrade', publicKeys: [pub], source: 'stored.fw' });
+    } catch (e) {
+      expect(e).toBeInstanceOf(VfleetError);
+      message = (e as Error).message;
+    }
+    expect(message).not.toBe('');
+    expect(fs.readFileSync(f.img).equals(before)).toBe(true);
+    return message;
+  };
+
+  it('gives the same image as fwup did with the deflated vector', () => {
+    const fw = storedVector(rootfs);
+    expect(listZipEntries(fw, 'fw').find((e) => e.name === 'data/rootfs.img')?.method).toBe(0);
+    const f = files(fw);
+    expect(applyFwupArchiveToFile(f.fw, f.img, { task: 'upgrade', publicKeys: [pub] }).writes).toEqual([
+      { offset: SLOT_B_OFFSET, length: 65536 },
+      { offset: ENV_OFFSET, length: ENV_SIZE },
+    ]);
+    const after = fs.readFileSync(f.img);
+    expect(sha256(after.subarray(SLOT_B_OFFSET, SLOT_B_OFFSET + 65536))).toBe('c61d45bb38816222f2e9cee6dcc6f15e0bb0975920a45d35eda4107ba5505549');
+    expect(envLines(after)).toBe(vectorText('env-after.txt').trim());
+  });
+
+  it('refuses a tampered stored resource before writing a byte', () => {
+    const tampered = Buffer.from(rootfs);
+    tampered[40000] = tampered[40000]! ^ 0x80;
+    expect(refusedFile(storedVector(tampered))).toMatch(/^stored\.fw: data\/rootfs\.img .*Detected blake2b digest mismatch for rootfs\.img/);
+  });
+
+  it("refuses a stored entry whose ZIP CRC-32 is wrong, as libarchive does, before writing a byte", () => {
+    const fw = storedVector(rootfs);
+    const entry = listZipEntries(fw, 'fw').find((e) => e.name === 'data/rootfs.img')!;
+    fw.writeUInt32LE((entry.crc32 ^ 1) >>> 0, entry.localOffset + 14);
+    const central = fw.lastIndexOf(Buffer.from('data/rootfs.img')) - 46;
+    fw.writeUInt32LE((entry.crc32 ^ 1) >>> 0, central + 16);
+    expect(refusedFile(fw)).toMatch(/data\/rootfs\.img" \(data at byte \d+\): CRC-32 mismatch/);
+  });
+
+  it('refuses an image too small for the raw_write with a stored resource, writing nothing', () => {
+    const f = files(storedVector(rootfs));
+    fs.writeFileSync(f.img, imageWithEnv(envBefore(), 8 * 1024 * 1024));
+    const before = fs.readFileSync(f.img);
+    expect(() => applyFwupArchiveToFile(f.fw, f.img, { task: 'upgrade' })).toThrow(/image too small/);
+    expect(fs.readFileSync(f.img).equals(before)).toBe(true);
+  });
+
+  it('writes a resource of several 1 MiB chunks and a partial last block exactly, padding with zeros', () => {
+    const data = Buffer.alloc(2.5 * 1024 * 1024 + 700);
+    for (let i = 0; i < data.length; i += 4) data.writeUInt32LE((i * 2654435761) >>> 0, i);
+    const fw = createFwupArchive({
+      meta: { product: 'p', version: '1.0.0', platform: 'x', architecture: 'y' },
+      resources: [{ name: 'big.img', data, compression: 'store' }],
+      tasks: [{ name: 'go', onResource: [{ resource: 'big.img', calls: [fwupCall('raw_write', 8)] }] }],
+    });
+    fs.writeFileSync(path.join(dir, 'big.fw'), fw);
+    fs.writeFileSync(path.join(dir, 'disk.img'), Buffer.alloc(4 * 1024 * 1024, 0xee));
+    const result = applyFwupArchiveToFile(path.join(dir, 'big.fw'), path.join(dir, 'disk.img'), { task: 'go' });
+    const padded = Math.ceil(data.length / 512) * 512;
+    expect(result.writes.reduce((n, w) => n + w.length, 0)).toBe(padded);
+    const after = fs.readFileSync(path.join(dir, 'disk.img'));
+    expect(after.subarray(4096, 4096 + data.length).equals(data)).toBe(true);
+    expect(after.subarray(4096 + data.length, 4096 + padded).equals(Buffer.alloc(padded - data.length))).toBe(true);
+    expect(after[4096 + padded]).toBe(0xee);
+    expect(after[4095]).toBe(0xee);
   });
 });

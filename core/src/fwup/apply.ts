@@ -1,7 +1,7 @@
 // Applying a task the way `fwup -a` does, except that the whole task first runs against a
 // PlannedImage: signature, resource hashes, task guards, image bounds and env reads are all
 // checked, and error() calls raised, before the first byte reaches the target.
-import { type DecodeFwupOptions, decodeFwupArchive, type FwupArchive, readFwupArchive } from './archive.js';
+import { type DecodeFwupOptions, decodeFwupArchive, type FwupArchive, openFwupArchiveFile } from './archive.js';
 import type { ApplyContext, ExecutePolicy } from './apply-context.js';
 import { runCalls } from './functions.js';
 import { fwupError } from './fwup-error.js';
@@ -10,6 +10,10 @@ import type { FwupResource, FwupTask } from './meta-types.js';
 import { PlannedImage, type PlannedStep, type TrimMode } from './planned-image.js';
 import { checkedResourceData } from './resource-check.js';
 import { selectFwupTask } from './select-task.js';
+import type { ResourceBytes } from './zip-source.js';
+
+/** Bytes per write of a resource read from the archive file (as `dd bs=1M`). */
+const WRITE_CHUNK = 1024 * 1024;
 
 export interface FwupTaskOptions {
   /** Task name prefix, as fwup's -t. */
@@ -51,8 +55,8 @@ function policyOf(options: FwupTaskOptions): ExecutePolicy {
 }
 
 /** Resource bytes the task's on-resource sections use, each checked against meta.conf. */
-function taskResources(archive: FwupArchive, task: FwupTask, where: string): Map<string, { resource: FwupResource; data: Buffer }> {
-  const out = new Map<string, { resource: FwupResource; data: Buffer }>();
+function taskResources(archive: FwupArchive, task: FwupTask, where: string): Map<string, { resource: FwupResource; data: ResourceBytes }> {
+  const out = new Map<string, { resource: FwupResource; data: ResourceBytes }>();
   for (const section of task.onResource) {
     const resource = archive.meta.resources.find((r) => r.name === section.resource);
     if (resource === undefined) throw fwupError('archive', where, `Resource '${section.resource}' used, but metadata is missing. Archive is corrupt.`);
@@ -88,12 +92,25 @@ export function planFwupApply(archive: FwupArchive, target: ImageTarget, options
   return { task, messages: ctx.messages, steps: image.steps };
 }
 
+/** Writes bytes in memory as they are, and a range of the archive file in 1 MiB reads and writes. */
+function writeBytes(target: ImageTarget, offset: number, data: ResourceBytes): void {
+  if (Buffer.isBuffer(data)) {
+    target.write(offset, data);
+    return;
+  }
+  const chunk = Buffer.allocUnsafe(Math.min(WRITE_CHUNK, data.length));
+  for (let pos = 0; pos < data.length; pos += chunk.length) {
+    const n = data.copy(chunk, 0, pos, Math.min(pos + chunk.length, data.length));
+    target.write(offset + pos, n === chunk.length ? chunk : chunk.subarray(0, n));
+  }
+}
+
 /** Performs a plan's writes (and allowed commands) in order, then syncs the target. */
 export function commitFwupPlan(plan: FwupPlan, target: ImageTarget, options: Pick<FwupTaskOptions, 'runCommand'> = {}): FwupApplyResult {
   const writes: FwupWrite[] = [];
   for (const step of plan.steps) {
     if (step.kind === 'write') {
-      target.write(step.offset, step.data);
+      writeBytes(target, step.offset, step.data);
       writes.push({ offset: step.offset, length: step.data.length });
     } else {
       const status = options.runCommand?.(step.command);
@@ -110,13 +127,24 @@ export function applyFwupArchive(archive: Buffer, target: ImageTarget, options: 
   return commitFwupPlan(planFwupApply(decoded, target, options), target, options);
 }
 
-/** applyFwupArchive from an archive file onto an existing regular image file (never a device). */
+/**
+ * applyFwupArchive from an archive file onto an existing regular image file (never a device). The
+ * archive is read by range: stored resources are hashed in one chunked pass, then written from
+ * the file, so memory stays flat whatever the image size. The archive file must not change during
+ * the apply (the installer's private copy); its size and mtime are checked again before the writes.
+ */
 export function applyFwupArchiveToFile(archiveFile: string, imageFile: string, options: FwupApplyOptions): FwupApplyResult {
-  const archive = readFwupArchive(archiveFile, options);
-  const image = openImageFile(imageFile);
+  const archive = openFwupArchiveFile(archiveFile, options);
   try {
-    return commitFwupPlan(planFwupApply(archive, image, options), image, options);
+    const image = openImageFile(imageFile);
+    try {
+      const plan = planFwupApply(archive, image, options);
+      archive.checkUnchanged();
+      return commitFwupPlan(plan, image, options);
+    } finally {
+      image.close();
+    }
   } finally {
-    image.close();
+    archive.close();
   }
 }

@@ -7,6 +7,7 @@ import { parseMetaConf } from './meta-conf.js';
 import { type FwupMeta, archivePathResource } from './meta-types.js';
 import { fwupMetaUuid } from './meta-uuid.js';
 import { listZipEntries, readZipEntry, type ZipEntry } from './zip-read.js';
+import { bufferZipSource, fileZipSource, type ZipSource } from './zip-source.js';
 
 export type FwupSignatureStatus = 'verified' | 'unverified' | 'unsigned';
 
@@ -18,7 +19,10 @@ export interface FwupArchiveEntry {
 
 export interface FwupArchive {
   source: string;
-  bytes: Buffer;
+  /** The archive's bytes, read by range (resources are checked and written in chunks). */
+  reader: ZipSource;
+  /** The whole archive, when it was decoded from memory. */
+  bytes?: Buffer;
   metaConf: Buffer;
   signature?: Buffer;
   /** verified: signed and checked against a given key; unverified: signed, no key given. */
@@ -44,15 +48,28 @@ function creationDate(mtime: Date): string {
   return `${mtime.toISOString().slice(0, 19)}Z`;
 }
 
+/** An archive decoded from memory. */
+export type DecodedFwupArchive = FwupArchive & { bytes: Buffer };
+
+/** An archive read from an open file; close() when done with it. */
+export type FwupArchiveFile = FwupArchive & {
+  /** Throws if the file's size or modification time differ from when it was opened. */
+  checkUnchanged(): void;
+  close(): void;
+};
+
 /** Decodes and authenticates an archive; nothing past meta.conf is decompressed yet. */
-export function decodeFwupArchive(bytes: Buffer, opts: DecodeFwupOptions = {}): FwupArchive {
-  const source = opts.source ?? 'firmware archive';
+export function decodeFwupArchive(bytes: Buffer, opts: DecodeFwupOptions = {}): DecodedFwupArchive {
+  return { ...decodeFrom(bufferZipSource(bytes), opts.source ?? 'firmware archive', opts), bytes };
+}
+
+function decodeFrom(reader: ZipSource, source: string, opts: DecodeFwupOptions): FwupArchive {
   const keys = (opts.publicKeys ?? []).map((k, i) => parseFwupPublicKey(k, `public key ${i + 1}`));
-  const entries = listZipEntries(bytes, source);
+  const entries = listZipEntries(reader, source);
   let index = 0;
   let signature: Buffer | undefined;
   if (entries[0]?.name === 'meta.conf.ed25519') {
-    signature = readZipEntry(bytes, entries[0], source);
+    signature = readZipEntry(reader, entries[0], source);
     if (signature.length !== FWUP_SIGNATURE_BYTES) throw fwupError('archive', source, `Unexpected meta.conf.ed25519 size: ${signature.length} (expected ${FWUP_SIGNATURE_BYTES})`);
     index = 1;
   }
@@ -60,7 +77,7 @@ export function decodeFwupArchive(bytes: Buffer, opts: DecodeFwupOptions = {}): 
   if (metaEntry?.name !== 'meta.conf') {
     throw fwupError('archive', source, `Expecting meta.conf to be at the beginning of ${source} (found ${metaEntry === undefined ? 'no more entries' : JSON.stringify(metaEntry.name)})`);
   }
-  const metaConf = readZipEntry(bytes, metaEntry, source);
+  const metaConf = readZipEntry(reader, metaEntry, source);
   if (metaConf.length < 10 || metaConf.length >= MAX_META_CONF) throw fwupError('archive', source, `Unexpected meta.conf size: ${metaConf.length} (expected 10..${MAX_META_CONF - 1} bytes)`);
   if (keys.length > 0) {
     if (signature === undefined) throw fwupError('signature', source, 'Expecting signed firmware archive. (a public key was given but there is no meta.conf.ed25519)');
@@ -83,7 +100,7 @@ export function decodeFwupArchive(bytes: Buffer, opts: DecodeFwupOptions = {}): 
     .filter((e) => e.resource !== '');
   const archive: FwupArchive = {
     source,
-    bytes,
+    reader,
     metaConf,
     signatureStatus: signature === undefined ? 'unsigned' : keys.length > 0 ? 'verified' : 'unverified',
     meta,
@@ -94,7 +111,7 @@ export function decodeFwupArchive(bytes: Buffer, opts: DecodeFwupOptions = {}): 
 }
 
 /** Reads an archive file and decodes it; `source` defaults to the path. */
-export function readFwupArchive(file: string, opts: DecodeFwupOptions = {}): FwupArchive {
+export function readFwupArchive(file: string, opts: DecodeFwupOptions = {}): DecodedFwupArchive {
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);
@@ -102,4 +119,31 @@ export function readFwupArchive(file: string, opts: DecodeFwupOptions = {}): Fwu
     throw fwupError('io', file, `cannot read the firmware archive: ${e instanceof Error ? e.message : String(e)}`, e);
   }
   return decodeFwupArchive(bytes, { ...opts, source: opts.source ?? file });
+}
+
+/**
+ * Opens an archive file and decodes its directory, signature and meta.conf without reading the
+ * resources, which are then read by range; `source` defaults to the path.
+ */
+export function openFwupArchiveFile(file: string, opts: DecodeFwupOptions = {}): FwupArchiveFile {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    throw fwupError('io', file, `cannot read the firmware archive: ${e instanceof Error ? e.message : String(e)}`, e);
+  }
+  try {
+    const opened = fs.fstatSync(fd);
+    const archive = decodeFrom(fileZipSource(fd, opened.size, file), opts.source ?? file, opts);
+    const checkUnchanged = (): void => {
+      const now = fs.fstatSync(fd);
+      if (now.size !== opened.size || now.mtimeMs !== opened.mtimeMs) {
+        throw fwupError('io', file, `the firmware archive changed while it was being applied (size ${opened.size} → ${now.size}); nothing was written`);
+      }
+    };
+    return { ...archive, checkUnchanged, close: () => fs.closeSync(fd) };
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
 }

@@ -1,5 +1,6 @@
 export { blake2b, blake2b256Hex, Blake2b } from './blake2b.js';
 export { listZipEntries, readZipEntry, type ZipEntry } from './zip-read.js';
+export { FileBytes, type ResourceBytes, type ZipSource } from './zip-source.js';
 export { encodeZip, type ZipFile } from './zip-write.js';
 export { parseMetaConf, type ParseMetaConfOptions } from './meta-conf.js';
 export { formatMetaConf } from './meta-conf-format.js';
@@ -23,9 +24,12 @@ export {
 export { fwupMetaUuid } from './meta-uuid.js';
 export {
   decodeFwupArchive,
+  openFwupArchiveFile,
   readFwupArchive,
   type DecodeFwupOptions,
+  type DecodedFwupArchive,
   type FwupArchive,
+  type FwupArchiveFile,
   type FwupArchiveEntry,
   type FwupSignatureStatus,
 } from './archive.js';

@@ -2,6 +2,7 @@
 // only recorded. Nothing reaches the target until the whole task has run without error.
 import { fwupError } from './fwup-error.js';
 import type { ImageTarget } from './image-target.js';
+import type { ResourceBytes } from './zip-source.js';
 
 /** fwup's block cache segment: trims act on whole segments, rounded inwards. */
 export const TRIM_SEGMENT = 128 * 1024;
@@ -10,7 +11,7 @@ export const BLOCK_SIZE = 512;
 /** skip: as fwup on a regular file (nothing written; later reads in the task see zeros); zero: write zeros. */
 export type TrimMode = 'skip' | 'zero';
 
-export type PlannedStep = { kind: 'write'; offset: number; data: Buffer; what: string } | { kind: 'execute'; command: string; what: string };
+export type PlannedStep = { kind: 'write'; offset: number; data: ResourceBytes; what: string } | { kind: 'execute'; command: string; what: string };
 
 interface Range {
   start: number;
@@ -63,7 +64,7 @@ export class PlannedImage {
     return out;
   }
 
-  write(offset: number, data: Buffer, what: string): void {
+  write(offset: number, data: ResourceBytes, what: string): void {
     this.checkRange(offset, data.length, what, 'write');
     if (data.length === 0) return;
     this.materializeTrims(offset, offset + data.length, what);
@@ -107,7 +108,7 @@ export class PlannedImage {
     this.trimmed = kept;
   }
 
-  private record(offset: number, data: Buffer, what: string): void {
+  private record(offset: number, data: ResourceBytes, what: string): void {
     // An earlier write this one fully covers is superseded, unless a command runs in between.
     const lastExecute = this.steps.findLastIndex((s) => s.kind === 'execute');
     this.steps = this.steps.filter(

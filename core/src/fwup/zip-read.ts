@@ -15,6 +15,7 @@ import {
   METHOD_STORE,
   ZIP64_LOCATOR_SIGNATURE,
 } from './zip-layout.js';
+import { bufferZipSource, type ZipSource } from './zip-source.js';
 
 export interface ZipEntry {
   name: string;
@@ -38,18 +39,20 @@ interface EndRecord {
   directoryEnd: number;
 }
 
-function findEnd(zip: Buffer, source: string): EndRecord {
-  const lowest = Math.max(0, zip.length - END_RECORD_SIZE - MAX_COMMENT);
-  for (let pos = zip.length - END_RECORD_SIZE; pos >= lowest; pos--) {
-    if (zip.readUInt32LE(pos) !== END_SIGNATURE || pos + END_RECORD_SIZE + zip.readUInt16LE(pos + 20) !== zip.length) continue;
-    const count = zip.readUInt16LE(pos + 10);
-    const size = zip.readUInt32LE(pos + 12);
-    const offset = zip.readUInt32LE(pos + 16);
-    const zip64 = pos >= 20 && zip.readUInt32LE(pos - 20) === ZIP64_LOCATOR_SIGNATURE;
+function findEnd(zip: ZipSource, source: string): EndRecord {
+  const lowest = Math.max(0, zip.size - END_RECORD_SIZE - MAX_COMMENT);
+  const tail = zip.read(lowest, zip.size - lowest);
+  for (let at = tail.length - END_RECORD_SIZE; at >= 0; at--) {
+    const pos = lowest + at;
+    if (tail.readUInt32LE(at) !== END_SIGNATURE || pos + END_RECORD_SIZE + tail.readUInt16LE(at + 20) !== zip.size) continue;
+    const count = tail.readUInt16LE(at + 10);
+    const size = tail.readUInt32LE(at + 12);
+    const offset = tail.readUInt32LE(at + 16);
+    const zip64 = pos >= 20 && zip.read(pos - 20, 4).readUInt32LE(0) === ZIP64_LOCATOR_SIGNATURE;
     if (zip64 || count === 0xffff || size === 0xffffffff || offset === 0xffffffff) {
       throw fwupError('archive', source, `ZIP64 archive (end record at byte ${pos}); only archives under 4 GiB without ZIP64 records are supported`);
     }
-    if (zip.readUInt16LE(pos + 4) !== 0 || zip.readUInt16LE(pos + 6) !== 0 || zip.readUInt16LE(pos + 8) !== count) {
+    if (tail.readUInt16LE(at + 4) !== 0 || tail.readUInt16LE(at + 6) !== 0 || tail.readUInt16LE(at + 8) !== count) {
       throw fwupError('archive', source, `multi-disk ZIP archive (end record at byte ${pos}) is not supported`);
     }
     if (offset + size > pos) {
@@ -57,7 +60,7 @@ function findEnd(zip: Buffer, source: string): EndRecord {
     }
     return { count, directoryOffset: offset, directoryEnd: offset + size };
   }
-  throw fwupError('archive', source, `not a ZIP archive: no end-of-central-directory record in the last ${zip.length - lowest} bytes`);
+  throw fwupError('archive', source, `not a ZIP archive: no end-of-central-directory record in the last ${zip.size - lowest} bytes`);
 }
 
 function timestampOf(extra: Buffer): number | undefined {
@@ -72,22 +75,24 @@ function timestampOf(extra: Buffer): number | undefined {
   return undefined;
 }
 
-function readCentral(zip: Buffer, pos: number, end: EndRecord, source: string): { entry: ZipEntry; next: number } {
-  if (pos + CENTRAL_HEADER_SIZE > end.directoryEnd || zip.readUInt32LE(pos) !== CENTRAL_SIGNATURE) {
+/** `dir` holds the central directory (bytes end.directoryOffset..end.directoryEnd of `source`). */
+function readCentral(zip: ZipSource, dir: Buffer, at: number, end: EndRecord, source: string): { entry: ZipEntry; next: number } {
+  const pos = end.directoryOffset + at;
+  if (pos + CENTRAL_HEADER_SIZE > end.directoryEnd || dir.readUInt32LE(at) !== CENTRAL_SIGNATURE) {
     throw fwupError('archive', source, `corrupt ZIP: no central directory record at byte ${pos}`);
   }
-  const nameLength = zip.readUInt16LE(pos + 28);
-  const extraLength = zip.readUInt16LE(pos + 30);
-  const next = pos + CENTRAL_HEADER_SIZE + nameLength + extraLength + zip.readUInt16LE(pos + 32);
+  const nameLength = dir.readUInt16LE(at + 28);
+  const extraLength = dir.readUInt16LE(at + 30);
+  const next = pos + CENTRAL_HEADER_SIZE + nameLength + extraLength + dir.readUInt16LE(at + 32);
   if (next > end.directoryEnd) throw fwupError('archive', source, `corrupt ZIP: central directory record at byte ${pos} runs past the directory`);
-  const nameBytes = zip.subarray(pos + CENTRAL_HEADER_SIZE, pos + CENTRAL_HEADER_SIZE + nameLength);
+  const nameBytes = dir.subarray(at + CENTRAL_HEADER_SIZE, at + CENTRAL_HEADER_SIZE + nameLength);
   const name = nameBytes.toString('utf8');
   const where = `${source}: ZIP entry ${JSON.stringify(name)} (central directory record at byte ${pos})`;
-  const flags = zip.readUInt16LE(pos + 8);
-  const method = zip.readUInt16LE(pos + 10);
-  const compressedSize = zip.readUInt32LE(pos + 20);
-  const size = zip.readUInt32LE(pos + 24);
-  const localOffset = zip.readUInt32LE(pos + 42);
+  const flags = dir.readUInt16LE(at + 8);
+  const method = dir.readUInt16LE(at + 10);
+  const compressedSize = dir.readUInt32LE(at + 20);
+  const size = dir.readUInt32LE(at + 24);
+  const localOffset = dir.readUInt32LE(at + 42);
   if (flags & FLAG_ENCRYPTED) throw fwupError('archive', where, 'encrypted entries are not supported');
   if (method !== METHOD_STORE && method !== METHOD_DEFLATE) {
     throw fwupError('archive', where, `compression method ${method} is not supported; expected 0 (stored) or 8 (deflate)`);
@@ -98,31 +103,39 @@ function readCentral(zip: Buffer, pos: number, end: EndRecord, source: string): 
   if (method === METHOD_STORE && compressedSize !== size) {
     throw fwupError('archive', where, `stored entry with compressed size ${compressedSize} != size ${size}`);
   }
-  if (localOffset + LOCAL_HEADER_SIZE > end.directoryOffset || zip.readUInt32LE(localOffset) !== LOCAL_SIGNATURE) {
+  const local = localOffset + LOCAL_HEADER_SIZE > end.directoryOffset ? undefined : zip.read(localOffset, LOCAL_HEADER_SIZE);
+  if (local === undefined || local.readUInt32LE(0) !== LOCAL_SIGNATURE) {
     throw fwupError('archive', where, `corrupt ZIP: no local header at byte ${localOffset}`);
   }
-  const localName = zip.subarray(localOffset + LOCAL_HEADER_SIZE, localOffset + LOCAL_HEADER_SIZE + zip.readUInt16LE(localOffset + 26));
+  const localNameLength = Math.min(local.readUInt16LE(26), end.directoryOffset - localOffset - LOCAL_HEADER_SIZE);
+  const localName = zip.read(localOffset + LOCAL_HEADER_SIZE, localNameLength);
   if (!localName.equals(nameBytes)) {
     throw fwupError('archive', where, `corrupt ZIP: local header at byte ${localOffset} names ${JSON.stringify(localName.toString('utf8'))}`);
   }
-  const dataOffset = localOffset + LOCAL_HEADER_SIZE + localName.length + zip.readUInt16LE(localOffset + 28);
+  const dataOffset = localOffset + LOCAL_HEADER_SIZE + local.readUInt16LE(26) + local.readUInt16LE(28);
   if (dataOffset + compressedSize > end.directoryOffset) {
     throw fwupError('archive', where, `corrupt ZIP: data at bytes ${dataOffset}..${dataOffset + compressedSize} runs into the central directory at byte ${end.directoryOffset}`);
   }
-  const unixTime = timestampOf(zip.subarray(pos + CENTRAL_HEADER_SIZE + nameLength, pos + CENTRAL_HEADER_SIZE + nameLength + extraLength));
-  const mtime = unixTime === undefined ? fromDosDateTime(zip.readUInt16LE(pos + 14), zip.readUInt16LE(pos + 12)) : new Date(unixTime * 1000);
-  const entry = { name, method, crc32: zip.readUInt32LE(pos + 16), compressedSize, size, localOffset, dataOffset, mtime };
-  return { entry, next };
+  const unixTime = timestampOf(dir.subarray(at + CENTRAL_HEADER_SIZE + nameLength, at + CENTRAL_HEADER_SIZE + nameLength + extraLength));
+  const mtime = unixTime === undefined ? fromDosDateTime(dir.readUInt16LE(at + 14), dir.readUInt16LE(at + 12)) : new Date(unixTime * 1000);
+  const entry = { name, method, crc32: dir.readUInt32LE(at + 16), compressedSize, size, localOffset, dataOffset, mtime };
+  return { entry, next: next - end.directoryOffset };
 }
 
+const asSource = (zip: Buffer | ZipSource): ZipSource => (Buffer.isBuffer(zip) ? bufferZipSource(zip) : zip);
+
+export const zipEntryWhere = (entry: ZipEntry, source: string): string => `${source}: ZIP entry ${JSON.stringify(entry.name)} (data at byte ${entry.dataOffset})`;
+
 /** The entries of a ZIP archive in file order, checked for consistency between central and local headers. */
-export function listZipEntries(zip: Buffer, source: string): ZipEntry[] {
+export function listZipEntries(archive: Buffer | ZipSource, source: string): ZipEntry[] {
+  const zip = asSource(archive);
   const end = findEnd(zip, source);
+  const directory = zip.read(end.directoryOffset, end.directoryEnd - end.directoryOffset);
   const entries: ZipEntry[] = [];
   const names = new Set<string>();
-  let pos = end.directoryOffset;
+  let pos = 0;
   for (let i = 0; i < end.count; i++) {
-    const { entry, next } = readCentral(zip, pos, end, source);
+    const { entry, next } = readCentral(zip, directory, pos, end, source);
     if (names.has(entry.name)) throw fwupError('archive', source, `ZIP entry ${JSON.stringify(entry.name)} appears twice (second at byte ${entry.localOffset})`);
     names.add(entry.name);
     entries.push(entry);
@@ -132,9 +145,9 @@ export function listZipEntries(zip: Buffer, source: string): ZipEntry[] {
 }
 
 /** The uncompressed bytes of `entry`, checked against its recorded size and CRC-32. */
-export function readZipEntry(zip: Buffer, entry: ZipEntry, source: string): Buffer {
-  const where = `${source}: ZIP entry ${JSON.stringify(entry.name)} (data at byte ${entry.dataOffset})`;
-  const raw = zip.subarray(entry.dataOffset, entry.dataOffset + entry.compressedSize);
+export function readZipEntry(zip: Buffer | ZipSource, entry: ZipEntry, source: string): Buffer {
+  const where = zipEntryWhere(entry, source);
+  const raw = asSource(zip).read(entry.dataOffset, entry.compressedSize);
   let data = raw;
   if (entry.method === METHOD_DEFLATE) {
     try {
