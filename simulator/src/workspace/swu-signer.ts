@@ -60,9 +60,8 @@ export async function ensureSwuSigner(home: string, signal?: AbortSignal): Promi
       'x509', '-req', '-in', csr, '-CA', paths.rootCert, '-CAkey', paths.rootKey, '-set_serial', `0x${randomBytes(16).toString('hex')}`,
       '-days', '3650', '-sha256', '-extfile', ext, '-extensions', 'vfleet_swu_signer', '-out', cert,
     ], opt);
-    // key first: a cert without its key is "half there", never a cert that silently cannot sign
-    writeOnce(signer.keyPath, readFileSync(key, 'utf8'));
-    writeOnce(signer.certPath, readFileSync(cert, 'utf8'), 0o644);
+    // key first, and the cert only beside our own key: a racing maker that wrote its key first writes its cert too
+    if (writeOnce(signer.keyPath, readFileSync(key, 'utf8'))) writeOnce(signer.certPath, readFileSync(cert, 'utf8'), 0o644);
     return signer;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
