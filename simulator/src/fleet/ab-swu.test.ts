@@ -64,23 +64,27 @@ describe.skipIf(!(haveTools('swupdate', 'openssl', 'unshare') && canRunAsDevice(
     await create('releases', { cohort_uuid: cohort.uuid, bundle_uuid: bundle.uuid, name: 'release-os-1.13.0-swu', version: '1.2.0', phase_value: 1.0, previous_release_uuid: r1001.uuid });
     await generateDevices({
       home, out: join(root, 'devices'), cohort: 'release', env: 'disk', diskBytes: DISK, force: false,
-      deviceApi: backend.deviceApiUrl, deviceApiCa: backend.deviceApiCaPath, specs: [{ id: 'SWU-0001', cohort: 'release', tags: [], target: 'arm64-v8' }],
+      deviceApi: backend.deviceApiUrl, deviceApiCa: backend.deviceApiCaPath, specs: ['SWU-0001', 'SWU-0002'].map((id) => ({ id, cohort: 'release', tags: [], target: 'arm64-v8' })),
     });
-    // the board's swupdate trust anchor (the workspace root CA) and hardware revision
-    const dir = join(root, 'devices', 'SWU-0001');
-    copyFileSync(signer.caPath, join(dir, 'swupdate-ca.pem'));
-    mkdirSync(join(dir, 'root', 'etc'), { recursive: true });
-    writeFileSync(join(dir, 'root', 'etc', 'hwrevision'), 'vfleet-evk 1.0\n');
+    // each board's swupdate trust anchor (the workspace root CA) and hardware revision: SWU-0002 is a revision the .swu does not accept
+    for (const [id, revision] of [['SWU-0001', '1.0'], ['SWU-0002', '2.0']] as const) {
+      const dir = join(root, 'devices', id);
+      copyFileSync(signer.caPath, join(dir, 'swupdate-ca.pem'));
+      mkdirSync(join(dir, 'root', 'etc'), { recursive: true });
+      writeFileSync(join(dir, 'root', 'etc', 'hwrevision'), `vfleet-evk ${revision}\n`);
+    }
   }, 90_000);
 
-  it('installs slot b with swupdate, reboots into it on trial, reports the release and validates the slot', async () => {
+  it('installs slot b with swupdate, reboots into it on trial, reports the release and validates the slot; a board of another revision refuses it and polls on', async () => {
     const dir = join(root, 'devices', 'SWU-0001');
     const env = () => deviceEnv(dir);
     expect(env().get('peridio_active')).toBe('a');
     const slots = abLayout({ sizeBytes: DISK }).slots;
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
     const before = { a: sha(readRange(join(dir, 'disk.img'), slots.a.offset, slots.a.size)), data: sha(readRange(join(dir, 'disk.img'), slots.data.offset, slots.data.size)) };
-    const fleet = await createFleet({ runtime: createInprocRuntime(), devicesDir: join(root, 'devices'), ids: ['SWU-0001'], signal: controller.signal, rebootDelayMs: 50 });
+    const other = join(root, 'devices', 'SWU-0002');
+    const otherEnv = deviceEnv(other);
+    const fleet = await createFleet({ runtime: createInprocRuntime(), devicesDir: join(root, 'devices'), ids: ['SWU-0001', 'SWU-0002'], signal: controller.signal, rebootDelayMs: 50 });
     const dev = () => fleet.status('SWU-0001');
     try {
       await until(() => dev()?.boots === 2 && dev()?.run === 'running', 60_000).catch(async (e: unknown) => {
@@ -103,6 +107,20 @@ describe.skipIf(!(haveTools('swupdate', 'openssl', 'unshare') && canRunAsDevice(
       // slot a (the fallback) and the data partition are as they were
       expect(sha(readRange(join(dir, 'disk.img'), slots.a.offset, slots.a.size))).toBe(before.a);
       expect(sha(readRange(join(dir, 'disk.img'), slots.data.offset, slots.data.size))).toBe(before.data);
+
+      // the board of another hardware revision refuses the same release at every poll and keeps running slot a
+      const refusals = async () => (await fleet.logs('SWU-0002', { limit: 1000 })).filter((l) => l.includes('[Installer swupdate] Error') && l.includes('SW not compatible with hardware')).length;
+      for (const deadline = Date.now() + 30_000; (await refusals()) < 2;) {
+        if (Date.now() > deadline) throw new Error(`SWU-0002 did not refuse the .swu at two polls:\n${(await fleet.logs('SWU-0002', { limit: 40 })).join('\n')}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(fleet.status('SWU-0002')).toMatchObject({ slot: 'a', boots: 1, run: 'running', crashes: 0 });
+      const after = deviceEnv(other);
+      expect(after.get('peridio_active')).toBe('a');
+      expect(after.get('peridio_vsn_current')).toBe(otherEnv.get('peridio_vsn_current'));
+      expect(after.get('b.peridio_version')).toBeUndefined();
+      expect(after.get('upgrade_available') ?? '').toBe('');
+      expect(decodeBootHeader(readRange(join(other, 'disk.img'), slots.b.offset, 4096), 'slot b')).toBeNull();
     } finally {
       await fleet.close();
     }
