@@ -88,9 +88,16 @@ CREATE TABLE events (
 CREATE INDEX events_device ON events(device_uuid, id);
 `;
 
+// Proof of possession for CA registration (protocol §8.4): single-use, expiring codes.
+const verificationCodes = `
+CREATE TABLE ca_verification_codes (
+  code TEXT PRIMARY KEY, expires_at TEXT NOT NULL, used_at TEXT, inserted_at TEXT NOT NULL);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'catalog, devices and tunnels', sql: catalog },
   { version: 2, name: 'device-facing event log', sql: events },
+  { version: 3, name: 'CA verification codes', sql: verificationCodes },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

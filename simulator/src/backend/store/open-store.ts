@@ -16,6 +16,7 @@ import { binarySignaturesRepo } from './repos/binary-signatures.js';
 import { bundleOverridesRepo } from './repos/bundle-overrides.js';
 import { bundlesRepo } from './repos/bundles.js';
 import { caCertificatesRepo } from './repos/ca-certificates.js';
+import { caVerificationCodesRepo } from './repos/ca-verification-codes.js';
 import { cohortsRepo } from './repos/cohorts.js';
 import { deviceCertificatesRepo } from './repos/device-certificates.js';
 import { devicesRepo } from './repos/devices.js';
@@ -93,10 +94,12 @@ function assemble(db: BetterSqlite3.Database, file: string, org: Organization, o
     onError: options.onError ?? ((e) => process.emitWarning(`backend store: batched write failed: ${(e as Error).message}`)),
   });
   const t = makeTables(ctx);
+  const caVerificationCodes = caVerificationCodesRepo(ctx);
   const repos = {
     products: productsRepo(t),
     cohorts: cohortsRepo(t),
-    caCertificates: caCertificatesRepo(t),
+    caCertificates: caCertificatesRepo(ctx, t, caVerificationCodes),
+    caVerificationCodes,
     signingKeys: signingKeysRepo(ctx, t),
     artifacts: artifactsRepo(t),
     artifactVersions: artifactVersionsRepo(t),

@@ -1,4 +1,5 @@
-import type { Store } from '../../store/index.js';
+import type { CaRegistration, Store } from '../../store/index.js';
+import { queryOf } from '../ids.js';
 import { crud } from '../crud.js';
 import type { Router } from '../router.js';
 
@@ -6,7 +7,15 @@ import type { Router } from '../router.js';
 export function catalogRoutes(router: Router, store: Store): void {
   crud(router, { path: 'products', singular: 'product', plural: 'products', type: 'product', repo: store.products });
   crud(router, { path: 'cohorts', singular: 'cohort', plural: 'cohorts', type: 'cohort', repo: store.cohorts, filters: { product_uuid: 'product' } });
-  crud(router, { path: 'ca-certificates', singular: 'ca_certificate', plural: 'ca_certificates', type: 'ca_certificate', repo: store.caCertificates });
+  // registering a CA needs a verification certificate (protocol §8.4); codes come from the route below
+  crud(router, {
+    path: 'ca-certificates', singular: 'ca_certificate', plural: 'ca_certificates', type: 'ca_certificate',
+    repo: { ...store.caCertificates, create: (input) => store.caCertificates.register(input as CaRegistration) },
+  });
+  router.add('POST', '/api/v1/ca-certificates/verification-codes', ({ query }) => {
+    queryOf(query, []);
+    return { status: 201, body: { verification_code: store.caVerificationCodes.create() } };
+  });
   crud(router, { path: 'signing-keys', singular: 'signing_key', plural: 'signing_keys', type: 'signing_key', repo: store.signingKeys });
   crud(router, { path: 'artifacts', singular: 'artifact', plural: 'artifacts', type: 'artifact', repo: store.artifacts, filters: { product_uuid: 'product' } });
   crud(router, {

@@ -1,8 +1,11 @@
 import { certificateFacts } from '../certificate-facts.js';
+import type { Ctx } from '../context.js';
 import { Fields } from '../fields.js';
 import { requireRef } from '../table.js';
 import type { Tables } from '../tables.js';
 import type { CaCertificate, Jitp } from '../types.js';
+import { verificationCodeOf } from '../verification-certificate.js';
+import type { CaVerificationCodesRepo } from './ca-verification-codes.js';
 
 export interface JitpInput {
   cohort_uuid: string;
@@ -18,9 +21,14 @@ export interface CaCertificateInput {
   description?: string | null;
   jitp?: JitpInput | null;
 }
+/** What the admin API takes: the CA plus its proof of possession (`ca-certificates create --verification-certificate-path`). */
+export interface CaRegistration extends CaCertificateInput {
+  /** CN=<verification code>, signed by the CA being registered. */
+  verification_certificate_pem: string;
+}
 export type CaCertificatePatch = Partial<Omit<CaCertificateInput, 'certificate_pem'>>;
 
-export function caCertificatesRepo({ caCertificates, cohorts, products }: Tables) {
+export function caCertificatesRepo(ctx: Ctx, { caCertificates, cohorts, products }: Tables, codes: CaVerificationCodesRepo) {
   const jitpOf = (f: Fields): Jitp | null => {
     if (!f.has('jitp') || f.object('jitp') === null) return null;
     const j = new Fields('ca_certificate.jitp', f.object('jitp'), ['cohort_uuid', 'product_name', 'tags', 'target', 'description']);
@@ -44,7 +52,8 @@ export function caCertificatesRepo({ caCertificates, cohorts, products }: Tables
     if (uuid !== null) requireRef(cohorts, 'ca_certificate', 'cohort_uuid', uuid);
     return uuid;
   };
-  return {
+  const repo = {
+    /** Registers a CA without proof of possession: for code that holds the CA itself (tests, migrations). */
     create(input: CaCertificateInput): CaCertificate {
       const f = new Fields('ca_certificate', input, ['certificate_pem', 'cohort_uuid', 'description', 'jitp']);
       const pem = f.text('certificate_pem', 20_000, true);
@@ -77,7 +86,23 @@ export function caCertificatesRepo({ caCertificates, cohorts, products }: Tables
       });
     },
     delete: (uuid: string): void => caCertificates.remove(uuid, 'device certificates'),
+    /**
+     * Registers a CA as Peridio does: its verification certificate must carry an unspent, unexpired
+     * code as CN and be signed by the CA. The code is spent only if the CA is stored.
+     */
+    register(input: CaRegistration): CaCertificate {
+      const f = new Fields('ca_certificate', input, ['certificate_pem', 'verification_certificate_pem', 'cohort_uuid', 'description', 'jitp']);
+      const caPem = f.text('certificate_pem', 20_000, true);
+      const proof = f.text('verification_certificate_pem', 20_000, true);
+      const { verification_certificate_pem: _, ...rest } = input;
+      return ctx.db.transaction(() => {
+        const code = verificationCodeOf(caPem, proof, 'ca_certificate.verification_certificate_pem', new Date(ctx.now()));
+        codes.redeem(code, 'ca_certificate.verification_certificate_pem');
+        return repo.create(rest);
+      })();
+    },
   };
+  return repo;
 }
 
 export type CaCertificatesRepo = ReturnType<typeof caCertificatesRepo>;
