@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createVerificationCertificate } from '@vfleet/core';
 import { Readable } from 'node:stream';
 import { BOOT_HEADER_SIZE, DEFAULT_DISK_SIZE, abLayout } from '@vfleet/core';
 import { buildOsFwupArchive } from '../artifacts/os-archive.js';
@@ -53,8 +54,12 @@ export async function seedEvk(opts: SeedOptions): Promise<{ created: number }> {
     const pem = readFileSync(paths.intermediateCert(product.product, name), 'utf8');
     if (cas.some((c) => (c as Row & { certificate_pem?: string }).certificate_pem?.trim() === pem.trim())) continue;
     created++;
+    // proof of possession, as the EVK registers its intermediates (protocol §8.4)
+    const { verification_code: code } = await client.call<{ verification_code: { verification_code: string } }>('POST', '/api/v1/ca-certificates/verification-codes');
+    const proof = createVerificationCertificate({ code: code.verification_code, issuer: { certPem: pem, keyPem: readFileSync(paths.intermediateKey(product.product, name), 'utf8') } });
     await client.call('POST', '/api/v1/ca-certificates', {
       certificate_pem: pem,
+      verification_certificate_pem: proof.certPem,
       cohort_uuid: cohort.uuid,
       description: `Intermediate CA ${product.product} ${name}`,
       jitp: { cohort_uuid: cohort.uuid, product_name: product.product, tags: ['JITP'], target: 'arm64-v8', description: 'JITP' },
