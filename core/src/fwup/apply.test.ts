@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VfleetError } from '../errors.js';
-import { applyFwupArchive, applyFwupArchiveToFile } from './apply.js';
+import { applyFwupArchive, applyFwupArchiveToFile, planFwupApply } from './apply.js';
+import { openFwupArchiveFile } from './archive.js';
+import { openImageFile } from './image-target.js';
 import { bufferImageTarget, type ImageTarget } from './image-target.js';
 import {
   ENV_OFFSET,
@@ -246,5 +248,20 @@ describe('applyFwupArchiveToFile with stored resources (read by range, checked i
     expect(after.subarray(4096 + data.length, 4096 + padded).equals(Buffer.alloc(padded - data.length))).toBe(true);
     expect(after[4096 + padded]).toBe(0xee);
     expect(after[4095]).toBe(0xee);
+  });
+
+  it('notices an archive file that changed after it was checked (the plan is then not committed)', () => {
+    const f = files(storedVector(rootfs));
+    const archive = openFwupArchiveFile(f.fw, { publicKeys: [pub] });
+    const image = openImageFile(f.img);
+    try {
+      expect(planFwupApply(archive, image, { task: 'upgrade' }).task.name).toBe('upgrade.b');
+      expect(() => archive.checkUnchanged()).not.toThrow();
+      fs.appendFileSync(f.fw, 'x');
+      expect(() => archive.checkUnchanged()).toThrow(/os\.fw: the firmware archive changed while it was being applied \(size \d+ → \d+\); nothing was written/);
+    } finally {
+      image.close();
+      archive.close();
+    }
   });
 });
