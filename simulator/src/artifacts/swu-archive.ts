@@ -9,9 +9,11 @@ import { cpioChecksum, cpioTrailer, encodeCpioHeader, pad4 } from './swu-cpio.js
 import { encodeSwDescription, type SwuSlot, type SwuSlotImage } from './swu-description.js';
 import { SWU_DEVICE_DISK, SWU_SOFTWARE_SET } from './swu-fit.js';
 import { cmsSign, type CmsSigner } from './swu-sign.js';
+import { DEVICE_HW_REVISION } from '../devices/context.js';
 
 export const SWU_IMAGE_NAME = 'rootfs.img';
-export const DEFAULT_HW_COMPAT = ['1.0'] as const;
+/** The revision generated A/B boards write to /etc/hwrevision, so a default .swu fits them. */
+export const DEFAULT_HW_COMPAT = [DEVICE_HW_REVISION] as const;
 
 export interface SwuEntry {
   name: string;

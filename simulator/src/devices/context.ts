@@ -18,6 +18,9 @@ import type { DeviceContext, TargetFiles } from './write-device.js';
 
 export const ENV_SIZE = 0x20000;
 
+/** The hardware revision generated A/B boards report in /etc/hwrevision (a .swu's default hardware-compatibility). */
+export const DEVICE_HW_REVISION = '1.0';
+
 /** Serializable options from which each worker rebuilds the same context. */
 export interface ContextOptions {
   home: string;
@@ -88,9 +91,12 @@ export function buildContext(opts: ContextOptions): DeviceContext {
     }
     return files;
   };
+  // A/B boards verify .swu images against the workspace root CA and name their board revision
+  const swupdate = opts.diskBytes > 0 ? { caPem: readFileSync(paths.rootCert, 'utf8'), hwrevision: `${product.product} ${DEVICE_HW_REVISION}\n` } : undefined;
   return {
     out: opts.out,
     issuer,
+    ...(swupdate === undefined ? {} : { swupdate }),
     env: opts.env,
     diskBytes: opts.diskBytes,
     force: opts.force,

@@ -47,9 +47,12 @@ describe('generateDevices --evk', () => {
     expect(readdirSync(dir).sort()).toEqual(
       [
         'cache', 'device-certificate.pem', 'device-private-key.pem', 'device-signing-request.pem', 'disk.img',
-        'entrypoint.sh', 'fw_env.config', 'hooks', 'peridio.json', 'uboot.env', 'vfleet.json',
+        'entrypoint.sh', 'fw_env.config', 'hooks', 'peridio.json', 'root', 'swupdate-ca.pem', 'uboot.env', 'vfleet.json',
       ].sort(),
     );
+    // an A/B board: swupdate's trust anchor is the workspace root CA, and the board names its revision
+    expect(readFileSync(join(dir, 'swupdate-ca.pem'), 'utf8')).toBe(readFileSync(workspacePaths(home).rootCert, 'utf8'));
+    expect(readFileSync(join(dir, 'root', 'etc', 'hwrevision'), 'utf8')).toBe('edge-inference 1.0\n');
     expect(readdirSync(join(dir, 'hooks')).sort()).toEqual(['pre-down.sh', 'pre-up.sh']);
     expect(statSync(join(dir, 'device-private-key.pem')).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'entrypoint.sh')).mode & 0o111).not.toBe(0);

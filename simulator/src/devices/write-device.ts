@@ -23,6 +23,11 @@ export interface DeviceContext {
   /** Per target: the files every device of that target shares. */
   perTarget: (target: string) => TargetFiles;
   deviceApiCaPem?: string;
+  /**
+   * A/B boards (devices with a disk) only: swupdate's trust anchor for `.swu` signatures (the
+   * workspace root CA, at /etc/peridiod/swupdate-ca.pem) and the board's `/etc/hwrevision` line.
+   */
+  swupdate?: { caPem: string; hwrevision: string };
 }
 
 export type WriteOutcome = 'created' | 'replaced' | 'skipped';
@@ -65,6 +70,11 @@ export function writeDevice(ctx: DeviceContext, spec: DeviceSpec, now = new Date
           writeRange(disk, at.offset, block);
         });
       }
+    }
+    if (ctx.swupdate !== undefined && ctx.diskBytes > 0) {
+      writeFileSync(join(tmp, 'swupdate-ca.pem'), ctx.swupdate.caPem);
+      mkdirSync(join(tmp, 'root', 'etc'), { recursive: true });
+      writeFileSync(join(tmp, 'root', 'etc', 'hwrevision'), ctx.swupdate.hwrevision);
     }
     if (ctx.env === 'file') writeSparse(join(tmp, 'uboot.env'), files.envBlocks[0] ?? Buffer.alloc(0));
     const meta: DeviceMeta = { ...spec, generator: 'vfleet', env: ctx.env, diskBytes: ctx.diskBytes, createdAt: now.toISOString() };

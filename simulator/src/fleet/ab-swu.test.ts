@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -66,13 +66,9 @@ describe.skipIf(!(haveTools('swupdate', 'openssl', 'unshare') && canRunAsDevice(
       home, out: join(root, 'devices'), cohort: 'release', env: 'disk', diskBytes: DISK, force: false,
       deviceApi: backend.deviceApiUrl, deviceApiCa: backend.deviceApiCaPath, specs: ['SWU-0001', 'SWU-0002'].map((id) => ({ id, cohort: 'release', tags: [], target: 'arm64-v8' })),
     });
-    // each board's swupdate trust anchor (the workspace root CA) and hardware revision: SWU-0002 is a revision the .swu does not accept
-    for (const [id, revision] of [['SWU-0001', '1.0'], ['SWU-0002', '2.0']] as const) {
-      const dir = join(root, 'devices', id);
-      copyFileSync(signer.caPath, join(dir, 'swupdate-ca.pem'));
-      mkdirSync(join(dir, 'root', 'etc'), { recursive: true });
-      writeFileSync(join(dir, 'root', 'etc', 'hwrevision'), `vfleet-evk ${revision}\n`);
-    }
+    // generated A/B boards trust the workspace root CA and are revision 1.0; SWU-0002 becomes a revision the .swu does not accept
+    expect(readFileSync(join(root, 'devices', 'SWU-0001', 'swupdate-ca.pem'), 'utf8')).toBe(readFileSync(signer.caPath, 'utf8'));
+    writeFileSync(join(root, 'devices', 'SWU-0002', 'root', 'etc', 'hwrevision'), 'edge-inference 2.0\n');
   }, 90_000);
 
   it('installs slot b with swupdate, reboots into it on trial, reports the release and validates the slot; a board of another revision refuses it and polls on', async () => {

@@ -83,10 +83,10 @@ export async function bundleAgent(opts: { outDir?: string; root?: string; signal
 }
 
 // Host tools the offline base carries when present: the shell, WireGuard (wg-quick is bash), the
-// U-Boot env tools, ssh-keygen (the Dockerfile makes the host keys), and the few coreutils the
+// U-Boot env tools, swupdate (the .swu installer), ssh-keygen (the Dockerfile makes the host keys), and the few coreutils the
 // Dockerfile, wg-quick and the EVK hooks call.
 const OFFLINE_TOOLS = [
-  'sh', 'bash', 'ip', 'wg', 'wg-quick', 'wireguard-go', 'fw_printenv', 'fw_setenv', 'ssh-keygen',
+  'sh', 'bash', 'ip', 'wg', 'wg-quick', 'wireguard-go', 'fw_printenv', 'fw_setenv', 'swupdate', 'ssh-keygen',
   'mkdir', 'ln', 'cat', 'rm', 'env', 'sleep', 'stat', 'mktemp', 'readlink', 'id', 'chown',
 ];
 

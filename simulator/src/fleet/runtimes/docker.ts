@@ -108,6 +108,9 @@ export function createDockerRuntime(opts: DockerRuntimeOptions): DockerRuntime {
       '--init',
       '--mount', `type=bind,source=${resolve(launch.deviceDir)},target=${DEVICE_PATH}`,
     ];
+    // an A/B board's hardware revision (swupdate checks a .swu against it), as the device's own /etc/hwrevision
+    const hwrevision = join(resolve(launch.deviceDir), 'root', 'etc', 'hwrevision');
+    if (existsSync(hwrevision)) args.push('--mount', `type=bind,source=${hwrevision},target=/etc/hwrevision,readonly`);
     if (loop !== undefined) {
       args.push('--device', `${loop.device}:${LOOP_DISK}`);
       loop.partitions.forEach((p, i) => args.push('--device', `${p}:${LOOP_DISK}p${i + 1}`));
