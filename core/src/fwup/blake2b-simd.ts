@@ -1,6 +1,6 @@
 // BLAKE2b's compression function on 128-bit SIMD lanes: each row of the 4×4 state is two i64x2
 // vectors, as in the reference SSE implementation (two G functions per instruction, diagonals by
-// lane shuffles, byte rotations by shuffles). Same signature and memory layout as the scalar module.
+// lane shuffles). Same signature and memory layout as the scalar module.
 import { IV, SIGMA } from './blake2b-params.js';
 import { sleb64, uleb } from './wasm-encode.js';
 
@@ -41,8 +41,8 @@ const END = 16;
 const range = (from: number): number[] => Array.from({ length: 8 }, (_, i) => from + i);
 /** Byte lanes of an i8x16.shuffle taking 64-bit lane `i` of the first operand, then lane `j` of the second. */
 const pick = (i: number, j: number): number[] => [...range(i * 8), ...range(16 + j * 8)];
-/** Per 64-bit lane rotate right by `bytes` whole bytes, as a one-operand shuffle. */
-const rotateBytes = (bytes: number): number[] => [0, 8].flatMap((lane) => range(0).map((k) => lane + ((k + bytes) % 8)));
+/** Swaps the 32-bit halves of each 64-bit lane (rotate right by 32). */
+const SWAP_HALVES = [4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11];
 
 export function simdCompressBody(hOffset: number): number[] {
   const code: number[] = [];
@@ -60,20 +60,21 @@ export function simdCompressBody(hOffset: number): number[] {
     code.push(...v128.shuffle(lanes));
     set(dst);
   };
+  // Rotations by 24 and 16 as two shifts and an or: measured faster in V8 than byte shuffles.
   const rotr = (r: number, bits: number): void => {
     get(r);
-    if (bits === 63) {
+    if (bits === 32) {
+      get(r);
+      code.push(...v128.shuffle(SWAP_HALVES));
+    } else if (bits === 63) {
       get(r);
       code.push(...v128.add);
       get(r);
       code.push(op.i32Const, 63, ...v128.shrU, ...v128.or);
-    } else if (bits !== 32) {
+    } else {
       code.push(op.i32Const, bits, ...v128.shrU);
       get(r);
       code.push(op.i32Const, 64 - bits, ...v128.shl, ...v128.or);
-    } else {
-      get(r);
-      code.push(...v128.shuffle(rotateBytes(bits / 8)));
     }
     set(r);
   };

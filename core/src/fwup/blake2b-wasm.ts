@@ -156,22 +156,28 @@ interface WasmApi {
   Instance: new (module: unknown) => { exports: Record<string, unknown> };
 }
 
+export type CompressForm = 'simd' | 'scalar';
+
+/** A fresh instance of one form of the module (compiling throws where the engine lacks SIMD). */
+export function createCompressFunction(form: CompressForm): CompressFunction {
+  const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+  const body = form === 'simd' ? simdCompressBody(H_OFFSET) : compressBody();
+  const { exports } = new wasm.Instance(new wasm.Module(moduleBytes(body)));
+  const memory = exports['memory'] as { buffer: ArrayBuffer };
+  return { memory: new Uint8Array(memory.buffer), compress: exports['compress'] as CompressFunction['compress'] };
+}
+
 let instance: CompressFunction | undefined;
 
-/** The compiled module, built on first use and shared (callers save and restore h around their work). */
+/** The module, built on first use and shared (callers save and restore h around their work). */
 export function compressFunction(): CompressFunction {
   if (instance === undefined) {
-    const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-    let module: unknown;
     try {
-      module = new wasm.Module(moduleBytes(simdCompressBody(H_OFFSET)));
+      instance = createCompressFunction('simd');
     } catch {
       // engines (or CPUs) without 128-bit SIMD get the scalar form
-      module = new wasm.Module(moduleBytes(compressBody()));
+      instance = createCompressFunction('scalar');
     }
-    const { exports } = new wasm.Instance(module);
-    const memory = exports['memory'] as { buffer: ArrayBuffer };
-    instance = { memory: new Uint8Array(memory.buffer), compress: exports['compress'] as CompressFunction['compress'] };
   }
   return instance;
 }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Blake2b, blake2b, blake2b256Hex } from './blake2b.js';
+import { BLOCKS_OFFSET, createCompressFunction, H_OFFSET, IV } from './blake2b-wasm.js';
 import { parseMetaConf } from './meta-conf.js';
 import { readVector } from './test-vectors.js';
 import { listZipEntries, readZipEntry } from './zip-read.js';
@@ -52,5 +53,20 @@ describe('BLAKE2b (RFC 7693)', () => {
     const h = new Blake2b(32);
     h.digest();
     expect(() => h.update(Buffer.from('x'))).toThrow(/after digest/);
+  });
+
+  it.each(['simd', 'scalar'] as const)('the %s compression module alone gives OpenSSL blake2b512 over many blocks and a final one', (form) => {
+    const { memory, compress } = createCompressFunction(form);
+    const data = randomBytes(128 * 1000 + 77);
+    IV.forEach((word, i) => Buffer.from(memory.buffer, memory.byteOffset).writeBigUInt64LE(word, H_OFFSET + i * 8));
+    const h0 = Buffer.from(memory.buffer, memory.byteOffset + H_OFFSET, 4);
+    h0.writeUInt32LE((h0.readUInt32LE(0) ^ 0x01010040) >>> 0, 0);
+    const whole = Math.floor(data.length / 128);
+    memory.set(data.subarray(0, whole * 128), BLOCKS_OFFSET);
+    compress(BLOCKS_OFFSET, whole, 128, 0, 0);
+    memory.fill(0, BLOCKS_OFFSET, BLOCKS_OFFSET + 128);
+    memory.set(data.subarray(whole * 128), BLOCKS_OFFSET);
+    compress(BLOCKS_OFFSET, 1, data.length, 0, 1);
+    expect(Buffer.from(memory.subarray(H_OFFSET, H_OFFSET + 64)).equals(createHash('blake2b512').update(data).digest())).toBe(true);
   });
 });
