@@ -60,7 +60,7 @@ describe('ink-output fast get()', () => {
   it('builds the same frame as ink itself, for hundreds of random frames', () => {
     const fast = createFastGet(Output, original);
     const r = rng(20261128);
-    for (let i = 0; i < 600; i++) {
+    for (let i = 0; i < 400; i++) {
       const o = randomOutput(r, i % 3 === 0 ? 0.2 : 0);
       const want = original.call(o);
       const got = fast.get.call(o);
@@ -68,8 +68,8 @@ describe('ink-output fast get()', () => {
       expect(got.height).toBe(want.height);
     }
     // most frames took the fast path, and the ones with hard text went to ink
-    expect(fast.stats.fast).toBeGreaterThan(300);
-    expect(fast.stats.fallback).toBeGreaterThan(60);
+    expect(fast.stats.fast).toBeGreaterThan(200);
+    expect(fast.stats.fallback).toBeGreaterThan(40);
   });
 
   it('leaves wide, combining and escape-laden text to ink', () => {
