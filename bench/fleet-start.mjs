@@ -46,6 +46,15 @@ const childPids = () => {
   return readdirSync(dir).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')).pid);
 };
 const hostUsed = () => totalmem() - freemem();
+/** CPU ms (user + system) a process has used, from /proc/<pid>/stat (clock ticks of 10 ms). */
+const cpuMsOf = (pid) => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+};
 
 initWorkspace({ home });
 const runtime = createRuntime(runtimeName, { home, count, ...(image ? { image } : {}) });
@@ -60,7 +69,7 @@ if (listenHosts.length > 0) {
   stopBackend = () => b.close();
 } else {
   const b = await startBackendProcess(home);
-  backend = b;
+  backend = { ...b, pid: b.child.pid };
   stopBackend = () => b.stop();
 }
 let fleet;
@@ -79,13 +88,22 @@ try {
   const usedBefore = hostUsed();
   const joined = new Set();
   let failed = 0;
+  const cpu0 = process.cpuUsage();
+  const backendCpu0 = backend.pid === undefined ? 0 : cpuMsOf(backend.pid);
+  let cpuAll;
+  let backendCpuAll;
   const t0 = performance.now();
   let tAll;
   fleet = await createFleet({ runtime, prepared: true, devicesDir: out, ids: specs.map((s) => s.id), ramp: { ...(rate ? { rate } : {}), ...(concurrency ? { concurrency } : {}) } });
   fleet.subscribe((e) => {
     if (e.kind === 'connected' && !joined.has(e.id)) {
       joined.add(e.id);
-      if (joined.size === count) tAll = performance.now();
+      if (joined.size === count) {
+        tAll = performance.now();
+        const c = process.cpuUsage(cpu0);
+        cpuAll = (c.user + c.system) / 1000;
+        backendCpuAll = backend.pid === undefined ? undefined : cpuMsOf(backend.pid) - backendCpu0;
+      }
     }
     if (e.kind === 'failed') failed++;
   });
@@ -109,6 +127,9 @@ try {
     generateSeconds: +generateSeconds.toFixed(2),
     secondsUntilAllJoined: +seconds.toFixed(2),
     devicesPerSecond: +(count / seconds).toFixed(1),
+    // CPU spent until all joined, per device: this process (orchestrator + in-process agents) and the backend child
+    cpuMsPerDevice: +(cpuAll / count).toFixed(2),
+    backendCpuMsPerDevice: backendCpuAll === undefined ? null : +(backendCpuAll / count).toFixed(2),
     memoryPerDeviceBytes: memoryPerDevice,
     memoryPerDeviceKiB: memoryPerDevice === null ? null : Math.round(memoryPerDevice / 1024),
     memoryNote: runtimeName === 'inproc' ? 'RSS delta of this process (backend in a child)' : runtimeName === 'process' ? 'RSS delta of the supervisor + PSS of every agent process (RSS counts the shared node binary in every process: see childRssPerDeviceBytes)' : 'not measured here: see hostUsedPerDeviceBytes',
