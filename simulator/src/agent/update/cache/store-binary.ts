@@ -1,6 +1,5 @@
-import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
+import { writeStaged } from '../installers/write-staged.js';
 import type { UpdateBinary } from '../model.js';
 import type { CacheStore } from './cache-store.js';
 import { binaryFile } from './layout.js';
@@ -13,7 +12,7 @@ import { stampBinaryCached } from './metadata.js';
 export async function storeBinary(cache: CacheStore, binary: UpdateBinary, source: AsyncIterable<Buffer>, signal: AbortSignal): Promise<void> {
   const temp = cache.tempPath();
   try {
-    await pipeline(source, createWriteStream(temp, { mode: 0o600 }), { signal });
+    await writeStaged(source, temp, 0o600, signal);
   } catch (error) {
     await rm(temp, { force: true });
     throw error;

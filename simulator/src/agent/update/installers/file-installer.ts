@@ -1,9 +1,9 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { InstallEnv, InstallerFactory } from './installer.js';
 import { absoluteDevicePath, optsError, plainFileName } from './installer-opts.js';
+import { writeStaged } from './write-staged.js';
 
 /**
  * `file` (protocol §5.7): the bytes land in `<path>/<binary uuid>` and `<path>/<name>` becomes a
@@ -19,7 +19,7 @@ export const fileInstaller: InstallerFactory = (binary, opts) => {
     await mkdir(hostDir, { recursive: true });
     const partial = join(hostDir, `.${binary.uuid}.partial`);
     try {
-      await pipeline(source, createWriteStream(partial, { mode: 0o644 }), { signal: env.signal });
+      await writeStaged(source, partial, 0o644, env.signal);
     } catch (error) {
       await rm(partial, { force: true });
       throw error;

@@ -1,10 +1,9 @@
-import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
 import { addBinaryProgress, binRecord } from '@vfleet/core';
 import { stampBinaryInstalled } from '../../cache/metadata.js';
 import { storeBinary } from '../../cache/store-binary.js';
 import type { InstallEnv } from '../../installers/installer.js';
+import { writeStaged } from '../../installers/write-staged.js';
 import type { PlanStep } from '../plan.js';
 import { logStep, type PlanRun } from '../run-context.js';
 import { verifiedSource } from './binary-source.js';
@@ -20,7 +19,7 @@ async function install(step: InstallStep, run: PlanRun, env: InstallEnv): Promis
   }
   const temp = run.env.cache.tempPath();
   try {
-    await pipeline(source, createWriteStream(temp, { mode: 0o600 }), { signal: env.signal });
+    await writeStaged(source, temp, 0o600, env.signal);
     await step.job.path?.(temp, env);
   } finally {
     await rm(temp, { force: true });

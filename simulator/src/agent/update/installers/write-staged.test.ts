@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { removeDir, tempDir } from '../test-support/harness.js';
+import { STAGE_BYTES, writeStaged } from './write-staged.js';
+
+async function* pieces(data: Buffer, sizes: number[]): AsyncGenerator<Buffer> {
+  let at = 0;
+  for (let i = 0; at < data.length; i++) {
+    const n = sizes[i % sizes.length] as number;
+    yield data.subarray(at, at + n);
+    at += n;
+  }
+}
+
+describe('writeStaged', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir('write-staged');
+  });
+  afterEach(() => removeDir(dir));
+
+  it.each([0, 1, STAGE_BYTES - 1, STAGE_BYTES, 2 * STAGE_BYTES + 12345])('writes %i bytes in order across stage boundaries', async (size) => {
+    const data = randomBytes(size);
+    const file = join(dir, `f${size}`);
+    await writeStaged(pieces(data, [65536, 1, 70000, 3]), file, 0o600, new AbortController().signal);
+    expect(readFileSync(file).equals(data)).toBe(true);
+  });
+
+  it('copies each chunk before asking for the next, so a source may reuse its buffer', async () => {
+    const data = randomBytes(3 * STAGE_BYTES + 99);
+    async function* reusing(): AsyncGenerator<Buffer> {
+      const scratch = Buffer.alloc(50_000);
+      for (let at = 0; at < data.length; at += scratch.length) {
+        const n = data.copy(scratch, 0, at, at + scratch.length);
+        yield scratch.subarray(0, n);
+        scratch.fill(0xee);
+      }
+    }
+    const file = join(dir, 'reuse');
+    await writeStaged(reusing(), file, 0o600, new AbortController().signal);
+    expect(readFileSync(file).equals(data)).toBe(true);
+  });
+
+  it("rejects with the source's error", async () => {
+    async function* failing(): AsyncGenerator<Buffer> {
+      yield Buffer.alloc(STAGE_BYTES + 5, 1);
+      throw new Error('checksum_mismatch: test');
+    }
+    await expect(writeStaged(failing(), join(dir, 'bad'), 0o600, new AbortController().signal)).rejects.toThrow('checksum_mismatch: test');
+  });
+
+  it('stops a stalled source when aborted, with the reason, and ends the source', async () => {
+    let ended = false;
+    async function* stalled(): AsyncGenerator<Buffer> {
+      try {
+        yield Buffer.from('first');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        yield Buffer.from('late');
+      } finally {
+        ended = true;
+      }
+    }
+    const controller = new AbortController();
+    const writing = writeStaged(stalled(), join(dir, 'stalled'), 0o600, controller.signal);
+    setTimeout(() => controller.abort(new Error('agent stopped')), 20);
+    const started = Date.now();
+    await expect(writing).rejects.toThrow('agent stopped');
+    expect(Date.now() - started).toBeLessThan(150);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(ended).toBe(true);
+  });
+
+  it('refuses to start once aborted', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('gone'));
+    await expect(writeStaged(pieces(Buffer.from('x'), [1]), join(dir, 'never'), 0o600, controller.signal)).rejects.toThrow('gone');
+  });
+});

@@ -1,0 +1,68 @@
+import { open, type FileHandle } from 'node:fs/promises';
+
+/** Bytes per write; two such buffers per file being written. */
+export const STAGE_BYTES = 256 * 1024;
+
+async function writeAll(file: FileHandle, buffer: Buffer, length: number): Promise<void> {
+  for (let at = 0; at < length;) {
+    const { bytesWritten } = await file.write(buffer, at, length - at);
+    at += bytesWritten;
+  }
+}
+
+/**
+ * Writes a byte stream into a new file at `path` (truncating it) with asynchronous writes of
+ * STAGE_BYTES, copying each incoming chunk into one of two buffers owned by this call: one fills
+ * while the other is written. Network chunks are dropped as soon as they are copied instead of
+ * waiting in the disk queue, which keeps them short-lived for the garbage collector (with many
+ * downloads in one process, chunks held until their write completed were promoted to the old
+ * generation and set off a full collection every few tens of MiB), and a write covers four of them.
+ * Rejects with the source's error, a write error, or the signal's reason once aborted; the caller
+ * removes the partial file.
+ */
+export async function writeStaged(source: AsyncIterable<Uint8Array>, path: string, mode: number, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  const file = await open(path, 'w', mode);
+  const iterator = source[Symbol.asyncIterator]();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
+  let writing: Promise<unknown> = Promise.resolve();
+  let finished = false;
+  try {
+    let filling = Buffer.allocUnsafeSlow(STAGE_BYTES);
+    let spare = Buffer.allocUnsafeSlow(STAGE_BYTES);
+    let filled = 0;
+    const flush = async (): Promise<void> => {
+      await Promise.race([writing, aborted]); // `spare` is free again
+      writing = writeAll(file, filling, filled);
+      writing.catch(() => undefined); // awaited at the next flush; not an unhandled rejection meanwhile
+      [filling, spare] = [spare, filling];
+      filled = 0;
+    };
+    for (;;) {
+      const next = await Promise.race([iterator.next(), aborted]);
+      if (next.done === true) break;
+      const chunk = next.value;
+      for (let at = 0; at < chunk.length;) {
+        const n = Math.min(STAGE_BYTES - filled, chunk.length - at);
+        filling.set(chunk.subarray(at, at + n), filled);
+        filled += n;
+        at += n;
+        if (filled === STAGE_BYTES) await flush();
+      }
+    }
+    finished = true;
+    if (filled > 0) await flush();
+    await Promise.race([writing, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort as () => void);
+    // stops a source that is still running (a download still holding its connection)
+    if (!finished) void iterator.return?.().catch(() => undefined);
+    await writing.catch(() => undefined);
+    await file.close();
+  }
+}
