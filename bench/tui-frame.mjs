@@ -5,7 +5,8 @@
 // render time, key-to-frame latency while the fleet churns, and CPU of the whole process (with the
 // share the synthetic fleet itself costs). Prints one JSON object.
 // Usage: node bench/tui-frame.mjs [devices=10000] [seconds=20] [columns=120] [rows=40]
-// (FORCE_COLOR=0: without colours; TUI_FRAME_INK_OUTPUT=ink: with ink's own output stage, for an A/B)
+// A/B switches: FORCE_COLOR=0 without colours; TUI_FRAME_INK_OUTPUT=ink with ink's own output stage;
+// TUI_FRAME_MAX_FPS=30 with ink's default frame rate cap instead of runTui's.
 import { EventEmitter } from 'node:events';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -16,7 +17,7 @@ process.env.NODE_ENV ??= 'production';
 process.env.FORCE_COLOR ??= '1';
 const { createElement } = await import('react');
 const { render } = await import('ink');
-const { App, createFleetStore, installFastOutput, loadInkOutput } = await import('@vfleet/tui');
+const { App, MAX_FPS, createFleetStore, installFastOutput, loadInkOutput } = await import('@vfleet/tui');
 // A/B: TUI_FRAME_INK_OUTPUT=ink renders with ink's own Output.get() instead of the dashboard's fast one
 const inkOutput = await installFastOutput();
 if (process.env.TUI_FRAME_INK_OUTPUT === 'ink') {
@@ -85,6 +86,8 @@ class In extends EventEmitter {
   press(key) { this.data = key; this.emit('readable'); }
 }
 const stdout = new Out();
+// as runTui renders; TUI_FRAME_MAX_FPS=30 for ink's default
+const maxFps = Number(process.env.TUI_FRAME_MAX_FPS ?? MAX_FPS);
 const stdin = new In();
 
 const store = createFleetStore(fleet, { refreshMs: 1000 });
@@ -94,11 +97,20 @@ let publishedAt;
 let publishedCpu;
 const frameCpu = [];
 // registered before React's listener: the publish → React render → ink layout → write runs synchronously
-store.subscribe(() => { publishedAt = performance.now(); publishedCpu = process.cpuUsage(); });
+// ink renders at most maxFps times a second (runTui's MAX_FPS, as here): a snapshot published within
+// 1000/maxFps ms of the last frame (a key's, usually) waits for the rest of that window; counted
+let lastWriteAt = -Infinity;
+let throttled = 0;
+store.subscribe(() => {
+  publishedAt = performance.now();
+  publishedCpu = process.cpuUsage();
+  if (publishedAt - lastWriteAt < 1000 / maxFps) throttled++;
+});
 let keyAt;
 const keyLatency = [];
 stdout.onWrite = () => {
   const t = performance.now();
+  lastWriteAt = t;
   if (publishedAt !== undefined) {
     frames.push(t - publishedAt);
     const c = process.cpuUsage(publishedCpu);
@@ -108,12 +120,13 @@ stdout.onWrite = () => {
   if (keyAt !== undefined) { keyLatency.push(t - keyAt); keyAt = undefined; }
 };
 store.start();
-const app = render(createElement(App, { fleet, store, refreshMs: 1000 }), { stdout, stdin, stderr: stdout, exitOnCtrlC: false, patchConsole: false, onRender: ({ renderTime }) => inkRender.push(renderTime) });
+const app = render(createElement(App, { fleet, store, refreshMs: 1000 }), { stdout, stdin, stderr: stdout, exitOnCtrlC: false, patchConsole: false, maxFps, onRender: ({ renderTime }) => inkRender.push(renderTime) });
 await sleep(2000); // warm up: first snapshot, JIT
 
 frames.length = 0;
 frameCpu.length = 0;
 inkRender.length = 0;
+throttled = 0;
 fleetMs = 0;
 const cpu0 = process.cpuUsage();
 const wall0 = performance.now();
@@ -136,9 +149,11 @@ console.log(JSON.stringify({
   seconds,
   terminal: `${columns}x${rows}`,
   refreshMs: 1000,
+  maxFps,
   changesPerSecond: N,
   fleetFrames: frames.length,
   frameMs: { p50: pct(frames, 0.5), p95: pct(frames, 0.95), max: pct(frames, 1) },
+  fleetFramesWaitingForInkThrottle: throttled,
   frameCpuMs: { p50: pct(frameCpu, 0.5), p95: pct(frameCpu, 0.95), max: pct(frameCpu, 1) },
   inkRenderMs: { p50: pct(inkRender, 0.5), p95: pct(inkRender, 0.95), max: pct(inkRender, 1) },
   keyToFrameMs: { p50: pct(keyLatency, 0.5), p95: pct(keyLatency, 0.95), max: pct(keyLatency, 1), keys: keyLatency.length },

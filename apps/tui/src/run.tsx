@@ -3,6 +3,13 @@ import type { FleetHandle } from '@vfleet/simulator';
 import { App, type AppProps } from './App.js';
 import { createFleetStore, type FleetStore } from './store/fleet-store.js';
 
+/**
+ * ink draws at most this many frames a second (its default is 30). A frame costs a few ms, and a
+ * snapshot that arrives just after a key's frame waits out the rest of ink's window: 1000/30 ms of
+ * latency for nothing. Held keys still coalesce to this rate.
+ */
+export const MAX_FPS = 120;
+
 export interface RunTuiOptions extends Omit<AppProps, 'store' | 'onQuit' | 'shell' | 'size'> {
   fleet: FleetHandle;
   /** Re-render at most this often (default 1000 ms). */
@@ -42,7 +49,7 @@ export async function runTui(opts: RunTuiOptions): Promise<void> {
           }
         : undefined;
       const props: AppProps = { ...rest, store, refreshMs, shell, onQuit: () => (quit = true), ...(said === undefined ? {} : { initialStatus: said }) };
-      const instance = render(<App {...props} />, { stdin, stdout, exitOnCtrlC: false, patchConsole: true });
+      const instance = render(<App {...props} />, { stdin, stdout, exitOnCtrlC: false, patchConsole: true, maxFps: MAX_FPS });
       unmount = () => instance.unmount();
       const onAbort = () => {
         quit = true;
