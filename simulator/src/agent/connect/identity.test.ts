@@ -41,6 +41,14 @@ describe('loadIdentity', () => {
     expect(id).toEqual(pki.device);
   });
 
+  it('reads the CN as the certificate holds it, also when printing it would escape characters', async () => {
+    for (const cn of ['EI-ML-0042', 'EI, ML "42"+x\\y']) {
+      const { certPem, keyPem } = makeTestPki(cn).device;
+      const id = await load(env(), { PERIDIO_CERTIFICATE: b64(certPem), PERIDIO_PRIVATE_KEY: b64(keyPem) });
+      expect(id.commonName).toBe(cn);
+    }
+  });
+
   it('file: a missing file gives peridiod\'s ParseError text', async () => {
     const p = load({ source: 'file', certificatePath: '/etc/peridiod/nope.pem', privateKeyPath: '/etc/peridiod/key.pem' });
     await expect(p).rejects.toMatchObject({

@@ -1,5 +1,5 @@
 // The device identity from node.key_pair_source (protocol §2): file, env or uboot-env.
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseCertificate, VfleetError, type NodeIdentity } from '@vfleet/core';
 import type { AgentLogger, DevicePaths, KvStore } from '../types.js';
@@ -23,11 +23,17 @@ export interface IdentityInput {
   log: AgentLogger;
 }
 
-/** Returns the subject CN. */
+/** The subject CN as Node prints it, unless escaping or a multi-valued RDN would make it differ from the DER value. */
+const plainCommonName = (subject: string): string | undefined => {
+  const cn = /^CN=(.*)$/m.exec(subject)?.[1];
+  return cn === undefined || /[\\"+]/.test(cn) ? undefined : cn;
+};
+
+/** Returns the subject CN. Node's parser first (every agent start pays for this), core's for unusual names. */
 function checkCertificate(pem: string, source: IdentitySource, path: string): string {
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw identityParseError('certificate', source, path, ':not_found');
   try {
-    return parseCertificate(pem, `${source} ${path}`).commonName;
+    return plainCommonName(new X509Certificate(pem).subject) ?? parseCertificate(pem, `${source} ${path}`).commonName;
   } catch (cause) {
     throw identityParseError('certificate', source, path, ':malformed', cause);
   }
