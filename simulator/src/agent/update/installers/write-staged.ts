@@ -1,7 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 
 /** Bytes per write; two such buffers per file being written. */
-export const STAGE_BYTES = 256 * 1024;
+export const STAGE_BYTES = 128 * 1024;
 
 async function writeAll(file: FileHandle, buffer: Buffer, length: number): Promise<void> {
   for (let at = 0; at < length;) {
@@ -16,7 +16,7 @@ async function writeAll(file: FileHandle, buffer: Buffer, length: number): Promi
  * while the other is written. Network chunks are dropped as soon as they are copied instead of
  * waiting in the disk queue, which keeps them short-lived for the garbage collector (with many
  * downloads in one process, chunks held until their write completed were promoted to the old
- * generation and set off a full collection every few tens of MiB), and a write covers four of them.
+ * generation and set off a full collection every few tens of MiB), and a write covers two of them.
  * Rejects with the source's error, a write error, or the signal's reason once aborted; the caller
  * removes the partial file.
  */
