@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { request } from 'node:https';
+import { Agent, request } from 'node:https';
 import WebSocket from 'ws';
 import { createIntermediateCa, createDeviceIdentity } from '@vfleet/core';
 import { haveTools } from '@vfleet/core/test-support';
@@ -125,6 +125,36 @@ describe('embedded backend', () => {
     expect(created?.tags).toEqual(['JITP']);
     await admin.call('PATCH', `/api/v1/releases/${r1002?.uuid}`, { phase_value: 1.0 });
     expect((await poll('EI-ML-0004')).json['status']).toBe('update');
+  });
+
+  it('sees catalog changes on a kept-alive connection: quarantine at once, a deleted device refused', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, cert: readFileSync(dev('EI-ML-0002', 'device-certificate.pem')), key: readFileSync(dev('EI-ML-0002', 'device-private-key.pem')), ca: readFileSync(backend.deviceApiCaPath), servername: 'localhost' });
+    const sockets = new Set<unknown>();
+    const onAgent = (): Promise<{ status: number; json: Record<string, unknown> }> =>
+      new Promise((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: backend.deviceApiPort, path: '/update', headers: stateHeaders(), agent }, (res) => {
+          sockets.add(res.socket);
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, unknown> }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      const device = backend.store.devices.list({ identifier: 'EI-ML-0002' })[0];
+      expect(device).toBeDefined();
+      expect((await onAgent()).status).toBe(200);
+      backend.store.devices.update(device?.uuid as string, { quarantined: true });
+      expect((await onAgent()).json).toEqual({ status: 'device_quarantined' });
+      backend.store.devices.update(device?.uuid as string, { quarantined: false });
+      expect((await onAgent()).json['status']).not.toBe('device_quarantined');
+      backend.store.devices.delete(device?.uuid as string);
+      expect(await onAgent()).toEqual({ status: 403, json: { error: 'device was deleted' } });
+      expect(sockets.size).toBe(1);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('lets a device join the Phoenix channel and marks it online', async () => {

@@ -15,7 +15,7 @@ import { attachConsoleRelay, type ConsoleRelay } from './console/index.js';
 import { createBinaryHandler, type BinaryFault } from './binaries/serve.js';
 import { createUrlSigner } from './binaries/signed-url.js';
 import { createDeviceAuthenticator } from './device-api/auth.js';
-import { createDeviceRouter } from './device-api/router.js';
+import { createDeviceRouter, pathOf } from './device-api/router.js';
 import { createPhoenixSocketServer, type PhoenixSocketServer, type SocketEvent } from './socket/index.js';
 import { openStore, type Store } from './store/index.js';
 import { ensureServerIdentity } from './tls/server-identity.js';
@@ -143,9 +143,14 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
     tunnels: { configure: (...a) => (tunnels.service as TunnelService).configure(...a), closed: (...a) => (tunnels.service as TunnelService).closed(...a) },
   });
   https.on('request', (req, res) => {
-    handleBinary(req, res)
-      .then((handled) => (handled ? undefined : route(req, res)))
-      .catch(onError);
+    // polls skip the binary handler's URL parse and promise: only a /binaries/… path can be a download
+    if (pathOf(req.url).startsWith('/binaries/')) {
+      handleBinary(req, res)
+        .then((handled) => (handled ? undefined : route(req, res)))
+        .catch(onError);
+    } else {
+      route(req, res).catch(onError);
+    }
   });
   https.on('tlsClientError', () => undefined); // refused handshakes are the client's problem, not the server's
 

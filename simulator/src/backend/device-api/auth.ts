@@ -13,16 +13,25 @@ const fingerprintOf = (colonHex: string): string => colonHex.replaceAll(':', '')
  * The result is kept per TLS connection, so keep-alive polls pay for it once.
  */
 export function createDeviceAuthenticator(store: Store, onJitp?: (device: Device, ca: CaCertificate) => void) {
-  const perSocket = new WeakMap<TLSSocket, AuthResult>();
+  const perSocket = new WeakMap<TLSSocket, { result: AuthResult; generation: number }>();
 
+  /**
+   * The device's catalog fields (cohort, tags, quarantine…) are current; its presence fields
+   * (last seen, online, reported release) are as of the last catalog change: read them from the store.
+   */
   function authenticate(socket: TLSSocket): AuthResult {
     const cached = perSocket.get(socket);
-    if (cached?.ok) {
-      const device = store.devices.get(cached.device.uuid);
-      return device ? { ok: true, device, created: false } : { ok: false, status: 403, message: 'device was deleted' };
+    if (cached !== undefined) {
+      // nothing in the catalog changed since: the device row is still right, no lookup or copy per poll
+      if (!cached.result.ok || cached.generation === store.generation()) return cached.result;
+      const device = store.devices.get(cached.result.device.uuid);
+      // a device deleted under an open connection stays refused on it (no JITP again on the same socket)
+      cached.result = device ? { ok: true, device, created: false } : { ok: false, status: 403, message: 'device was deleted' };
+      cached.generation = store.generation();
+      return cached.result;
     }
     const result = decide(socket);
-    if (result.ok) perSocket.set(socket, result);
+    if (result.ok) perSocket.set(socket, { result: { ...result, created: false }, generation: store.generation() });
     return result;
   }
 

@@ -23,6 +23,16 @@ const header = (req: IncomingMessage, name: string): string | null => {
   return typeof v === 'string' && v !== '' ? v : null;
 };
 
+/**
+ * The request path as URL would give it: a plain origin-form target (what devices send) is cut at
+ * `?`; anything that needs normalising (dot segments, escapes, `//`, absolute form) goes through URL.
+ */
+export function pathOf(target = '/'): string {
+  const q = target.indexOf('?');
+  const path = q < 0 ? target : target.slice(0, q);
+  return path.startsWith('/') && !path.startsWith('//') && !/[.%\\]/.test(path) ? path : new URL(target, 'https://device-api').pathname;
+}
+
 /** The device-facing REST routes of protocol §4.3 (`/update`, `/tunnels…`, `/device/me`). */
 export function createDeviceRouter(opts: DeviceRouterOptions) {
   const { store } = opts;
@@ -98,7 +108,7 @@ export function createDeviceRouter(opts: DeviceRouterOptions) {
     try {
       const auth = opts.auth.authenticate(req.socket as TLSSocket);
       if (!auth.ok) return send(res, auth.status, { error: auth.message });
-      const path = new URL(req.url ?? '/', 'https://device-api').pathname;
+      const path = pathOf(req.url);
       await route(req, res, auth.device, path);
     } catch (e) {
       if (e instanceof BodyError) return send(res, e.status, { error: e.message });

@@ -50,11 +50,14 @@ export function updateContextReader(ctx: Ctx, t: Tables, repos: { devices: Devic
       }),
     );
   return {
+    /** Shared with later calls until the store changes: treat it as read-only. */
     updateContext(device: { uuid: string; cohort_uuid: string | null }): UpdateContext {
-      const facts = device.cohort_uuid === null ? { releases: [] } : cohortFacts(device.cohort_uuid);
-      const bundleOverrides = cached(`overrides:${device.uuid}`, () => repos.bundleOverrides.listForDevice(device.uuid));
-      const uuids = new Set([...facts.releases.map((r) => r.bundle_uuid), ...bundleOverrides.map((o) => o.bundle_uuid)]);
-      return { ...facts, bundleOverrides, bundles: [...uuids].map(bundle) };
+      return cached(`context:${device.uuid}/${device.cohort_uuid}`, () => {
+        const facts = device.cohort_uuid === null ? { releases: [] } : cohortFacts(device.cohort_uuid);
+        const bundleOverrides = repos.bundleOverrides.listForDevice(device.uuid);
+        const uuids = new Set([...facts.releases.map((r) => r.bundle_uuid), ...bundleOverrides.map((o) => o.bundle_uuid)]);
+        return { ...facts, bundleOverrides, bundles: [...uuids].map(bundle) };
+      });
     },
     /** The bundle's binaries in order, with artifact, version and signatures (memoised per generation). */
     manifest,
