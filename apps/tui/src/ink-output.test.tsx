@@ -25,9 +25,9 @@ function rng(seed: number) {
 
 const SGR = ['\x1b[31m', '\x1b[39m', '\x1b[32m', '\x1b[1m', '\x1b[22m', '\x1b[2m', '\x1b[7m', '\x1b[27m', '\x1b[41m', '\x1b[49m', '\x1b[90m', '\x1b[0m', '\x1b[m', '\x1b[1;31m', '\x1b[38;5;208m', '\x1b[38;2;10;20;30m', '\x1b[4m', '\x1b[24m'];
 const WORDS = ['EI-ML-00012', 'online', 'downloading', '1.1.0', '[Update] installing 12', ' ', '   ', 'a', '~!@#$%^&*()_+{}|:"<>?`-=[]\\;\',./'];
-const GLYPHS = ['█', '░', '●', '…', '·', '↑', '↓', '▏', '▶', '┤', '│', '─', '▁', '▇', '→', '€', 'é', '×', '©', '⠋', '■', '◆'];
+const GLYPHS = ['█', '░', '●', '…', '·', '↑', '↓', '▏', '▶', '┤', '│', '─', '▁', '▇', '→', '€', 'é', '×', '©', '⠋', '■', '◆', '✓', 'Ж', 'λ', 'ș', '☀', '✗'];
 // each needs ink's own tokenizer: wide, combining, joined, astral, other escapes, controls
-const HARD = ['漢字', '🚀', 'e\u0301', '👍🏽', '\u200d', '\u00ad', '\x1b]8;;https://x.test\x07link\x1b]8;;\x07', '\x1b[K', '\x1b[?25l', '\x1b', '\x9b31m', '\t', '\u3000', '⌚', '◽', '\ufe0f', '🇩🇪'];
+const HARD = ['漢字', '🚀', 'e\u0301', '👍🏽', '\u200d', '\u00ad', '\x1b]8;;https://x.test\x07link\x1b]8;;\x07', '\x1b[K', '\x1b[?25l', '\x1b', '\x9b31m', '\t', '\u3000', '⌚', '◽', '\ufe0f', '🇩🇪', '✅', '☀\ufe0f', '\u0483', 'Ж\u0489'];
 
 function randomOutput(r: () => number, hardChance: number): InkOutput {
   const pick = <T,>(xs: T[]): T => xs[Math.floor(r() * xs.length)] as T;

@@ -34,11 +34,13 @@ type Get = (this: InkOutput) => { output: string; height: number };
 
 /** The code points (besides printable ASCII) that may take the fast path: blocks without combining or joining characters. */
 const NARROW_BLOCKS: Array<[number, number]> = [
-  [0xa1, 0xac], [0xae, 0x17f], // Latin-1 and Latin Extended-A, without NBSP and the soft hyphen
+  [0xa1, 0xac], [0xae, 0x24f], // Latin-1 and Latin Extended-A and B, without NBSP and the soft hyphen
+  [0x370, 0x3ff], [0x400, 0x482], // Greek, Cyrillic up to its combining marks
   [0x2010, 0x2027], [0x2030, 0x205e], // punctuation, without zero-width, bidi and separator characters
   [0x20a0, 0x20c0], // currency
   [0x2190, 0x22ff], // arrows, mathematical operators
   [0x2500, 0x25ff], // box drawing, block elements, geometric shapes
+  [0x2600, 0x27bf], // symbols and dingbats (the wide, emoji ones fail the width check)
   [0x2800, 0x28ff], // braille (spinners)
 ];
 const MAX_STYLES = 4096;
