@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // Figure for issue [backend]: sustained GET /update requests/s and p50/p99 latency from C concurrent
-// mTLS keep-alive clients on loopback, and server memory per connected socket (device channel joined).
+// mTLS keep-alive clients on loopback, server CPU per request, and server memory per connected socket (device
+// channel joined).
 // The backend runs in this process; load comes from child processes. Prints one JSON object.
 // Usage: node --expose-gc bench/backend.mjs [clients=2000] [seconds=15] [offered req/s=5000]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initWorkspace, startBackend, createAdminClient, seedEvk, generateDevices, deviceIds, loadProduct } from '@vfleet/simulator';
@@ -25,12 +27,16 @@ function cfgFile(cfg) {
   return file;
 }
 
-function runChild(script, cfg) {
+/** Runs a load child; resolves with its last stdout line (its JSON), calling onWarm when it prints "warm". */
+function runChild(script, cfg, onWarm = () => undefined) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [here(script), cfgFile(cfg)], { stdio: ['pipe', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${script} exited ${code}`))));
+    let last = '';
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (line === 'warm') onWarm();
+      else last = line;
+    });
+    child.on('exit', (code) => (code === 0 ? resolve(last) : reject(new Error(`${script} exited ${code}`))));
   });
 }
 
@@ -47,29 +53,50 @@ try {
   const r1001 = product.releases.find((r) => r.name === product.installedRelease);
   const headers = { 'peridio-release-prn': `prn:1:${backend.store.organization().uuid}:release:${r1001.uuid}`, 'peridio-release-version': r1001.version };
 
-  // Phase 2: memory per connected socket.
-  globalThis.gc?.();
+  // Phase 2: memory per connected socket: RSS after GC with all sockets joined, minus before any; and the
+  // same for the second half alone (what one more socket costs once allocator pools and caches are warm).
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) {
+      globalThis.gc?.();
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  };
+  await settle();
   const before = rssKb();
-  const child = spawn(process.execPath, [here('lib/socket-load.mjs'), cfgFile({ port: backend.deviceApiPort, ca: backend.deviceApiCaPath, devices })], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const joinedLine = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(String(d).trim())));
-  await new Promise((r) => setTimeout(r, 1000));
-  globalThis.gc?.();
+  const child = spawn(process.execPath, [here('lib/socket-load.mjs'), cfgFile({ port: backend.deviceApiPort, ca: backend.deviceApiCaPath, devices, steps: 2 })], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  await lines.next();
+  await settle();
+  const half = rssKb();
+  const onlineHalf = backend.socket.onlineCount();
+  child.stdin.write('more\n');
+  const joinedLine = (await lines.next()).value;
+  await settle();
   const after = rssKb();
   const online = backend.socket.onlineCount();
   child.stdin.end();
   await new Promise((r) => child.once('exit', r));
 
-  // Phase 1: request rate and latency (two load processes share the clients).
+  // Phase 1: request rate and latency (two load processes share the clients). Server CPU per request is
+  // counted from when both load processes are warm (every client connected) until they finish.
   const halves = [devices.slice(0, clients / 2), devices.slice(clients / 2)];
-  const results = (await Promise.all(halves.map((d) => runChild('lib/update-load.mjs', { port: backend.deviceApiPort, ca: backend.deviceApiCaPath, devices: d, durationMs: seconds * 1000, headers, rate: rate / 2 })))).map((o) => JSON.parse(o));
+  let cpuFrom;
+  let warm = 0;
+  const onWarm = () => {
+    if (++warm === halves.length) cpuFrom = process.cpuUsage();
+  };
+  const results = (await Promise.all(halves.map((d) => runChild('lib/update-load.mjs', { port: backend.deviceApiPort, ca: backend.deviceApiCaPath, devices: d, durationMs: seconds * 1000, headers, rate: rate / 2 }, onWarm)))).map((o) => JSON.parse(o));
+  const cpu = process.cpuUsage(cpuFrom);
   const rps = results.reduce((a, r) => a + r.rps, 0);
   const errors = results.reduce((a, r) => a + r.errors, 0);
+  const measured = results.reduce((a, r) => a + r.requests, 0);
 
   // And the ceiling: the same clients as fast as they can (closed loop).
   const ceiling = (await Promise.all(halves.map((d) => runChild('lib/update-load.mjs', { port: backend.deviceApiPort, ca: backend.deviceApiCaPath, devices: d, durationMs: 5000, headers })))).map((o) => JSON.parse(o));
 
   await backend.close();
   const perSocketKb = +((after - before) / Math.max(1, online)).toFixed(1);
+  const secondHalfKb = +((after - half) / Math.max(1, online - onlineHalf)).toFixed(1);
   console.log(JSON.stringify({
     bench: 'backend',
     clients,
@@ -81,9 +108,12 @@ try {
     p50Ms: Math.max(...results.map((r) => r.p50)),
     p99Ms: Math.max(...results.map((r) => r.p99)),
     errors,
+    serverCpuUsPerRequest: Math.round((cpu.user + cpu.system) / Math.max(1, measured)),
+    loadAverage: loadavg().map((l) => +l.toFixed(2)),
     socketsOnline: online,
     socketJoin: joinedLine,
     serverRssKbPerSocket: perSocketKb,
+    serverRssKbPerSocketSecondHalf: secondHalfKb,
     targets: { updateRequestsPerSecond: 5000, p99Ms: 50, kbPerSocket: 30 },
     pass: rps >= 0.98 * rate && rate >= 5000 && Math.max(...results.map((r) => r.p99)) < 50 && perSocketKb <= 30 && errors === 0,
   }));

@@ -1,6 +1,7 @@
 // Load generator child for bench/backend.mjs: C mTLS keep-alive clients polling GET /update for D ms.
 // argv: a JSON file with {port, ca, devices: [{cert, key}], durationMs, headers, rate?}; with `rate` (req/s for
-// this process) clients poll on a schedule (open loop), without it as fast as they can. Prints one JSON line.
+// this process) clients poll on a schedule (open loop), without it as fast as they can. Prints "warm" once every
+// client has connected, then one JSON line.
 import { Agent, request } from 'node:https';
 import { readFileSync } from 'node:fs';
 
@@ -40,6 +41,8 @@ await Promise.all(clients.map((c) => c.once()));
 latencies.length = 0;
 errors = 0;
 done = 0;
+// tells the parent that measuring starts now (its server CPU window)
+console.log('warm');
 const start = performance.now();
 const until = start + cfg.durationMs;
 // open loop when a rate is given: each client polls on its own schedule, like a fleet does
