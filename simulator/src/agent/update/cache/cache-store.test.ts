@@ -1,5 +1,5 @@
 import { createHash, createPublicKey } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { haveTools, run } from '../../../../../core/src/test-support/oracle.js';
@@ -85,6 +85,28 @@ describe('CacheStore', () => {
     expect(readFileSync(join(dir, 'cache/.dek')).equals(oldDek)).toBe(false);
     expect(existsSync(join(dir, 'cache/binary'))).toBe(false);
     expect(rotated.log.messages('error')).toEqual(['[Cache.Encryption] DEK signature verification failed — possible tampering']);
+  });
+
+  it.each([true, false])('storeStream (encryption %s) stores in one pass, only once the source ended cleanly', async (encryption) => {
+    const { cache } = await store(encryption);
+    const plain = Buffer.alloc(300_000, 9);
+    const plainHash = createHash('sha256').update(plain).digest('hex');
+    async function* chunks(fail: boolean): AsyncGenerator<Buffer> {
+      for (let at = 0; at < plain.length; at += 65536) yield plain.subarray(at, at + 65536);
+      if (fail) throw new Error('checksum_mismatch: test');
+    }
+    await expect(cache.storeStream('binary/s/binary', chunks(true), plainHash, new AbortController().signal)).rejects.toThrow('checksum_mismatch: test');
+    expect([existsSync(join(dir, 'cache/binary/s/binary')), existsSync(join(dir, 'cache/binary/s/binary.sig'))]).toEqual([false, false]);
+    expect(readdirSync(join(dir, 'cache/.tmp'))).toEqual([]);
+    await cache.storeStream('binary/s/binary', chunks(false), plainHash, new AbortController().signal);
+    expect(readdirSync(join(dir, 'cache/.tmp'))).toEqual([]);
+    const stored = readFileSync(join(dir, 'cache/binary/s/binary'));
+    expect(stored.subarray(0, 4).toString('ascii') === 'PDC1').toBe(encryption);
+    const storedHash = createHash('sha256').update(stored).digest('hex');
+    expect(createDeviceSigner(keyPem).verify(storedHash, readFileSync(join(dir, 'cache/binary/s/binary.sig'), 'ascii'))).toBe(true);
+    const back: Buffer[] = [];
+    for await (const c of cache.readStream('binary/s/binary')) back.push(c);
+    expect(Buffer.concat(back)).toEqual(plain);
   });
 
   it('imports a large file encrypted in one streaming pass and streams it back; a bad .sig fails at the end', async () => {

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { chmod, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { sha256Hex, VfleetError } from '@vfleet/core';
 import type { AgentLogger } from '../../types.js';
+import { writeStaged } from '../installers/write-staged.js';
 import { loadOrCreateDek } from './dek.js';
 import type { DeviceSigner } from './device-signature.js';
 import { hashing, readIfExists, sha256OfFile, writeFileAtomic } from './files.js';
@@ -91,25 +91,38 @@ export class CacheStore {
   }
 
   /**
-   * Moves a verified plaintext file (under `.tmp/`) into the cache: encrypted in a streaming pass
-   * when encryption is on, else renamed. `plainSha256` is its already-verified hash.
+   * Stores a stream as `rel` in one pass: encrypted on the way to disk when encryption is on
+   * (no plaintext copy), under `.tmp/` until `source` ends cleanly, then renamed into place and
+   * device-signed. `source` throws at its end unless it verified; then nothing is stored.
+   * `plainSha256` is the plaintext's hash, which the source checks; with encryption on the
+   * signature covers the ciphertext, hashed as it is written.
    */
-  async importFile(rel: string, plainPath: string, plainSha256: string): Promise<void> {
+  async storeStream(rel: string, source: AsyncIterable<Buffer>, plainSha256: string, signal: AbortSignal): Promise<void> {
     const abs = this.path(rel);
     await mkdir(dirname(abs), { recursive: true, mode: 0o700 });
+    const temp = this.tempPath();
+    const hash = this.dek === undefined ? undefined : createHash('sha256');
     try {
-      let storedHash = plainSha256;
-      if (this.dek === undefined) {
-        await rename(plainPath, abs);
-      } else {
-        const hash = createHash('sha256');
-        const temp = this.tempPath();
-        await pipeline(createReadStream(plainPath), (src: AsyncIterable<Buffer>) => hashing(encryptChunks(src, this.dek as Buffer), hash),
-          createWriteStream(temp, { mode: 0o600 }));
-        await rename(temp, abs);
-        storedHash = hash.digest('hex');
+      await writeStaged(hash === undefined ? source : hashing(encryptChunks(source, this.dek as Buffer), hash), temp, 0o600, signal);
+      await rename(temp, abs);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    await writeFileAtomic(`${abs}.sig`, this.options.signer.sign(hash === undefined ? plainSha256 : hash.digest('hex')));
+  }
+
+  /** Moves a verified plaintext file (under `.tmp/`) into the cache: renamed, or encrypted in a streaming pass. */
+  async importFile(rel: string, plainPath: string, plainSha256: string): Promise<void> {
+    try {
+      if (this.dek !== undefined) {
+        await this.storeStream(rel, createReadStream(plainPath), plainSha256, new AbortController().signal);
+        return;
       }
-      await writeFileAtomic(`${abs}.sig`, this.options.signer.sign(storedHash));
+      const abs = this.path(rel);
+      await mkdir(dirname(abs), { recursive: true, mode: 0o700 });
+      await rename(plainPath, abs);
+      await writeFileAtomic(`${abs}.sig`, this.options.signer.sign(plainSha256));
     } finally {
       await rm(plainPath, { force: true });
     }
