@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Agent, request } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
 import { createIntermediateCa, createDeviceIdentity } from '@vfleet/core';
 import { haveTools } from '@vfleet/core/test-support';
@@ -125,6 +126,30 @@ describe('embedded backend', () => {
     expect(created?.tags).toEqual(['JITP']);
     await admin.call('PATCH', `/api/v1/releases/${r1002?.uuid}`, { phase_value: 1.0 });
     expect((await poll('EI-ML-0004')).json['status']).toBe('update');
+  });
+
+  it('resumes a device TLS session on a new connection and still knows the device (the agent resumes every REST connection)', async () => {
+    const agent = new Agent({ keepAlive: false, cert: readFileSync(dev('EI-ML-0001', 'device-certificate.pem')), key: readFileSync(dev('EI-ML-0001', 'device-private-key.pem')), ca: readFileSync(backend.deviceApiCaPath), servername: 'localhost' });
+    const me = (): Promise<{ reused: boolean; json: Record<string, unknown> }> =>
+      new Promise((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: backend.deviceApiPort, path: '/device/me', agent }, (res) => {
+          const reused = (res.socket as TLSSocket).isSessionReused();
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ reused, json: JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown> }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      const first = await me();
+      await new Promise((r) => setTimeout(r, 50)); // the ticket arrives after the response
+      const second = await me();
+      expect([first.reused, second.reused]).toEqual([false, true]);
+      expect((second.json['data'] as Record<string, unknown>)['identifier']).toBe('EI-ML-0001');
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('sees catalog changes on a kept-alive connection: quarantine at once, a deleted device refused', async () => {
