@@ -1,3 +1,4 @@
+import { compareVersions, parseVersion, type Version } from '@vfleet/core';
 import type { DeviceStatus, FleetSummary } from '@vfleet/simulator';
 
 /** Counts by run state, phase and version, in one pass. */
@@ -14,11 +15,18 @@ export function summarize(devices: readonly DeviceStatus[]): FleetSummary {
   return { total: devices.length, byRun, byPhase, versions };
 }
 
-/** Orders versions newest first: numeric semver parts compared as numbers, `unknown` last. */
+/**
+ * Orders versions newest first by SemVer precedence (core's, so `2.0.0-rc.1` ranks below `2.0.0`);
+ * a version that is not SemVer sorts after every one that is, by its numeric parts; `unknown` last.
+ */
 export function compareVersionsDesc(a: string, b: string): number {
   if (a === b) return 0;
   if (a === 'unknown') return 1;
   if (b === 'unknown') return -1;
+  const va = semver(a);
+  const vb = semver(b);
+  if (va && vb) return compareVersions(vb, va) || b.localeCompare(a);
+  if (va || vb) return va ? -1 : 1;
   const pa = a.split(/[.+-]/);
   const pb = b.split(/[.+-]/);
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
@@ -30,6 +38,14 @@ export function compareVersionsDesc(a: string, b: string): number {
     if (c !== 0) return c;
   }
   return 0;
+}
+
+function semver(text: string): Version | undefined {
+  try {
+    return parseVersion(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The newest version any device reports: the rollout target the summary chart follows. */
