@@ -395,6 +395,22 @@ describe('releases', () => {
     expectFits(frame(), 80, 24);
   });
 
+  it('scrolls a release list longer than the view so the cursor row stays in sight', async () => {
+    const api = fakeReleases();
+    api.rows.splice(0, api.rows.length, ...Array.from({ length: 40 }, (_, i): ReleaseRow => ({
+      uuid: `u${i}`, name: `release-n${String(i + 1).padStart(2, '0')}`, cohort_uuid: 'c1', version: `1.${i}.0`, version_requirement: null, disabled: false, phase_value: null, phase_tags: null,
+    })));
+    const { frame, press } = await mount(fakeFleetOf(1), { releases: api });
+    await press('3');
+    await expect.poll(frame).toContain('release-n01');
+    expect(frame()).not.toContain('release-n40');
+    await press(...Array.from({ length: 39 }, () => DOWN));
+    await expect.poll(frame).toContain('release-n40');
+    expect(frame()).not.toContain('release-n01');
+    await press('e');
+    await expect.poll(() => api.calls).toContainEqual(['setDisabled', 'u39', true]);
+  });
+
   it('shows the admin API failing as an error with retries, and no releases view without an admin API', async () => {
     const failing = { ...fakeReleases(), list: async () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:4000')) };
     const { frame, press } = await mount(fakeFleetOf(1), { releases: failing });

@@ -23,6 +23,9 @@ export function ReleasesView(p: ReleasesViewProps) {
   }
   const rows = p.releases ?? [];
   const nameW = Math.max(12, Math.min(24, ...rows.map((r) => r.name.length)));
+  // the rows that fit, scrolled so the cursor's row is always one of them
+  const room = Math.max(0, p.height - 3);
+  const first = Math.max(0, Math.min(p.cursor - room + 1, rows.length - room));
   const header = `  ${cell('NAME', nameW)} ${cell('VERSION', 8)} ${cell('REQUIRES', 9)} ${cell('STATE', 8)} PHASE`;
   return (
     <Box flexDirection="column" height={p.height}>
@@ -30,7 +33,8 @@ export function ReleasesView(p: ReleasesViewProps) {
       {p.error ? <Text color="red">{`admin API: ${p.error} · retrying`.slice(0, p.width)}</Text> : null}
       {p.releases === undefined && !p.error ? <Text dimColor>loading releases…</Text> : null}
       {p.releases !== undefined && rows.length === 0 ? <Text dimColor>no releases (C: create one from an artifact)</Text> : null}
-      {rows.slice(0, Math.max(0, p.height - 3)).map((r, i) => {
+      {rows.slice(first, first + room).map((r, at) => {
+        const i = first + at;
         const line = `  ${cell(r.name, nameW)} ${cell(r.version ?? '-', 8)} ${cell(r.version_requirement ?? '-', 9)} ${cell(r.disabled ? 'disabled' : 'enabled', 8)} ${phaseText(r)}`;
         return i === p.cursor ? (
           <Text key={r.uuid} inverse>
