@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { removeDir, tempDir } from '../test-support/harness.js';
 import { STAGE_BYTES, writeStaged } from './write-staged.js';
@@ -41,6 +43,25 @@ describe('writeStaged', () => {
     const file = join(dir, 'reuse');
     await writeStaged(reusing(), file, 0o600, new AbortController().signal);
     expect(readFileSync(file).equals(data)).toBe(true);
+  });
+
+  it('keeps no chunk alive once it is copied (a long download does not hold its bytes)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const refs: WeakRef<Buffer>[] = [];
+    let alive = -1;
+    async function* watched(): AsyncGenerator<Buffer> {
+      for (let i = 0; i < 64; i++) {
+        const chunk = Buffer.alloc(65536, i);
+        refs.push(new WeakRef(chunk));
+        yield chunk;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      gc();
+      alive = refs.slice(0, 48).filter((r) => r.deref() !== undefined).length;
+    }
+    await writeStaged(watched(), join(dir, 'watched'), 0o600, new AbortController().signal);
+    expect(alive).toBe(0);
   });
 
   it("rejects with the source's error", async () => {

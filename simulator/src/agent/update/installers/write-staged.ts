@@ -24,12 +24,17 @@ export async function writeStaged(source: AsyncIterable<Uint8Array>, path: strin
   signal.throwIfAborted();
   const file = await open(path, 'w', mode);
   const iterator = source[Symbol.asyncIterator]();
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  aborted.catch(() => undefined);
+  // One listener for the whole call rejects whichever wait is current. (A Promise.race against one
+  // long-lived abort promise would leave a reaction on it per wait, keeping every chunk alive.)
+  let rejectWait: ((reason: unknown) => void) | undefined;
+  const onAbort = (): void => rejectWait?.(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  const wait = <T>(work: Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      rejectWait = reject;
+      work.then(resolve, reject);
+    });
   let writing: Promise<unknown> = Promise.resolve();
   let finished = false;
   try {
@@ -37,14 +42,14 @@ export async function writeStaged(source: AsyncIterable<Uint8Array>, path: strin
     let spare = Buffer.allocUnsafeSlow(STAGE_BYTES);
     let filled = 0;
     const flush = async (): Promise<void> => {
-      await Promise.race([writing, aborted]); // `spare` is free again
+      await wait(writing); // `spare` is free again
       writing = writeAll(file, filling, filled);
       writing.catch(() => undefined); // awaited at the next flush; not an unhandled rejection meanwhile
       [filling, spare] = [spare, filling];
       filled = 0;
     };
     for (;;) {
-      const next = await Promise.race([iterator.next(), aborted]);
+      const next = await wait(iterator.next());
       if (next.done === true) break;
       const chunk = next.value;
       for (let at = 0; at < chunk.length;) {
@@ -57,9 +62,10 @@ export async function writeStaged(source: AsyncIterable<Uint8Array>, path: strin
     }
     finished = true;
     if (filled > 0) await flush();
-    await Promise.race([writing, aborted]);
+    await wait(writing);
   } finally {
-    signal.removeEventListener('abort', onAbort as () => void);
+    signal.removeEventListener('abort', onAbort);
+    rejectWait = undefined;
     // stops a source that is still running (a download still holding its connection)
     if (!finished) void iterator.return?.().catch(() => undefined);
     await writing.catch(() => undefined);
