@@ -37,8 +37,14 @@ try {
   const heapBefore = process.memoryUsage();
   const t0 = performance.now();
   let errors = 0;
+  const errorKinds = new Map();
   const sink = (line) => {
-    if (/\[error\]/.test(line)) errors++;
+    const m = /\[error\] (.*)/.exec(line);
+    if (m === null) return;
+    errors++;
+    // what went wrong, without the numbers that differ per agent (ports, ids, timings)
+    const kind = m[1].slice(0, 90).replace(/\d+/g, '#');
+    errorKinds.set(kind, (errorKinds.get(kind) ?? 0) + 1);
   };
   // ramp: 200 devices per second, as a polite fleet start does
   for (let i = 0; i < specs.length; i += 20) {
@@ -75,6 +81,7 @@ try {
     externalKbPerAgent: +((heapAfter.external - heapBefore.external) / 1024 / n).toFixed(1),
     cpuPercentOfOneCore: +(((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(1),
     errorLines: errors,
+    errorKinds: Object.fromEntries([...errorKinds].sort((a, b) => b[1] - a[1]).slice(0, 5)),
     targets: { agents10kAt30sKbPerAgent: 150, agents2kAt5s: true },
     pass: perAgentKb <= 150 && errors === 0,
   }));
