@@ -8,7 +8,8 @@ import {
   type BootHealth,
 } from '@vfleet/core';
 
-export interface OsArchiveOptions {
+/** The OS image an update package carries, and the disk it is for: shared by the fwup and .swu builders. */
+export interface OsImageOptions {
   name: string;
   version: string;
   /** Image size in bytes (boot header + filler); must fit a slot of `diskBytes`' layout. */
@@ -16,8 +17,11 @@ export interface OsArchiveOptions {
   health: BootHealth;
   platform?: string;
   architecture?: string;
-  /** The device disk the archive targets (its A/B layout gives the slot and env offsets). */
+  /** The device disk the package targets (its A/B layout gives the slot and env offsets). */
   diskBytes: number;
+}
+
+export interface OsArchiveOptions extends OsImageOptions {
   /** fwup private key (base64, fwup's format) to sign meta.conf. */
   signingKey?: string;
 }

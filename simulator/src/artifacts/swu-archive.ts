@@ -4,12 +4,13 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { VfleetError, abLayout, createOsImage, type BootHealth } from '@vfleet/core';
+import { VfleetError, abLayout, createOsImage } from '@vfleet/core';
 import { cpioChecksum, cpioTrailer, encodeCpioHeader, pad4 } from './swu-cpio.js';
 import { encodeSwDescription, type SwuSlot, type SwuSlotImage } from './swu-description.js';
 import { SWU_DEVICE_DISK, SWU_SOFTWARE_SET } from './swu-fit.js';
 import { cmsSign, type CmsSigner } from './swu-sign.js';
 import { DEVICE_HW_REVISION } from '../devices/context.js';
+import type { OsImageOptions } from './os-archive.js';
 
 export const SWU_IMAGE_NAME = 'rootfs.img';
 /** The revision generated A/B boards write to /etc/hwrevision, so a default .swu fits them. */
@@ -57,16 +58,7 @@ export async function writeSwu(out: string, entries: readonly SwuEntry[], signal
   }
 }
 
-export interface OsSwuOptions {
-  name: string;
-  version: string;
-  /** Image size in bytes (boot header + filler); must fit a slot of `diskBytes`' layout. */
-  size: number;
-  health: BootHealth;
-  platform?: string;
-  architecture?: string;
-  /** The device disk the .swu targets (its A/B layout gives the slot offsets). */
-  diskBytes: number;
+export interface OsSwuOptions extends OsImageOptions {
   /** Hardware revisions accepted; default ["1.0"]. */
   hardwareCompatibility?: readonly string[];
   signer: CmsSigner;
