@@ -13,6 +13,7 @@ import { binaryContent, seedEvk } from './evk-seed.js';
 import { createFleet } from '../fleet/orchestrator.js';
 import { createInprocRuntime } from '../fleet/runtimes/inproc.js';
 import { deviceEnv, until } from '../test-support/device.js';
+import { adminRows } from '../test-support/admin-rows.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vfleet-evk-os-'));
 const controller = new AbortController();
@@ -25,9 +26,7 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-type Row = { uuid: string; name?: string; state?: string; size?: number };
-const rows = async (path: string): Promise<Row[]> => Object.values(await admin.call('GET', `/api/v1/${path}`))[0] as Row[];
-const create = async (path: string, body: unknown): Promise<Row> => Object.values(await admin.call('POST', `/api/v1/${path}`, body))[0] as Row;
+const { first, create } = adminRows(() => admin);
 const stored = (uuid: string): Buffer => readFileSync(join(home, 'artifacts', uuid));
 
 describe('vfleet evk seed: the OS artifact is a real fwup OS image', () => {
@@ -61,16 +60,16 @@ describe('vfleet evk seed: the OS artifact is a real fwup OS image', () => {
     const product = loadProduct(readWorkspace(home).product);
     const os = product.artifacts.find((a) => a.name === 'edge-inference-os');
     if (os === undefined) throw new Error('fixture lacks the OS artifact');
-    const art = (await rows('artifacts')).find((a) => a.name === os.name) as Row;
+    const art = await first('artifacts', (a) => a.name === os.name);
     const version = await create('artifact-versions', { artifact_uuid: art.uuid, version: 'v1.13.0' });
     const binary = await create('binaries', { artifact_version_uuid: version.uuid, target: 'arm64-v8' });
     const content = binaryContent(os, 'v1.13.0', 'arm64-v8', 256 * 1024, DEFAULT_DISK_SIZE);
     await admin.upload(`/api/v1/binaries/${binary.uuid}/content`, content.stream, content.size);
-    const key = (await rows('signing-keys')).find((k) => k.name === 'release-signing-key') as Row;
+    const key = await first('signing-keys', (k) => k.name === 'release-signing-key');
     await admin.call('POST', `/api/v1/binaries/${binary.uuid}/signatures`, { signing_key_uuid: key.uuid });
     const bundle = await create('bundles', { name: 'os-1.13.0', binary_uuids: [binary.uuid] });
-    const cohort = (await rows('cohorts')).find((c) => c.name === 'release') as Row;
-    const r1001 = (await rows('releases')).find((r) => r.name === 'release-r1001') as Row;
+    const cohort = await first('cohorts', (c) => c.name === 'release');
+    const r1001 = await first('releases', (r) => r.name === 'release-r1001');
     await create('releases', { cohort_uuid: cohort.uuid, bundle_uuid: bundle.uuid, name: 'release-os-1.13.0', version: '1.3.0', phase_value: 1.0, previous_release_uuid: r1001.uuid });
 
     const devices = join(root, 'devices');

@@ -17,6 +17,7 @@ import { canRunAsDevice } from '../test-support/as-device.js';
 import { createFleet } from './orchestrator.js';
 import { createInprocRuntime } from './runtimes/inproc.js';
 import { deviceEnv, until } from '../test-support/device.js';
+import { adminRows } from '../test-support/admin-rows.js';
 
 const MiB = 1024 * 1024;
 const DISK = 64 * MiB;
@@ -30,10 +31,7 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-type Row = { uuid: string; name?: string; prn: string };
-const first = async (path: string, match: (r: Row & Record<string, unknown>) => boolean): Promise<Row> =>
-  ((Object.values(await admin.call('GET', `/api/v1/${path}`))[0] as Array<Row & Record<string, unknown>>).find(match)) as Row;
-const create = async (path: string, body: unknown): Promise<Row> => Object.values(await admin.call('POST', `/api/v1/${path}`, body))[0] as Row;
+const { first, create } = adminRows(() => admin);
 
 describe.skipIf(!(haveTools('swupdate', 'openssl', 'unshare') && canRunAsDevice()))('A/B OS update with a .swu through the real swupdate, end to end', () => {
   let home: string;

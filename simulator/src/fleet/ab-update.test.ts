@@ -14,6 +14,7 @@ import { buildOsFwupArchive } from '../artifacts/os-archive.js';
 import { createFleet } from './orchestrator.js';
 import { createInprocRuntime } from './runtimes/inproc.js';
 import { deviceEnv, until } from '../test-support/device.js';
+import { adminRows } from '../test-support/admin-rows.js';
 
 const MiB = 1024 * 1024;
 const DISK = 64 * MiB;
@@ -27,10 +28,7 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-type Row = { uuid: string; name?: string; prn: string };
-const first = async (path: string, match: (r: Row & Record<string, unknown>) => boolean): Promise<Row> =>
-  ((Object.values(await admin.call('GET', `/api/v1/${path}`))[0] as Array<Row & Record<string, unknown>>).find(match)) as Row;
-const create = async (path: string, body: unknown): Promise<Row> => Object.values(await admin.call('POST', `/api/v1/${path}`, body))[0] as Row;
+const { first, create } = adminRows(() => admin);
 
 describe('A/B OS update end to end', () => {
   let home: string;
