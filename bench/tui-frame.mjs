@@ -6,7 +6,8 @@
 // share the synthetic fleet itself costs). Prints one JSON object.
 // Usage: node bench/tui-frame.mjs [devices=10000] [seconds=20] [columns=120] [rows=40]
 // A/B switches: FORCE_COLOR=0 without colours; TUI_FRAME_INK_OUTPUT=ink with ink's own output stage;
-// TUI_FRAME_MAX_FPS=30 with ink's default frame rate cap instead of runTui's.
+// TUI_FRAME_MAX_FPS=30 with ink's default frame rate cap instead of runTui's; TUI_FRAME_NODE_FLAGS=0 with
+// V8's default young generation instead of the dashboard's node flags.
 import { EventEmitter } from 'node:events';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -17,7 +18,13 @@ process.env.NODE_ENV ??= 'production';
 process.env.FORCE_COLOR ??= '1';
 const { createElement } = await import('react');
 const { render } = await import('ink');
-const { App, MAX_FPS, createFleetStore, installFastOutput, loadInkOutput } = await import('@vfleet/tui');
+const { App, DASHBOARD_NODE_FLAGS, MAX_FPS, createFleetStore, installFastOutput, loadInkOutput } = await import('@vfleet/tui');
+// with the node flags `npm start` and the vfleet bin give the dashboard (TUI_FRAME_NODE_FLAGS=0: V8's defaults)
+if (process.env.TUI_FRAME_NODE_FLAGS !== '0' && !DASHBOARD_NODE_FLAGS.every((f) => process.execArgv.includes(f))) {
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(process.execPath, [...process.execArgv, ...DASHBOARD_NODE_FLAGS, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
 // A/B: TUI_FRAME_INK_OUTPUT=ink renders with ink's own Output.get() instead of the dashboard's fast one
 const inkOutput = await installFastOutput();
 if (process.env.TUI_FRAME_INK_OUTPUT === 'ink') {
@@ -150,6 +157,7 @@ console.log(JSON.stringify({
   terminal: `${columns}x${rows}`,
   refreshMs: 1000,
   maxFps,
+  nodeFlags: process.execArgv,
   changesPerSecond: N,
   fleetFrames: frames.length,
   frameMs: { p50: pct(frames, 0.5), p95: pct(frames, 0.95), max: pct(frames, 1) },

@@ -1,5 +1,5 @@
 export { App, type AppProps, type BinaryFaultSpec, type FaultInjector } from './App.js';
-export { MAX_FPS, runTui, type RunTuiOptions } from './run.js';
+export { DASHBOARD_NODE_FLAGS, MAX_FPS, runTui, type RunTuiOptions } from './run.js';
 export { createFleetStore, type FleetSnapshot, type FleetStore, type FleetStoreOptions, type RolloutSample } from './store/fleet-store.js';
 export { filterDevices, sortDevices, type SortKey, type SortSpec } from './store/sort-filter.js';
 export { createReleasesApi, parsePhaseValue, type ReleaseRow, type ReleasesApi, type ArtifactChoice } from './releases-api.js';
