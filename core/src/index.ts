@@ -9,3 +9,4 @@ export * from './pki/index.js';
 export * from './signing/index.js';
 export * from './boot/index.js';
 export * from './fwup/index.js';
+export { seededRandom } from './random/seeded.js';

@@ -6,22 +6,12 @@ import { App } from './App.js';
 import { createFleetStore } from './store/fleet-store.js';
 import { createFakeFleet, fakeDevice } from './test-support/fake-fleet.js';
 import { createFastGet, installFastOutput, loadInkOutput, type InkOutput, type InkOutputClass } from './ink-output.js';
+import { seededRandom } from '@vfleet/core';
 
 const ink = await loadInkOutput();
 if ('reason' in ink) throw new Error(ink.reason);
 const { Output, original } = ink as { Output: InkOutputClass; original: (this: InkOutput) => { output: string; height: number } };
 
-// a small deterministic generator, so a failure can be replayed
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SGR = ['\x1b[31m', '\x1b[39m', '\x1b[32m', '\x1b[1m', '\x1b[22m', '\x1b[2m', '\x1b[7m', '\x1b[27m', '\x1b[41m', '\x1b[49m', '\x1b[90m', '\x1b[0m', '\x1b[m', '\x1b[1;31m', '\x1b[38;5;208m', '\x1b[38;2;10;20;30m', '\x1b[4m', '\x1b[24m'];
 const WORDS = ['EI-ML-00012', 'online', 'downloading', '1.1.0', '[Update] installing 12', ' ', '   ', 'a', '~!@#$%^&*()_+{}|:"<>?`-=[]\\;\',./'];
@@ -59,7 +49,7 @@ function randomOutput(r: () => number, hardChance: number): InkOutput {
 describe('ink-output fast get()', () => {
   it('builds the same frame as ink itself, for hundreds of random frames', () => {
     const fast = createFastGet(Output, original);
-    const r = rng(20261128);
+    const r = seededRandom(20261128);
     for (let i = 0; i < 250; i++) {
       const o = randomOutput(r, i % 3 === 0 ? 0.2 : 0);
       const want = original.call(o);

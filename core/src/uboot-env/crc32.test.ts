@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { crc32, crc32Combine, hex32 } from './crc32.js';
-import { seededRandom } from './random-vars.js';
+import { seededRandom } from '../random/seeded.js';
 
 describe('crc32', () => {
   it('matches the IEEE/zlib check value', () => {

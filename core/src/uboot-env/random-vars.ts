@@ -1,16 +1,6 @@
 // Test helper: reproducible random variable sets (not exported from the package).
 
-/** mulberry32: a tiny seeded PRNG so failures can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../random/seeded.js';
 
 const NAME_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-';
 const ASCII_VALUE_CHARS = NAME_CHARS + ' =:/,;+*"\'!?@$%&()[]{}<>|~^`';

@@ -1,14 +1,4 @@
-/** A small seeded PRNG (mulberry32) so a scenario's jitter and fault picks repeat run to run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '@vfleet/core';
 
 /** `count` distinct items of `items`, picked with `random`. */
 export function pick<T>(items: readonly T[], count: number, random: () => number): T[] {
