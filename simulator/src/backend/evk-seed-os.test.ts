@@ -26,7 +26,7 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const { first, create } = adminRows(() => admin);
+const { first, osRelease } = adminRows(() => admin);
 const stored = (uuid: string): Buffer => readFileSync(join(home, 'artifacts', uuid));
 
 describe('vfleet evk seed: the OS artifact is a real fwup OS image', () => {
@@ -61,16 +61,8 @@ describe('vfleet evk seed: the OS artifact is a real fwup OS image', () => {
     const os = product.artifacts.find((a) => a.name === 'edge-inference-os');
     if (os === undefined) throw new Error('fixture lacks the OS artifact');
     const art = await first('artifacts', (a) => a.name === os.name);
-    const version = await create('artifact-versions', { artifact_uuid: art.uuid, version: 'v1.13.0' });
-    const binary = await create('binaries', { artifact_version_uuid: version.uuid, target: 'arm64-v8' });
     const content = binaryContent(os, 'v1.13.0', 'arm64-v8', 256 * 1024, DEFAULT_DISK_SIZE);
-    await admin.upload(`/api/v1/binaries/${binary.uuid}/content`, content.stream, content.size);
-    const key = await first('signing-keys', (k) => k.name === 'release-signing-key');
-    await admin.call('POST', `/api/v1/binaries/${binary.uuid}/signatures`, { signing_key_uuid: key.uuid });
-    const bundle = await create('bundles', { name: 'os-1.13.0', binary_uuids: [binary.uuid] });
-    const cohort = await first('cohorts', (c) => c.name === 'release');
-    const r1001 = await first('releases', (r) => r.name === 'release-r1001');
-    await create('releases', { cohort_uuid: cohort.uuid, bundle_uuid: bundle.uuid, name: 'release-os-1.13.0', version: '1.3.0', phase_value: 1.0, previous_release_uuid: r1001.uuid });
+    await osRelease({ artifactUuid: art.uuid, content, bundle: 'os-1.13.0', name: 'release-os-1.13.0', version: '1.3.0' });
 
     const devices = join(root, 'devices');
     await generateDevices({

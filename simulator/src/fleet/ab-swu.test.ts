@@ -3,7 +3,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { abLayout, decodeBootHeader, readRange } from '@vfleet/core';
 import { haveTools } from '@vfleet/core/test-support';
 import { initWorkspace } from '../workspace/init.js';
@@ -31,7 +30,7 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const { first, create } = adminRows(() => admin);
+const { first, create, osRelease } = adminRows(() => admin);
 
 describe.skipIf(!(haveTools('swupdate', 'openssl', 'unshare') && canRunAsDevice()))('A/B OS update with a .swu through the real swupdate, end to end', () => {
   let home: string;
@@ -51,15 +50,7 @@ describe.skipIf(!(haveTools('swupdate', 'openssl', 'unshare') && canRunAsDevice(
       product_uuid: product.uuid, name: 'edge-inference-os-swu',
       custom_metadata: { peridiod: { installer: 'swupdate', installer_opts: {}, reboot_required: true } },
     });
-    const version = await create('artifact-versions', { artifact_uuid: os.uuid, version: 'v1.13.0' });
-    const binary = await create('binaries', { artifact_version_uuid: version.uuid, target: 'arm64-v8' });
-    await admin.upload(`/api/v1/binaries/${binary.uuid}/content`, Readable.from([bytes]), bytes.length);
-    const key = await first('signing-keys', (k) => k.name === 'release-signing-key');
-    await admin.call('POST', `/api/v1/binaries/${binary.uuid}/signatures`, { signing_key_uuid: key.uuid });
-    const bundle = await create('bundles', { name: 'os-1.13.0-swu', binary_uuids: [binary.uuid] });
-    const cohort = await first('cohorts', (c) => c.name === 'release');
-    const r1001 = await first('releases', (r) => r.name === 'release-r1001');
-    await create('releases', { cohort_uuid: cohort.uuid, bundle_uuid: bundle.uuid, name: 'release-os-1.13.0-swu', version: '1.2.0', phase_value: 1.0, previous_release_uuid: r1001.uuid });
+    await osRelease({ artifactUuid: os.uuid, content: bytes, bundle: 'os-1.13.0-swu', name: 'release-os-1.13.0-swu', version: '1.2.0' });
     await generateDevices({
       home, out: join(root, 'devices'), cohort: 'release', env: 'disk', diskBytes: DISK, force: false,
       deviceApi: backend.deviceApiUrl, deviceApiCa: backend.deviceApiCaPath, specs: ['SWU-0001', 'SWU-0002'].map((id) => ({ id, cohort: 'release', tags: [], target: 'arm64-v8' })),

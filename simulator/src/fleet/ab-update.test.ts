@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { abLayout, decodeBootHeader, decodeFwupArchive, readRange, readZipEntry } from '@vfleet/core';
 import { initWorkspace } from '../workspace/init.js';
 import { generateDevices } from '../devices/generate.js';
@@ -28,7 +27,7 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const { first, create } = adminRows(() => admin);
+const { first, osRelease } = adminRows(() => admin);
 
 describe('A/B OS update end to end', () => {
   let home: string;
@@ -43,15 +42,7 @@ describe('A/B OS update end to end', () => {
     const fw = buildOsFwupArchive({ name: 'edge-inference-os', version: '1.13.0', size: 2 * MiB, health: 'ok', diskBytes: DISK });
     image = fw;
     const os = await first('artifacts', (a) => a.name === 'edge-inference-os');
-    const version = await create('artifact-versions', { artifact_uuid: os.uuid, version: 'v1.13.0' });
-    const binary = await create('binaries', { artifact_version_uuid: version.uuid, target: 'arm64-v8' });
-    await admin.upload(`/api/v1/binaries/${binary.uuid}/content`, Readable.from([fw]), fw.length);
-    const key = await first('signing-keys', (k) => k.name === 'release-signing-key');
-    await admin.call('POST', `/api/v1/binaries/${binary.uuid}/signatures`, { signing_key_uuid: key.uuid });
-    const bundle = await create('bundles', { name: 'os-1.13.0', binary_uuids: [binary.uuid] });
-    const cohort = await first('cohorts', (c) => c.name === 'release');
-    const r1001 = await first('releases', (r) => r.name === 'release-r1001');
-    await create('releases', { cohort_uuid: cohort.uuid, bundle_uuid: bundle.uuid, name: 'release-os-1.13.0', version: '1.2.0', phase_value: 1.0, previous_release_uuid: r1001.uuid });
+    await osRelease({ artifactUuid: os.uuid, content: fw, bundle: 'os-1.13.0', name: 'release-os-1.13.0', version: '1.2.0' });
     await generateDevices({
       home, out: join(root, 'devices'), cohort: 'release', env: 'disk', diskBytes: DISK, force: false,
       deviceApi: backend.deviceApiUrl, deviceApiCa: backend.deviceApiCaPath, specs: [{ id: 'AB-0001', cohort: 'release', tags: [], target: 'arm64-v8' }],
