@@ -75,7 +75,8 @@ describe.runIf(enabled)('namespace runtime against the embedded backend', () => 
     const hostHad = existsSync('/opt/edge-inference');
     const dev = await rt.start(launch('EI-ML-0001'));
     await until(() => online('EI-ML-0001') !== undefined, 30_000);
-    expect(lines.get('EI-ML-0001')?.join('\n')).toContain('[Cloud Socket] Joined Device channel');
+    // the backend sees the join before the agent's log line about it has come through the pipe
+    await until(() => (lines.get('EI-ML-0001') ?? []).some((l) => l.includes('[Cloud Socket] Joined Device channel')), 10_000);
     expect(readFileSync(join(devicesDir, 'EI-ML-0001', 'root', 'etc', 'hosts'), 'utf8')).toContain(`10.217.0.1\t${BACKEND_HOST_NAME}`);
 
     const releases = Object.values(await admin.call('GET', '/api/v1/releases'))[0] as Array<{ uuid: string; name: string }>;
