@@ -244,7 +244,8 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
         }
         const r = await tryTool('ip', ['netns', 'delete', ns]);
         if (r.code === 0) report.removed.push({ kind: 'netns', name: ns });
-        else report.errors.push(`netns ${ns}: ${r.stderr.trim()}`);
+        // gone meanwhile (the runtime that made it removed it as its device ended): nothing left to clean
+        else if (existsSync(`/run/netns/${ns}`)) report.errors.push(`netns ${ns}: ${r.stderr.trim()}`);
       }
       const veths = (await tryTool('ip', ['-o', 'link', 'show', 'type', 'veth'])).stdout.split('\n')
         .map((l) => /^\d+:\s+([^@:]+)/.exec(l)?.[1] ?? '')
