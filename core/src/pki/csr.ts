@@ -1,12 +1,12 @@
 // PKCS#10 certification requests (RFC 2986): building the device's, and checking one before signing it.
 import { verify, createPublicKey, type KeyObject } from 'node:crypto';
-import { Pkcs10CertificateRequest } from '@peculiar/x509';
 import { VfleetError } from '../errors.js';
 import { signedEnvelope } from './certificate-builder.js';
 import { bitStringBytes, children, content, decodeOid, expectChild, readRoot, whole } from './der-read.js';
 import { explicit, sequence, smallInteger } from './der-write.js';
 import { OID } from './oids.js';
 import { decodePem } from './pem.js';
+import { peculiarX509 } from './peculiar.js';
 
 /** CertificationRequestInfo with an empty attribute set, as `cryptography` and `openssl req` write it. */
 export function buildCsr(subject: Buffer, spki: Buffer, key: KeyObject): Buffer {
@@ -43,7 +43,7 @@ export function parseCsr(pem: string, source: string): ParsedCsr {
   let commonName: string;
   try {
     valid = verify('sha256', whole(der, info), createPublicKey({ key: spki, format: 'der', type: 'spki' }), signature);
-    commonName = new Pkcs10CertificateRequest(der).subjectName.getField('CN')[0] ?? '';
+    commonName = new (peculiarX509().Pkcs10CertificateRequest)(der).subjectName.getField('CN')[0] ?? '';
   } catch (cause) {
     throw new VfleetError('VFLEET_PKI_INVALID', `${source}: not a valid certification request`, { cause });
   }

@@ -1,10 +1,11 @@
 // Certificate parsing for callers: PEM → named fields, with errors that name the source.
 import { createPublicKey, X509Certificate as NodeX509Certificate, type KeyObject } from 'node:crypto';
-import { BasicConstraintsExtension, X509Certificate } from '@peculiar/x509';
+import type { X509Certificate } from '@peculiar/x509';
 import { VfleetError } from '../errors.js';
 import { splitCertificate, type CertificateDer } from './certificate-der.js';
 import { loadEcPrivateKey, spkiOfPrivateKey } from './keys.js';
 import { decodePem } from './pem.js';
+import { peculiarX509 } from './peculiar.js';
 
 export interface ParsedCertificate {
   pem: string;
@@ -63,9 +64,10 @@ export function parseCertificate(pem: string, source: string): ParsedCertificate
       raw,
     };
   }
+  const { BasicConstraintsExtension, X509Certificate: PeculiarCertificate } = peculiarX509();
   let cert: X509Certificate;
   try {
-    cert = new X509Certificate(der);
+    cert = new PeculiarCertificate(der);
   } catch (cause) {
     throw notX509(source, cause);
   }

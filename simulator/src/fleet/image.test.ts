@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRootCa, parseCertificate } from '@vfleet/core';
 import { haveTools, run } from '@vfleet/core/test-support';
 import { buildAgentImage, bundleAgent } from './image.js';
 import { engineAnswers } from './runtimes/test-engine.js';
@@ -19,6 +20,13 @@ describe('agent bundle', () => {
       }
       expect(failure?.status).toBe(1);
       expect(`${failure?.stdout}${failure?.stderr}`).toMatch(/peridiod cannot start with an invalid identity/);
+      // @peculiar/x509 is not in the hot bundle: it is a CommonJS file beside it that core loads on first use
+      expect(readFileSync(file, 'utf8')).not.toMatch(/asn1js|tsyringe/);
+      const root = createRootCa({ commonName: 'Bundle, "odd" CA' });
+      const probe = `const p = require('module').createRequire(${JSON.stringify(file)})('@peculiar/x509');
+        const c = new p.X509Certificate(process.argv.at(-1));
+        console.log(JSON.stringify([c.subject, c.getExtension(p.BasicConstraintsExtension).ca]));`;
+      expect(JSON.parse(run(process.execPath, ['-e', probe, '--', root.certPem]))).toEqual([parseCertificate(root.certPem, 'root').subject, true]);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -25,6 +25,9 @@ export function imageStageDir(root = repoRoot()): string {
 
 // Optional native or speed-up modules the agent may load at run time; copied beside the bundle when present.
 const EXTERNAL = ['node-pty', 'bufferutil', 'utf-8-validate'];
+// Packages core loads on first use only (core/src/pki/peculiar.ts): each is bundled into a CommonJS
+// file of its own under agent/node_modules, so the agent's start does not compile or evaluate them.
+const LAZY = ['@peculiar/x509'];
 
 function esbuildBinary(root: string): string {
   const local = join(root, 'node_modules', '.bin', 'esbuild');
@@ -63,11 +66,21 @@ export async function bundleAgent(opts: { outDir?: string; root?: string; signal
     join(root, 'simulator', 'src', 'agent', 'main.ts'),
     '--bundle', '--platform=node', '--format=esm', '--target=node20', '--conditions=source', '--log-level=error',
     `--outfile=${file}`,
-    ...EXTERNAL.map((m) => `--external:${m}`),
+    ...[...EXTERNAL, ...LAZY].map((m) => `--external:${m}`),
     // bundled CommonJS dependencies (ws) call require() for node built-ins
     "--banner:js=import { createRequire as __vfleetRequire } from 'node:module'; const require = __vfleetRequire(import.meta.url);",
   ], opts.signal === undefined ? {} : { signal: opts.signal });
   const text = readFileSync(file, 'utf8');
+  const fromCore = createRequire(join(root, 'core', 'package.json'));
+  for (const m of LAZY) {
+    if (!text.includes(`'${m}'`) && !text.includes(`"${m}"`)) continue;
+    const dir = join(agentDir, 'node_modules', ...m.split('/'));
+    mkdirSync(dir, { recursive: true });
+    await mustTool(esbuildBinary(root), [
+      fromCore.resolve(m), '--bundle', '--platform=node', '--format=cjs', '--target=node20', '--log-level=error', `--outfile=${join(dir, 'index.cjs')}`,
+    ], opts.signal === undefined ? {} : { signal: opts.signal });
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: m, private: true, main: 'index.cjs' }) + '\n');
+  }
   const natives: string[] = [];
   for (const m of EXTERNAL) {
     const from = join(root, 'node_modules', m);
