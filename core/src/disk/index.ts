@@ -13,3 +13,5 @@ export { defaultGuidSource, LINUX_FILESYSTEM_GUID } from './guid.js';
 export type { GuidSource } from './guid.js';
 export { parseSize } from './parse-size.js';
 export { readPartitionTable } from './read-partition-table.js';
+export { abImageTemplate } from './ab-image-template.js';
+export type { AbImageTemplate, AbImageTemplateOptions, ImageRegion } from './ab-image-template.js';

@@ -13,3 +13,4 @@ export { parseCertificate, checkKeyMatchesCertificate, type ParsedCertificate } 
 export { verifyChain, type VerifyChainOptions } from './verify-chain.js';
 export { encodePem, decodePem, type PemBlock } from './pem.js';
 export { createServerCertificate, type ServerCertificateOptions } from './server-certificate.js';
+export { identityTemplate, type IdentityFactory, type IdentitySigner, type IdentityTemplateOptions } from './identity-template.js';
