@@ -5,6 +5,7 @@ import {
   encodeBootHeader,
   encodeUbootEnv,
   formatFwEnvConfig,
+  loadIssuer,
   parseCertificate,
   parseTrustedKey,
 } from '@vfleet/core';
@@ -14,7 +15,7 @@ import { workspacePaths } from '../workspace/home.js';
 import { readWorkspace } from '../workspace/load.js';
 import { peridioJson } from './templates.js';
 import type { EnvMode } from './spec.js';
-import type { DeviceContext, TargetFiles } from './write-device.js';
+import type { DeviceContext, GenerationPlan, TargetFiles } from './write-device.js';
 
 export const ENV_SIZE = 0x20000;
 
@@ -102,5 +103,33 @@ export function buildContext(opts: ContextOptions): DeviceContext {
     force: opts.force,
     perTarget,
     ...(deviceApiCaPem === undefined ? {} : { deviceApiCaPem }),
+  };
+}
+
+/**
+ * Resolves `ctx` for a batch as plain data a worker thread can take: the issuer loaded once, and the
+ * files of each target in `targets` (or the error that target's devices will report).
+ */
+export function generationPlan(ctx: DeviceContext, targets: Iterable<string>, now: Date): GenerationPlan {
+  const issuer = loadIssuer(ctx.issuer);
+  const files: GenerationPlan['targets'] = new Map();
+  for (const target of targets) {
+    if (files.has(target)) continue;
+    try {
+      files.set(target, ctx.perTarget(target));
+    } catch (e) {
+      files.set(target, { error: (e as Error).message });
+    }
+  }
+  return {
+    out: ctx.out,
+    signer: { name: issuer.name, keyId: issuer.keyId, key: issuer.key },
+    env: ctx.env,
+    diskBytes: ctx.diskBytes,
+    force: ctx.force,
+    targets: files,
+    ...(ctx.deviceApiCaPem === undefined ? {} : { deviceApiCaPem: ctx.deviceApiCaPem }),
+    ...(ctx.swupdate === undefined ? {} : { swupdate: ctx.swupdate }),
+    now: now.getTime(),
   };
 }

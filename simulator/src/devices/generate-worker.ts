@@ -1,7 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ContextOptions } from './context.js';
-import { generateInThread } from './generate.js';
 import type { DeviceSpec } from './spec.js';
+import { writeBatch, type GenerationPlan } from './write-device.js';
 
-const { ctx, specs } = workerData as { ctx: ContextOptions; specs: DeviceSpec[] };
-parentPort?.postMessage(generateInThread(ctx, specs));
+const { plan, specs } = workerData as { plan: GenerationPlan; specs: DeviceSpec[] };
+parentPort?.postMessage(writeBatch(plan, specs));
