@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createRootCa, parseCertificate } from '@vfleet/core';
 import { haveTools, run } from '@vfleet/core/test-support';
 import { buildAgentImage, bundleAgent } from './image.js';
 import { engineAnswers } from './runtimes/test-engine.js';
 
 describe('agent bundle', () => {
-  it('is one ESM file that runs the agent: without a config it names the identity problem and exits 1', async () => {
+  it('runs the agent from one CommonJS bundle and a primed code cache: without a config it names the identity problem and exits 1', async () => {
     const out = mkdtempSync(join(tmpdir(), 'vft-image-bundle-'));
     try {
       const { file } = await bundleAgent({ outDir: out });
@@ -20,8 +20,10 @@ describe('agent bundle', () => {
       }
       expect(failure?.status).toBe(1);
       expect(`${failure?.stdout}${failure?.stderr}`).toMatch(/peridiod cannot start with an invalid identity/);
+      const agentDir = dirname(file);
+      expect(readdirSync(agentDir).sort()).toEqual(['agent.cjs', `agent.cjs.${process.version}-${process.arch}.code-cache`, 'node_modules', 'vfleet-agent.cjs']);
       // @peculiar/x509 is not in the hot bundle: it is a CommonJS file beside it that core loads on first use
-      expect(readFileSync(file, 'utf8')).not.toMatch(/asn1js|tsyringe/);
+      expect(readFileSync(join(agentDir, 'agent.cjs'), 'utf8')).not.toMatch(/asn1js|tsyringe/);
       const root = createRootCa({ commonName: 'Bundle, "odd" CA' });
       const probe = `const p = require('module').createRequire(${JSON.stringify(file)})('@peculiar/x509');
         const c = new p.X509Certificate(process.argv.at(-1));

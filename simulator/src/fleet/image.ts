@@ -48,37 +48,45 @@ function copyNativeModule(from: string, to: string): void {
 }
 
 export interface BundleResult {
-  /** The single-file agent (ESM). */
+  /** The agent's entry (`node <file> …`): a small CommonJS loader that runs agent.cjs beside it from a V8 code cache. */
   file: string;
   /** External modules the bundle imports and that were copied beside it. */
   natives: string[];
 }
 
-/** Bundles simulator/src/agent/main.ts into `<outDir>/agent/vfleet-agent.mjs` plus the `vfleet-agent` wrapper. */
+/**
+ * Bundles simulator/src/agent/main.ts into `<outDir>/agent/agent.cjs`, its entry
+ * `<outDir>/agent/vfleet-agent.cjs` (simulator/src/agent/cached-main.ts: runs the bundle from a V8
+ * code cache, primed here by one agent start that fails on an empty device directory), and the
+ * `vfleet-agent` wrapper. CommonJS: node starts a CommonJS entry without its ESM loader, and the
+ * code cache needs vm.Script.
+ */
 export async function bundleAgent(opts: { outDir?: string; root?: string; signal?: AbortSignal } = {}): Promise<BundleResult> {
   const root = opts.root ?? repoRoot();
   const outDir = opts.outDir ?? imageStageDir(root);
   const agentDir = join(outDir, 'agent');
   rmSync(agentDir, { recursive: true, force: true });
   mkdirSync(agentDir, { recursive: true });
-  const file = join(agentDir, 'vfleet-agent.mjs');
-  await mustTool(esbuildBinary(root), [
-    join(root, 'simulator', 'src', 'agent', 'main.ts'),
-    '--bundle', '--platform=node', '--format=esm', '--target=node20', '--conditions=source', '--log-level=error',
-    `--outfile=${file}`,
+  const file = join(agentDir, 'vfleet-agent.cjs');
+  const bundle = join(agentDir, 'agent.cjs');
+  const sig = opts.signal === undefined ? {} : { signal: opts.signal };
+  const esbuild = (entry: string, out: string, extra: string[] = []) => mustTool(esbuildBinary(root), [
+    entry, '--bundle', '--platform=node', '--format=cjs', '--target=node20', '--conditions=source', '--log-level=error', `--outfile=${out}`, ...extra,
+  ], sig);
+  await esbuild(join(root, 'simulator', 'src', 'agent', 'main.ts'), bundle, [
     ...[...EXTERNAL, ...LAZY].map((m) => `--external:${m}`),
-    // bundled CommonJS dependencies (ws) call require() for node built-ins
-    "--banner:js=import { createRequire as __vfleetRequire } from 'node:module'; const require = __vfleetRequire(import.meta.url);",
-  ], opts.signal === undefined ? {} : { signal: opts.signal });
-  const text = readFileSync(file, 'utf8');
+    // the sources' createRequire(import.meta.url): the bundle's own URL
+    '--define:import.meta.url=__vfleetModuleUrl',
+    "--banner:js=const __vfleetModuleUrl = require('node:url').pathToFileURL(__filename).href;",
+  ]);
+  await esbuild(join(root, 'simulator', 'src', 'agent', 'cached-main.ts'), file);
+  const text = readFileSync(bundle, 'utf8');
   const fromCore = createRequire(join(root, 'core', 'package.json'));
   for (const m of LAZY) {
     if (!text.includes(`'${m}'`) && !text.includes(`"${m}"`)) continue;
     const dir = join(agentDir, 'node_modules', ...m.split('/'));
     mkdirSync(dir, { recursive: true });
-    await mustTool(esbuildBinary(root), [
-      fromCore.resolve(m), '--bundle', '--platform=node', '--format=cjs', '--target=node20', '--log-level=error', `--outfile=${join(dir, 'index.cjs')}`,
-    ], opts.signal === undefined ? {} : { signal: opts.signal });
+    await esbuild(fromCore.resolve(m), join(dir, 'index.cjs'));
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: m, private: true, main: 'index.cjs' }) + '\n');
   }
   const natives: string[] = [];
@@ -89,8 +97,16 @@ export async function bundleAgent(opts: { outDir?: string; root?: string; signal
       natives.push(m);
     }
   }
+  // prime the code cache: an agent start on an empty device directory exits 1 (no peridio.json)
+  // after loading everything and writes the cache as it exits; without a cache agents still run
+  const empty = mkdtempSync(join(tmpdir(), 'vfleet-agent-prime-'));
+  try {
+    await tryTool(process.execPath, [file, '--device-dir', empty], { ...sig, timeoutMs: 30_000 });
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
+  }
   const wrapper = join(outDir, 'vfleet-agent');
-  writeFileSync(wrapper, '#!/bin/sh\n# node replaces the shell: PID 1 in a container, so SIGTERM reaches the agent\nexec node /opt/vfleet/agent/vfleet-agent.mjs "$@"\n');
+  writeFileSync(wrapper, '#!/bin/sh\n# node replaces the shell: PID 1 in a container, so SIGTERM reaches the agent\nexec node /opt/vfleet/agent/vfleet-agent.cjs "$@"\n');
   chmodSync(wrapper, 0o755);
   return { file, natives };
 }
