@@ -8,11 +8,12 @@ import { ensureLoopbackHosts } from './hosts-file.js';
 import { execa } from 'execa';
 import { forwardLines, homeHash } from './netutil.js';
 import { bundleAgent } from '../image.js';
+import { agentTrust, type AgentTrust } from './agent-trust.js';
 
 /** bench/fleet-start.mjs, 200 devices: 16.6 MiB PSS per agent process (57 MiB RSS, most of it the shared node binary). */
 const MEMORY_PER_DEVICE = 20 * 2 ** 20;
-/** Host variables an agent process inherits; the rest of the host's environment stays out. */
-const INHERIT = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'NODE_EXTRA_CA_CERTS'];
+/** Host variables an agent process inherits; the rest of the host's environment stays out (NODE_EXTRA_CA_CERTS: see agent-trust.ts). */
+const INHERIT = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'];
 
 export interface ProcessRuntimeOptions extends RuntimeOptions {
   /**
@@ -21,8 +22,13 @@ export interface ProcessRuntimeOptions extends RuntimeOptions {
    * built simulator/dist/agent/main.js stands in when bundling is not possible (no sources).
    */
   agentEntry?: string;
-  /** Flags for node before the script (default: a small young generation). */
+  /** Flags for node before the script, after the trust store's (default: none). */
   nodeArgs?: string[];
+  /**
+   * The agents' public-CA trust store (agent-trust.ts): `host` (default) the host's hashed CA
+   * directory, read on demand; `node` Node's bundled roots and NODE_EXTRA_CA_CERTS, read at every start.
+   */
+  trust?: 'host' | 'node';
 }
 
 interface PidFile {
@@ -62,7 +68,9 @@ const alive = (pid: number) => existsSync(`/proc/${pid}`);
 /** Each device is a child `node` process running the built `vfleet-agent` on its device directory. */
 export function createProcessRuntime(opts: ProcessRuntimeOptions): Runtime {
   let entry = resolve(opts.agentEntry ?? defaultAgentEntry());
-  const nodeArgs = opts.nodeArgs ?? ['--max-semi-space-size=1'];
+  // V8's default young generation: a 1 MiB cap (the old default here) cost ~35 ms more scavenging per start for no smaller PSS
+  const nodeArgs = opts.nodeArgs ?? [];
+  let trust: AgentTrust | undefined;
   const marker = `--vfleet-run=${homeHash(opts.home)}`;
   const pids = runDir(opts.home);
 
@@ -87,9 +95,11 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions): Runtime {
       const deviceDir = resolve(launch.deviceDir);
       if (!existsSync(join(deviceDir, 'peridio.json'))) throw new VfleetError('VFLEET_IO', `${deviceDir}: no peridio.json (not a device directory)`);
       ensureLoopbackHosts(deviceDir);
+      trust ??= agentTrust(opts.trust === undefined ? {} : { mode: opts.trust });
       const env: Record<string, string> = {};
       for (const k of INHERIT) if (process.env[k] !== undefined) env[k] = process.env[k] as string;
-      const child = execa(process.execPath, [...nodeArgs, entry, '--device-dir', deviceDir, marker], {
+      for (const [k, v] of Object.entries(trust.env)) if (v !== undefined) env[k] = v;
+      const child = execa(process.execPath, [...trust.nodeArgs, ...nodeArgs, entry, '--device-dir', deviceDir, marker], {
         env: { ...env, ...launch.env },
         extendEnv: false,
         reject: false,
