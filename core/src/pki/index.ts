@@ -14,4 +14,4 @@ export { verifyChain, type VerifyChainOptions } from './verify-chain.js';
 export { encodePem, decodePem, type PemBlock } from './pem.js';
 export { createServerCertificate, type ServerCertificateOptions } from './server-certificate.js';
 export { identityTemplate, type IdentityFactory, type IdentitySigner, type IdentityTemplateOptions } from './identity-template.js';
-export { loadIssuer, type LoadedIssuer } from './issuer.js';
+export { loadSigner } from './signer.js';

@@ -5,7 +5,7 @@ import {
   encodeBootHeader,
   encodeUbootEnv,
   formatFwEnvConfig,
-  loadIssuer,
+  loadSigner,
   parseCertificate,
   parseTrustedKey,
 } from '@vfleet/core';
@@ -111,7 +111,6 @@ export function buildContext(opts: ContextOptions): DeviceContext {
  * files of each target in `targets` (or the error that target's devices will report).
  */
 export function generationPlan(ctx: DeviceContext, targets: Iterable<string>, now: Date): GenerationPlan {
-  const issuer = loadIssuer(ctx.issuer);
   const files: GenerationPlan['targets'] = new Map();
   for (const target of targets) {
     if (files.has(target)) continue;
@@ -123,7 +122,7 @@ export function generationPlan(ctx: DeviceContext, targets: Iterable<string>, no
   }
   return {
     out: ctx.out,
-    signer: { name: issuer.name, keyId: issuer.keyId, key: issuer.key },
+    signer: loadSigner(ctx.issuer),
     env: ctx.env,
     diskBytes: ctx.diskBytes,
     force: ctx.force,
