@@ -1,10 +1,11 @@
+import { createPrivateKey } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeIdentity } from '@vfleet/core';
 import { createDevicePaths } from './device-paths.js';
-import { loadIdentity } from './identity.js';
+import { loadIdentity, type IdentityPems } from './identity.js';
 import { createMemoryKvStore } from './kv-store.js';
 import { makeTestPki, type TestPki } from './test-fixtures.js';
 
@@ -32,13 +33,36 @@ function load(node: NodeIdentity, env: Record<string, string> = {}, kv: Record<s
 
 const env = (certificate: string | null = 'PERIDIO_CERTIFICATE', privateKey: string | null = 'PERIDIO_PRIVATE_KEY'): NodeIdentity => ({ source: 'env', certificate, privateKey });
 
+/** The PEMs and CN as given, and the key parsed once: the same key the PEM holds. */
+function expectDevice(id: IdentityPems): void {
+  const { privateKey, ...pems } = id;
+  expect(pems).toEqual(pki.device);
+  expect(privateKey?.export({ type: 'pkcs8', format: 'der' })).toEqual(createPrivateKey(pki.device.keyPem).export({ type: 'pkcs8', format: 'der' }));
+}
+
 describe('loadIdentity', () => {
   it('file: reads both PEM files through the device paths', async () => {
     dir = mkdtempSync(join(tmpdir(), 'vfleet-identity-'));
     writeFileSync(join(dir, 'device-certificate.pem'), pki.device.certPem);
     writeFileSync(join(dir, 'device-private-key.pem'), pki.device.keyPem);
     const id = await load({ source: 'file', certificatePath: '/etc/peridiod/device-certificate.pem', privateKeyPath: '/etc/peridiod/device-private-key.pem' });
-    expect(id).toEqual(pki.device);
+    expectDevice(id);
+  });
+
+  it('parses the key once whatever its PEM shape: SEC1, PKCS#8, CRLF lines; an encrypted key is :malformed', async () => {
+    const key = createPrivateKey(pki.device.keyPem);
+    const want = key.export({ type: 'pkcs8', format: 'der' });
+    const shapes = {
+      sec1: pki.device.keyPem,
+      pkcs8: key.export({ type: 'pkcs8', format: 'pem' }) as string,
+      crlf: pki.device.keyPem.replace(/\n/g, '\r\n'),
+    };
+    for (const [shape, pem] of Object.entries(shapes)) {
+      const id = await load(env(), { PERIDIO_CERTIFICATE: pki.device.certPem, PERIDIO_PRIVATE_KEY: pem });
+      expect(id.privateKey?.export({ type: 'pkcs8', format: 'der' }), shape).toEqual(want);
+    }
+    const encrypted = key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'x' }) as string;
+    await expect(load(env(), { PERIDIO_CERTIFICATE: pki.device.certPem, PERIDIO_PRIVATE_KEY: encrypted })).rejects.toThrow(/:malformed/);
   });
 
   it('reads the CN as the certificate holds it, also when printing it would escape characters', async () => {
@@ -62,9 +86,9 @@ describe('loadIdentity', () => {
   it('env: single-line base64 with a preamble before the certificate, and raw PEM, both load', async () => {
     const withPreamble = `Bag Attributes\n    friendlyName: device\n${pki.device.certPem}`;
     const fromB64 = await load(env(), { PERIDIO_CERTIFICATE: b64(withPreamble), PERIDIO_PRIVATE_KEY: b64(pki.device.keyPem) });
-    expect(fromB64).toEqual(pki.device);
+    expectDevice(fromB64);
     const raw = await load(env('C', 'K'), { C: pki.device.certPem, K: pki.device.keyPem });
-    expect(raw).toEqual(pki.device);
+    expectDevice(raw);
   });
 
   it('env: base64 with line breaks is not strict base64, so it is used raw and fails to parse', async () => {
@@ -90,7 +114,7 @@ describe('loadIdentity', () => {
 
   it('uboot-env: reads the KV keys with the same decoding', async () => {
     const node: NodeIdentity = { source: 'uboot-env', certificate: 'peridio_cert', privateKey: 'peridio_key' };
-    expect(await load(node, {}, { peridio_cert: b64(pki.device.certPem), peridio_key: b64(pki.device.keyPem) })).toEqual(pki.device);
+    expectDevice(await load(node, {}, { peridio_cert: b64(pki.device.certPem), peridio_key: b64(pki.device.keyPem) }));
     await expect(load(node, {}, { peridio_key: b64(pki.device.keyPem) })).rejects.toThrow(
       'Failed to parse certificate from uboot-env (KV key: peridio_cert): :not_found.\nperidiod cannot start with an invalid identity.\nVerify the KV entry contains a valid PEM value.',
     );

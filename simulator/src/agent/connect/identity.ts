@@ -1,5 +1,5 @@
 // The device identity from node.key_pair_source (protocol §2): file, env or uboot-env.
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseCertificate, VfleetError, type NodeIdentity } from '@vfleet/core';
 import type { AgentLogger, DevicePaths, KvStore } from '../types.js';
@@ -13,6 +13,8 @@ export interface IdentityPems {
   keyPem: string;
   /** The certificate's subject CN (the device id), read when the certificate was checked. */
   commonName?: string;
+  /** The private key as parsed when it was checked, so nothing parses the PEM a second time. */
+  privateKey?: KeyObject;
 }
 
 export interface IdentityInput {
@@ -39,10 +41,30 @@ function checkCertificate(pem: string, source: IdentitySource, path: string): st
   }
 }
 
-function checkPrivateKey(pem: string, source: IdentitySource, path: string): void {
+/** One unencrypted PEM block whose body is plain base64: `EC PRIVATE KEY` (SEC1, what vfleet and the EVK write) or `PRIVATE KEY`. */
+const PLAIN_KEY_PEM = /^\s*-----BEGIN (EC PRIVATE KEY|PRIVATE KEY)-----\r?\n([A-Za-z0-9+/=\r\n]+)-----END \1-----\s*$/;
+
+/**
+ * Parses the key once. The common shapes go through DER (OpenSSL's PEM decoder costs about three
+ * times as much, and every agent start pays it); anything else through Node's PEM parser.
+ */
+function parsePrivateKey(pem: string): KeyObject {
+  const plain = PLAIN_KEY_PEM.exec(pem);
+  if (plain !== null) {
+    try {
+      const der = Buffer.from(plain[2] ?? '', 'base64');
+      return createPrivateKey({ key: der, format: 'der', type: plain[1] === 'EC PRIVATE KEY' ? 'sec1' : 'pkcs8' });
+    } catch {
+      // fall through: the PEM parser gives the error (or reads what the DER path would not)
+    }
+  }
+  return createPrivateKey(pem);
+}
+
+function checkPrivateKey(pem: string, source: IdentitySource, path: string): KeyObject {
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) throw identityParseError('private_key', source, path, ':not_found');
   try {
-    createPrivateKey(pem);
+    return parsePrivateKey(pem);
   } catch (cause) {
     throw identityParseError('private_key', source, path, ':malformed', cause);
   }
@@ -71,8 +93,8 @@ async function fromFile(node: Extract<NodeIdentity, { source: 'file' }>, input: 
   const certPem = await readPem('certificate', certificatePath, input.paths);
   const commonName = checkCertificate(certPem, 'file', certificatePath);
   const keyPem = await readPem('private_key', privateKeyPath, input.paths);
-  checkPrivateKey(keyPem, 'file', privateKeyPath);
-  return { certPem, keyPem, commonName };
+  const privateKey = checkPrivateKey(keyPem, 'file', privateKeyPath);
+  return { certPem, keyPem, commonName, privateKey };
 }
 
 /** env and uboot-env: the config names variables; each value is strict base64 or raw PEM. */
@@ -89,8 +111,8 @@ function fromNamed(node: Extract<NodeIdentity, { source: 'env' | 'uboot-env' }>,
   const certPem = trimCertificatePreamble(tryBase64Decode(rawCert));
   const keyPem = tryBase64Decode(rawKey);
   const commonName = checkCertificate(certPem, source, certificate);
-  checkPrivateKey(keyPem, source, privateKey);
-  return { certPem, keyPem, commonName };
+  const key = checkPrivateKey(keyPem, source, privateKey);
+  return { certPem, keyPem, commonName, privateKey: key };
 }
 
 /** Loads and parses the identity or throws peridiod's startup error (VFLEET_CONFIG_INVALID). */

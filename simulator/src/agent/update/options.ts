@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { AgentConfig } from '@vfleet/core';
 import type { AgentLogger, DeviceApi, DevicePaths, KvStore, RebootRequester } from '../types.js';
 import type { DownloadTuning } from './download/download.js';
@@ -12,8 +13,8 @@ export interface UpdaterOptions {
   log: AgentLogger;
   /** Stops polling and any plan where it stands (as a kill would). */
   signal: AbortSignal;
-  /** The device identity; its key signs cache files (protocol §5.8). */
-  identity: { certPem: string; keyPem: string };
+  /** The device identity; its key signs cache files (protocol §5.8). `privateKey`: the key already parsed. */
+  identity: { certPem: string; keyPem: string; privateKey?: KeyObject };
   requestReboot: RebootRequester;
   /** Replaces the node:http(s) GET of binary URLs (tests, benches). */
   fetchBinary?: FetchBinary;

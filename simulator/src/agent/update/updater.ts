@@ -20,7 +20,7 @@ export function createUpdater(options: UpdaterOptions): Updater {
   const stopper = new AbortController();
   const signal = AbortSignal.any([options.signal, stopper.signal]);
   const cache = new CacheStore({
-    root: options.paths.map(config.cacheDir), encryption: config.cacheEncryptionEnabled, signer: createDeviceSigner(options.identity.keyPem), log,
+    root: options.paths.map(config.cacheDir), encryption: config.cacheEncryptionEnabled, signer: createDeviceSigner(options.identity.privateKey ?? options.identity.keyPem), log,
   });
   const env: PipelineEnv = {
     config, log, cache, paths: options.paths, kv: createKvWriter(options.kv), requestReboot: options.requestReboot,

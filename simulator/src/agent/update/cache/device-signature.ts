@@ -12,14 +12,17 @@ export interface DeviceSigner {
 const digestFor = (key: KeyObject): string | null =>
   key.asymmetricKeyType === 'ed25519' || key.asymmetricKeyType === 'ed448' ? null : 'sha256';
 
-/** The key is parsed on first use (the agent's identity check has already proved it readable): agents start cheaper. */
-export function createDeviceSigner(keyPem: string): DeviceSigner {
+/**
+ * The key as the identity check parsed it, or PEM parsed on first use (the identity check has already
+ * proved it readable): agents start cheaper.
+ */
+export function createDeviceSigner(key: string | KeyObject): DeviceSigner {
   let keys: { privateKey: KeyObject; publicKey: KeyObject; digest: string | null } | undefined;
   const load = () => {
     if (keys === undefined) {
       let privateKey: KeyObject;
       try {
-        privateKey = createPrivateKey(keyPem);
+        privateKey = typeof key === 'string' ? createPrivateKey(key) : key;
       } catch (cause) {
         throw new VfleetError('VFLEET_PKI_INVALID', 'device private key: not a readable PEM private key (needed to sign cache files)', { cause });
       }
