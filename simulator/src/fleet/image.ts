@@ -73,8 +73,12 @@ export async function bundleAgent(opts: { outDir?: string; root?: string; signal
   const esbuild = (entry: string, out: string, extra: string[] = []) => mustTool(esbuildBinary(root), [
     entry, '--bundle', '--platform=node', '--format=cjs', '--target=node20', '--conditions=source', '--log-level=error', `--outfile=${out}`, ...extra,
   ], sig);
+  // ws looks for its optional natives at load; one that will not be beside the bundle is a failed module lookup per start
+  const absent = (m: string) => !existsSync(join(root, 'node_modules', m));
   await esbuild(join(root, 'simulator', 'src', 'agent', 'main.ts'), bundle, [
     ...[...EXTERNAL, ...LAZY].map((m) => `--external:${m}`),
+    ...(absent('bufferutil') ? ['--define:process.env.WS_NO_BUFFER_UTIL="1"'] : []),
+    ...(absent('utf-8-validate') ? ['--define:process.env.WS_NO_UTF_8_VALIDATE="1"'] : []),
     // the sources' createRequire(import.meta.url): the bundle's own URL
     '--define:import.meta.url=__vfleetModuleUrl',
     "--banner:js=const __vfleetModuleUrl = require('node:url').pathToFileURL(__filename).href;",
