@@ -5,42 +5,71 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { buildContext, generationPlan, type ContextOptions } from './context.js';
 import type { DeviceSpec } from './spec.js';
-import { writeBatch, type GenerateResult, type GenerationPlan } from './write-device.js';
+import { deviceWriter, emptyResult, writeBatch, writeInto, type GenerateResult, type GenerationPlan } from './write-device.js';
 
 export type { GenerateResult } from './write-device.js';
 
 export interface GenerateOptions extends ContextOptions {
   specs: DeviceSpec[];
-  /** Worker threads to use; default: one per core for large batches, none for small ones. */
+  /** Threads to write with, the calling one included; default: one per core for large batches, 1 for small ones. */
   workers?: number;
 }
 
 const workerUrl = new URL('./generate-worker.js', import.meta.url);
 
-/** Generates device directories; identity work is spread over worker threads for big batches. */
+/**
+ * Generates device directories. Big batches are shared out over the calling thread and worker
+ * threads through one claim counter: the calling thread starts writing at once and each worker
+ * joins when it has started, so worker start-up is never on the critical path.
+ */
 export async function generateDevices(opts: GenerateOptions): Promise<GenerateResult> {
   mkdirSync(opts.out, { recursive: true });
   if (opts.specs.length >= SPREAD_FROM) spreadDeviceDirectories(opts.out);
   const canThread = existsSync(fileURLToPath(workerUrl));
-  const workers = Math.min(opts.workers ?? defaultWorkers(opts.specs.length), opts.specs.length);
-  if (workers <= 1 || !canThread) return generateInThread(opts, opts.specs);
+  const threads = Math.min(opts.workers ?? defaultWorkers(opts.specs.length), opts.specs.length);
+  if (threads <= 1 || !canThread) return generateInThread(opts, opts.specs);
   const { specs, workers: _w, ...ctx } = opts;
   // The plan is made here once (and fails here, with the same error as in-thread, before any
   // worker starts); workers only write.
   const plan = planFor(ctx, specs);
-  const slices = Array.from({ length: workers }, (_, w) => specs.filter((_, i) => i % workers === w));
-  const parts = await Promise.all(
-    slices.map(
-      (slice) =>
-        new Promise<GenerateResult>((resolve, reject) => {
-          const worker = new Worker(workerUrl, { workerData: { plan, specs: slice } });
-          worker.once('message', resolve);
-          worker.once('error', reject);
-        }),
-    ),
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  const helpers = Array.from(
+    { length: threads - 1 },
+    () =>
+      new Promise<GenerateResult>((resolve, reject) => {
+        const worker = new Worker(workerUrl, { workerData: { plan, specs, next } });
+        worker.once('message', resolve);
+        worker.once('error', reject);
+        worker.once('exit', (code) => reject(new Error(`device generation worker exited with code ${code} before reporting`)));
+      }),
   );
+  // Settle every helper before returning, so a failed one cannot leave an unhandled rejection.
+  const settled = Promise.allSettled(helpers);
+  const own = await writeOnThisThread(plan, specs, next);
+  const parts = [own];
+  for (const h of await settled) {
+    if (h.status === 'rejected') throw h.reason;
+    parts.push(h.value);
+  }
   return mergeResults(parts);
 }
+
+/** Writes claimed devices a few at a time, yielding between groups so this thread's event loop keeps running. */
+async function writeOnThisThread(plan: GenerationPlan, specs: readonly DeviceSpec[], next: Int32Array): Promise<GenerateResult> {
+  const write = deviceWriter(plan);
+  const result = emptyResult();
+  for (;;) {
+    for (let k = 0; k < YIELD_EVERY; k++) {
+      const i = Atomics.add(next, 0, 1);
+      if (i >= specs.length) return result;
+      writeInto(result, write, specs[i] as DeviceSpec);
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** About 10 ms of work between event-loop turns. */
+const YIELD_EVERY = 8;
 
 /** The same work on the calling thread. */
 export function generateInThread(opts: ContextOptions, specs: DeviceSpec[]): GenerateResult {
@@ -61,7 +90,7 @@ function mergeResults(parts: GenerateResult[]): GenerateResult {
   };
 }
 
-/** Identity work is CPU-bound: one thread per core for big batches (more threads measured slower). */
+/** Threads in all, the calling one included: one per core for big batches (more measured slower). */
 function defaultWorkers(count: number): number {
   return count < 200 ? 1 : availableParallelism();
 }

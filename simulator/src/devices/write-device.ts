@@ -61,22 +61,35 @@ export interface GenerateResult {
   failed: Array<{ id: string; error: string }>;
 }
 
-/** Writes `specs` one after another; a device that fails is reported and the rest carry on. */
-export function writeBatch(plan: GenerationPlan, specs: readonly DeviceSpec[]): GenerateResult {
+/**
+ * Writes the devices whose indices `claim` hands out (until it returns one past the end); a device
+ * that fails is reported and the rest carry on. Threads sharing one counter split a batch between them.
+ */
+export function writeBatch(plan: GenerationPlan, specs: readonly DeviceSpec[], claim: () => number = counter()): GenerateResult {
   const write = deviceWriter(plan);
-  const result: GenerateResult = { created: [], replaced: [], skipped: [], failed: [] };
-  for (const spec of specs) {
-    let outcome: WriteOutcome;
-    try {
-      outcome = write(spec);
-    } catch (e) {
-      result.failed.push({ id: spec.id, error: (e as Error).message });
-      continue;
-    }
-    result[outcome].push(spec.id);
-  }
+  const result = emptyResult();
+  for (let i = claim(); i < specs.length; i = claim()) writeInto(result, write, specs[i] as DeviceSpec);
   return result;
 }
+
+/** Writes one device and records its outcome or error in `result`. */
+export function writeInto(result: GenerateResult, write: (spec: DeviceSpec) => WriteOutcome, spec: DeviceSpec): void {
+  let outcome: WriteOutcome;
+  try {
+    outcome = write(spec);
+  } catch (e) {
+    result.failed.push({ id: spec.id, error: (e as Error).message });
+    return;
+  }
+  result[outcome].push(spec.id);
+}
+
+export const emptyResult = (): GenerateResult => ({ created: [], replaced: [], skipped: [], failed: [] });
+
+const counter = (): (() => number) => {
+  let next = 0;
+  return () => next++;
+};
 
 /**
  * Returns a function that writes one device directory into a temporary sibling and renames it into
