@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -24,14 +24,19 @@ const workerUrl = new URL('./generate-worker.js', import.meta.url);
  */
 export async function generateDevices(opts: GenerateOptions): Promise<GenerateResult> {
   mkdirSync(opts.out, { recursive: true });
-  if (opts.specs.length >= SPREAD_FROM) spreadDeviceDirectories(opts.out);
+  // runs while the plan is made; awaited before the first device directory is created
+  const spread = opts.specs.length >= SPREAD_FROM ? spreadDeviceDirectories(opts.out) : undefined;
   const canThread = existsSync(fileURLToPath(workerUrl));
   const threads = Math.min(opts.workers ?? defaultWorkers(opts.specs.length), opts.specs.length);
-  if (threads <= 1 || !canThread) return generateInThread(opts, opts.specs);
   const { specs, workers: _w, ...ctx } = opts;
-  // The plan is made here once (and fails here, with the same error as in-thread, before any
-  // worker starts); workers only write.
-  const plan = planFor(ctx, specs);
+  let plan: GenerationPlan;
+  try {
+    // made here once (and failing here, before any device or worker); workers only write
+    plan = planFor(ctx, specs);
+  } finally {
+    await spread;
+  }
+  if (threads <= 1 || !canThread) return writeBatch(plan, specs);
   const next = new Int32Array(new SharedArrayBuffer(4));
   const helpers = Array.from(
     { length: threads - 1 },
@@ -106,7 +111,11 @@ const SPREAD_FROM = 100;
  * files of tests), which measured 5–20× the kernel time of a device. Best effort: other file
  * systems, or no chattr, leave the placement as it was.
  */
-function spreadDeviceDirectories(out: string): void {
-  if (process.platform !== 'linux') return;
-  spawnSync('chattr', ['+T', out], { stdio: 'ignore', timeout: 5000 });
+function spreadDeviceDirectories(out: string): Promise<void> {
+  if (process.platform !== 'linux') return Promise.resolve();
+  return new Promise((resolve) => {
+    const chattr = spawn('chattr', ['+T', out], { stdio: 'ignore', timeout: 5000 });
+    chattr.once('error', () => resolve());
+    chattr.once('close', () => resolve());
+  });
 }
