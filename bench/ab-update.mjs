@@ -13,6 +13,9 @@ import { Readable } from 'node:stream';
 import { abLayout, applyFwupArchiveToFile, commitFwupPlan, decodeFwupArchive, openFwupArchiveFile, openImageFile, planFwupApply, readZipEntry } from '@vfleet/core';
 import { buildOsFwupArchive, createFleet, createInprocRuntime, generateDevices, initWorkspace, seedEvk } from '@vfleet/simulator';
 import { startBackendProcess } from './lib/start-backend.mjs';
+import { useLauncherAllocator } from './lib/allocator.mjs';
+
+const allocator = useLauncherAllocator();
 
 const mib = Number(process.argv[2] ?? 64);
 const DISK = 256 * 1024 * 1024;
@@ -101,7 +104,7 @@ try {
   const s2 = performance.now();
   target.close();
   opened.close();
-  console.log(JSON.stringify({
+  console.log(JSON.stringify({ allocator,
     bench: 'ab-update',
     imageMiB: mib,
     secondsFromEnableToOnlineOnNewSlot: +updateSeconds.toFixed(2),

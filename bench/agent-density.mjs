@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAgent, deviceIds, generateDevices, initWorkspace, seedEvk } from '@vfleet/simulator';
 import { startBackendProcess } from './lib/start-backend.mjs';
+import { useLauncherAllocator } from './lib/allocator.mjs';
+
+const allocator = useLauncherAllocator();
 
 const n = Number(process.argv[2] ?? 2000);
 const pollMs = Number(process.argv[3] ?? 5000);
@@ -70,7 +73,7 @@ try {
   const after = rssKb();
   const heapAfter = process.memoryUsage();
   const perAgentKb = +((after - before) / n).toFixed(1);
-  console.log(JSON.stringify({
+  console.log(JSON.stringify({ allocator,
     bench: 'agent-density',
     agents: n,
     pollMs,

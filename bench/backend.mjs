@@ -11,6 +11,9 @@ import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initWorkspace, startBackend, createAdminClient, seedEvk, generateDevices, deviceIds, loadProduct } from '@vfleet/simulator';
+import { useLauncherAllocator } from './lib/allocator.mjs';
+
+const allocator = useLauncherAllocator();
 
 const clients = Number(process.argv[2] ?? 2000);
 const seconds = Number(process.argv[3] ?? 15);
@@ -97,7 +100,7 @@ try {
   await backend.close();
   const perSocketKb = +((after - before) / Math.max(1, online)).toFixed(1);
   const secondHalfKb = +((after - half) / Math.max(1, online - onlineHalf)).toFixed(1);
-  console.log(JSON.stringify({
+  console.log(JSON.stringify({ allocator,
     bench: 'backend',
     clients,
     seconds,

@@ -7,6 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { generateDevices, deviceIds, initWorkspace, listDevices, workspacePaths } from '@vfleet/simulator';
+import { useLauncherAllocator } from './lib/allocator.mjs';
+
+const allocator = useLauncherAllocator();
 
 const n = Number(process.argv[2] ?? 1000);
 const baselineN = Number(process.argv[3] ?? 100);
@@ -46,6 +49,7 @@ try {
   const baselineRate = baselineN / baselineSeconds;
   console.log(
     JSON.stringify({
+      allocator,
       bench: 'devices-create',
       n,
       cores: availableParallelism(),

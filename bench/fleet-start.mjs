@@ -11,6 +11,9 @@ import {
   BACKEND_HOST_NAME, createAdminClient, createFleet, createRuntime, deviceIds, generateDevices, initWorkspace, seedEvk, startBackend,
 } from '@vfleet/simulator';
 import { startBackendProcess } from './lib/start-backend.mjs';
+import { useLauncherAllocator } from './lib/allocator.mjs';
+
+const allocator = useLauncherAllocator();
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -121,7 +124,7 @@ try {
   const childrenRss = pids.reduce((sum, pid) => sum + pssKbOf(pid) * 1024, 0);
   const childrenRssPlain = pids.reduce((sum, pid) => sum + rssKbOf(pid) * 1024, 0);
   const memoryPerDevice = runtimeName === 'inproc' || runtimeName === 'process' ? Math.round((selfDelta + childrenRss) / count) : null;
-  console.log(JSON.stringify({
+  console.log(JSON.stringify({ allocator,
     runtime: runtime.name,
     devices: count,
     generateSeconds: +generateSeconds.toFixed(2),

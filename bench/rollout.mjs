@@ -13,6 +13,9 @@ import { readUbootEnvFromConfig } from '@vfleet/core';
 import { createAgent, deviceIds, generateDevices, initWorkspace, loadProduct, seedEvk } from '@vfleet/simulator';
 import { startBackendProcess } from './lib/start-backend.mjs';
 import { deterministicBytes } from './lib/bytes.mjs';
+import { useLauncherAllocator } from './lib/allocator.mjs';
+
+const allocator = useLauncherAllocator();
 
 // BENCH_CPU_PROF=DIR writes a CPU profile of this process covering only the rollout window.
 async function startProfiler(dir) {
@@ -127,7 +130,7 @@ try {
   })));
   const floorSeconds = (performance.now() - f0) / 1000;
   const floorCpu = process.cpuUsage(floorCpu0);
-  console.log(JSON.stringify({
+  console.log(JSON.stringify({ allocator,
     bench: 'rollout',
     agents: n,
     binaryMiB: mib,

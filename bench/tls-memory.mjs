@@ -17,6 +17,10 @@ import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createDeviceIdentity, createIntermediateCa, createRootCa, createServerCertificate } from '@vfleet/core';
+import { useLauncherAllocator } from './lib/allocator.mjs';
+
+// parent and children (clients, server) alike: LD_PRELOAD passes to them
+const allocator = process.argv[2] === 'server' || process.argv[2] === 'client' ? undefined : useLauncherAllocator();
 
 const me = fileURLToPath(import.meta.url);
 const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
@@ -101,5 +105,5 @@ else if (process.argv[2] === 'server') {
     result[mode] = JSON.parse((await line(child.stdout).next()).value);
   }
   result.loadAverage = loadavg().map((l) => +l.toFixed(2));
-  console.log(JSON.stringify(result));
+  console.log(JSON.stringify({ allocator, ...result }));
 }

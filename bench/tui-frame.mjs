@@ -11,6 +11,9 @@
 import { EventEmitter } from 'node:events';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { useLauncherAllocator } from './lib/allocator.mjs';
+
+const allocator = useLauncherAllocator();
 
 // as `vfleet demo|ui` run it: React's production build (the development build logs every prop diff)
 process.env.NODE_ENV ??= 'production';
@@ -150,7 +153,7 @@ store.stop();
 
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s.length ? Number(s[Math.min(s.length - 1, Math.floor(p * s.length))].toFixed(2)) : null; };
 const cpuPercent = ((cpu.user + cpu.system) / 1000 / wall) * 100;
-console.log(JSON.stringify({
+console.log(JSON.stringify({ allocator,
   bench: 'tui-frame',
   devices: N,
   seconds,

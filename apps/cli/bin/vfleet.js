@@ -1,2 +1,3 @@
-#!/usr/bin/env -S node --max-semi-space-size=64
+#!/usr/bin/env node
+// The node entry; apps/cli/bin/vfleet (the installed command) runs it with vfleet's node flags and allocator.
 import '../dist/main.js';

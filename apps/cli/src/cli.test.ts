@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { findMimalloc, processAllocator } from '@vfleet/simulator';
 import { runVfleet } from './test-support/run-vfleet.js';
 
 let root: string;
@@ -108,10 +109,41 @@ describe('vfleet fwup (built-in)', () => {
   });
 });
 
-describe('the vfleet binary', () => {
-  const bin = fileURLToPath(new URL('../bin/vfleet.js', import.meta.url));
-  it.skipIf(!existsSync(fileURLToPath(new URL('../dist/main.js', import.meta.url))))('exits 2 with one line for a usage error', () => {
-    const r = spawnSync(process.execPath, [bin, '--home', join(root, 'home'), 'devices', 'create', '--count', '0'], { encoding: 'utf8' });
+describe('the vfleet launcher (bin/vfleet)', () => {
+  const launcher = fileURLToPath(new URL('../bin/vfleet', import.meta.url));
+  const built = existsSync(fileURLToPath(new URL('../dist/main.js', import.meta.url)));
+  /** Starts `vfleet backend` through the launcher, returns the allocator its node process runs with, stops it. */
+  const backendAllocator = async (env: NodeJS.ProcessEnv): Promise<string> => {
+    const home = join(root, `launcher-${Object.keys(env).length}`);
+    expect(spawnSync('sh', [launcher, '--home', home, 'init']).status).toBe(0);
+    const child = spawn('sh', [launcher, '--home', home, 'backend', '--port', '0', '--admin-port', '0', '--binary-port', '0'], { env: { ...process.env, LD_PRELOAD: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('admin API')) resolve();
+        });
+        child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        child.once('exit', (code) => reject(new Error(`vfleet backend exited ${code}: ${out}`)));
+      });
+      // `exec`: the launcher's own pid is now node's
+      expect(readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0')[0]).toBe('node');
+      return processAllocator(child.pid);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  };
+
+  it.skipIf(!built || findMimalloc() === undefined)('runs node on mimalloc when it is installed, and on glibc with VFLEET_MALLOC=system', async () => {
+    expect(await backendAllocator({})).toBe('mimalloc');
+    expect(await backendAllocator({ VFLEET_MALLOC: 'system' })).toBe('glibc');
+  }, 30_000);
+
+  it.skipIf(!built)('exits with the command\'s code and its one-line usage error', () => {
+    const r = spawnSync('sh', [launcher, '--home', join(root, 'home'), 'devices', 'create', '--count', '0'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).toBe('vfleet: --count "0": expected a whole number from 1 to 100000\n');
   });
