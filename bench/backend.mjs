@@ -10,6 +10,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { initWorkspace, startBackend, createAdminClient, seedEvk, generateDevices, deviceIds, loadProduct } from '@vfleet/simulator';
 import { useLauncherAllocator } from './lib/allocator.mjs';
 
@@ -85,11 +86,17 @@ try {
   const halves = [devices.slice(0, clients / 2), devices.slice(clients / 2)];
   let cpuFrom;
   let warm = 0;
+  // where latency comes from: the server's event loop stalls over the same window (each load process reports its own)
+  const serverLoop = monitorEventLoopDelay({ resolution: 5 });
   const onWarm = () => {
-    if (++warm === halves.length) cpuFrom = process.cpuUsage();
+    if (++warm === halves.length) {
+      cpuFrom = process.cpuUsage();
+      serverLoop.enable();
+    }
   };
   const results = (await Promise.all(halves.map((d) => runChild('lib/update-load.mjs', { port: backend.deviceApiPort, ca: backend.deviceApiCaPath, devices: d, durationMs: seconds * 1000, headers, rate: rate / 2 }, onWarm)))).map((o) => JSON.parse(o));
   const cpu = process.cpuUsage(cpuFrom);
+  serverLoop.disable();
   const rps = results.reduce((a, r) => a + r.rps, 0);
   const errors = results.reduce((a, r) => a + r.errors, 0);
   const measured = results.reduce((a, r) => a + r.requests, 0);
@@ -111,6 +118,8 @@ try {
     p50Ms: Math.max(...results.map((r) => r.p50)),
     p99Ms: Math.max(...results.map((r) => r.p99)),
     errors,
+    // event-loop delay (ms) while measuring: the server's, and the worse of the two load processes'
+    eventLoopDelayP99Ms: { server: +(serverLoop.percentile(99) / 1e6).toFixed(1), serverMax: +(serverLoop.max / 1e6).toFixed(1), loadGenerator: Math.max(...results.map((r) => r.loopP99)) },
     serverCpuUsPerRequest: Math.round((cpu.user + cpu.system) / Math.max(1, measured)),
     loadAverage: loadavg().map((l) => +l.toFixed(2)),
     socketsOnline: online,

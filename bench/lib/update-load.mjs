@@ -4,6 +4,7 @@
 // client has connected, then one JSON line.
 import { Agent, request } from 'node:https';
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const ca = readFileSync(cfg.ca);
@@ -43,6 +44,8 @@ errors = 0;
 done = 0;
 // tells the parent that measuring starts now (its server CPU window)
 console.log('warm');
+const loop = monitorEventLoopDelay({ resolution: 5 });
+loop.enable();
 const start = performance.now();
 const until = start + cfg.durationMs;
 // open loop when a rate is given: each client polls on its own schedule, like a fleet does
@@ -59,7 +62,8 @@ await Promise.all(clients.map(async (c, i) => {
   }
 }));
 const seconds = (performance.now() - start) / 1000;
+loop.disable();
 latencies.sort((a, b) => a - b);
 const q = (p) => +(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN).toFixed(2);
-console.log(JSON.stringify({ requests: done, errors, seconds: +seconds.toFixed(2), rps: Math.round(latencies.length / seconds), p50: q(0.5), p99: q(0.99), max: q(1) }));
+console.log(JSON.stringify({ requests: done, errors, seconds: +seconds.toFixed(2), rps: Math.round(latencies.length / seconds), p50: q(0.5), p99: q(0.99), max: q(1), loopP99: +(loop.percentile(99) / 1e6).toFixed(1) }));
 for (const c of clients) c.agent.destroy();

@@ -88,7 +88,7 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
   const host = opts.host ?? '127.0.0.1';
   const publicHost = opts.publicHost ?? host;
   const onError = opts.onError ?? ((e: unknown) => process.emitWarning(`backend: ${(e as Error).stack ?? String(e)}`));
-  const store = openStore(join(opts.home, 'backend.db'), { organizationUuid: ws.organizationUuid, organizationName: ws.organizationName, onError });
+  const store = openStore(join(opts.home, 'backend.db'), { organizationUuid: ws.organizationUuid, organizationName: ws.organizationName, onError, checkpointWorker: true });
   const identity = ensureServerIdentity(paths.pki, [publicHost, ...(opts.hostNames ?? [])], ws.organizationName);
   writeOnce(join(opts.home, 'backend-url-secret'), randomBytes(32).toString('hex'));
   const signer = createUrlSigner(Buffer.from(readFileSync(join(opts.home, 'backend-url-secret'), 'utf8').trim(), 'hex'));

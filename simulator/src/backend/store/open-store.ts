@@ -9,6 +9,7 @@ import { STORE_PRAGMAS } from './pragmas.js';
 import { makeTables } from './tables.js';
 import type { Organization, ReportedState } from './types.js';
 import { WriteBehind, type WriteBehindOptions } from './write-behind.js';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { artifactsRepo } from './repos/artifacts.js';
 import { artifactVersionsRepo } from './repos/artifact-versions.js';
 import { binariesRepo } from './repos/binaries.js';
@@ -33,6 +34,11 @@ export interface StoreOptions extends Partial<WriteBehindOptions> {
   organizationName?: string;
   /** Clock for timestamps (tests). */
   now?: () => Date;
+  /**
+   * WAL checkpoints in a worker thread every `everyMs` (default 1000) instead of inside the serving
+   * thread's commits (see checkpointer.ts). The serving backend turns this on.
+   */
+  checkpointWorker?: boolean | { everyMs: number };
 }
 
 export type Store = ReturnType<typeof openStore>;
@@ -86,13 +92,18 @@ function assemble(db: BetterSqlite3.Database, file: string, org: Organization, o
     changed: () => void generation++,
     generation: () => generation,
   };
+  const onError = options.onError ?? ((e: unknown) => process.emitWarning(`backend store: batched write failed: ${(e as Error).message}`));
   const writeBehind = new WriteBehind(db, {
     flushMs: options.flushMs ?? 100,
     maxPending: options.maxPending ?? 2000,
     retention: options.retention ?? 100_000,
     pruneEvery: options.pruneEvery ?? 1000,
-    onError: options.onError ?? ((e) => process.emitWarning(`backend store: batched write failed: ${(e as Error).message}`)),
+    onError,
   });
+  const cp = options.checkpointWorker;
+  const checkpointer: Checkpointer | undefined = cp === undefined || cp === false || file === ':memory:'
+    ? undefined
+    : startCheckpointer(db, file, { ...(typeof cp === 'object' ? { everyMs: cp.everyMs } : {}), onError: (m) => onError(new Error(m)) });
   const t = makeTables(ctx);
   const caVerificationCodes = caVerificationCodesRepo(ctx);
   const repos = {
@@ -141,6 +152,8 @@ function assemble(db: BetterSqlite3.Database, file: string, org: Organization, o
     updateContext: reader.updateContext,
     /** A bundle's binaries with artifact, version and signatures, for the `/update` manifest. */
     manifest: reader.manifest,
+    /** WAL checkpoints the worker has run (0 without `checkpointWorker`). */
+    checkpoints: (): number => checkpointer?.runs ?? 0,
     /** Writes queued touches and events now. */
     flush: (): void => writeBehind.flush(),
     /** Runs `fn` in one transaction (rolled back if it throws). */
@@ -149,6 +162,7 @@ function assemble(db: BetterSqlite3.Database, file: string, org: Organization, o
       if (!open) return;
       open = false;
       writeBehind.flush();
+      checkpointer?.close();
       db.close();
     },
   };
