@@ -10,16 +10,16 @@ import { forwardLines, homeHash } from './netutil.js';
 import { bundleAgent } from '../image.js';
 import { agentTrust, type AgentTrust } from './agent-trust.js';
 
-/** bench/fleet-start.mjs, 200 devices: 16.6 MiB PSS per agent process (57 MiB RSS, most of it the shared node binary). */
+/** bench/fleet-start.mjs, 200 devices: 10.3 MiB PSS per agent process (48 MiB RSS, most of it the shared node binary); 16.6 MiB before the lazy bundle. */
 const MEMORY_PER_DEVICE = 20 * 2 ** 20;
 /** Host variables an agent process inherits; the rest of the host's environment stays out (NODE_EXTRA_CA_CERTS: see agent-trust.ts). */
 const INHERIT = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'];
 
 export interface ProcessRuntimeOptions extends RuntimeOptions {
   /**
-   * The agent entry script. Default: prepare() bundles the agent into one file under
-   * `$VFLEET_HOME/run/process-agent/` (loads ~5x faster than the many modules of dist), and the
-   * built simulator/dist/agent/main.js stands in when bundling is not possible (no sources).
+   * The agent entry script. Default: prepare() bundles the agent under `$VFLEET_HOME/run/process-agent/`
+   * (one CommonJS file run from a V8 code cache: image.ts bundleAgent), and the built
+   * simulator/dist/agent/main.js stands in when bundling is not possible (no sources).
    */
   agentEntry?: string;
   /** Flags for node before the script, after the trust store's (default: none). */
