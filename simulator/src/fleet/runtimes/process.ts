@@ -22,7 +22,7 @@ export interface ProcessRuntimeOptions extends RuntimeOptions {
    * simulator/dist/agent/main.js stands in when bundling is not possible (no sources).
    */
   agentEntry?: string;
-  /** Flags for node before the script, after the trust store's (default: none). */
+  /** Flags for node before the script, after the trust store's (default: none; a V8 flag off its default costs ~30-50 ms per start: README). */
   nodeArgs?: string[];
   /**
    * The agents' public-CA trust store (agent-trust.ts): `host` (default) the host's hashed CA
