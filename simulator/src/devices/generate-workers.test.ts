@@ -44,6 +44,8 @@ describe.skipIf(!built)('generateDevices with worker threads (built output)', ()
     expect(threaded.created).toEqual(['EI-ML-0001', 'EI-ML-0002', 'EI-ML-0003', 'EI-ML-0005', 'EI-ML-0006']);
     expect(threaded.created).toEqual(inline.created);
     expect(threaded.failed.map((f) => f.error.replace('/workers/', '/inline/'))).toEqual(inline.failed.map((f) => f.error));
+    // one claim counter: no device is written (or refused) twice
+    expect(threaded.skipped).toEqual([]);
     expect(threaded.failed).toHaveLength(1);
     expect(threaded.failed[0]?.error).toBe(`${join(root, 'workers', 'EI-ML-0004')} exists and is not a vfleet device directory; refusing to replace it`);
     expect(readdirSync(join(root, 'workers')).filter((n) => n.startsWith('.'))).toEqual([]);
