@@ -6,7 +6,7 @@ import { VfleetError } from '../errors.js';
 import { crc32, hex32 } from './crc32.js';
 import { decodeUbootEnv } from './decode.js';
 import { encodeUbootEnv } from './encode.js';
-import { readUbootEnvFromConfig, updateUbootEnv, writeUbootEnvFromConfig } from './env-file.js';
+import { readUbootEnvFromConfig, updateUbootEnv, updateUbootEnvAsync, writeUbootEnvFromConfig } from './env-file.js';
 
 const ENV_SIZE = 0x20000;
 let dir: string;
@@ -183,5 +183,52 @@ describe('redundant env through fw_env.config', () => {
     fs.writeFileSync(path.join(dir, 'env1'), Buffer.alloc(10));
     const configPath = writeConfig('env0 0 0x1000\nenv1 0 0x1000\n');
     expect(readUbootEnvFromConfig(configPath)).toMatchObject({ copyIndex: 0, flag: 9, vars: new Map([['only', 'copy0']]) });
+  });
+});
+
+describe('updateUbootEnvAsync (the write and its fdatasync in the thread pool)', () => {
+  it('writes what updateUbootEnv writes: the same bytes, copy and flag, in a redundant pair', async () => {
+    const { image, configPath } = pairImage();
+    writeUbootEnvFromConfig(configPath, { gen: '1', foreign: 'keep' });
+    const twin = path.join(dir, 'twin');
+    fs.mkdirSync(twin);
+    fs.copyFileSync(image, path.join(twin, 'disk.img'));
+    fs.copyFileSync(configPath, path.join(twin, 'fw_env.config'));
+    const mutate = (vars: Map<string, string>) => vars.set('gen', '2');
+    const got = await updateUbootEnvAsync(configPath, mutate);
+    const want = updateUbootEnv(path.join(twin, 'fw_env.config'), mutate);
+    expect(got).toMatchObject({ copyIndex: 1, flag: 2 });
+    expect(got.vars).toEqual(want.vars);
+    expect(fs.readFileSync(image).equals(fs.readFileSync(path.join(twin, 'disk.img')))).toBe(true);
+  });
+
+  it('refuses what the sync writer refuses, with the same errors, and leaves the file untouched', async () => {
+    const asyncFailure = async (p: Promise<unknown>): Promise<VfleetError> => {
+      try {
+        await p;
+      } catch (e) {
+        expect(e).toBeInstanceOf(VfleetError);
+        return e as VfleetError;
+      }
+      return expect.unreachable('expected a VfleetError');
+    };
+    // a regular file is needed to read first; then the copy to write is swapped for something else
+    const envFile = path.join(dir, 'uboot.env');
+    fs.writeFileSync(envFile, encodeUbootEnv({ k: 'v' }, { size: 0x100 }));
+    const devNull = writeConfig(`${envFile} 0 0x100\n`);
+    const e = await asyncFailure(updateUbootEnvAsync(devNull, () => {
+      fs.rmSync(envFile);
+      fs.symlinkSync('/dev/null', envFile);
+    }));
+    expect(e.message).toBe(`${envFile}: refusing to write the env: not a regular file`);
+    const short = path.join(dir, 'short.env');
+    fs.writeFileSync(short, encodeUbootEnv({ k: 'v' }, { size: 0x100 }));
+    const shortConfig = writeConfig('short.env 0 0x100\n');
+    const grow = await asyncFailure(updateUbootEnvAsync(shortConfig, () => fs.truncateSync(short, 100)));
+    expect(grow.message).toMatch(/short\.env: refusing to write env range 0x0\.\.0x100: the file is only 100 bytes and would grow$/);
+    expect(fs.statSync(short).size).toBe(100);
+    fs.writeFileSync(short, encodeUbootEnv({ k: 'v' }, { size: 0x100 }));
+    const missing = await asyncFailure(updateUbootEnvAsync(shortConfig, () => fs.rmSync(short)));
+    expect(missing.message).toMatch(/short\.env: cannot open for writing: ENOENT/);
   });
 });

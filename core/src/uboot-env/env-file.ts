@@ -5,7 +5,7 @@ import { decodeUbootEnv } from './decode.js';
 import { encodeUbootEnv, type PadByte } from './encode.js';
 import { type FwEnvConfig, type FwEnvCopy, parseFwEnvConfig } from './fw-env-config.js';
 import { type EnvVars, envEntries } from './layout.js';
-import { readRange, writeRange, type AllowDevice } from './file-range.js';
+import { readRange, writeRange, writeRangeAsync, type AllowDevice } from './file-range.js';
 import { chooseCopy, type CopyIndex, type CopyResult, nextWrite, tryDecodeCopy } from './redundant.js';
 
 export interface EnvFileOptions {
@@ -88,15 +88,20 @@ function writeTarget(configPath: string, located: Located): { index: CopyIndex; 
   }
 }
 
-function writeCopy(located: Located, target: { index: CopyIndex; flag?: number }, vars: EnvVars, pad: PadByte, allowDevice?: AllowDevice): void {
+/** The file, offset and bytes of the copy `target` names, holding `vars`. */
+function encodeCopy(located: Located, target: { index: CopyIndex; flag?: number }, vars: EnvVars, pad: PadByte): { file: string; offset: number; block: Buffer } {
   const copy = located.config.copies[target.index] as FwEnvCopy;
-  const file = located.files[target.index] as string;
   const block = encodeUbootEnv(vars, {
     size: copy.size,
     pad,
     ...(target.flag === undefined ? {} : { redundant: true, flag: target.flag }),
   });
-  writeRange(file, copy.offset, block, allowDevice);
+  return { file: located.files[target.index] as string, offset: copy.offset, block };
+}
+
+function writeCopy(located: Located, target: { index: CopyIndex; flag?: number }, vars: EnvVars, pad: PadByte, allowDevice?: AllowDevice): void {
+  const { file, offset, block } = encodeCopy(located, target, vars, pad);
+  writeRange(file, offset, block, allowDevice);
 }
 
 function written(located: Located, target: { index: CopyIndex; flag?: number }, vars: EnvVars): EnvFromConfig {
@@ -122,10 +127,31 @@ export function updateUbootEnv(
   mutate: (vars: Map<string, string>) => void,
   opts: WriteEnvOptions = {},
 ): EnvFromConfig {
+  const { located, target, vars } = planUpdate(configPath, mutate, opts);
+  writeCopy(located, target, vars, opts.pad ?? 0xff, opts.allowDevice);
+  return written(located, target, vars);
+}
+
+/** Read, mutate, and choose the copy to write: what both update flavours share. */
+function planUpdate(configPath: string, mutate: (vars: Map<string, string>) => void, opts: WriteEnvOptions) {
   const located = locate(configPath, opts);
   const current = readLocated(configPath, located);
   mutate(current.vars);
-  const target = current.flag === undefined ? { index: 0 as const } : nextWrite({ index: current.copyIndex, flag: current.flag });
-  writeCopy(located, target, current.vars, opts.pad ?? 0xff, opts.allowDevice);
-  return written(located, target, current.vars);
+  const target: { index: CopyIndex; flag?: number } = current.flag === undefined ? { index: 0 } : nextWrite({ index: current.copyIndex, flag: current.flag });
+  return { located, target, vars: current.vars };
+}
+
+/**
+ * `updateUbootEnv` whose write and fdatasync run in the thread pool (the env is read synchronously:
+ * a few KiB from the page cache). Callers serialise their updates to one env themselves.
+ */
+export async function updateUbootEnvAsync(
+  configPath: string,
+  mutate: (vars: Map<string, string>) => void,
+  opts: WriteEnvOptions = {},
+): Promise<EnvFromConfig> {
+  const { located, target, vars } = planUpdate(configPath, mutate, opts);
+  const { file, offset, block } = encodeCopy(located, target, vars, opts.pad ?? 0xff);
+  await writeRangeAsync(file, offset, block, opts.allowDevice);
+  return written(located, target, vars);
 }

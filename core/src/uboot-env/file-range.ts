@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { open as openAsync, type FileHandle } from 'node:fs/promises';
 import { VfleetError } from '../errors.js';
 
 function ioError(file: string, action: string, cause: unknown): VfleetError {
@@ -74,5 +75,29 @@ export function writeRange(file: string, offset: number, data: Uint8Array, allow
     throw e instanceof VfleetError ? e : ioError(file, 'write the env', e);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/**
+ * `writeRange` with the write and its fdatasync in libuv's thread pool: a process that runs many
+ * devices does not stop for one device's flush (on a busy ext4 disk an fdatasync can take tens of ms).
+ */
+export async function writeRangeAsync(file: string, offset: number, data: Uint8Array, allowDevice?: AllowDevice): Promise<void> {
+  let fh: FileHandle;
+  try {
+    fh = await openAsync(file, 'r+');
+  } catch (e) {
+    throw ioError(file, 'open for writing', e);
+  }
+  try {
+    // checked on the open descriptor only: there is no window between a path check and the open
+    requireRegularFile(file, await fh.stat(), offset, data.length, allowDevice);
+    let done = 0;
+    while (done < data.length) done += (await fh.write(data, done, data.length - done, offset + done)).bytesWritten;
+    await fh.datasync();
+  } catch (e) {
+    throw e instanceof VfleetError ? e : ioError(file, 'write the env', e);
+  } finally {
+    await fh.close();
   }
 }

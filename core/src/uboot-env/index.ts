@@ -9,6 +9,7 @@ export {
   readUbootEnvFromConfig,
   writeUbootEnvFromConfig,
   updateUbootEnv,
+  updateUbootEnvAsync,
   type EnvFileOptions,
   type WriteEnvOptions,
   type EnvFromConfig,

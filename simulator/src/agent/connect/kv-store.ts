@@ -1,6 +1,6 @@
 // peridiod's KV (protocol §3.1) over the U-Boot env fw_env.config names, or memory when that fails.
 import path from 'node:path';
-import { readUbootEnvFromConfig, updateUbootEnv, type AllowDevice } from '@vfleet/core';
+import { readUbootEnvFromConfig, updateUbootEnvAsync, type AllowDevice } from '@vfleet/core';
 import type { AgentLogger, DevicePaths, KvStore } from '../types.js';
 import type { Env } from './config-load.js';
 
@@ -36,9 +36,10 @@ export function loopDevicesAllowed(env: Env, paths: DevicePaths): AllowDevice | 
 function createUbootKvStore(hostConfigPath: string, vars: Map<string, string>, resolvePath: (p: string) => string, allowDevice?: AllowDevice): KvStore {
   let current = vars;
   let tail: Promise<void> = Promise.resolve();
-  const write = (changes: ReadonlyMap<string, string>): void => {
-    // Re-read, overlay, write (fsync'd by core): foreign variables survive, as in peridiod.
-    const written = updateUbootEnv(hostConfigPath, (on) => {
+  const write = async (changes: ReadonlyMap<string, string>): Promise<void> => {
+    // Re-read, overlay, write (fdatasync'd by core, in the thread pool: the many agents of one process
+    // do not wait for each other's flushes): foreign variables survive, as in peridiod.
+    const written = await updateUbootEnvAsync(hostConfigPath, (on) => {
       for (const [k, v] of changes) on.set(k, v);
     }, { resolvePath, ...(allowDevice === undefined ? {} : { allowDevice }) });
     current = written.vars;
