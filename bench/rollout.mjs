@@ -83,10 +83,17 @@ try {
     writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), cache_encryption_enabled: false }, null, 2));
   }
   let errors = 0;
+  const errorKinds = new Map();
   // devices that logged the end of a plan; only these (and a full sweep every 10 s) have their env read
   const finished = new Set();
   const sinkFor = (s) => (line) => {
-    if (/\[error\]/.test(line)) errors++;
+    const m = /\[error\] (.*)/.exec(line);
+    if (m !== null) {
+      errors++;
+      // what went wrong, without the numbers that differ per agent (ports, ids, timings)
+      const kind = m[1].slice(0, 90).replace(/\d+/g, '#');
+      errorKinds.set(kind, (errorKinds.get(kind) ?? 0) + 1);
+    }
     if (line.includes('[Plan Server] Plan finished')) finished.add(s);
   };
   for (let i = 0; i < specs.length; i += 50) {
@@ -144,6 +151,7 @@ try {
     loadAverage: loadavg().map((l) => +l.toFixed(2)),
     contentVerified: verified,
     errorLines: errors,
+    errorKinds: Object.fromEntries(errorKinds),
     target: { ratioToFloor: 2 },
     pass: seconds / floorSeconds <= 2 && errors === 0 && verified,
   }));

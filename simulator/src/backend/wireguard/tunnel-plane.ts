@@ -99,6 +99,9 @@ export function createTunnelPlane(opts: TunnelPlaneOptions = {}): TunnelPlane {
   const open = new Map<string, { info: PlaneTunnel; peer: ServerPeer; forward: PortForward }>();
   const starting = new Set<string>();
   let socketDir: string | undefined;
+  /** Set by closeAll (the backend stopping): no tunnel opens after it, and one still opening is undone. */
+  let closed = false;
+  const opening = new Set<Promise<unknown>>();
 
   const close = async (uuid: string) => {
     const t = open.get(uuid);
@@ -107,56 +110,76 @@ export function createTunnelPlane(opts: TunnelPlaneOptions = {}): TunnelPlane {
     await Promise.all([t.forward.close(), t.peer.stop()]);
   };
 
+  const openOne = async (spec: PlaneOpenSpec): Promise<PlaneTunnel> => {
+    await close(spec.uuid);
+    if (socketDir === undefined) {
+      if (opts.socketDir === undefined) socketDir = mkdtempSync(join(tmpdir(), 'vfleet-wg-'));
+      else {
+        rmSync(opts.socketDir, { recursive: true, force: true });
+        mkdirSync(opts.socketDir, { recursive: true, mode: 0o700 });
+        socketDir = opts.socketDir;
+      }
+    }
+    const dir = socketDir;
+    const keys = spec.privateKey === undefined ? wgKeyPair() : { privateKey: spec.privateKey, publicKey: wgPublicKey(spec.privateKey) };
+    let peer: ServerPeer | undefined;
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 4 && peer === undefined; attempt++) {
+      const ifname = freeInterfaceName(new Set([...[...open.values()].map((t) => t.info.ifname), ...starting]));
+      starting.add(ifname);
+      try {
+        peer = await startServerPeer({
+          ifname, socketDir: dir, privateKey: keys.privateKey, listenPort: spec.listenPort ?? 0,
+          serverIp: spec.serverIp, deviceIp: spec.deviceIp, devicePublicKey: spec.devicePublicKey,
+          ...(spec.deviceEndpoint === undefined ? {} : { deviceEndpoint: spec.deviceEndpoint }),
+        });
+      } catch (e) {
+        lastError = e; // another backend may have taken the name between the check and the start
+        if (spec.listenPort !== undefined && attempt === 1) delete spec.listenPort;
+      } finally {
+        starting.delete(ifname);
+      }
+    }
+    if (peer === undefined) throw lastError;
+    let forward: PortForward;
+    try {
+      forward = await startPortForward({
+        port: spec.forwardPort ?? 0,
+        target: { host: spec.deviceIp, port: spec.dport },
+        ...(opts.onError === undefined ? {} : { onError: opts.onError }),
+      });
+    } catch (e) {
+      await peer.stop();
+      throw e;
+    }
+    if (closed) {
+      // the backend stopped while this tunnel was coming up: nothing may outlive it (a wireguard-go
+      // process or a listening forwarder would keep the process alive)
+      await Promise.all([forward.close(), peer.stop()]);
+      throw new Error('tunnel data plane closed while the tunnel was opening');
+    }
+    const info: PlaneTunnel = { uuid: spec.uuid, ifname: peer.ifname, pid: peer.pid, ...keys, listenPort: peer.listenPort, forwardPort: forward.port };
+    open.set(spec.uuid, { info, peer, forward });
+    return info;
+  };
+
   return {
     missing,
     async open(spec) {
       if (missing !== undefined) throw new Error(`tunnel data plane unavailable: ${missing}`);
-      await close(spec.uuid);
-      if (socketDir === undefined) {
-        if (opts.socketDir === undefined) socketDir = mkdtempSync(join(tmpdir(), 'vfleet-wg-'));
-        else {
-          rmSync(opts.socketDir, { recursive: true, force: true });
-          mkdirSync(opts.socketDir, { recursive: true, mode: 0o700 });
-          socketDir = opts.socketDir;
-        }
-      }
-      const keys = spec.privateKey === undefined ? wgKeyPair() : { privateKey: spec.privateKey, publicKey: wgPublicKey(spec.privateKey) };
-      let peer: ServerPeer | undefined;
-      let lastError: unknown;
-      for (let attempt = 0; attempt < 4 && peer === undefined; attempt++) {
-        const ifname = freeInterfaceName(new Set([...[...open.values()].map((t) => t.info.ifname), ...starting]));
-        starting.add(ifname);
-        try {
-          peer = await startServerPeer({
-            ifname, socketDir, privateKey: keys.privateKey, listenPort: spec.listenPort ?? 0,
-            serverIp: spec.serverIp, deviceIp: spec.deviceIp, devicePublicKey: spec.devicePublicKey,
-            ...(spec.deviceEndpoint === undefined ? {} : { deviceEndpoint: spec.deviceEndpoint }),
-          });
-        } catch (e) {
-          lastError = e; // another backend may have taken the name between the check and the start
-          if (spec.listenPort !== undefined && attempt === 1) delete spec.listenPort;
-        } finally {
-          starting.delete(ifname);
-        }
-      }
-      if (peer === undefined) throw lastError;
-      let forward: PortForward;
+      if (closed) throw new Error('tunnel data plane closed');
+      const p = openOne(spec);
+      opening.add(p);
       try {
-        forward = await startPortForward({
-          port: spec.forwardPort ?? 0,
-          target: { host: spec.deviceIp, port: spec.dport },
-          ...(opts.onError === undefined ? {} : { onError: opts.onError }),
-        });
-      } catch (e) {
-        await peer.stop();
-        throw e;
+        return await p;
+      } finally {
+        opening.delete(p);
       }
-      const info: PlaneTunnel = { uuid: spec.uuid, ifname: peer.ifname, pid: peer.pid, ...keys, listenPort: peer.listenPort, forwardPort: forward.port };
-      open.set(spec.uuid, { info, peer, forward });
-      return info;
     },
     close,
     async closeAll() {
+      closed = true;
+      await Promise.allSettled([...opening]);
       await Promise.all([...open.keys()].map(close));
       if (socketDir !== undefined) rmSync(socketDir, { recursive: true, force: true });
       socketDir = undefined;
