@@ -34,7 +34,8 @@ if (process.argv[2] === 'server') {
   const devices = Array.from({ length: n }, (_, i) => createDeviceIdentity({ deviceId: `HS-${i}`, issuer: intermediate }));
   const child = spawn(process.execPath, [me, 'server'], { stdio: ['pipe', 'pipe', 'inherit'] });
   child.stdin.end(JSON.stringify({ root, intermediate, server }));
-  child.on('exit', (code, sig) => { if (code !== 0) console.error('server exited', code, sig); });
+  let stopping = false;
+  child.on('exit', (code, sig) => { if (!stopping) console.error('server exited', code, sig); });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const first = (await lines.next()).value;
   const port = Number(first);
@@ -53,6 +54,7 @@ if (process.argv[2] === 'server') {
   const seconds = (performance.now() - t0) / 1000;
   const clientMs = cpuMs() - c0;
   const serverMs = (await serverCpu()) - s0;
+  stopping = true;
   child.kill();
   console.log(JSON.stringify({ allocator,
     bench: 'tls-handshake', n, concurrency, loadavg1: +loadavg()[0].toFixed(2),
