@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../../test-support/device.js';
 import { tempStore, type TempStore } from './fixtures/temp-store.js';
@@ -43,11 +43,14 @@ describe('WAL checkpoints in a worker thread', () => {
     expect(t.store.events.count()).toBe(3100);
   });
 
-  it('the store closes with the worker running and reopens with every event', async () => {
+  it('the store closes with the worker running, leaves no WAL behind, and reopens with every event', async () => {
     t = tempStore({ flushMs: 0, checkpointWorker: { everyMs: 20 } });
     writeMany(t.store, 50);
     await until(() => (t?.store.checkpoints() ?? 0) >= 1, 10_000);
     t.store.close();
+    // the worker closed first, so the store's own close was the last and removed the WAL and shm files:
+    // nothing is still writing in the directory once close() returns
+    expect([existsSync(`${t.file}-wal`), existsSync(`${t.file}-shm`)]).toEqual([false, false]);
     const again = openStore(t.file);
     try {
       expect(again.events.count()).toBe(50);

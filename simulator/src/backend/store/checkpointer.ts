@@ -12,6 +12,8 @@ import { STORE_PRAGMAS } from './pragmas.js';
 // CommonJS run with `eval`: the same code from source (tests) and from dist, no separate file to find.
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
+// however this thread ends, the store's close() waiting on 'closed' is let go
+process.on('exit', () => { Atomics.store(workerData.closed, 0, 1); Atomics.notify(workerData.closed, 0); });
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
 for (const p of workerData.pragmas) db.pragma(p);
@@ -27,14 +29,18 @@ const timer = setInterval(tick, workerData.everyMs);
 parentPort.on('message', (m) => {
   if (m !== 'close') return;
   clearInterval(timer);
-  try { db.close(); } finally { parentPort.close(); }
+  try { db.close(); } finally {
+    Atomics.store(workerData.closed, 0, 1);
+    Atomics.notify(workerData.closed, 0);
+    parentPort.close();
+  }
 });
 `;
 
 export interface Checkpointer {
   /** Checkpoints the worker has run so far. */
   readonly runs: number;
-  /** Stops the worker (it closes its connection); automatic checkpoints on `db` come back. */
+  /** Stops the worker and returns once it has closed its connection. */
   close(): void;
 }
 
@@ -46,7 +52,9 @@ export interface CheckpointerOptions {
 
 export function startCheckpointer(db: Database, file: string, opts: CheckpointerOptions): Checkpointer {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(WORKER, { eval: true, workerData: { driver, file, pragmas: STORE_PRAGMAS, everyMs: opts.everyMs ?? 1000 } });
+  // set to 1 by the worker once its connection is closed (or it ended): close() waits for it
+  const closed = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(WORKER, { eval: true, workerData: { driver, file, pragmas: STORE_PRAGMAS, everyMs: opts.everyMs ?? 1000, closed } });
   worker.unref();
   let runs = 0;
   let open = true;
@@ -79,6 +87,10 @@ export function startCheckpointer(db: Database, file: string, opts: Checkpointer
       if (!open) return;
       open = false;
       worker.postMessage('close');
+      // The serving connection must close last: SQLite's last closer checkpoints and deletes the WAL
+      // and shm files, and a worker doing that after the store reported closed raced the caller
+      // removing the directory (ENOTEMPTY in a CI run). A few ms normally; bounded if the worker hangs.
+      Atomics.wait(closed, 0, 0, 5000);
     },
   };
 }
