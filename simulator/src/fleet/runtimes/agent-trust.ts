@@ -86,3 +86,10 @@ export function agentTrust(opts: { mode?: 'host' | 'node'; env?: NodeJS.ProcessE
     note: `${lazy.note}, plus NODE_EXTRA_CA_CERTS ${extra} read at every start (${missing} of its certificates are not in ${dir})`,
   };
 }
+
+/** The variables to set in an agent's environment (built from scratch by both runtimes): the defined ones. */
+export function trustVariables(trust: AgentTrust): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const [k, v] of Object.entries(trust.env)) if (v !== undefined) vars[k] = v;
+  return vars;
+}

@@ -10,7 +10,7 @@ import { BACKEND_HOST_NAME, type CleanupReport, type DeviceLaunch, type Prefligh
 import { hostCeilings, overCeilings } from './host-limits.js';
 import { addressIn16, homeHash, interfaceName, mustTool, safeName, spawnLong, tool, tryTool } from './netutil.js';
 import { jsonRegistry } from './json-registry.js';
-import { agentTrust } from './agent-trust.js';
+import { agentTrust, trustVariables, type AgentTrust } from './agent-trust.js';
 
 /** One Node agent process per device (RSS of a joined, polling agent). */
 const MEMORY_PER_DEVICE = 45 * 2 ** 20;
@@ -103,8 +103,9 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
   const distAgent = join(repo, 'simulator', 'dist', 'agent', 'main.js');
   let agentCommand = opts.agentCommand ?? [process.execPath, distAgent];
   // vfleet's own agent starts with the host's CA directory read on demand, as in the process runtime
-  // (agent-trust.ts: Node's root store and NODE_EXTRA_CA_CERTS cost ~100 ms CPU per start otherwise)
-  const trust = opts.agentCommand === undefined ? agentTrust() : undefined;
+  // (agent-trust.ts: Node's root store and NODE_EXTRA_CA_CERTS cost ~100 ms CPU per start otherwise);
+  // decided at the first start, so `down`, `ps` and preflight never read the CA directory
+  let trust: AgentTrust | undefined;
   const used = new Set<number>();
   const slots = jsonRegistry<Slot>(join(home, 'run', 'namespace.json'));
   const record = (change: (recorded: Slot[]) => Slot[]): Promise<void> => slots.update(change);
@@ -190,9 +191,8 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
       }
       // the agent script's directory (the bundle lives under the home) is mounted read-only beside the repo
       const readOnly = [...new Set([repo, ...agentCommand.slice(1, 2).map((p) => dirname(resolve(p)))])].filter((p) => !p.startsWith(`${repo}/`));
+      if (opts.agentCommand === undefined) trust ??= agentTrust();
       const command = trust === undefined ? agentCommand : [agentCommand[0] as string, ...trust.nodeArgs, ...agentCommand.slice(1)];
-      const trustEnv: Record<string, string> = {};
-      for (const [k, v] of Object.entries(trust?.env ?? {})) if (v !== undefined) trustEnv[k] = v;
       const child = spawnLong('ip', [
         'netns', 'exec', netns,
         'unshare', '--mount', '--pid', '--uts', '--ipc', '--fork', '--kill-child', '--propagation', 'private',
@@ -205,7 +205,7 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
           HOSTNAME: launch.id,
           PERIDIO_CONFIG_FILE: '/etc/peridiod/peridio.json',
           VFLEET_FW_ENV_CONFIG: '/etc/peridiod/fw_env.config',
-          ...trustEnv,
+          ...(trust === undefined ? {} : trustVariables(trust)),
           ...launch.env,
         },
         onLine: launch.onLine,

@@ -8,7 +8,7 @@ import { ensureLoopbackHosts } from './hosts-file.js';
 import { execa } from 'execa';
 import { forwardLines, homeHash } from './netutil.js';
 import { bundleAgent } from '../image.js';
-import { agentTrust, type AgentTrust } from './agent-trust.js';
+import { agentTrust, trustVariables, type AgentTrust } from './agent-trust.js';
 
 /** bench/fleet-start.mjs, 200 devices: 10.3 MiB PSS per agent process (48 MiB RSS, most of it the shared node binary); 16.6 MiB before the lazy bundle. */
 const MEMORY_PER_DEVICE = 20 * 2 ** 20;
@@ -98,9 +98,8 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions): Runtime {
       trust ??= agentTrust(opts.trust === undefined ? {} : { mode: opts.trust });
       const env: Record<string, string> = {};
       for (const k of INHERIT) if (process.env[k] !== undefined) env[k] = process.env[k] as string;
-      for (const [k, v] of Object.entries(trust.env)) if (v !== undefined) env[k] = v;
       const child = execa(process.execPath, [...trust.nodeArgs, ...nodeArgs, entry, '--device-dir', deviceDir, marker], {
-        env: { ...env, ...launch.env },
+        env: { ...env, ...trustVariables(trust), ...launch.env },
         extendEnv: false,
         reject: false,
         cleanup: true,
