@@ -11,9 +11,9 @@ import { createAdminClient, type AdminClient } from '../../backend/admin-client.
 import { seedEvk } from '../../backend/evk-seed.js';
 import { REBOOT_EXIT_CODE } from '../../agent/agent.js';
 import { deviceEnv, until } from '../../test-support/device.js';
-import { bundleAgent } from '../image.js';
+import { bundleAgent, repoRoot } from '../image.js';
 import { BACKEND_HOST_NAME } from '../types.js';
-import { createNamespaceRuntime, type NamespaceRuntime, type NamespaceRuntimeOptions } from './namespace.js';
+import { createNamespaceRuntime, namespaceFstab, type NamespaceRuntime, type NamespaceRuntimeOptions } from './namespace.js';
 
 const isRoot = process.getuid?.() === 0;
 if (!isRoot && process.env['CI'] === 'true') throw new Error('namespace runtime tests need root in CI');
@@ -25,6 +25,26 @@ const devicesDir = join(root, 'devices');
 
 // the directory goes even when the suite is skipped
 afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('namespaceFstab', () => {
+  it('lists the overlay, /dev, /proc, /sys, /etc/peridiod and the read-only directories in mount order, paths escaped', () => {
+    const text = namespaceFstab({ id: 'D-1', merged: '/w/a b/merged', deviceDir: '/d/a b', work: '/w/a b/work', readOnly: ['/repo', '/h/x\ty'] });
+    expect(text.split('\n')).toEqual([
+      'vfleet-ns-D-1 /w/a\\040b/merged overlay lowerdir=/,upperdir=/d/a\\040b/root,workdir=/w/a\\040b/work 0 0',
+      '/dev /w/a\\040b/merged/dev none rbind 0 0',
+      'proc /w/a\\040b/merged/proc proc defaults 0 0',
+      '/sys /w/a\\040b/merged/sys none rbind 0 0',
+      '/d/a\\040b /w/a\\040b/merged/etc/peridiod none bind,X-mount.mkdir 0 0',
+      '/repo /w/a\\040b/merged/repo none bind,ro,X-mount.mkdir 0 0',
+      '/h/x\\011y /w/a\\040b/merged/h/x\\011y none bind,ro,X-mount.mkdir 0 0',
+      '',
+    ]);
+  });
+
+  it('refuses a device directory an overlay option cannot hold, naming it', () => {
+    expect(() => namespaceFstab({ id: 'D-1', merged: '/m', deviceDir: '/d/a,b', work: '/w', readOnly: [] })).toThrow(/"\/d\/a,b": an overlay path cannot hold/);
+  });
+});
 
 describe.runIf(enabled)('namespace runtime against the embedded backend', () => {
   let rt: NamespaceRuntime;
@@ -105,6 +125,27 @@ describe.runIf(enabled)('namespace runtime against the embedded backend', () => 
     expect(leftovers().netns).toEqual([]);
     expect(leftovers().veths).toEqual([]);
   }, 60_000);
+
+  it('inside: its own hostname, address and /etc/peridiod, the repository read-only, the host untouched', async () => {
+    const probe = createNamespaceRuntime({
+      ...options,
+      agentCommand: ['/bin/sh', '-c', 'echo "host=$(hostname) $(cat /proc/sys/kernel/hostname)"; ip -o -4 addr show dev eth0; ip -o link show lo; ls /etc/peridiod/peridio.json; mkdir /work-probe-$$ && echo upper-ok; touch "$0/ns-probe" 2>/dev/null || echo repo-ro', repoRoot()],
+    });
+    const before = readFileSync('/proc/sys/kernel/hostname', 'utf8');
+    const dev = await probe.start(launch('EI-ML-0002'));
+    expect(await dev.exit).toEqual({ code: 0, signal: null });
+    const out = (lines.get('EI-ML-0002') ?? []).join('\n');
+    lines.delete('EI-ML-0002');
+    expect(out).toContain('host=EI-ML-0002 EI-ML-0002');
+    expect(out).toMatch(/eth0\s+inet 10\.217\.\d+\.\d+\/16/);
+    expect(out).toMatch(/lo: <[^>]*UP/);
+    expect(out).toContain('/etc/peridiod/peridio.json');
+    expect(out).toContain('upper-ok');
+    expect(out).toContain('repo-ro');
+    expect(readFileSync('/proc/sys/kernel/hostname', 'utf8')).toBe(before);
+    expect(existsSync(join(repoRoot(), 'ns-probe'))).toBe(false);
+    expect(leftovers().netns).toEqual([]);
+  }, 30_000);
 
   it('refuses a device directory that is not there, naming it, and leaves nothing', async () => {
     await expect(rt.start(launch('NOT-THERE'))).rejects.toThrow(/NOT-THERE: .*NOT-THERE has no peridio.json; not a device directory/);

@@ -42,25 +42,50 @@ interface Slot {
 }
 
 // Runs as PID 1 of the new pid namespace, in the device's netns; replaces itself with the agent.
+// Three programs besides the shell (ip, mount, chroot): each fork+exec costs ~1-2 ms of CPU, and the
+// one-tool-per-step script this replaces ran seventeen (~24 ms a device). The mounts are the
+// device's fstab (namespaceFstab), made in order by one `mount -a`; the hostname is written to the
+// new UTS namespace's /proc/sys/kernel/hostname.
 const INIT_SCRIPT = `set -eu
-M="$1"; DEV="$2"; WORK="$3"; ID="$4"; ADDR="$5"; shift 5
-ip addr add "$ADDR" dev eth0
-ip link set eth0 up
-ip link set lo up
-mount -t overlay "vfleet-ns-$ID" -o "lowerdir=/,upperdir=$DEV/root,workdir=$WORK" "$M"
-mount --rbind /dev "$M/dev"
-mount -t proc proc "$M/proc"
-mount --rbind /sys "$M/sys"
-mkdir -p "$M/etc/peridiod" "$M/tmp"
-mount --bind "$DEV" "$M/etc/peridiod"
-while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
-  mkdir -p "$M$1"; mount --bind "$1" "$M$1"; mount -o remount,bind,ro "$M$1"; shift
-done
-shift
-hostname "$ID"
+M="$1"; FSTAB="$2"; ID="$3"; ADDR="$4"; shift 4
+ip -batch - <<EOF
+addr add $ADDR dev eth0
+link set eth0 up
+link set lo up
+EOF
+mount -a -T "$FSTAB"
+[ -d "$M/tmp" ] || mkdir -p "$M/tmp"
+printf '%s\\n' "$ID" > /proc/sys/kernel/hostname
 cd "$M"
 exec chroot "$M" "$@"
 `;
+
+/** A path as an fstab field: space, tab, newline and backslash as octal escapes (fstab(5)). */
+function fstabField(path: string): string {
+  return path.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+}
+
+/**
+ * The mounts of a device's private root, in the order `mount -a` makes them: an overlay of the
+ * host's / (upper layer the device directory's root/), the host's /dev and /sys recursively, a new
+ * /proc, the device directory on /etc/peridiod, and each read-only directory at its own path.
+ * Mount points missing from the overlay are made in its upper layer (X-mount.mkdir, as mkdir -p did).
+ */
+export function namespaceFstab(o: { id: string; merged: string; deviceDir: string; work: string; readOnly: readonly string[] }): string {
+  const m = o.merged;
+  for (const p of [o.deviceDir, o.work]) {
+    if (/[,:]/.test(p)) throw new VfleetError('VFLEET_USAGE', `namespace runtime: ${JSON.stringify(p)}: an overlay path cannot hold ',' or ':'`);
+  }
+  const line = (src: string, at: string, type: string, options: string) => `${fstabField(src)} ${fstabField(at)} ${type} ${options} 0 0`;
+  return [
+    line(`vfleet-ns-${o.id}`, m, 'overlay', `lowerdir=/,upperdir=${fstabField(join(o.deviceDir, 'root'))},workdir=${fstabField(o.work)}`),
+    line('/dev', `${m}/dev`, 'none', 'rbind'),
+    line('proc', `${m}/proc`, 'proc', 'defaults'),
+    line('/sys', `${m}/sys`, 'none', 'rbind'),
+    line(o.deviceDir, `${m}/etc/peridiod`, 'none', 'bind,X-mount.mkdir'),
+    ...o.readOnly.map((dir) => line(dir, `${m}${dir}`, 'none', 'bind,ro,X-mount.mkdir')),
+  ].join('\n') + '\n';
+}
 
 /** The device's own /etc/hosts (the overlay's upper layer): the backend is the bridge address. */
 export function writeNamespaceHosts(deviceDir: string, bridgeAddress: string, id: string): void {
@@ -121,7 +146,8 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
 
   async function teardown(slot: Slot): Promise<void> {
     await tool('ip', ['netns', 'delete', slot.netns]);
-    await tool('ip', ['link', 'delete', slot.veth]); // gone with the netns already, unless the pair was half made
+    // gone with the netns already, unless the pair was half made (or the kernel is still taking the netns down)
+    if (existsSync(`/sys/class/net/${slot.veth}`)) await tool('ip', ['link', 'delete', slot.veth]);
     used.delete(slot.index);
     await record((s) => s.filter((x) => x.netns !== slot.netns));
   }
@@ -193,10 +219,17 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
       const readOnly = [...new Set([repo, ...agentCommand.slice(1, 2).map((p) => dirname(resolve(p)))])].filter((p) => !p.startsWith(`${repo}/`));
       if (opts.agentCommand === undefined) trust ??= agentTrust();
       const command = trust === undefined ? agentCommand : [agentCommand[0] as string, ...trust.nodeArgs, ...agentCommand.slice(1)];
+      const fstab = join(work, 'fstab');
+      try {
+        writeFileSync(fstab, namespaceFstab({ id: launch.id, merged: join(work, 'merged'), deviceDir, work: join(work, 'work'), readOnly }));
+      } catch (e) {
+        await teardown(slot);
+        throw e;
+      }
       const child = spawnLong('ip', [
         'netns', 'exec', netns,
         'unshare', '--mount', '--pid', '--uts', '--ipc', '--fork', '--kill-child', '--propagation', 'private',
-        'sh', '-c', INIT_SCRIPT, 'vfleet-ns-init', join(work, 'merged'), deviceDir, join(work, 'work'), launch.id, `${slot.address}/16`, ...readOnly, '--', ...command,
+        'sh', '-c', INIT_SCRIPT, 'vfleet-ns-init', join(work, 'merged'), fstab, launch.id, `${slot.address}/16`, ...command,
       ], {
         extendEnv: false,
         env: {
