@@ -59,6 +59,28 @@ const cpuMsOf = (pid) => {
   }
 };
 
+/** Busy CPU ms of the whole host (all cores, everything but idle and iowait), from /proc/stat. */
+const hostBusyMs = () => {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return (f.reduce((a, b) => a + b, 0) - (f[3] ?? 0) - (f[4] ?? 0)) * 10;
+};
+/** Agent processes of this run in any host runtime: node running the agent bundle (or dist entry) on a device directory of this run. */
+const agentPids = () => {
+  const out = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let argv;
+    try {
+      argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (argv[0] !== process.execPath || !argv.some((a) => a.startsWith(root))) continue;
+    if (argv.some((a) => a.endsWith('vfleet-agent.cjs') || a.endsWith('agent/main.js'))) out.push(Number(d));
+  }
+  return out;
+};
+
 initWorkspace({ home });
 const runtime = createRuntime(runtimeName, { home, count, ...(image ? { image } : {}) });
 const preflight = await runtime.preflight(count);
@@ -95,6 +117,9 @@ try {
   const backendCpu0 = backend.pid === undefined ? 0 : cpuMsOf(backend.pid);
   let cpuAll;
   let backendCpuAll;
+  const host0 = hostBusyMs();
+  let hostAll;
+  let agentCpu;
   const t0 = performance.now();
   let tAll;
   fleet = await createFleet({ runtime, prepared: true, devicesDir: out, ids: specs.map((s) => s.id), ramp: { ...(rate ? { rate } : {}), ...(concurrency ? { concurrency } : {}) } });
@@ -106,6 +131,9 @@ try {
         const c = process.cpuUsage(cpu0);
         cpuAll = (c.user + c.system) / 1000;
         backendCpuAll = backend.pid === undefined ? undefined : cpuMsOf(backend.pid) - backendCpu0;
+        hostAll = hostBusyMs() - host0;
+        const own = agentPids().map(cpuMsOf).sort((a, b) => a - b);
+        agentCpu = own.length === 0 ? undefined : { processes: own.length, mean: +(own.reduce((a, b) => a + b, 0) / own.length).toFixed(1), p50: own[Math.floor(own.length / 2)] };
       }
     }
     if (e.kind === 'failed') failed++;
@@ -133,6 +161,11 @@ try {
     // CPU spent until all joined, per device: this process (orchestrator + in-process agents) and the backend child
     cpuMsPerDevice: +(cpuAll / count).toFixed(2),
     backendCpuMsPerDevice: backendCpuAll === undefined ? null : +(backendCpuAll / count).toFixed(2),
+    // every busy CPU ms of the host (all processes: spawned tools, kernel, other users of the machine) until all joined, per device
+    hostCpuMsPerDevice: +(hostAll / count).toFixed(1),
+    // CPU ms of each agent process (utime + stime, 10 ms ticks) when all had joined
+    agentProcessCpuMs: agentCpu ?? null,
+    loadAverage: (await import('node:os')).loadavg().map((l) => +l.toFixed(2)),
     memoryPerDeviceBytes: memoryPerDevice,
     memoryPerDeviceKiB: memoryPerDevice === null ? null : Math.round(memoryPerDevice / 1024),
     memoryNote: runtimeName === 'inproc' ? 'RSS delta of this process (backend in a child)' : runtimeName === 'process' ? 'RSS delta of the supervisor + PSS of every agent process (RSS counts the shared node binary in every process: see childRssPerDeviceBytes)' : 'not measured here: see hostUsedPerDeviceBytes',
