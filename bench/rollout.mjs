@@ -147,7 +147,7 @@ try {
     floorSeconds: +floorSeconds.toFixed(1),
     ratioToFloor: +(seconds / floorSeconds).toFixed(2),
     // CPU seconds (user+system, all threads) beside wall time: steadier than wall time on a busy machine
-    cpuSeconds: { agents: +((agentCpu.user + agentCpu.system) / 1e6).toFixed(1), backend: +backendCpuSeconds.toFixed(1), floor: +((floorCpu.user + floorCpu.system) / 1e6).toFixed(1) },
+    cpuSeconds: { agents: +((agentCpu.user + agentCpu.system) / 1e6).toFixed(1), agentsSystem: +(agentCpu.system / 1e6).toFixed(1), backend: +backendCpuSeconds.toFixed(1), floor: +((floorCpu.user + floorCpu.system) / 1e6).toFixed(1) },
     loadAverage: loadavg().map((l) => +l.toFixed(2)),
     contentVerified: verified,
     errorLines: errors,

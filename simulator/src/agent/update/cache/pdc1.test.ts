@@ -35,6 +35,16 @@ async function* pieces(data: Buffer, size: number): AsyncGenerator<Buffer> {
   for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
 }
 
+/** Like a download: every piece is the same buffer, overwritten after the consumer asks for the next. */
+async function* lentPieces(data: Buffer, size: number): AsyncGenerator<Buffer> {
+  const lent = Buffer.alloc(size);
+  for (let at = 0; at < data.length; at += size) {
+    const n = data.copy(lent, 0, at, at + size);
+    yield lent.subarray(0, n);
+    lent.fill(0xee);
+  }
+}
+
 async function collect(gen: AsyncIterable<Buffer>): Promise<Buffer> {
   const out: Buffer[] = [];
   for await (const b of gen) out.push(b);
@@ -57,6 +67,13 @@ describe('PDC1 cache encryption', () => {
     expect(sealed.subarray(0, 5)).toEqual(Buffer.from('PDC1\x01', 'latin1'));
     expect(sealed.readUInt32BE(13)).toBe(65536);
     expect(await collect(decryptChunks(pieces(sealed, 777), dek, 'x'))).toEqual(plain);
+  });
+
+  it('keeps its own copy of lent pieces (a download reuses its buffers)', async () => {
+    const plain = randomBytes(3 * PDC1_CHUNK_BYTES + 5);
+    const sealed = await collect(encryptChunks(lentPieces(plain, 10_000), dek));
+    // equals(), not toEqual(): a failing toEqual diffs 196 KiB byte by byte for minutes
+    expect((await collect(decryptChunks(pieces(sealed, 4096), dek, 'x'))).equals(plain)).toBe(true);
   });
 
   it('detects tampering, truncation and a wrong key, naming the place', async () => {

@@ -46,7 +46,7 @@ export async function* encryptChunks(source: AsyncIterable<Uint8Array>, dek: Buf
   let pendingBytes = 0;
   let index = 0;
   for await (const piece of source) {
-    pending.push(Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
+    pending.push(Buffer.from(piece)); // a copy: the source may lend its chunks (valid until the next)
     pendingBytes += piece.byteLength;
     if (pendingBytes < PDC1_CHUNK_BYTES) continue;
     const all = Buffer.concat(pending, pendingBytes);

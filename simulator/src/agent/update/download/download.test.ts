@@ -23,7 +23,7 @@ function binaryAt(url: string, bytes: Buffer, size = bytes.length): UpdateBinary
 
 async function collect(gen: AsyncIterable<Buffer>): Promise<Buffer> {
   const out: Buffer[] = [];
-  for await (const b of gen) out.push(b);
+  for await (const b of gen) out.push(Buffer.from(b)); // chunks are lent: valid until the next
   return Buffer.concat(out);
 }
 

@@ -1,8 +1,7 @@
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
-import { VfleetError } from '@vfleet/core';
+import { httpGet } from './http-get.js';
 
 export interface BinaryRequest {
   url: URL;
@@ -15,6 +14,10 @@ export interface BinaryRequest {
 export interface BinaryResponse {
   status: number;
   headers: IncomingHttpHeaders;
+  /**
+   * The body's bytes. A chunk may be lent: it is valid until the next one is asked for, so a
+   * consumer that keeps bytes across iterations copies them.
+   */
   body: AsyncIterable<Buffer>;
   /** Releases the connection when the body is not read to the end. */
   close(): void;
@@ -24,23 +27,11 @@ export interface BinaryResponse {
 export type FetchBinary = (request: BinaryRequest) => Promise<BinaryResponse>;
 
 /**
- * Plain node:http(s) GET, a fresh connection per request (no pool shared between devices). https
- * trusts the public CAs, plus `extraCaPem` when given (protocol §5.5: not the device-API CA).
- * `lookup` resolves the URL's host (the device's /etc/hosts first).
+ * HTTP/1.1 GET over a connection of its own per request (no pool shared between devices; see
+ * http-get.ts for why not node:http). https trusts the public CAs, plus `extraCaPem` when given
+ * (protocol §5.5: not the device-API CA). `lookup` resolves the URL's host (the device's /etc/hosts first).
  */
 export function createHttpFetch(extraCaPem?: string, lookup?: LookupFunction): FetchBinary {
   const ca = extraCaPem === undefined ? undefined : [...rootCertificates, extraCaPem];
-  return ({ url, headers, signal, idleTimeoutMs }) =>
-    new Promise((resolve, reject) => {
-      const options = { method: 'GET', headers: { ...headers }, signal, agent: false as const, ...(lookup === undefined ? {} : { lookup }) };
-      const req = url.protocol === 'https:' ? httpsRequest(url, ca === undefined ? options : { ...options, ca }) : httpRequest(url, options);
-      req.setTimeout(idleTimeoutMs, () => {
-        req.destroy(new VfleetError('VFLEET_IO', `idle_timeout: no data from ${url.host} for ${idleTimeoutMs} ms`));
-      });
-      req.on('error', reject);
-      req.once('response', (res) => {
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, close: () => res.destroy() });
-      });
-      req.end();
-    });
+  return (request) => httpGet(request, { ...(ca === undefined ? {} : { ca }), ...(lookup === undefined ? {} : { lookup }) });
 }

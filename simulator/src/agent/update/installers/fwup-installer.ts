@@ -1,12 +1,11 @@
-import { createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
 import { VfleetError, applyFwupArchiveToFile } from '@vfleet/core';
 import { findTool } from '../process/find-tool.js';
 import { spawnTool } from '../process/spawn-tool.js';
 import { describeValue, isObject } from '../validate/fields.js';
 import type { InstallEnv, InstallerFactory } from './installer.js';
 import { absoluteDevicePath, optsError, stringList } from './installer-opts.js';
+import { writeStaged } from './write-staged.js';
 
 const FWUP_TIMEOUT_MS = 60 * 60 * 1000;
 
@@ -41,7 +40,7 @@ export const fwupInstaller: InstallerFactory = (_binary, opts, config) => {
     await regularFile(device, devpath);
     const archive = install.cache.tempPath();
     try {
-      await pipeline(source, createWriteStream(archive, { mode: 0o600 }), { signal: install.signal });
+      await writeStaged(source, archive, 0o600, install.signal);
       if (fwup === undefined) {
         applyBuiltIn(archive, device, install);
         return;

@@ -25,6 +25,7 @@ export interface InstallJob {
   /**
    * Stream interface: `source` yields the bytes and throws at its end unless size, hash and
    * signature verified; the installer must make nothing visible until the source has ended cleanly.
+   * A chunk is valid only until the next is asked for (downloads lend their buffers): copy to keep.
    */
   stream?: (source: AsyncIterable<Buffer>, env: InstallEnv) => Promise<void>;
   /** Path interface: a verified plaintext file, deleted after the call. */
