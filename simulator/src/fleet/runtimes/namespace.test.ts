@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -146,6 +146,19 @@ describe.runIf(enabled)('namespace runtime against the embedded backend', () => 
     expect(existsSync(join(repoRoot(), 'ns-probe'))).toBe(false);
     expect(leftovers().netns).toEqual([]);
   }, 30_000);
+
+  it('a netns that cannot be made fails the start with ip\'s reason, and leaves no veth', async () => {
+    // a directory where the netns file goes: `ip netns add` cannot create it
+    const blocker = `/run/netns/vft-ns-${tag}-EI-ML-BAD`;
+    mkdirSync(blocker, { recursive: true });
+    try {
+      await expect(rt.start({ ...launch('EI-ML-BAD'), deviceDir: join(devicesDir, 'EI-ML-0002') })).rejects.toThrow(/EI-ML-BAD: could not make netns vft-ns-\w+-EI-ML-BAD and its veth on vft-br-\w+: exit 1: .*netns/);
+      expect(leftovers().veths).toEqual([]);
+      expect(lines.get('EI-ML-BAD')).toBeUndefined();
+    } finally {
+      rmdirSync(blocker);
+    }
+  });
 
   it('refuses a device directory that is not there, naming it, and leaves nothing', async () => {
     await expect(rt.start(launch('NOT-THERE'))).rejects.toThrow(/NOT-THERE: .*NOT-THERE has no peridio.json; not a device directory/);

@@ -8,7 +8,8 @@ import { VfleetError } from '@vfleet/core';
 import { bundleAgent, repoRoot } from '../image.js';
 import { BACKEND_HOST_NAME, type CleanupReport, type DeviceLaunch, type PreflightReport, type RunningDevice, type Runtime, type RuntimeOptions } from '../types.js';
 import { hostCeilings, overCeilings } from './host-limits.js';
-import { addressIn16, homeHash, interfaceName, mustTool, safeName, spawnLong, tool, tryTool } from './netutil.js';
+import { execa } from 'execa';
+import { addressIn16, forwardLines, homeHash, interfaceName, mustTool, safeName, tool, tryTool } from './netutil.js';
 import { jsonRegistry } from './json-registry.js';
 import { agentTrust, trustVariables, type AgentTrust } from './agent-trust.js';
 
@@ -40,6 +41,22 @@ interface Slot {
   address: string;
   index: number;
 }
+
+// Started from the supervisor: makes the device's netns, its veth pair and the bridge port (one
+// `ip -batch`; a netns left by a crash of this fleet goes first), says so on fd 3, and becomes
+// `ip netns exec <netns> unshare … sh -c INIT_SCRIPT` with the rest of its arguments.
+const HOST_SCRIPT = `set -eu
+NS="$1"; VETH="$2"; BR="$3"; INIT="$4"; shift 4
+if [ -e "/run/netns/$NS" ]; then ip netns delete "$NS" || true; fi
+ip -batch - <<EOF
+netns add $NS
+link add $VETH type veth peer name eth0 netns $NS
+link set $VETH master $BR up
+EOF
+echo ready >&3
+exec 3>&-
+exec ip netns exec "$NS" unshare --mount --pid --uts --ipc --fork --kill-child --propagation private sh -c "$INIT" vfleet-ns-init "$@"
+`;
 
 // Runs as PID 1 of the new pid namespace, in the device's netns; replaces itself with the agent.
 // Three programs besides the shell (ip, mount, chroot): each fork+exec costs ~1-2 ms of CPU, and the
@@ -202,35 +219,31 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
       const slot: Slot = { id: launch.id, netns, veth: interfaceName(vethPrefix, index), address: addressIn16(subnet16, index), index };
       await record((s) => [...s.filter((x) => x.netns !== netns), slot]);
       const work = join(deviceDir, '.vfleet-ns');
+      // the agent script's directory (the bundle lives under the home) is mounted read-only beside the repo
+      const readOnly = [...new Set([repo, ...agentCommand.slice(1, 2).map((p) => dirname(resolve(p)))])].filter((p) => !p.startsWith(`${repo}/`));
+      const fstab = join(work, 'fstab');
       try {
-        if (existsSync(`/run/netns/${netns}`)) await tool('ip', ['netns', 'delete', netns]); // left by a crash of this fleet
-        await mustTool('ip', ['-batch', '-'], {
-          input: `netns add ${netns}\nlink add ${slot.veth} type veth peer name eth0 netns ${netns}\nlink set ${slot.veth} master ${bridge} up\n`,
-        });
         mkdirSync(join(work, 'work'), { recursive: true });
         mkdirSync(join(work, 'merged'), { recursive: true });
         mkdirSync(join(deviceDir, 'root'), { recursive: true });
         writeNamespaceHosts(deviceDir, bridgeAddress, launch.id);
-      } catch (e) {
-        await teardown(slot);
-        throw e;
-      }
-      // the agent script's directory (the bundle lives under the home) is mounted read-only beside the repo
-      const readOnly = [...new Set([repo, ...agentCommand.slice(1, 2).map((p) => dirname(resolve(p)))])].filter((p) => !p.startsWith(`${repo}/`));
-      if (opts.agentCommand === undefined) trust ??= agentTrust();
-      const command = trust === undefined ? agentCommand : [agentCommand[0] as string, ...trust.nodeArgs, ...agentCommand.slice(1)];
-      const fstab = join(work, 'fstab');
-      try {
         writeFileSync(fstab, namespaceFstab({ id: launch.id, merged: join(work, 'merged'), deviceDir, work: join(work, 'work'), readOnly }));
       } catch (e) {
         await teardown(slot);
         throw e;
       }
-      const child = spawnLong('ip', [
-        'netns', 'exec', netns,
-        'unshare', '--mount', '--pid', '--uts', '--ipc', '--fork', '--kill-child', '--propagation', 'private',
-        'sh', '-c', INIT_SCRIPT, 'vfleet-ns-init', join(work, 'merged'), fstab, launch.id, `${slot.address}/16`, ...command,
+      if (opts.agentCommand === undefined) trust ??= agentTrust();
+      const command = trust === undefined ? agentCommand : [agentCommand[0] as string, ...trust.nodeArgs, ...agentCommand.slice(1)];
+      // one program started from this process per device: a fork costs this process time in
+      // proportion to its memory (~4 ms at 200 MB RSS), and the supervisor hosts the backend
+      const child = execa('sh', [
+        '-c', HOST_SCRIPT, 'vfleet-ns-host', netns, slot.veth, bridge,
+        INIT_SCRIPT, join(work, 'merged'), fstab, launch.id, `${slot.address}/16`, ...command,
       ], {
+        reject: false,
+        cleanup: true,
+        buffer: false,
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
         extendEnv: false,
         env: {
           PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
@@ -241,10 +254,30 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
           ...(trust === undefined ? {} : trustVariables(trust)),
           ...launch.env,
         },
-        onLine: launch.onLine,
       });
+      forwardLines(child.stdout, 'stdout', launch.onLine);
+      // the host side's errors (ip -batch) make start() fail, as a failed command did; the device's own lines go to onLine
+      let early = '';
+      const collect = (chunk: Buffer): void => {
+        early += chunk.toString('utf8');
+      };
+      child.stderr?.on('data', collect);
+      const ready = await new Promise<boolean>((done) => {
+        child.stdio[3]?.once('data', () => done(true));
+        void child.then(() => done(false));
+      });
+      child.stderr?.off('data', collect);
+      if (!ready) {
+        const r = await child;
+        await teardown(slot);
+        const why = (early || String(r.shortMessage ?? '')).trim().split('\n').slice(-3).join(' | ');
+        throw new VfleetError('VFLEET_IO', `${launch.id}: could not make netns ${netns} and its veth on ${bridge}: exit ${r.exitCode ?? r.signal ?? '?'}: ${why}`);
+      }
+      for (const line of early.split('\n')) if (line.trim() !== '') launch.onLine(line.replace(/\r$/, ''), 'stderr');
+      forwardLines(child.stderr, 'stderr', launch.onLine);
+      const exitOf = child.then((r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null }));
       let killed = false;
-      const exit = child.exit.then(async (r) => {
+      const exit = exitOf.then(async (r) => {
         await teardown(slot).catch(() => undefined);
         if (killed) return { code: null, signal: 'SIGKILL' };
         return { code: r.code, signal: r.signal };
