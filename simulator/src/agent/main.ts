@@ -4,6 +4,7 @@
 // it cannot start (peridiod's identity errors).
 import { isVfleetError } from '@vfleet/core';
 import { createAgent, REBOOT_EXIT_CODE } from './agent.js';
+import { fdLines } from './stdout-lines.js';
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
     const agent = await createAgent({
       env: process.env,
       ...(deviceDir === undefined ? {} : { deviceDir }),
-      log: { sink: (line) => process.stdout.write(line + '\n'), format: format === 'json' ? 'json' : 'console' },
+      log: { sink: fdLines(), format: format === 'json' ? 'json' : 'console' },
       signal: controller.signal,
     });
     const exit = await agent.exit;
