@@ -160,6 +160,17 @@ describe.runIf(enabled)('namespace runtime against the embedded backend', () => 
     }
   });
 
+  it('devices started at once are all recorded in run/namespace.json, and leave it as they stop', async () => {
+    const registry = () => (JSON.parse(readFileSync(join(home, 'run', 'namespace.json'), 'utf8')) as Array<{ netns: string }>).map((s) => s.netns).sort();
+    const [a, b] = await Promise.all([rt.start(launch('EI-ML-0001')), rt.start(launch('EI-ML-0002'))]);
+    expect(registry()).toEqual([`vft-ns-${tag}-EI-ML-0001`, `vft-ns-${tag}-EI-ML-0002`]);
+    // (a SIGTERM before the agent handles it is lost on PID 1 of the namespace: stop once they run)
+    await until(() => online('EI-ML-0001') !== undefined && online('EI-ML-0002') !== undefined, 30_000);
+    await Promise.all([a?.stop(5_000), b?.stop(5_000)]);
+    expect(await a?.exit).toEqual({ code: 0, signal: null });
+    expect(registry()).toEqual([]);
+  }, 30_000);
+
   it('refuses a device directory that is not there, naming it, and leaves nothing', async () => {
     await expect(rt.start(launch('NOT-THERE'))).rejects.toThrow(/NOT-THERE: .*NOT-THERE has no peridio.json; not a device directory/);
     expect(leftovers().netns).toEqual([]);

@@ -150,7 +150,21 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
   let trust: AgentTrust | undefined;
   const used = new Set<number>();
   const slots = jsonRegistry<Slot>(join(home, 'run', 'namespace.json'));
-  const record = (change: (recorded: Slot[]) => Slot[]): Promise<void> => slots.update(change);
+  // changes asked for in one turn of the event loop (a ramp starting many devices at once) are one
+  // write of the registry: each write is a rename over the old file, which ext4 follows with a
+  // writeback of the new one, and it blocks this process while the disk is busy (~10 ms seen)
+  let pending: Array<(recorded: Slot[]) => Slot[]> = [];
+  let flush: Promise<void> | undefined;
+  const record = (change: (recorded: Slot[]) => Slot[]): Promise<void> => {
+    pending.push(change);
+    flush ??= new Promise<void>((resolveFlush) => setImmediate(resolveFlush)).then(() => {
+      const changes = pending;
+      pending = [];
+      flush = undefined;
+      return slots.update((recorded) => changes.reduce((acc, c) => c(acc), recorded));
+    });
+    return flush;
+  };
 
   async function ensureBridge(): Promise<void> {
     if (!existsSync(`/sys/class/net/${bridge}`)) {
