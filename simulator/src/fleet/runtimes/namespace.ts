@@ -2,7 +2,7 @@
 // veth on the vfleet bridge and a private root: an overlay of the host's / whose upper layer is the
 // device directory's root/ (the same place the process runtime maps paths to), the device directory
 // on /etc/peridiod. Root only. Everything is named with vfleet's prefixes and recorded under run/.
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { VfleetError } from '@vfleet/core';
 import { bundleAgent, repoRoot } from '../image.js';
@@ -44,7 +44,8 @@ interface Slot {
 
 // Started from the supervisor: makes the device's netns, its veth pair and the bridge port (one
 // `ip -batch`; a netns left by a crash of this fleet goes first), says so on fd 3, and becomes
-// `ip netns exec <netns> unshare … sh -c INIT_SCRIPT` with the rest of its arguments.
+// `ip netns exec <netns> unshare … sh <INIT_SCRIPT's file>` with the rest of its arguments. Both scripts
+// are files under run/ (runScripts), so the supervisor's command line stays short.
 const HOST_SCRIPT = `set -eu
 NS="$1"; VETH="$2"; BR="$3"; INIT="$4"; shift 4
 if [ -e "/run/netns/$NS" ]; then ip netns delete "$NS" || true; fi
@@ -55,7 +56,7 @@ link set $VETH master $BR up
 EOF
 echo ready >&3
 exec 3>&-
-exec ip netns exec "$NS" unshare --mount --pid --uts --ipc --fork --kill-child --propagation private sh -c "$INIT" vfleet-ns-init "$@"
+exec ip netns exec "$NS" unshare --mount --pid --uts --ipc --fork --kill-child --propagation private sh "$INIT" "$@"
 `;
 
 // Runs as PID 1 of the new pid namespace, in the device's netns; replaces itself with the agent.
@@ -76,6 +77,25 @@ printf '%s\\n' "$ID" > /proc/sys/kernel/hostname
 cd "$M"
 exec chroot "$M" "$@"
 `;
+
+/** HOST_SCRIPT and INIT_SCRIPT as files in `dir`, each replaced whole (rename) when its text differs. */
+function runScripts(dir: string): { host: string; init: string } {
+  mkdirSync(dir, { recursive: true });
+  const files = { host: join(dir, 'host.sh'), init: join(dir, 'init.sh') };
+  for (const [file, text] of [[files.host, HOST_SCRIPT], [files.init, INIT_SCRIPT]] as const) {
+    let now: string | undefined;
+    try {
+      now = readFileSync(file, 'utf8');
+    } catch {
+      // not written yet
+    }
+    if (now === text) continue;
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  }
+  return files;
+}
 
 /** A path as an fstab field: space, tab, newline and backslash as octal escapes (fstab(5)). */
 function fstabField(path: string): string {
@@ -148,6 +168,7 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
   // (agent-trust.ts: Node's root store and NODE_EXTRA_CA_CERTS cost ~100 ms CPU per start otherwise);
   // decided at the first start, so `down`, `ps` and preflight never read the CA directory
   let trust: AgentTrust | undefined;
+  let scripts: { host: string; init: string } | undefined;
   const used = new Set<number>();
   const slots = jsonRegistry<Slot>(join(home, 'run', 'namespace.json'));
   // changes asked for in one turn of the event loop (a ramp starting many devices at once) are one
@@ -242,6 +263,7 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
         mkdirSync(join(deviceDir, 'root'), { recursive: true });
         writeNamespaceHosts(deviceDir, bridgeAddress, launch.id);
         writeFileSync(fstab, namespaceFstab({ id: launch.id, merged: join(work, 'merged'), deviceDir, work: join(work, 'work'), readOnly }));
+        scripts ??= runScripts(join(home, 'run', 'namespace-scripts'));
       } catch (e) {
         await teardown(slot);
         throw e;
@@ -251,8 +273,8 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
       // one program started from this process per device: a fork costs this process time in
       // proportion to its memory (~4 ms at 200 MB RSS), and the supervisor hosts the backend
       const child = execa('sh', [
-        '-c', HOST_SCRIPT, 'vfleet-ns-host', netns, slot.veth, bridge,
-        INIT_SCRIPT, join(work, 'merged'), fstab, launch.id, `${slot.address}/16`, ...command,
+        scripts.host, netns, slot.veth, bridge,
+        scripts.init, join(work, 'merged'), fstab, launch.id, `${slot.address}/16`, ...command,
       ], {
         reject: false,
         cleanup: true,
