@@ -5,7 +5,7 @@
 // the runtime needs it on extra addresses, e.g. docker bridge gateways). Prints one JSON object.
 // Usage: node --expose-gc bench/fleet-start.mjs --runtime inproc|process|docker|podman|namespace --count N [--rate R] [--concurrency C] [--image REF]
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { freemem, tmpdir, totalmem } from 'node:os';
+import { freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import {
   BACKEND_HOST_NAME, createAdminClient, createFleet, createRuntime, deviceIds, generateDevices, initWorkspace, seedEvk, startBackend,
@@ -165,7 +165,7 @@ try {
     hostCpuMsPerDevice: +(hostAll / count).toFixed(1),
     // CPU ms of each agent process (utime + stime, 10 ms ticks) when all had joined
     agentProcessCpuMs: agentCpu ?? null,
-    loadAverage: (await import('node:os')).loadavg().map((l) => +l.toFixed(2)),
+    loadAverage: loadavg().map((l) => +l.toFixed(2)),
     memoryPerDeviceBytes: memoryPerDevice,
     memoryPerDeviceKiB: memoryPerDevice === null ? null : Math.round(memoryPerDevice / 1024),
     memoryNote: runtimeName === 'inproc' ? 'RSS delta of this process (backend in a child)' : runtimeName === 'process' ? 'RSS delta of the supervisor + PSS of every agent process (RSS counts the shared node binary in every process: see childRssPerDeviceBytes)' : 'not measured here: see hostUsedPerDeviceBytes',
