@@ -1,5 +1,9 @@
-import { spawn } from 'node:child_process';
+import type * as ChildProcess from 'node:child_process';
 import { VfleetError } from '@vfleet/core';
+
+// Loaded at the first run: most agents never run a program, and loading node:child_process at
+// every vfleet-agent start cost 1-2 ms of CPU.
+let childProcess: typeof ChildProcess | undefined;
 
 export interface ToolRun {
   cwd?: string;
@@ -20,7 +24,9 @@ export interface ToolResult {
 const OUTPUT_TAIL = 4096;
 
 /** The agent's one way to run a program: no shell, bounded output, killed on abort or timeout. */
-export function spawnTool(command: string, args: readonly string[], run: ToolRun): Promise<ToolResult> {
+export async function spawnTool(command: string, args: readonly string[], run: ToolRun): Promise<ToolResult> {
+  childProcess ??= await import('node:child_process');
+  const { spawn } = childProcess;
   return new Promise((resolve, reject) => {
     if (run.signal.aborted) {
       reject(run.signal.reason as Error);
