@@ -17,7 +17,7 @@ export { startDemo, type DemoOptions } from './fleet/demo.js';
 export * from './fleet/types.js';
 export { createFleet, type Fleet, type FleetOptions, type FleetGenerateOptions, type FleetRecorder } from './fleet/orchestrator.js';
 export { createRamp, type RampOptions } from './fleet/ramp.js';
-export { findMimalloc, launcherAllocatorEnv, mimallocCandidates, processAllocator, type Allocator } from './fleet/allocator.js';
+export { findMimalloc, launcherAllocatorEnv, launcherThreadpoolSize, mimallocCandidates, processAllocator, type Allocator } from './fleet/allocator.js';
 export { createInprocRuntime, type InprocRuntimeOptions } from './fleet/runtimes/inproc.js';
 export { parseLogLine, type ParsedLine } from './fleet/observe/log-parser.js';
 export { reduceDevice, summarize } from './fleet/observe/device-state.js';

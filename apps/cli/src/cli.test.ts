@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { findMimalloc, processAllocator } from '@vfleet/simulator';
+import { findMimalloc, launcherThreadpoolSize, processAllocator } from '@vfleet/simulator';
 import { runVfleet } from './test-support/run-vfleet.js';
 
 let root: string;
@@ -112,8 +112,8 @@ describe('vfleet fwup (built-in)', () => {
 describe('the vfleet launcher (bin/vfleet)', () => {
   const launcher = fileURLToPath(new URL('../bin/vfleet', import.meta.url));
   const built = existsSync(fileURLToPath(new URL('../dist/main.js', import.meta.url)));
-  /** Starts `vfleet backend` through the launcher, returns the allocator its node process runs with, stops it. */
-  const backendAllocator = async (env: NodeJS.ProcessEnv): Promise<string> => {
+  /** Starts `vfleet backend` through the launcher, returns the allocator and thread-pool size its node process runs with, stops it. */
+  const launched = async (env: NodeJS.ProcessEnv): Promise<{ allocator: string; threads: string | undefined }> => {
     const home = join(root, `launcher-${Object.keys(env).length}`);
     expect(spawnSync('sh', [launcher, '--home', home, 'init']).status).toBe(0);
     const child = spawn('sh', [launcher, '--home', home, 'backend', '--port', '0', '--admin-port', '0', '--binary-port', '0'], { env: { ...process.env, LD_PRELOAD: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -130,7 +130,9 @@ describe('the vfleet launcher (bin/vfleet)', () => {
       });
       // `exec`: the launcher's own pid is now node's
       expect(readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0')[0]).toBe('node');
-      return processAllocator(child.pid);
+      const environ = readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0');
+      const threads = environ.find((e) => e.startsWith('UV_THREADPOOL_SIZE='))?.split('=')[1];
+      return { allocator: processAllocator(child.pid), threads };
     } finally {
       child.kill('SIGTERM');
       await exited;
@@ -138,8 +140,14 @@ describe('the vfleet launcher (bin/vfleet)', () => {
   };
 
   it.skipIf(!built || findMimalloc() === undefined)('runs node on mimalloc when it is installed, and on glibc with VFLEET_MALLOC=system', async () => {
-    expect(await backendAllocator({})).toBe('mimalloc');
-    expect(await backendAllocator({ VFLEET_MALLOC: 'system' })).toBe('glibc');
+    expect((await launched({})).allocator).toBe('mimalloc');
+    expect((await launched({ VFLEET_MALLOC: 'system' })).allocator).toBe('glibc');
+  }, 30_000);
+
+  it.skipIf(!built)('sizes libuv\'s thread pool to the cores (2 to 4) unless UV_THREADPOOL_SIZE is set', async () => {
+    expect((await launched({ UV_THREADPOOL_SIZE: '' })).threads).toBe(String(launcherThreadpoolSize()));
+    expect((await launched({ UV_THREADPOOL_SIZE: '7' })).threads).toBe('7');
+    expect([1, 2, 3, 4, 64].map((cores) => launcherThreadpoolSize(cores))).toEqual([2, 2, 3, 4, 4]);
   }, 30_000);
 
   it.skipIf(!built)('exits with the command\'s code and its one-line usage error', () => {

@@ -1,6 +1,7 @@
 // Which malloc a vfleet process runs with. The `vfleet` launcher (apps/cli/bin/vfleet) preloads mimalloc
 // when it is installed; benches start themselves the same way so their figures are the product's.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 export type Allocator = 'mimalloc' | 'jemalloc' | 'tcmalloc' | 'glibc';
@@ -38,4 +39,9 @@ export function launcherAllocatorEnv(env: NodeJS.ProcessEnv = process.env): Node
   const lib = findMimalloc();
   if (lib === undefined) return undefined;
   return { ...env, LD_PRELOAD: env.LD_PRELOAD ? `${lib}:${env.LD_PRELOAD}` : lib };
+}
+
+/** The thread-pool size the launcher gives node when UV_THREADPOOL_SIZE is unset: the cores, from 2 to 4. */
+export function launcherThreadpoolSize(cores = availableParallelism()): number {
+  return Math.min(4, Math.max(2, cores));
 }
