@@ -1,8 +1,11 @@
 import type * as ChildProcess from 'node:child_process';
+import { createRequire } from 'node:module';
 import { VfleetError } from '@vfleet/core';
 
 // Loaded at the first run: most agents never run a program, and loading node:child_process at
-// every vfleet-agent start cost 1-2 ms of CPU.
+// every vfleet-agent start cost 1-2 ms of CPU. Synchronously (process.getBuiltinModule from node
+// 20.16, else a require), never import(): the bundled vfleet-agent runs as a vm.Script (for its code
+// cache), where import() is refused.
 let childProcess: typeof ChildProcess | undefined;
 
 export interface ToolRun {
@@ -24,8 +27,10 @@ export interface ToolResult {
 const OUTPUT_TAIL = 4096;
 
 /** The agent's one way to run a program: no shell, bounded output, killed on abort or timeout. */
-export async function spawnTool(command: string, args: readonly string[], run: ToolRun): Promise<ToolResult> {
-  childProcess ??= await import('node:child_process');
+export function spawnTool(command: string, args: readonly string[], run: ToolRun): Promise<ToolResult> {
+  childProcess ??= typeof process.getBuiltinModule === 'function'
+    ? process.getBuiltinModule('node:child_process')
+    : (createRequire('/')('node:child_process') as typeof ChildProcess);
   const { spawn } = childProcess;
   return new Promise((resolve, reject) => {
     if (run.signal.aborted) {
