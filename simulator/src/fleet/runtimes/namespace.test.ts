@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -98,6 +98,9 @@ describe.runIf(enabled)('namespace runtime against the embedded backend', () => 
     // the backend sees the join before the agent's log line about it has come through the pipe
     await until(() => (lines.get('EI-ML-0001') ?? []).some((l) => l.includes('[Cloud Socket] Joined Device channel')), 10_000);
     expect(readFileSync(join(devicesDir, 'EI-ML-0001', 'root', 'etc', 'hosts'), 'utf8')).toContain(`10.217.0.1\t${BACKEND_HOST_NAME}`);
+    // the scripts it runs as root are the owner's alone
+    const scripts = join(home, 'run', 'namespace-scripts');
+    expect([scripts, join(scripts, 'host.sh'), join(scripts, 'init.sh')].map((p) => (statSync(p).mode & 0o777).toString(8))).toEqual(['700', '600', '600']);
 
     const releases = Object.values(await admin.call('GET', '/api/v1/releases'))[0] as Array<{ uuid: string; name: string }>;
     await admin.call('PATCH', `/api/v1/releases/${releases.find((r) => r.name === 'release-r1002')?.uuid ?? ''}`, { disabled: false });

@@ -2,7 +2,7 @@
 // veth on the vfleet bridge and a private root: an overlay of the host's / whose upper layer is the
 // device directory's root/ (the same place the process runtime maps paths to), the device directory
 // on /etc/peridiod. Root only. Everything is named with vfleet's prefixes and recorded under run/.
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { VfleetError } from '@vfleet/core';
 import { bundleAgent, repoRoot } from '../image.js';
@@ -78,9 +78,13 @@ cd "$M"
 exec chroot "$M" "$@"
 `;
 
-/** HOST_SCRIPT and INIT_SCRIPT as files in `dir`, each replaced whole (rename) when its text differs. */
+/**
+ * HOST_SCRIPT and INIT_SCRIPT as files in `dir`, each replaced whole (rename) when its text differs.
+ * They run as root: the directory and files are the owner's alone (0700/0600).
+ */
 function runScripts(dir: string): { host: string; init: string } {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
   const files = { host: join(dir, 'host.sh'), init: join(dir, 'init.sh') };
   for (const [file, text] of [[files.host, HOST_SCRIPT], [files.init, INIT_SCRIPT]] as const) {
     let now: string | undefined;
@@ -91,7 +95,7 @@ function runScripts(dir: string): { host: string; init: string } {
     }
     if (now === text) continue;
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, text);
+    writeFileSync(tmp, text, { mode: 0o600 });
     renameSync(tmp, file);
   }
   return files;
