@@ -215,7 +215,10 @@ export function httpGet(request: BinaryRequest, options: HttpGetOptions = {}): P
       }
       body?.fail(error);
     };
-    /** Collects the head; returns the offset in `bytes` where the body starts, or -1 while incomplete. */
+    /**
+     * Collects a response head; returns the offset in `bytes` just past it, or -1 while it is
+     * incomplete. A final (non-1xx) head also resolves the request with its body.
+     */
     const readHead = (bytes: Buffer): number => {
       // search from 3 bytes back so a blank line split across reads is found
       const joined = headBytes.length === 0 ? bytes : Buffer.concat([...headBytes, bytes]);
@@ -233,10 +236,7 @@ export function httpGet(request: BinaryRequest, options: HttpGetOptions = {}): P
       headBytes = [];
       headLength = 0;
       // interim answers (100 Continue, 103 Early Hints) precede the real one
-      if (parsed.status >= 100 && parsed.status < 200) {
-        const rest = bytes.subarray(consumed);
-        return rest.length === 0 ? bytes.length : consumed + Math.max(0, readHead(Buffer.from(rest)));
-      }
+      if (parsed.status >= 100 && parsed.status < 200) return consumed;
       const length = Number(parsed.headers['content-length']);
       body = new Body(parsed.headers['content-length'] !== undefined && Number.isSafeInteger(length) && length >= 0 ? length : Infinity, socket);
       settled = true;
@@ -246,16 +246,18 @@ export function httpGet(request: BinaryRequest, options: HttpGetOptions = {}): P
     const onread = {
       buffer: READ_BUFFER,
       callback: (n: number, buffer: Uint8Array): boolean => {
-        const bytes = Buffer.from(buffer.buffer, buffer.byteOffset, n);
-        if (body !== undefined) return body.push(bytes);
+        let bytes = Buffer.from(buffer.buffer, buffer.byteOffset, n);
         try {
-          const at = readHead(bytes);
-          if (at >= 0 && body !== undefined && at < n) return (body as Body).push(bytes.subarray(at));
+          while (body === undefined) {
+            const at = readHead(bytes);
+            if (at < 0) return true;
+            bytes = bytes.subarray(at);
+          }
         } catch (error) {
           fail(error);
           return false;
         }
-        return true;
+        return bytes.length === 0 || body.push(bytes);
       },
     };
     const common = { host, port, onread, ...(options.lookup === undefined ? {} : { lookup: options.lookup }) };
@@ -268,11 +270,7 @@ export function httpGet(request: BinaryRequest, options: HttpGetOptions = {}): P
     socket.setTimeout(idleTimeoutMs, () => fail(new VfleetError('VFLEET_IO', `idle_timeout: no data from ${url.host} for ${idleTimeoutMs} ms`)));
     socket.once(secure ? 'secureConnect' : 'connect', () => socket.write(head));
     socket.on('error', fail);
-    socket.on('end', () => {
-      if (body === undefined) fail(httpError(url, 'connection closed before the response head'));
-      else body.end();
-      socket.destroy();
-    });
+    socket.on('end', () => socket.destroy());
     socket.on('close', () => {
       signal.removeEventListener('abort', onAbort);
       if (body === undefined) fail(httpError(url, 'connection closed before the response head'));
