@@ -100,6 +100,8 @@ export async function* downloadBinary(binary: UpdateBinary, ctx: DownloadContext
         }
         let skip = received - start;
         for await (const chunk of res.body) {
+          // what was already read in still stops at an abort (the connection may have closed by then)
+          signal.throwIfAborted();
           if (skip >= chunk.length) {
             skip -= chunk.length;
             continue;

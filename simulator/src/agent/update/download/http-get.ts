@@ -5,7 +5,7 @@ import { VfleetError } from '@vfleet/core';
 import type { BinaryRequest, BinaryResponse } from './fetch-binary.js';
 
 /** Bytes per body chunk handed to the consumer; three such buffers per download. */
-export const BODY_CHUNK_BYTES = 32 * 1024;
+export const BODY_CHUNK_BYTES = 128 * 1024;
 /** A response head larger than this is refused. */
 export const MAX_HEAD_BYTES = 64 * 1024;
 
@@ -14,7 +14,7 @@ export const MAX_HEAD_BYTES = 64 * 1024;
 // never interleave. Reading this way allocates nothing per network read; node:http allocates a new
 // ArrayBuffer for every TLS record, and with a thousand downloads in one process that churn
 // (gigabytes of external memory) made V8 run a full mark-compact every few tens of MiB.
-const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
+const READ_BUFFER = Buffer.allocUnsafeSlow(128 * 1024);
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: [^\r\n]*)?$/;
