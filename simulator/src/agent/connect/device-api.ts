@@ -56,7 +56,10 @@ export function createDeviceApi(options: DeviceApiOptions): DeviceApiClient {
   const userAgent = options.userAgent ?? peridiodUserAgent();
   const baseUrl = `https://${tls.host}:${tls.port}`;
   // An idle connection is kept only briefly (see restIdleMs); every new one resumes the device's TLS session.
-  const agent = new Agent({ keepAlive: true, timeout: options.idleKeepAliveMs ?? IDLE_KEEPALIVE_MS, maxSockets: 2, maxFreeSockets: 1 });
+  // One connection at a time: calls made together (the update check and the tunnel sync at start) go
+  // one after the other instead of opening a second connection, which cost every device another
+  // handshake at start and, until its idle timer ran out, another TLS socket.
+  const agent = new Agent({ keepAlive: true, timeout: options.idleKeepAliveMs ?? IDLE_KEEPALIVE_MS, maxSockets: 1, maxFreeSockets: 1 });
   agent.createConnection = deviceConnector(tls, signal) as unknown as Agent['createConnection'];
   const close = (): void => {
     signal.removeEventListener('abort', close);
