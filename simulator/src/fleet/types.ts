@@ -145,8 +145,11 @@ export interface PreflightReport {
   ok: boolean;
   /** Why it cannot run here (engine missing, not root…). */
   problems: string[];
-  /** Ceilings stated before they are hit: max devices and why. */
-  ceilings: { what: string; limit: number; note: string }[];
+  /**
+   * Ceilings stated before they are hit: max devices and why. An advisory one does not stop a start
+   * past it; it says where the host starts to degrade (the note says how).
+   */
+  ceilings: { what: string; limit: number; note: string; advisory?: boolean }[];
   /** Host memory estimate per device in bytes. */
   memoryPerDevice: number;
 }

@@ -29,9 +29,46 @@ export function hostCeilings(opts: { fdsPerDevice: number; memoryPerDevice: numb
   return ceilings;
 }
 
-/** Problems for `count` devices against the ceilings. */
+/** Problems for `count` devices against the ceilings (advisory ones are not problems). */
 export function overCeilings(count: number, ceilings: PreflightReport['ceilings']): string[] {
-  return ceilings.filter((c) => c.limit < count).map((c) => `${count} devices exceed the ${c.what} ceiling of ${c.limit} (${c.note})`);
+  return ceilings.filter((c) => c.advisory !== true && c.limit < count).map((c) => `${count} devices exceed the ${c.what} ceiling of ${c.limit} (${c.note})`);
+}
+
+/**
+ * Kernel socket memory one binary download holds when the device writes slower than the network
+ * delivers (bench/rollout.mjs, 1,000 in-process devices and the embedded backend on one host, from
+ * `ss -tm`): its receive queue grows to ~1.2–1.6 MiB and the backend's send queue to ~3.3 MiB;
+ * about 3 MiB a download over a whole rollout.
+ */
+export const DOWNLOAD_SOCKET_BYTES = 3 * 2 ** 20;
+
+/**
+ * How many devices can download at once before the kernel's TCP memory reaches the pressure
+ * threshold of net.ipv4.tcp_mem (pages: low, pressure, max). Past it Linux shrinks socket buffers,
+ * drops segments and retransmits after timeouts (1,000 simultaneous 16 MiB downloads here: 4 to 19
+ * pressure episodes, 3,700 to 40,000 retransmission timeouts a rollout); past the maximum it logs
+ * "TCP: out of memory" and resets connections. Downloads then fail and are retried at the next poll.
+ * `tcpMem` is the text of /proc/sys/net/ipv4/tcp_mem (readTcpMem); undefined when there is none.
+ */
+export function tcpDownloadCeiling(tcpMem: string | undefined, pageBytes = 4096): PreflightReport['ceilings'][number] | undefined {
+  const pages = tcpMem?.trim().split(/\s+/).map(Number);
+  if (pages?.length !== 3 || pages.some((n) => !Number.isSafeInteger(n) || n <= 0)) return undefined;
+  const pressure = (pages[1] as number) * pageBytes;
+  return {
+    what: 'simultaneous downloads',
+    limit: Math.floor(pressure / DOWNLOAD_SOCKET_BYTES),
+    advisory: true,
+    note: `net.ipv4.tcp_mem enters memory pressure at ${formatBytes(pressure)} of socket buffers, about ${formatBytes(DOWNLOAD_SOCKET_BYTES)} per download; past it the kernel drops and retransmits, past ${formatBytes((pages[2] as number) * pageBytes)} it resets connections (failed downloads are retried at the next poll)`,
+  };
+}
+
+/** The text of /proc/sys/net/ipv4/tcp_mem; undefined where it cannot be read (not Linux). */
+export function readTcpMem(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/net/ipv4/tcp_mem', 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 export function formatBytes(n: number): string {

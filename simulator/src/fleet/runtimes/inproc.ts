@@ -1,6 +1,6 @@
 import { createAgent, REBOOT_EXIT_CODE, type Agent, type AgentOptions } from '../../agent/agent.js';
 import type { DeviceLaunch, PreflightReport, RunningDevice, Runtime, RuntimeOptions } from '../types.js';
-import { hostCeilings, overCeilings } from './host-limits.js';
+import { hostCeilings, overCeilings, readTcpMem, tcpDownloadCeiling } from './host-limits.js';
 import { ensureLoopbackHosts } from './hosts-file.js';
 
 /** bench/fleet-start.mjs: 231 KiB RSS per joined, polling device at 5,000 (the agent alone: ~238 KiB, bench/agent-density). */
@@ -19,6 +19,8 @@ export function createInprocRuntime(opts: InprocRuntimeOptions = {}): Runtime {
     name: 'inproc',
     async preflight(count: number): Promise<PreflightReport> {
       const ceilings = hostCeilings({ fdsPerDevice: 2, memoryPerDevice: MEMORY_PER_DEVICE, fdsNote: 'socket and REST connection, one process' });
+      const downloads = tcpDownloadCeiling(readTcpMem());
+      if (downloads !== undefined) ceilings.push(downloads);
       const problems = overCeilings(count, ceilings);
       return { runtime: 'inproc', ok: problems.length === 0, problems, ceilings, memoryPerDevice: MEMORY_PER_DEVICE };
     },

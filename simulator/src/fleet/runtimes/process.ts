@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VfleetError } from '@vfleet/core';
 import type { CleanupReport, DeviceLaunch, PreflightReport, RunningDevice, Runtime, RuntimeOptions } from '../types.js';
-import { hostCeilings, overCeilings } from './host-limits.js';
+import { hostCeilings, overCeilings, readTcpMem, tcpDownloadCeiling } from './host-limits.js';
 import { ensureLoopbackHosts } from './hosts-file.js';
 import { execa } from 'execa';
 import { forwardLines, homeHash } from './netutil.js';
@@ -78,6 +78,8 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions): Runtime {
     name: 'process',
     async preflight(count: number): Promise<PreflightReport> {
       const ceilings = hostCeilings({ fdsPerDevice: 3, memoryPerDevice: MEMORY_PER_DEVICE, fdsNote: 'stdout and stderr pipes in the supervisor' });
+      const downloads = tcpDownloadCeiling(readTcpMem());
+      if (downloads !== undefined) ceilings.push(downloads);
       const problems = overCeilings(count, ceilings);
       if (!existsSync(entry)) problems.unshift(`the agent is not built: ${entry} is missing (run npm run build)`);
       return { runtime: 'process', ok: problems.length === 0, problems, ceilings, memoryPerDevice: MEMORY_PER_DEVICE };

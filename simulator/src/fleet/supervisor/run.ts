@@ -94,7 +94,7 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<Supervis
   recordRuntime(home, runtime.name);
   const preflight = await runtime.preflight(ids.length);
   say(`runtime ${runtime.name}: ${ids.length} device(s), about ${formatBytes(preflight.memoryPerDevice)} each`);
-  for (const c of preflight.ceilings) say(`  ceiling ${c.what}: ${c.limit} devices (${c.note})`);
+  for (const c of preflight.ceilings) say(`  ceiling ${c.what}: ${c.limit} devices${c.advisory === true ? ' (advisory)' : ''} (${c.note})`);
   for (const p of preflight.problems) say(`  problem: ${p}`);
   if (!preflight.ok && opts.strictPreflight !== false) {
     throw new VfleetError('VFLEET_WORKSPACE', `preflight for ${ids.length} ${runtime.name} device(s) failed: ${preflight.problems.join('; ')}`);
