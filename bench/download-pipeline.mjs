@@ -1,22 +1,25 @@
 #!/usr/bin/env node
 // The agent's download pipeline alone, for work on issue [agent]'s rollout figure: N concurrent
 // downloads of an M MiB binary from a plain node:http server in a child process, each through the
-// agent's own GET client, downloadBinary, the SHA-256/size check and writeStaged into a file, as the
-// `file` installer does. No backend, no agents, no polls: CPU seconds per GiB in this process are
-// steadier than bench/rollout.mjs's wall time. Baseline in the same run, as bench/rollout.mjs's
-// floor: the same bytes hashed and written with synchronous writes on this thread, no network. Files go to --out (default: the temp directory; a
+// agent's own GET client, downloadBinary, verifyIntegrity (size, SHA-256, Ed25519) and writeStaged
+// into a file, as the `file` installer does. No backend, no agents, no polls: CPU seconds per GiB in
+// this process are steadier than bench/rollout.mjs's wall time. Baseline in the same run:
+// bench/rollout.mjs's floor worker on one thread (the same amount of bytes hashed and written, no network). Files go to --out (default: the temp directory; a
 // tmpfs such as /dev/shm takes the disk out of the figure). Prints one JSON object.
 // Usage: node bench/download-pipeline.mjs [downloads=400] [MiB=8] [--out DIR]
 import { fork } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { signBinary } from '@vfleet/core';
 import { useLauncherAllocator } from './lib/allocator.mjs';
 import { deterministicBytes } from './lib/bytes.mjs';
 // internals of the agent, not part of @vfleet/simulator's API: the built files
 import { createHttpFetch } from '../simulator/dist/agent/update/download/fetch-binary.js';
 import { DEFAULT_DOWNLOAD_TUNING, downloadBinary } from '../simulator/dist/agent/update/download/download.js';
+import { verifyIntegrity } from '../simulator/dist/agent/update/download/integrity.js';
 import { writeStaged } from '../simulator/dist/agent/update/installers/write-staged.js';
 
 const allocator = useLauncherAllocator();
@@ -44,21 +47,15 @@ if (process.argv[2] === '--serve') {
       server.once('message', resolve);
       server.once('exit', (code) => reject(new Error(`server exited ${code}`)));
     });
-    const content = deterministicBytes('download-pipeline', size);
-    const expected = createHash('sha256').update(content).digest('hex');
+    const expected = createHash('sha256').update(deterministicBytes('download-pipeline', size)).digest('hex');
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const signature = {
+      signatureHex: signBinary(expected, privateKey),
+      publicKey: Buffer.from(publicKey.export({ format: 'jwk' }).x, 'base64url'),
+      signingKeyPrn: null,
+    };
     const fetch = createHttpFetch();
     const log = { debug() {}, info() {}, warn() {}, error() {} };
-    // the integrity step of the agent, without the Ed25519 signature (one verify per binary, not per byte)
-    async function* verified(source) {
-      const hash = createHash('sha256');
-      let got = 0;
-      for await (const chunk of source) {
-        got += chunk.length;
-        hash.update(chunk);
-        yield chunk;
-      }
-      if (got !== size || hash.digest('hex') !== expected) throw new Error(`download corrupted: ${got} bytes`);
-    }
     const measure = async (what) => {
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
@@ -75,27 +72,19 @@ if (process.argv[2] === '--serve') {
 
     let dir = files();
     const pipeline = await measure(() => Promise.all(Array.from({ length: n }, (_, i) => {
-      const binary = { prn: `bench-${i}`, url: `http://127.0.0.1:${port}/b/${i}`, size };
+      const binary = { prn: `bench-${i}`, url: `http://127.0.0.1:${port}/b/${i}`, size, hash: expected, signatures: [signature] };
       const signal = new AbortController().signal; // one per download, as each agent has its own
       const source = downloadBinary(binary, { fetch, tuning: DEFAULT_DOWNLOAD_TUNING, log, signal, userAgent: 'vfleet-bench' });
-      return writeStaged(verified(source), join(dir, `f${i}`), 0o644, signal);
+      return writeStaged(verifyIntegrity(binary, source), join(dir, `f${i}`), 0o644, signal);
     })));
 
-    // baseline: the same bytes hashed and written, 256 KiB at a time, with synchronous writes
+    // baseline: the rollout's floor on one thread
     dir = files();
-    const floor = await measure(async () => {
-      for (let i = 0; i < n; i++) {
-        const hash = createHash('sha256');
-        const fd = openSync(join(dir, `f${i}`), 'wx');
-        for (let at = 0; at < size; at += 256 * 1024) {
-          const part = content.subarray(at, at + 256 * 1024);
-          hash.update(part);
-          writeSync(fd, part);
-        }
-        closeSync(fd);
-        if (hash.digest('hex') !== expected) throw new Error('baseline hash differs');
-      }
-    });
+    const floor = await measure(() => new Promise((resolve, reject) => {
+      const worker = new Worker(new URL('./lib/hash-write.mjs', import.meta.url), { workerData: { dir, from: 0, step: 1, n, size } });
+      worker.once('exit', resolve);
+      worker.once('error', reject);
+    }));
 
     const gib = (n * size) / 2 ** 30;
     const perGiB = (s) => +(s / gib).toFixed(2);
@@ -108,7 +97,7 @@ if (process.argv[2] === '--serve') {
       seconds: +pipeline.seconds.toFixed(2),
       cpuSecondsPerGiB: perGiB(pipeline.cpu),
       systemSecondsPerGiB: perGiB(pipeline.system),
-      baseline: { what: 'hash + synchronous write from memory, one thread', seconds: +floor.seconds.toFixed(2), cpuSecondsPerGiB: perGiB(floor.cpu) },
+      baseline: { what: "bench/rollout.mjs's floor (hash and write the same bytes) on one thread", seconds: +floor.seconds.toFixed(2), cpuSecondsPerGiB: perGiB(floor.cpu) },
       cpuRatioToBaseline: +(pipeline.cpu / floor.cpu).toFixed(2),
     }));
   } finally {
