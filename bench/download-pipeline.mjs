@@ -4,8 +4,9 @@
 // agent's own GET client, downloadBinary, verifyIntegrity (size, SHA-256, Ed25519) and writeStaged
 // into a file, as the `file` installer does. No backend, no agents, no polls: CPU seconds per GiB in
 // this process are steadier than bench/rollout.mjs's wall time. Baseline in the same run:
-// bench/rollout.mjs's floor worker on one thread (the same amount of bytes hashed and written, no network). Files go to --out (default: the temp directory; a
-// tmpfs such as /dev/shm takes the disk out of the figure). Prints one JSON object.
+// bench/rollout.mjs's floor worker on one thread (as many bytes hashed and written, no network).
+// Files go to --out (default: the temp directory; a tmpfs such as /dev/shm takes the disk out of
+// the figure), each run's removed before the next. Prints one JSON object.
 // Usage: node bench/download-pipeline.mjs [downloads=400] [MiB=8] [--out DIR]
 import { fork } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
@@ -56,22 +57,19 @@ if (process.argv[2] === '--serve') {
     };
     const fetch = createHttpFetch();
     const log = { debug() {}, info() {}, warn() {}, error() {} };
+    /** Runs `what` with a fresh directory for its files, which is removed (outside the measurement) afterwards. */
     const measure = async (what) => {
+      const dir = mkdtempSync(join(root, 'files-'));
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
-      await what();
+      await what(dir);
       const cpu = process.cpuUsage(cpu0);
       const seconds = (performance.now() - t0) / 1000;
-      rmSync(join(root, 'files'), { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
       return { seconds, cpu: (cpu.user + cpu.system) / 1e6, system: cpu.system / 1e6 };
     };
-    const files = () => {
-      rmSync(join(root, 'files'), { recursive: true, force: true });
-      return mkdtempSync(join(root, 'files'));
-    };
 
-    let dir = files();
-    const pipeline = await measure(() => Promise.all(Array.from({ length: n }, (_, i) => {
+    const pipeline = await measure((dir) => Promise.all(Array.from({ length: n }, (_, i) => {
       const binary = { prn: `bench-${i}`, url: `http://127.0.0.1:${port}/b/${i}`, size, hash: expected, signatures: [signature] };
       const signal = new AbortController().signal; // one per download, as each agent has its own
       const source = downloadBinary(binary, { fetch, tuning: DEFAULT_DOWNLOAD_TUNING, log, signal, userAgent: 'vfleet-bench' });
@@ -79,8 +77,7 @@ if (process.argv[2] === '--serve') {
     })));
 
     // baseline: the rollout's floor on one thread
-    dir = files();
-    const floor = await measure(() => new Promise((resolve, reject) => {
+    const floor = await measure((dir) => new Promise((resolve, reject) => {
       const worker = new Worker(new URL('./lib/hash-write.mjs', import.meta.url), { workerData: { dir, from: 0, step: 1, n, size } });
       worker.once('exit', resolve);
       worker.once('error', reject);
