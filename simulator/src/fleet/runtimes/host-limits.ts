@@ -42,6 +42,9 @@ export function overCeilings(count: number, ceilings: PreflightReport['ceilings'
  */
 export const DOWNLOAD_SOCKET_BYTES = 3 * 2 ** 20;
 
+/** tcp_mem counts pages; 4 KiB on the x86-64 and arm64 kernels vfleet runs on. */
+const PAGE_BYTES = 4096;
+
 /**
  * How many devices can download at once before the kernel's TCP memory reaches the pressure
  * threshold of net.ipv4.tcp_mem (pages: low, pressure, max). Past it Linux shrinks socket buffers,
@@ -50,15 +53,15 @@ export const DOWNLOAD_SOCKET_BYTES = 3 * 2 ** 20;
  * "TCP: out of memory" and resets connections. Downloads then fail and are retried at the next poll.
  * `tcpMem` is the text of /proc/sys/net/ipv4/tcp_mem (readTcpMem); undefined when there is none.
  */
-export function tcpDownloadCeiling(tcpMem: string | undefined, pageBytes = 4096): PreflightReport['ceilings'][number] | undefined {
+export function tcpDownloadCeiling(tcpMem: string | undefined): PreflightReport['ceilings'][number] | undefined {
   const pages = tcpMem?.trim().split(/\s+/).map(Number);
   if (pages?.length !== 3 || pages.some((n) => !Number.isSafeInteger(n) || n <= 0)) return undefined;
-  const pressure = (pages[1] as number) * pageBytes;
+  const pressure = (pages[1] as number) * PAGE_BYTES;
   return {
     what: 'simultaneous downloads',
     limit: Math.floor(pressure / DOWNLOAD_SOCKET_BYTES),
     advisory: true,
-    note: `net.ipv4.tcp_mem enters memory pressure at ${formatBytes(pressure)} of socket buffers, about ${formatBytes(DOWNLOAD_SOCKET_BYTES)} per download; past it the kernel drops and retransmits, past ${formatBytes((pages[2] as number) * pageBytes)} it resets connections (failed downloads are retried at the next poll)`,
+    note: `net.ipv4.tcp_mem enters memory pressure at ${formatBytes(pressure)} of socket buffers, about ${formatBytes(DOWNLOAD_SOCKET_BYTES)} per download; past it the kernel drops and retransmits, past ${formatBytes((pages[2] as number) * PAGE_BYTES)} it resets connections (failed downloads are retried at the next poll)`,
   };
 }
 
