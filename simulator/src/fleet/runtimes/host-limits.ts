@@ -42,7 +42,7 @@ export function overCeilings(count: number, ceilings: PreflightReport['ceilings'
  */
 export const DOWNLOAD_SOCKET_BYTES = 3 * 2 ** 20;
 
-/** tcp_mem counts pages; 4 KiB on the x86-64 and arm64 kernels vfleet runs on. */
+/** tcp_mem counts pages: 4 KiB on x86-64 and most arm64 kernels; with larger pages the ceiling stated is only lower than the real one. */
 const PAGE_BYTES = 4096;
 
 /**
