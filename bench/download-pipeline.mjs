@@ -5,14 +5,19 @@
 // into a file, as the `file` installer does. No backend, no agents, no polls: CPU seconds per GiB in
 // this process are steadier than bench/rollout.mjs's wall time. Baseline in the same run:
 // bench/rollout.mjs's floor worker on one thread (as many bytes hashed and written, no network).
+// Also in the same run, for comparison: the same downloads the plain Node way (node:http GET, a
+// hashing Transform, fs.createWriteStream), which no vfleet code touches.
 // Files go to --out (default: the temp directory; a tmpfs such as /dev/shm takes the disk out of
 // the figure), each run's removed before the next. Prints one JSON object.
 // Usage: node bench/download-pipeline.mjs [downloads=400] [MiB=8] [--out DIR]
 import { fork } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { Agent as HttpAgent, get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline as pipe } from 'node:stream/promises';
 import { Worker } from 'node:worker_threads';
 import { signBinary } from '@vfleet/core';
 import { useLauncherAllocator } from './lib/allocator.mjs';
@@ -76,6 +81,21 @@ if (process.argv[2] === '--serve') {
       return writeStaged(verifyIntegrity(binary, source), join(dir, `f${i}`), 0o644, signal);
     })));
 
+    // the same downloads through node:http, a hashing Transform and a write stream: no vfleet code
+    const plainAgent = new HttpAgent({ keepAlive: false, maxSockets: Infinity });
+    let plainVerified = 0;
+    const plain = await measure((dir) => Promise.all(Array.from({ length: n }, (_, i) => new Promise((resolve, reject) => {
+      httpGet({ host: '127.0.0.1', port, path: `/plain/${i}`, agent: plainAgent }, (res) => {
+        const hash = createHash('sha256');
+        const tap = new Transform({ transform(chunk, _encoding, done) { hash.update(chunk); done(null, chunk); } });
+        pipe(res, tap, createWriteStream(join(dir, `p${i}`))).then(() => {
+          if (hash.digest('hex') === expected) plainVerified++;
+          resolve();
+        }, reject);
+      }).once('error', reject);
+    }))));
+    if (plainVerified !== n) throw new Error(`plain node:http: ${n - plainVerified} of ${n} downloads did not hash to the expected SHA-256`);
+
     // baseline: the rollout's floor on one thread
     const floor = await measure((dir) => new Promise((resolve, reject) => {
       const worker = new Worker(new URL('./lib/hash-write.mjs', import.meta.url), { workerData: { dir, from: 0, step: 1, n, size } });
@@ -96,6 +116,7 @@ if (process.argv[2] === '--serve') {
       systemSecondsPerGiB: perGiB(pipeline.system),
       baseline: { what: "bench/rollout.mjs's floor (hash and write the same bytes) on one thread", seconds: +floor.seconds.toFixed(2), cpuSecondsPerGiB: perGiB(floor.cpu) },
       cpuRatioToBaseline: +(pipeline.cpu / floor.cpu).toFixed(2),
+      plainNode: { what: 'node:http GET, a hashing Transform, fs.createWriteStream', seconds: +plain.seconds.toFixed(2), cpuSecondsPerGiB: perGiB(plain.cpu), cpuRatioToBaseline: +(plain.cpu / floor.cpu).toFixed(2) },
     }));
   } finally {
     server.kill();
