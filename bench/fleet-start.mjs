@@ -3,13 +3,17 @@
 // orchestrator (ramp unlimited unless --rate), devices/s, and host memory per device, for any runtime.
 // The embedded backend runs in a child process so its memory is not counted (in this process when
 // the runtime needs it on extra addresses, e.g. docker bridge gateways). Prints one JSON object.
+// docker and podman: after the fleet is torn down, the same run starts as many bare containers of
+// the same image (an idle node, `run -d`), plain and with the flags the runtime adds
+// (bench/lib/docker-baseline.mjs), as the baseline for container overhead.
 // Usage: node --expose-gc bench/fleet-start.mjs --runtime inproc|process|docker|podman|namespace --count N [--rate R] [--concurrency C] [--image REF]
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import {
-  BACKEND_HOST_NAME, createAdminClient, createFleet, createRuntime, deviceIds, generateDevices, initWorkspace, seedEvk, startBackend,
+  BACKEND_HOST_NAME, DEFAULT_AGENT_IMAGE, createAdminClient, createFleet, createRuntime, deviceIds, generateDevices, initWorkspace, seedEvk, startBackend,
 } from '@vfleet/simulator';
+import { dockerBaseline } from './lib/docker-baseline.mjs';
 import { startBackendProcess } from './lib/start-backend.mjs';
 import { useLauncherAllocator } from './lib/allocator.mjs';
 
@@ -98,6 +102,7 @@ if (listenHosts.length > 0) {
   stopBackend = () => b.stop();
 }
 let fleet;
+let result;
 try {
   await seedEvk({ home, client: backend.admin, sizeScale: 1 / 65536 });
   const out = join(root, 'devices');
@@ -152,7 +157,7 @@ try {
   const childrenRss = pids.reduce((sum, pid) => sum + pssKbOf(pid) * 1024, 0);
   const childrenRssPlain = pids.reduce((sum, pid) => sum + rssKbOf(pid) * 1024, 0);
   const memoryPerDevice = runtimeName === 'inproc' || runtimeName === 'process' ? Math.round((selfDelta + childrenRss) / count) : null;
-  console.log(JSON.stringify({ allocator,
+  result = { allocator,
     runtime: runtime.name,
     devices: count,
     generateSeconds: +generateSeconds.toFixed(2),
@@ -176,10 +181,19 @@ try {
     failed,
     rate: rate ?? 'unlimited',
     concurrency: concurrency ?? 'unlimited',
-  }, null, 2));
+  };
 } finally {
   await fleet?.close();
   await runtime.cleanup();
   await stopBackend();
   rmSync(root, { recursive: true, force: true });
 }
+if (runtimeName === 'docker' || runtimeName === 'podman') {
+  // the engine alone, with the fleet gone: containers/s and host memory of bare containers of the same image
+  const bare = { image: image ?? DEFAULT_AGENT_IMAGE, count, engine: runtimeName, concurrency: concurrency ?? 10 };
+  const plain = await dockerBaseline(bare);
+  const evk = await dockerBaseline({ ...bare, evkFlags: true });
+  result.baseline = { what: `bare ${runtimeName} run -d of the same image running an idle node, ${bare.concurrency} at a time`, plain, withRuntimeFlags: evk };
+  result.ratioToBaseline = { devicesPerSecond: +(result.devicesPerSecond / plain.perSecond).toFixed(2), devicesPerSecondWithRuntimeFlags: +(result.devicesPerSecond / evk.perSecond).toFixed(2) };
+}
+console.log(JSON.stringify(result, null, 2));
