@@ -98,9 +98,10 @@ export function createDockerRuntime(opts: DockerRuntimeOptions): DockerRuntime {
     await tool(engine, ['rm', '-f', name]);
   }
 
-  function createArgs(launch: DeviceLaunch, name: string, shard: Shard, loop: LoopAttachment | undefined, fwEnvOverride: string | undefined): string[] {
+  /** `run --detach`: made and started by one client, which prints the id once the container runs. */
+  function runArgs(launch: DeviceLaunch, name: string, shard: Shard, loop: LoopAttachment | undefined, fwEnvOverride: string | undefined): string[] {
     const args = [
-      'create', '--name', name, '--hostname', launch.id,
+      'run', '--detach', '--name', name, '--hostname', launch.id,
       '--label', 'vfleet=1', '--label', `vfleet.device=${launch.id}`, '--label', `vfleet.home=${hash}`,
       '--network', shard.name, '--add-host', `${BACKEND_HOST_NAME}:${shard.gateway}`,
       '--cap-add', 'NET_ADMIN', '--device', '/dev/net/tun',
@@ -192,33 +193,34 @@ export function createDockerRuntime(opts: DockerRuntimeOptions): DockerRuntime {
             writeFileSync(fwEnvOverride, moved);
           }
         }
-        const args = createArgs(launch, name, shard, loop, fwEnvOverride);
+        const args = runArgs(launch, name, shard, loop, fwEnvOverride);
         const withEnv = { env: launch.env };
-        let created = await tool(engine, args, withEnv);
-        if (created.code !== 0 && /already in use|already exists/i.test(created.stderr)) {
+        let ran = await tool(engine, args, withEnv);
+        if (ran.code !== 0 && /already in use|already exists/i.test(ran.stderr)) {
           // the name is taken: a container left by a crash of this fleet is replaced, anything else is refused
           const owner = await containerHome(name);
           if (owner !== hash) throw new VfleetError('VFLEET_USAGE', `${engine}: container ${name} exists and is not this fleet's (label vfleet.home=${owner || 'none'}); remove it or pick another prefix`);
           await removeContainer(name);
-          created = await tool(engine, args, withEnv);
+          ran = await tool(engine, args, withEnv);
         }
-        if (created.code !== 0) throw engineError(`cannot create the container of ${launch.id}`, new Error(created.stderr.trim().split('\n').slice(-2).join(' | ') || `exit ${created.code}`));
-        containerId = created.stdout.trim().split('\n').pop() ?? '';
+        if (ran.code !== 0) {
+          // the engine's reason, without the client's "See 'docker run --help'." line
+          const lines = ran.stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/ --help'/.test(l));
+          const why = new Error(lines.slice(-2).join(' | ') || `exit ${ran.code}`);
+          // made but not started (an entrypoint or device the engine refused at start): this run's, so removed
+          const made = (await containerHome(name)) === hash;
+          if (made) await removeContainer(name);
+          throw engineError(`cannot ${made ? 'start' : 'create'} the container of ${launch.id}`, why);
+        }
+        containerId = ran.stdout.trim().split('\n').pop() ?? '';
       } catch (e) {
         shard.used--;
         if (loop !== undefined) await detachLoop(home, loop).catch(() => undefined);
         throw e;
       }
 
+      // running before start() returns (run --detach prints the id once started), so a stop or kill never races the start
       const id = containerId;
-      // running before start() returns, so a stop or kill never races the start
-      const started = await tool(engine, ['start', id]);
-      if (started.code !== 0) {
-        await removeContainer(id);
-        shard.used--;
-        if (loop !== undefined) await detachLoop(home, loop).catch(() => undefined);
-        throw engineError(`cannot start the container of ${launch.id}`, new Error(started.stderr.trim() || `exit ${started.code}`));
-      }
       let killed = false;
       // the log from its first line (json-file keeps it), until the container stops
       const follow = spawnLong(engine, ['logs', '--follow', id], { onLine: launch.onLine });
