@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -35,6 +35,49 @@ describe('docker runtime helpers', () => {
 });
 
 const haveToolsQuiet = (t: string) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0;
+
+describe('docker runtime start failures (a scripted engine on PATH)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vft-fake-engine-'));
+  const home = join(dir, 'home');
+  const calls = join(dir, 'calls');
+  const made = join(dir, 'made');
+  const savedPath = process.env['PATH'];
+  beforeAll(() => {
+    // run: made then refused at start (mode "start") or refused at create ("create"); inspect finds only what run made
+    writeFileSync(join(dir, 'podman'), [
+      '#!/bin/sh',
+      `echo "$*" >> ${calls}`,
+      'case "$1 $2" in',
+      `  "network inspect") echo '[{"subnets":[{"subnet":"10.89.0.0/24","gateway":"10.89.0.1"}]}]' ;;`,
+      `  "container inspect") [ -e ${made} ] && echo ${homeHash(home)} || { echo "Error: no such container" >&2; exit 125; } ;;`,
+      `  "rm -f") rm -f ${made} ;;`,
+      `  "run --detach") if [ "$(cat ${join(dir, 'mode')})" = start ]; then touch ${made}; echo 'Error response from daemon: error gathering device information while adding custom device "/dev/gone": no such file or directory' >&2; else echo 'Error response from daemon: invalid mount config for type "bind": bind source path does not exist: /gone' >&2; fi; echo "See 'podman run --help'." >&2; exit 126 ;;`,
+      'esac',
+      '',
+    ].join('\n'), { mode: 0o755 });
+    process.env['PATH'] = `${dir}:${savedPath ?? ''}`;
+  });
+  afterAll(() => {
+    process.env['PATH'] = savedPath;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const start = (mode: string) => {
+    writeFileSync(join(dir, 'mode'), mode);
+    writeFileSync(calls, '');
+    return createDockerRuntime({ home, engine: 'podman' }).start({ id: 'EI-ML-0001', deviceDir: dir, env: {}, onLine: () => undefined });
+  };
+
+  it('removes a container the engine made but could not start, and says it could not start', async () => {
+    await expect(start('start')).rejects.toThrow(/^podman: cannot start the container of EI-ML-0001: Error response from daemon: error gathering device information .*"\/dev\/gone": no such file or directory$/);
+    expect(readFileSync(calls, 'utf8')).toMatch(/^rm -f vfleet-EI-ML-0001$/m);
+    expect(existsSync(made)).toBe(false);
+  });
+
+  it('removes nothing when the engine made nothing, and says it could not create', async () => {
+    await expect(start('create')).rejects.toThrow(/^podman: cannot create the container of EI-ML-0001: Error response from daemon: invalid mount config .*\/gone$/);
+    expect(readFileSync(calls, 'utf8')).not.toMatch(/^rm /m);
+  });
+});
 
 describe('docker runtime preflight', () => {
   it('names a missing engine instead of failing later', async () => {

@@ -207,7 +207,7 @@ export function createDockerRuntime(opts: DockerRuntimeOptions): DockerRuntime {
           // the engine's reason, without the client's "See 'docker run --help'." line
           const lines = ran.stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/ --help'/.test(l));
           const why = new Error(lines.slice(-2).join(' | ') || `exit ${ran.code}`);
-          // made but not started (an entrypoint or device the engine refused at start): this run's, so removed
+          // made but not started (the engine resolves --device paths only at start): this run's, so removed
           const made = (await containerHome(name)) === hash;
           if (made) await removeContainer(name);
           throw engineError(`cannot ${made ? 'start' : 'create'} the container of ${launch.id}`, why);
