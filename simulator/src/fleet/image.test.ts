@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createRootCa, parseCertificate } from '@vfleet/core';
 import { haveTools, run } from '@vfleet/core/test-support';
-import { buildAgentImage, bundleAgent } from './image.js';
+import { buildAgentImage, bundleAgent, IMAGE_ROOTS_DIR, stageNodeRoots } from './image.js';
 import { engineAnswers } from './runtimes/test-engine.js';
 
 describe('agent bundle', () => {
@@ -38,6 +39,26 @@ describe('agent bundle', () => {
   }, 30_000);
 });
 
+describe.runIf(haveTools('openssl'))("node's roots for the agent image", () => {
+  it('hashes one file per bundled root, each the same certificate; without openssl there is no directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vft-image-roots-'));
+    const savedPath = process.env['PATH'];
+    try {
+      expect(await stageNodeRoots(join(dir, 'certs'))).toBe(rootCertificates.length);
+      const hashed = readdirSync(join(dir, 'certs')).filter((f) => /^[0-9a-f]{8}\.\d+$/.test(f));
+      expect(hashed).toHaveLength(rootCertificates.length);
+      const bodies = new Set(rootCertificates.map((pem) => pem.trim()));
+      for (const f of hashed) expect(bodies.has(readFileSync(join(dir, 'certs', f), 'utf8').trim())).toBe(true);
+      process.env['PATH'] = join(dir, 'no-tools-here');
+      expect(await stageNodeRoots(join(dir, 'none'))).toBe(0);
+      expect(existsSync(join(dir, 'none'))).toBe(false);
+    } finally {
+      process.env['PATH'] = savedPath;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe.runIf(haveTools('docker') && engineAnswers('docker'))('vfleet image build --offline', () => {
   it("builds the agent image on a base imported from this host's node, with no registry", async () => {
     const tag = 'vft-image/agent:test';
@@ -52,6 +73,15 @@ describe.runIf(haveTools('docker') && engineAnswers('docker'))('vfleet image bui
       expect(tools).toMatch(/\/ip\n/);
       const entry = run('docker', ['image', 'inspect', '--format', '{{json .Config.Entrypoint}}', tag]).trim();
       expect(entry).toBe('["/usr/local/bin/vfleet-agent"]');
+      // the entrypoint starts node on the hashed copy of its own roots: a probe in the agent's place reports what it got
+      const probe = [
+        "const fs = require('fs');",
+        "fs.writeFileSync('/tmp/probe.cjs', 'const fs = require(\"fs\"); console.log(JSON.stringify({ execArgv: process.execArgv, file: process.env.SSL_CERT_FILE, dir: process.env.SSL_CERT_DIR, hashed: fs.readdirSync(process.env.SSL_CERT_DIR).filter((f) => /^[0-9a-f]{8}[.][0-9]+$/.test(f)).length, roots: require(\"tls\").rootCertificates.length }))');",
+        "fs.writeFileSync('/tmp/entry', fs.readFileSync('/usr/local/bin/vfleet-agent', 'utf8').replaceAll('/opt/vfleet/agent/vfleet-agent.cjs', '/tmp/probe.cjs'));",
+        "process.stdout.write(require('child_process').execFileSync('/bin/sh', ['/tmp/entry']));",
+      ].join('\n');
+      const got = JSON.parse(run('docker', ['run', '--rm', '--entrypoint', 'node', tag, '-e', probe])) as { execArgv: string[]; file: string; dir: string; hashed: number; roots: number };
+      expect(got).toEqual({ execArgv: ['--use-openssl-ca'], file: '/dev/null', dir: IMAGE_ROOTS_DIR, hashed: rootCertificates.length, roots: rootCertificates.length });
     } finally {
       run('docker', ['image', 'rm', '-f', tag]);
     }

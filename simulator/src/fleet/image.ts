@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { rootCertificates } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { VfleetError } from '@vfleet/core';
 import { mustTool, tool, tryTool } from './runtimes/netutil.js';
@@ -110,7 +111,18 @@ export async function bundleAgent(opts: { outDir?: string; root?: string; signal
     rmSync(empty, { recursive: true, force: true });
   }
   const wrapper = join(outDir, 'vfleet-agent');
-  writeFileSync(wrapper, '#!/bin/sh\n# node replaces the shell: PID 1 in a container, so SIGTERM reaches the agent\nexec node /opt/vfleet/agent/vfleet-agent.cjs "$@"\n');
+  writeFileSync(wrapper, [
+    '#!/bin/sh',
+    '# node replaces the shell: PID 1 in a container, so SIGTERM reaches the agent',
+    `# with ${IMAGE_ROOTS_DIR} (Node's own roots, hashed at image build) OpenSSL looks a public CA up when a chain`,
+    '# needs it, instead of node parsing all its bundled roots at the first TLS context of every start',
+    `if [ -d ${IMAGE_ROOTS_DIR} ]; then`,
+    `  export SSL_CERT_FILE=/dev/null SSL_CERT_DIR=${IMAGE_ROOTS_DIR}`,
+    '  exec node --use-openssl-ca /opt/vfleet/agent/vfleet-agent.cjs "$@"',
+    'fi',
+    'exec node /opt/vfleet/agent/vfleet-agent.cjs "$@"',
+    '',
+  ].join('\n'));
   chmodSync(wrapper, 0o755);
   return { file, natives };
 }
@@ -300,6 +312,25 @@ export async function buildAgentImage(opts: ImageBuildOptions = {}): Promise<Ima
   }
 }
 
+/** Where the agent image keeps Node's bundled roots as an OpenSSL hashed directory. */
+export const IMAGE_ROOTS_DIR = '/opt/vfleet/agent/certs';
+
+/**
+ * Writes Node's bundled root certificates (the trust a plain node has) into `dir`, one file each,
+ * and hashes the directory with `openssl rehash`, so that node --use-openssl-ca finds the same roots
+ * on demand. Returns how many roots it holds; 0 (and no directory) without a working openssl.
+ */
+export async function stageNodeRoots(dir: string, sig: { signal?: AbortSignal } = {}): Promise<number> {
+  mkdirSync(dir, { recursive: true });
+  rootCertificates.forEach((pem, i) => writeFileSync(join(dir, `node-root-${String(i).padStart(3, '0')}.pem`), `${pem}\n`));
+  const hashed = await tryTool('openssl', ['rehash', dir], sig);
+  if (hashed.code !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    return 0;
+  }
+  return rootCertificates.length;
+}
+
 async function buildInContext(
   opts: ImageBuildOptions,
   c: { engine: Engine; tag: string; say: (line: string) => void; sig: { signal?: AbortSignal }; root: string; stageDir: string; started: number },
@@ -307,6 +338,8 @@ async function buildInContext(
   const { engine, tag, say, sig, root, stageDir, started } = c;
   say(`bundling the agent into ${stageDir}`);
   const bundle = await bundleAgent({ root, outDir: stageDir, ...sig });
+  const roots = await stageNodeRoots(join(stageDir, 'agent', 'certs'), sig);
+  say(roots > 0 ? `${roots} public roots hashed for on-demand lookup` : "no openssl to hash the public roots: agents parse node's bundled roots at every start");
   let base = opts.baseImage;
   let missingTools: string[] = [];
   if (opts.offline === true) {
