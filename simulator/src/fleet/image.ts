@@ -318,7 +318,8 @@ export const IMAGE_ROOTS_DIR = '/opt/vfleet/agent/certs';
 /**
  * Writes Node's bundled root certificates (the trust a plain node has) into `dir`, one file each,
  * and hashes the directory with `openssl rehash`, so that node --use-openssl-ca finds the same roots
- * on demand. Returns how many roots it holds; 0 (and no directory) without a working openssl.
+ * on demand (what runtimes/agent-trust.ts does with the host's store for agents outside containers).
+ * Returns how many roots it holds; 0 (and no directory) without a working openssl.
  */
 export async function stageNodeRoots(dir: string, sig: { signal?: AbortSignal } = {}): Promise<number> {
   mkdirSync(dir, { recursive: true });
