@@ -116,11 +116,12 @@ export async function bundleAgent(opts: { outDir?: string; root?: string; signal
     '# node replaces the shell: PID 1 in a container, so SIGTERM reaches the agent',
     `# with ${IMAGE_ROOTS_DIR} (Node's own roots, hashed at image build) OpenSSL looks a public CA up when a chain`,
     '# needs it, instead of node parsing all its bundled roots at the first TLS context of every start',
+    'store=',
     `if [ -d ${IMAGE_ROOTS_DIR} ]; then`,
     `  export SSL_CERT_FILE=/dev/null SSL_CERT_DIR=${IMAGE_ROOTS_DIR}`,
-    '  exec node --use-openssl-ca /opt/vfleet/agent/vfleet-agent.cjs "$@"',
+    '  store=--use-openssl-ca',
     'fi',
-    'exec node /opt/vfleet/agent/vfleet-agent.cjs "$@"',
+    'exec node $store /opt/vfleet/agent/vfleet-agent.cjs "$@"',
     '',
   ].join('\n'));
   chmodSync(wrapper, 0o755);
