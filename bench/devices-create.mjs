@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // Figure for issue [core]: device directories per second (identity + config + env + sparse disk)
-// for N devices, against the same identity work done with the openssl CLI in the same run.
-// Prints one JSON object. Usage: node bench/devices-create.mjs [N] [baselineN]
+// for N devices, against the same identity work done with the openssl CLI in the same run, and against
+// a floor in the same run: the file set of a device vfleet made, copied N times through a temp
+// directory and a rename on as many threads as vfleet uses, without and with the native key work an
+// identity needs at the least (bench/lib/device-floor.mjs). Prints one JSON object.
+// Usage: node bench/devices-create.mjs [N] [baselineN]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { floorRun } from './lib/device-floor.mjs';
 import { generateDevices, deviceIds, initWorkspace, listDevices, workspacePaths } from '@vfleet/simulator';
 import { useLauncherAllocator } from './lib/allocator.mjs';
 
@@ -27,6 +31,21 @@ try {
 
   const usage = listDevices(out, { withUsage: true }).map((d) => d.allocatedBytes);
   const meanBytes = usage.reduce((a, b) => a + b, 0) / usage.length;
+
+  // Floor: the same file set (and the least key work) with no vfleet code, same thread count, same file system.
+  const threads = n >= 200 ? availableParallelism() : 1;
+  const floor = {};
+  for (const keys of [false, true]) {
+    const dir = join(root, keys ? 'floor-keys' : 'floor-files');
+    mkdirSync(dir);
+    try {
+      execFileSync('chattr', ['+T', dir], { stdio: 'ignore' });
+    } catch {
+      // as devices create: best effort
+    }
+    const s = await floorRun({ template: join(out, result.created[0]), out: dir, n, threads, keys });
+    floor[keys ? 'filesAndKeys' : 'files'] = { seconds: +s.toFixed(3), devicesPerSecond: Math.round(n / s) };
+  }
 
   // Baseline: key, CSR and CA-signed certificate per device with the openssl CLI.
   const paths = workspacePaths(home);
@@ -58,6 +77,8 @@ try {
       realDiskBytesPerDevice: { mean: Math.round(meanBytes), max: Math.max(...usage) },
       baseline: { tool: 'openssl CLI (key + CSR + signed certificate)', n: baselineN, devicesPerSecond: +baselineRate.toFixed(1) },
       speedupOverBaseline: +(rate / baselineRate).toFixed(1),
+      floor: { threads, what: 'copies of one device directory: files (same names, modes, data blocks) and with keys (+ P-256 keygen, SEC1 export, 2 ECDSA signs)', ...floor },
+      ratioToFloor: +(seconds / floor.filesAndKeys.seconds).toFixed(2),
       targets: { devicesPerSecond: 2000, maxRealBytesPerDevice: 1048576 },
       pass: rate >= 2000 && Math.max(...usage) <= 1048576,
     }),
