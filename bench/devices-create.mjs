@@ -24,9 +24,13 @@ try {
   const { manifest } = initWorkspace({ home });
   const specs = deviceIds('EI-ML', 1, n).map((id) => ({ id, cohort: 'release', tags: [], target: 'arm64-v8' }));
 
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const result = await generateDevices({ home, out, cohort: 'release', env: 'file', diskBytes: 256 * 1024 * 1024, force: false, specs });
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  // user and system CPU ms per device, all threads of this process
+  const cpuMs = (user, system) => ({ user: +((user * 1000) / n).toFixed(3), system: +((system * 1000) / n).toFixed(3) });
   if (result.created.length !== n) throw new Error(`created ${result.created.length} of ${n}: ${JSON.stringify(result.failed.slice(0, 3))}`);
 
   const usage = listDevices(out, { withUsage: true }).map((d) => d.allocatedBytes);
@@ -43,8 +47,8 @@ try {
     } catch {
       // as devices create: best effort
     }
-    const s = await floorRun({ template: join(out, result.created[0]), out: dir, n, threads, keys });
-    floor[keys ? 'filesAndKeys' : 'files'] = { seconds: +s.toFixed(3), devicesPerSecond: Math.round(n / s) };
+    const f = await floorRun({ template: join(out, result.created[0]), out: dir, n, threads, keys });
+    floor[keys ? 'filesAndKeys' : 'files'] = { seconds: +f.seconds.toFixed(3), devicesPerSecond: Math.round(n / f.seconds), cpuMsPerDevice: cpuMs(f.userSeconds, f.systemSeconds) };
   }
 
   // Baseline: key, CSR and CA-signed certificate per device with the openssl CLI.
@@ -74,6 +78,7 @@ try {
       cores: availableParallelism(),
       seconds: +seconds.toFixed(3),
       devicesPerSecond: Math.round(rate),
+      cpuMsPerDevice: cpuMs(cpu.user / 1e6, cpu.system / 1e6),
       realDiskBytesPerDevice: { mean: Math.round(meanBytes), max: Math.max(...usage) },
       baseline: { tool: 'openssl CLI (key + CSR + signed certificate)', n: baselineN, devicesPerSecond: +baselineRate.toFixed(1) },
       speedupOverBaseline: +(rate / baselineRate).toFixed(1),

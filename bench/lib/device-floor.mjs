@@ -56,11 +56,12 @@ function dataRegions(file, size) {
   return regions;
 }
 
-/** Makes n device directories like `template` in `out` over `threads` threads; resolves to seconds. */
+/** Makes n device directories like `template` in `out` over `threads` threads; resolves to wall and CPU seconds (this process). */
 export async function floorRun({ template, out, n, threads, keys }) {
   const set = fileSetOf(template);
   mkdirSync(out, { recursive: true });
   const next = new Int32Array(new SharedArrayBuffer(4));
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: threads }, () => new Promise((resolve, reject) => {
@@ -70,7 +71,9 @@ export async function floorRun({ template, out, n, threads, keys }) {
       w.once('exit', (code) => reject(new Error(`floor worker exited with ${code}`)));
     })),
   );
-  return (performance.now() - t0) / 1000;
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
+  return { seconds, userSeconds: cpu.user / 1e6, systemSeconds: cpu.system / 1e6 };
 }
 
 if (!isMainThread) {
