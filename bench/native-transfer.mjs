@@ -72,7 +72,15 @@ try {
   nginx = spawn('nginx', ['-p', root, '-c', conf, '-e', join(root, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
   const started = new Promise((_, reject) => {
     nginx.once('error', (e) => reject(new Error(`cannot start nginx: ${e.message}`)));
-    nginx.once('exit', (code) => reject(new Error(`nginx exited with ${code}: ${readFileSync(join(root, 'error.log'), 'utf8').trim().split('\n').at(-1)}`)));
+    nginx.once('exit', (code) => {
+      let why = '';
+      try {
+        why = `: ${readFileSync(join(root, 'error.log'), 'utf8').trim().split('\n').at(-1)}`;
+      } catch {
+        // no log written
+      }
+      reject(new Error(`nginx exited with ${code}${why}`));
+    });
   });
   started.catch(() => undefined);
   for (let i = 0; !(await accepts(port)); i++) {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
 const BLOCK = 4096;
+const ZERO = Buffer.alloc(BLOCK);
 
 /** The file set of `dir`: directories, then files with their mode and, for big files, only their non-zero blocks. */
 export function fileSetOf(dir) {
@@ -44,7 +45,7 @@ function dataRegions(file, size) {
       const got = readSync(fd, buf, 0, buf.length, at);
       for (let b = 0; b < got; b += BLOCK) {
         const block = buf.subarray(b, Math.min(b + BLOCK, got));
-        if (!block.some((x) => x !== 0)) continue;
+        if (block.equals(ZERO.subarray(0, block.length))) continue;
         const last = regions.at(-1);
         if (last && last.offset + last.data.length === at + b) last.data = Buffer.concat([last.data, block]);
         else regions.push({ offset: at + b, data: Buffer.from(block) });
