@@ -54,6 +54,8 @@ describe('vfleet init / devices', () => {
     [['devices', 'create'], /--count <n> or --evk is required/],
     [['devices', 'create', '--evk', '--count', '2'], /--evk makes the EVK six devices; drop --count/],
     [['devices', 'rm', '--out', '/nonexistent-vfleet'], /name device ids or use --all/],
+    [['devices', 'create', '--count', '1', '--target', ''], /^vfleet: --target: target "" must match .* \(e\.g\. arm64-v8\)$/],
+    [['devices', 'create', '--count', '1', '--target', 'arm 64'], /--target: target "arm 64" must match/],
   ])('rejects %j with one line and exit 2', async (argv, message) => {
     const r = await vfleet(...argv);
     expect(r.code).toBe(2);
@@ -68,6 +70,26 @@ describe('vfleet init / devices', () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain(bad);
     expect(r.err).not.toMatch(/\n\s+at /);
+  });
+
+  it('fails with exit 1 and one line naming the folder when --out cannot be made', async () => {
+    const file = join(root, 'a-file');
+    writeFileSync(file, '');
+    const r = await vfleet('devices', 'create', '--count', '1', '--disk-size', '0', '--out', join(file, 'devices'));
+    expect(r.code).toBe(1);
+    expect(r.err.trim()).toMatch(new RegExp(`^vfleet: ${join(file, 'devices')}: cannot make the device folder: ENOTDIR`));
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('reports a refused system call in one line with exit 1, not as an internal error', async () => {
+    // a device folder that is a file: the listing fails in the file system, not in vfleet
+    const file = join(root, 'not-a-folder');
+    writeFileSync(file, '');
+    for (const argv of [['devices', 'list', '--out', file], ['devices', 'rm', '--all', '--out', file]]) {
+      const r = await vfleet(...argv);
+      expect(r.code).toBe(1);
+      expect(r.err.trim()).toBe(`vfleet: ENOTDIR: not a directory, scandir '${file}'`);
+    }
   });
 });
 

@@ -13,8 +13,20 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`vfleet: ${e.message}`);
       return e.code === 'VFLEET_USAGE' ? 2 : 1;
     }
+    // the machine refused an operation (no such file, permission, disk full): its message names the call and the path
+    if (isSystemError(e)) {
+      console.error(`vfleet: ${e.message}`);
+      return 1;
+    }
     console.error(e);
     return 70;
   }
+}
+
+/** An error from a system call (fs, net, child_process): a `code` such as ENOENT and the `syscall` that failed. */
+function isSystemError(e: unknown): e is Error & { code: string; syscall: string } {
+  if (!(e instanceof Error)) return false;
+  const { code, syscall } = e as Error & { code?: unknown; syscall?: unknown };
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) && typeof syscall === 'string';
 }
 

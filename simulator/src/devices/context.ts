@@ -14,7 +14,7 @@ import { loadProduct, targetsFor } from '../product/product.js';
 import { workspacePaths } from '../workspace/home.js';
 import { readWorkspace } from '../workspace/load.js';
 import { peridioJson } from './templates.js';
-import type { EnvMode } from './spec.js';
+import { checkTarget, type EnvMode } from './spec.js';
 import type { DeviceContext, GenerationPlan, TargetFiles } from './write-device.js';
 
 export const ENV_SIZE = 0x20000;
@@ -115,6 +115,7 @@ export function generationPlan(ctx: DeviceContext, targets: Iterable<string>, no
   for (const target of targets) {
     if (files.has(target)) continue;
     try {
+      checkTarget(target, 'device spec');
       files.set(target, ctx.perTarget(target));
     } catch (e) {
       files.set(target, { error: (e as Error).message });

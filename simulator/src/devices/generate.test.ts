@@ -192,6 +192,30 @@ describe('generateDevices re-runs and failures', () => {
     expect(readdirSync(out).filter((n) => n.startsWith('.'))).toEqual([]);
   });
 
+  it('fails the devices of an unusable target with its name, and writes the others', async () => {
+    const out = join(root, 'targets');
+    const specs = [
+      { id: 'T-0001', cohort: 'release', tags: [], target: 'arm64-v8' },
+      { id: 'T-0002', cohort: 'release', tags: [], target: '' },
+      { id: 'T-0003', cohort: 'release', tags: [], target: 'x86 64' },
+    ];
+    const r = await generateDevices({ ...base(), out, specs });
+    expect(r.created).toEqual(['T-0001']);
+    expect(r.failed.map((f) => f.id)).toEqual(['T-0002', 'T-0003']);
+    expect(r.failed[0]?.error).toMatch(/^device spec: target "" must match /);
+    expect(r.failed[1]?.error).toMatch(/^device spec: target "x86 64" must match /);
+    expect(readdirSync(out)).toEqual(['T-0001']);
+  });
+
+  it('names the device folder when it cannot be made', async () => {
+    const file = join(root, 'a-file');
+    writeFileSync(file, '');
+    const specs = deviceIds('N', 1, 1).map((id) => ({ id, cohort: 'release', tags: [], target: 'arm64-v8' }));
+    await expect(generateDevices({ ...base(), out: join(file, 'devices'), specs })).rejects.toThrow(
+      `${join(file, 'devices')}: cannot make the device folder: ENOTDIR`,
+    );
+  });
+
   it('rejects an unknown cohort before writing anything', async () => {
     const out = join(root, 'nocohort');
     await expect(generateDevices({ ...base(), cohort: 'nightly', out, specs: deviceIds('X', 1, 1).map((id) => ({ id, cohort: 'nightly', tags: [], target: 'arm64-v8' })) })).rejects.toThrow(

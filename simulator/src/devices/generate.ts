@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { VfleetError } from '@vfleet/core';
 import { buildContext, generationPlan, type ContextOptions } from './context.js';
 import type { DeviceSpec } from './spec.js';
 import { deviceWriter, emptyResult, writeBatch, writeInto, type GenerateResult, type GenerationPlan } from './write-device.js';
@@ -23,7 +24,11 @@ const workerUrl = new URL('./generate-worker.js', import.meta.url);
  * joins when it has started, so worker start-up is never on the critical path.
  */
 export async function generateDevices(opts: GenerateOptions): Promise<GenerateResult> {
-  mkdirSync(opts.out, { recursive: true });
+  try {
+    mkdirSync(opts.out, { recursive: true });
+  } catch (cause) {
+    throw new VfleetError('VFLEET_IO', `${opts.out}: cannot make the device folder: ${(cause as Error).message}`, { cause });
+  }
   // runs while the plan is made; awaited before the first device directory is created
   const spread = opts.specs.length >= SPREAD_FROM ? spreadDeviceDirectories(opts.out) : undefined;
   const canThread = existsSync(fileURLToPath(workerUrl));

@@ -29,6 +29,20 @@ export function checkDeviceId(id: string, where: string): string {
   return id;
 }
 
+const TARGET_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+
+/**
+ * A device's binary target (peridio.json `targets`, the boot header's architecture): a name such as
+ * `arm64-v8` or `arm-ethos-u65`. Peridio stores any string; generated devices keep to a safe alphabet
+ * so a target never carries spaces, separators or control characters into files and headers.
+ */
+export function checkTarget(target: string, where: string): string {
+  if (!TARGET_PATTERN.test(target)) {
+    throw new VfleetError('VFLEET_USAGE', `${where}: target ${JSON.stringify(target)} must match ${TARGET_PATTERN.source} (e.g. arm64-v8)`);
+  }
+  return target;
+}
+
 /** `EI-ML` + 1 → `EI-ML-0001` (at least four digits, more when needed). */
 export function deviceIds(prefix: string, start: number, count: number): string[] {
   return Array.from({ length: count }, (_, i) => checkDeviceId(`${prefix}-${String(start + i).padStart(4, '0')}`, '--prefix'));
