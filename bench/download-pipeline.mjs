@@ -18,10 +18,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline as pipe } from 'node:stream/promises';
-import { Worker } from 'node:worker_threads';
 import { signBinary } from '@vfleet/core';
 import { useLauncherAllocator } from './lib/allocator.mjs';
 import { deterministicBytes } from './lib/bytes.mjs';
+import { hashWriteFloor } from './lib/hash-write-floor.mjs';
 // internals of the agent, not part of @vfleet/simulator's API: the built files
 import { createHttpFetch } from '../simulator/dist/agent/update/download/fetch-binary.js';
 import { DEFAULT_DOWNLOAD_TUNING, downloadBinary } from '../simulator/dist/agent/update/download/download.js';
@@ -97,11 +97,7 @@ if (process.argv[2] === '--serve') {
     if (plainVerified !== n) throw new Error(`plain node:http: ${n - plainVerified} of ${n} downloads did not hash to the expected SHA-256`);
 
     // baseline: the rollout's floor on one thread
-    const floor = await measure((dir) => new Promise((resolve, reject) => {
-      const worker = new Worker(new URL('./lib/hash-write.mjs', import.meta.url), { workerData: { dir, from: 0, step: 1, n, size } });
-      worker.once('exit', resolve);
-      worker.once('error', reject);
-    }));
+    const floor = await measure((dir) => hashWriteFloor({ dir, n, size, threads: 1 }));
 
     const gib = (n * size) / 2 ** 30;
     const perGiB = (s) => +(s / gib).toFixed(2);

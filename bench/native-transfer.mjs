@@ -13,8 +13,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { connect, createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { deterministicBytes } from './lib/bytes.mjs';
+import { hashWriteFloor } from './lib/hash-write-floor.mjs';
 
 const n = Number(process.argv[2] ?? 1000);
 const mib = Number(process.argv[3] ?? 16);
@@ -109,25 +109,16 @@ try {
   // the floor of bench/rollout.mjs, in the same order: after the downloads, their files still cached
   const floorDir = join(root, 'floor');
   mkdirSync(floorDir);
-  const cores = availableParallelism();
-  const floorCpu0 = process.cpuUsage();
-  const f0 = performance.now();
-  await Promise.all(Array.from({ length: cores }, (_, w) => new Promise((resolve, reject) => {
-    const hw = new Worker(new URL('./lib/hash-write.mjs', import.meta.url), { workerData: { dir: floorDir, from: w, step: cores, n, size } });
-    hw.once('exit', resolve);
-    hw.once('error', reject);
-  })));
-  const floorSeconds = (performance.now() - f0) / 1000;
-  const floorCpu = process.cpuUsage(floorCpu0);
+  const floor = await hashWriteFloor({ dir: floorDir, n, size, threads: availableParallelism() });
   console.log(JSON.stringify({
     bench: 'native-transfer',
     downloads: n,
     binaryMiB: mib,
     clientThreads: threads,
     seconds: +seconds.toFixed(1),
-    floorSeconds: +floorSeconds.toFixed(1),
-    ratioToFloor: +(seconds / floorSeconds).toFixed(2),
-    cpuSeconds: { client: +clientCpu.toFixed(1), server: +serverCpu.toFixed(1), floor: +((floorCpu.user + floorCpu.system) / 1e6).toFixed(1) },
+    floorSeconds: +floor.seconds.toFixed(1),
+    ratioToFloor: +(seconds / floor.seconds).toFixed(2),
+    cpuSeconds: { client: +clientCpu.toFixed(1), server: +serverCpu.toFixed(1), floor: +floor.cpuSeconds.toFixed(1) },
     loadAverage: loadavg().map((l) => +l.toFixed(2)),
     contentVerified: digest === expected && Number(bytes) === size,
   }));

@@ -8,11 +8,11 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { readUbootEnvFromConfig } from '@vfleet/core';
 import { createAgent, deviceIds, generateDevices, initWorkspace, loadProduct, seedEvk } from '@vfleet/simulator';
 import { startBackendProcess } from './lib/start-backend.mjs';
 import { deterministicBytes } from './lib/bytes.mjs';
+import { hashWriteFloor } from './lib/hash-write-floor.mjs';
 import { useLauncherAllocator } from './lib/allocator.mjs';
 
 const allocator = useLauncherAllocator();
@@ -127,16 +127,8 @@ try {
   // Floor: the same bytes hashed and written N times, spread over every core.
   const floorDir = join(root, 'floor');
   mkdirSync(floorDir);
-  const cores = availableParallelism();
-  const floorCpu0 = process.cpuUsage();
-  const f0 = performance.now();
-  await Promise.all(Array.from({ length: cores }, (_, w) => new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./lib/hash-write.mjs', import.meta.url), { workerData: { dir: floorDir, from: w, step: cores, n, size } });
-    worker.once('exit', resolve);
-    worker.once('error', reject);
-  })));
-  const floorSeconds = (performance.now() - f0) / 1000;
-  const floorCpu = process.cpuUsage(floorCpu0);
+  const floor = await hashWriteFloor({ dir: floorDir, n, size, threads: availableParallelism() });
+  const floorSeconds = floor.seconds;
   console.log(JSON.stringify({ allocator,
     bench: 'rollout',
     agents: n,
@@ -147,7 +139,7 @@ try {
     floorSeconds: +floorSeconds.toFixed(1),
     ratioToFloor: +(seconds / floorSeconds).toFixed(2),
     // CPU seconds (user+system, all threads) beside wall time: steadier than wall time on a busy machine
-    cpuSeconds: { agents: +((agentCpu.user + agentCpu.system) / 1e6).toFixed(1), agentsSystem: +(agentCpu.system / 1e6).toFixed(1), backend: +backendCpuSeconds.toFixed(1), floor: +((floorCpu.user + floorCpu.system) / 1e6).toFixed(1) },
+    cpuSeconds: { agents: +((agentCpu.user + agentCpu.system) / 1e6).toFixed(1), agentsSystem: +(agentCpu.system / 1e6).toFixed(1), backend: +backendCpuSeconds.toFixed(1), floor: +floor.cpuSeconds.toFixed(1) },
     loadAverage: loadavg().map((l) => +l.toFixed(2)),
     contentVerified: verified,
     errorLines: errors,
