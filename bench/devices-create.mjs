@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { floorRun } from './lib/device-floor.mjs';
-import { generateDevices, deviceIds, initWorkspace, listDevices, workspacePaths } from '@vfleet/simulator';
+import { generateDevices, generationThreads, deviceIds, initWorkspace, listDevices, workspacePaths } from '@vfleet/simulator';
 import { useLauncherAllocator } from './lib/allocator.mjs';
 
 const allocator = useLauncherAllocator();
@@ -37,7 +37,7 @@ try {
   const meanBytes = usage.reduce((a, b) => a + b, 0) / usage.length;
 
   // Floor: the same file set (and the least key work) with no vfleet code, same thread count, same file system.
-  const threads = n >= 200 ? availableParallelism() : 1;
+  const threads = generationThreads(n);
   const floor = {};
   for (const keys of [false, true]) {
     const dir = join(root, keys ? 'floor-keys' : 'floor-files');

@@ -32,7 +32,7 @@ export async function generateDevices(opts: GenerateOptions): Promise<GenerateRe
   // runs while the plan is made; awaited before the first device directory is created
   const spread = opts.specs.length >= SPREAD_FROM ? spreadDeviceDirectories(opts.out) : undefined;
   const canThread = existsSync(fileURLToPath(workerUrl));
-  const threads = Math.min(opts.workers ?? defaultWorkers(opts.specs.length), opts.specs.length);
+  const threads = Math.min(opts.workers ?? generationThreads(opts.specs.length), opts.specs.length);
   const { specs, workers: _w, ...ctx } = opts;
   let plan: GenerationPlan;
   try {
@@ -101,7 +101,7 @@ function mergeResults(parts: GenerateResult[]): GenerateResult {
 }
 
 /** Threads in all, the calling one included: one per core for big batches (more measured slower). */
-function defaultWorkers(count: number): number {
+export function generationThreads(count: number): number {
   return count < 200 ? 1 : availableParallelism();
 }
 
