@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { floorRun } from './lib/device-floor.mjs';
+import { fileSetOf, floorRun } from './lib/device-floor.mjs';
 import { generateDevices, generationThreads, deviceIds, initWorkspace, listDevices, workspacePaths } from '@vfleet/simulator';
 import { useLauncherAllocator } from './lib/allocator.mjs';
 
@@ -39,6 +39,7 @@ try {
   // Floor: the same file set (and the least key work) with no vfleet code, same thread count, same file system.
   const threads = generationThreads(n);
   const floor = {};
+  const set = fileSetOf(join(out, result.created[0]));
   for (const keys of [false, true]) {
     const dir = join(root, keys ? 'floor-keys' : 'floor-files');
     mkdirSync(dir);
@@ -47,7 +48,7 @@ try {
     } catch {
       // as devices create: best effort
     }
-    const f = await floorRun({ template: join(out, result.created[0]), out: dir, n, threads, keys });
+    const f = await floorRun({ set, out: dir, n, threads, keys });
     floor[keys ? 'filesAndKeys' : 'files'] = { seconds: +f.seconds.toFixed(3), devicesPerSecond: Math.round(n / f.seconds), cpuMsPerDevice: cpuMs(f.userSeconds, f.systemSeconds) };
   }
 

@@ -3,8 +3,8 @@
 // data blocks of its sparse files; everything else a hole) into fresh directories, through a temp
 // directory and a rename as vfleet does, and with `keys` also makes what each device's identity needs
 // at the least from Node's crypto: a P-256 key, its SEC1 export and two ECDSA signatures (CSR and
-// certificate). No DER, PEM, JSON or env encoding. Run on the main thread with floorRun(); it starts
-// one worker per thread.
+// certificate). No DER, PEM, JSON or env encoding. Run on the main thread: fileSetOf() once, then
+// floorRun(), which starts one worker per thread.
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,9 +57,8 @@ function dataRegions(file, size) {
   return regions;
 }
 
-/** Makes n device directories like `template` in `out` over `threads` threads; resolves to wall and CPU seconds (this process). */
-export async function floorRun({ template, out, n, threads, keys }) {
-  const set = fileSetOf(template);
+/** Makes n device directories with the file set `set` (fileSetOf) in `out` over `threads` threads; resolves to wall and CPU seconds (this process). */
+export async function floorRun({ set, out, n, threads, keys }) {
   mkdirSync(out, { recursive: true });
   const next = new Int32Array(new SharedArrayBuffer(4));
   const c0 = process.cpuUsage();
