@@ -15,6 +15,7 @@ import {
 } from '@vfleet/simulator';
 import { dockerBaseline } from './lib/docker-baseline.mjs';
 import { startBackendProcess } from './lib/start-backend.mjs';
+import { processCpuSeconds } from './lib/proc-cpu.mjs';
 import { useLauncherAllocator } from './lib/allocator.mjs';
 
 const allocator = useLauncherAllocator();
@@ -53,15 +54,8 @@ const childPids = () => {
   return readdirSync(dir).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')).pid);
 };
 const hostUsed = () => totalmem() - freemem();
-/** CPU ms (user + system) a process has used, from /proc/<pid>/stat (clock ticks of 10 ms). */
-const cpuMsOf = (pid) => {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return 0;
-  }
-};
+/** CPU ms (user + system) a process has used; 0 once it is gone. */
+const cpuMsOf = (pid) => Math.round(processCpuSeconds(pid) * 1000) || 0;
 
 /** Busy CPU ms of the whole host (all cores, everything but idle and iowait), from /proc/stat. */
 const hostBusyMs = () => {

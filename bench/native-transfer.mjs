@@ -15,18 +15,13 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deterministicBytes } from './lib/bytes.mjs';
 import { hashWriteFloor } from './lib/hash-write-floor.mjs';
+import { processCpuSeconds } from './lib/proc-cpu.mjs';
 
 const n = Number(process.argv[2] ?? 1000);
 const mib = Number(process.argv[3] ?? 16);
 const threads = Number(process.argv[4] ?? availableParallelism());
 const size = mib * 2 ** 20;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** utime+stime seconds of a process, or of the reaped children of this one (`children`). */
-function cpuSeconds(pid, children = false) {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-  return (children ? Number(f[13]) + Number(f[14]) : Number(f[11]) + Number(f[12])) / 100;
-}
 
 const freePort = () => new Promise((resolve, reject) => {
   const s = createServer();
@@ -91,8 +86,8 @@ try {
 
   const files = join(root, 'native');
   mkdirSync(files);
-  const server0 = cpuSeconds(worker);
-  const client0 = cpuSeconds(process.pid, true);
+  const server0 = processCpuSeconds(worker);
+  const client0 = processCpuSeconds(process.pid, { children: true });
   const t0 = performance.now();
   const out = await new Promise((resolve, reject) => {
     const c = spawn(client, [String(n), String(threads), String(port), '/payload.bin', files], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -102,8 +97,8 @@ try {
     c.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`http-hash-write exited with ${code}`))));
   });
   const seconds = (performance.now() - t0) / 1000;
-  const clientCpu = cpuSeconds(process.pid, true) - client0;
-  const serverCpu = cpuSeconds(worker) - server0;
+  const clientCpu = processCpuSeconds(process.pid, { children: true }) - client0;
+  const serverCpu = processCpuSeconds(worker) - server0;
   const [digest, bytes] = out.trim().split(' ');
 
   // the floor of bench/rollout.mjs, in the same order: after the downloads, their files still cached

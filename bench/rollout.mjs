@@ -13,6 +13,7 @@ import { createAgent, deviceIds, generateDevices, initWorkspace, loadProduct, se
 import { startBackendProcess } from './lib/start-backend.mjs';
 import { deterministicBytes } from './lib/bytes.mjs';
 import { hashWriteFloor } from './lib/hash-write-floor.mjs';
+import { processCpuSeconds } from './lib/proc-cpu.mjs';
 import { useLauncherAllocator } from './lib/allocator.mjs';
 
 const allocator = useLauncherAllocator();
@@ -36,15 +37,6 @@ async function startProfiler(dir) {
   };
 }
 
-/** User+system CPU seconds a process has used so far (Linux /proc), NaN elsewhere. */
-function processCpuSeconds(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
 
 const n = Number(process.argv[2] ?? 1000);
 const mib = Number(process.argv[3] ?? 16);
