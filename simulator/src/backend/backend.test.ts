@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Agent, request } from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
 import { createIntermediateCa, createDeviceIdentity } from '@vfleet/core';
 import { haveTools } from '@vfleet/core/test-support';
@@ -180,6 +181,44 @@ describe('embedded backend', () => {
     } finally {
       agent.destroy();
     }
+  });
+
+  it('answers odd request targets (//, *, bad escapes) on every port without crashing or hanging', async () => {
+    const adminPort = Number(new URL(backend.admin.url).port);
+    /** One raw request (plain TCP or mTLS); resolves with the status line, or 'closed' when none came. */
+    const raw = (port: number, head: string, tls = false): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const sock = tls
+          ? tlsConnect({ host: '127.0.0.1', port, cert: readFileSync(dev('EI-ML-0001', 'device-certificate.pem')), key: readFileSync(dev('EI-ML-0001', 'device-private-key.pem')), ca: readFileSync(backend.deviceApiCaPath), servername: 'localhost' })
+          : netConnect({ host: '127.0.0.1', port });
+        let got = '';
+        const timer = setTimeout(() => { sock.destroy(); resolve('no answer within 5 s'); }, 5000);
+        sock.once(tls ? 'secureConnect' : 'connect', () => sock.write(head));
+        sock.on('data', (d: Buffer) => { got += d.toString('latin1'); });
+        sock.on('error', reject);
+        sock.on('close', () => { clearTimeout(timer); resolve(got.split('\r\n')[0] || 'closed'); });
+      });
+    const get = (target: string) => `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`;
+    const upgrade = (target: string) => `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
+    const authed = (target: string) => `GET ${target} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${backend.adminToken}\r\nConnection: close\r\n\r\n`;
+    // `//` is an empty path segment, not a host: answered like any unknown path (these crashed or hung once)
+    expect(await raw(adminPort, get('//'))).toBe('HTTP/1.1 401 Unauthorized');
+    expect(await raw(adminPort, authed('//'))).toBe('HTTP/1.1 404 Not Found');
+    expect(await raw(adminPort, upgrade('//'))).toBe('HTTP/1.1 404 Not Found');
+    expect(await raw(backend.binaryPort, get('//'))).toBe('HTTP/1.1 404 Not Found');
+    expect(await raw(backend.binaryPort, get('//binaries/x'))).toBe('HTTP/1.1 404 Not Found');
+    expect(await raw(backend.deviceApiPort, get('//'), true)).toBe('HTTP/1.1 404 Not Found');
+    expect(await raw(backend.deviceApiPort, upgrade('//'), true)).toBe('HTTP/1.1 404 Not Found');
+    // a target that names no path at all is a bad request
+    expect(await raw(adminPort, authed('*'))).toBe('HTTP/1.1 400 Bad Request');
+    expect(await raw(adminPort, upgrade('*'))).toBe('HTTP/1.1 400 Bad Request');
+    expect(await raw(backend.binaryPort, get('*'))).toBe('HTTP/1.1 400 Bad Request');
+    expect(await raw(backend.deviceApiPort, get('*'), true)).toBe('HTTP/1.1 400 Bad Request');
+    expect(await raw(backend.deviceApiPort, upgrade('*'), true)).toBe('HTTP/1.1 400 Bad Request');
+    expect(await raw(backend.deviceApiPort, get('/tunnels/%ZZ'), true)).toBe('HTTP/1.1 400 Bad Request');
+    // and every server still answers
+    expect((await poll('EI-ML-0001')).status).toBe(200);
+    expect(await raw(adminPort, get('/api/v1/products'))).toBe('HTTP/1.1 401 Unauthorized');
   });
 
   it('lets a device join the Phoenix channel and marks it online', async () => {

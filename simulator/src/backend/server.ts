@@ -1,4 +1,4 @@
-import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -124,12 +124,18 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
     faults: (uuid) => faults.get(uuid),
     onDownload: (e) => store.recordEvent(`download_${e.phase}`, null, { binary: e.binaryUuid, bytes: e.bytes, start: e.start, remote: e.remote }),
   });
+  // a request whose handler failed still gets an answer (or, mid-body, a closed connection)
+  const failed = (res: ServerResponse) => (e: unknown): void => {
+    onError(e);
+    if (res.headersSent) res.destroy();
+    else res.writeHead(500, { 'content-type': 'application/json', connection: 'close' }).end('{"error":"internal error"}');
+  };
   const http = createHttpServer((req, res) => {
     handleBinary(req, res)
       .then((handled) => {
         if (!handled) res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
       })
-      .catch(onError);
+      .catch(failed(res));
   });
 
   let deviceApiPort = opts.port ?? 4443;
@@ -144,12 +150,12 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
   });
   https.on('request', (req, res) => {
     // polls skip the binary handler's URL parse and promise: only a /binaries/… path can be a download
-    if (pathOf(req.url).startsWith('/binaries/')) {
+    if (pathOf(req.url)?.startsWith('/binaries/') === true) {
       handleBinary(req, res)
         .then((handled) => (handled ? undefined : route(req, res)))
-        .catch(onError);
+        .catch(failed(res));
     } else {
-      route(req, res).catch(onError);
+      route(req, res).catch(failed(res));
     }
   });
   https.on('tlsClientError', () => undefined); // refused handshakes are the client's problem, not the server's

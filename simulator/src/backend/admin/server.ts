@@ -4,6 +4,7 @@ import type { Store } from '../store/index.js';
 import { bearerChecker } from './auth.js';
 import type { AdminContext } from './context.js';
 import type { AdminHooks } from './hooks.js';
+import { describeTarget, requestUrl } from '../request-url.js';
 import { HttpError, toHttpError } from './http-error.js';
 import { Router } from './router.js';
 import { binaryContentRoutes } from './routes/binary-content.js';
@@ -63,8 +64,9 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
   const onError = options.onError ?? ((e: unknown) => process.emitWarning(`admin API: ${(e as Error).stack ?? String(e)}`));
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://admin.invalid');
     try {
+      const url = requestUrl(req.url, 'http://admin.invalid');
+      if (url === undefined) throw new HttpError(400, 'invalid_target', `request target ${describeTarget(req.url)}: not a path`);
       if (!authorized(req.headers.authorization)) {
         throw new HttpError(401, 'unauthorized', 'missing or wrong bearer token (Authorization: Bearer <token> from the workspace admin-token file)');
       }

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { describeTarget, requestUrl } from '../request-url.js';
 import { createContentCache, type ContentCache } from './content-cache.js';
 import { parseRange } from './range.js';
 import type { UrlSigner } from './signed-url.js';
@@ -38,7 +39,8 @@ const BINARY_PATH = /^\/binaries\/([0-9a-f-]{36})$/;
 export function createBinaryHandler(opts: ServeBinariesOptions) {
   const memory = opts.memory ?? createContentCache();
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-    const url = new URL(req.url ?? '/', 'http://binaries');
+    const url = requestUrl(req.url, 'http://binaries');
+    if (url === undefined) return reply(res, 400, `request target ${describeTarget(req.url)}: not a path`);
     const m = BINARY_PATH.exec(url.pathname);
     if (!m) return false;
     const uuid = m[1] as string;

@@ -5,6 +5,7 @@ import { isUuid, parsePrn } from '@vfleet/core';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { PhoenixSocketServer, SocketEvent } from '../socket/index.js';
 import type { Device, Store } from '../store/index.js';
+import { describeTarget, requestUrl } from '../request-url.js';
 import { CLOSE_DEVICE_GONE, CLOSE_TAKEN_OVER, CLOSE_TOO_SLOW, decodeUserMessage, type RelayMessage } from './messages.js';
 
 /** `/api/v1/devices/<uuid | prn | identifier>/console/websocket[?takeover=1]` */
@@ -147,14 +148,17 @@ export function attachConsoleRelay(options: ConsoleRelayOptions): ConsoleRelay {
   }
 
   function onUpgrade(req: IncomingMessage, sock: Duplex, head: Buffer): void {
-    const url = new URL(req.url ?? '/', 'http://admin.invalid');
-    const match = PATH.exec(url.pathname);
-    if (match === null) {
+    // the HTTP server no longer watches an upgrade's socket: a reset must not throw
+    sock.on('error', () => sock.destroy());
+    const url = requestUrl(req.url, 'http://admin.invalid');
+    const match = url === undefined ? null : PATH.exec(url.pathname);
+    if (url === undefined || match === null) {
       // nobody else answers upgrades on this server
-      if (server.listenerCount('upgrade') === 1) refuse(sock, 404, 'not_found', `${url.pathname}: no WebSocket here; the console is at /api/v1/devices/<id>/console/websocket`);
+      if (server.listenerCount('upgrade') > 1) return;
+      if (url === undefined) refuse(sock, 400, 'invalid_target', `request target ${describeTarget(req.url)}: not a path`);
+      else refuse(sock, 404, 'not_found', `${url.pathname}: no WebSocket here; the console is at /api/v1/devices/<id>/console/websocket`);
       return;
     }
-    sock.on('error', () => sock.destroy());
     if (closing) return refuse(sock, 503, 'shutting_down', 'backend is shutting down');
     let id: string;
     try {

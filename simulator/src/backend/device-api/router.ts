@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { parsePrn } from '@vfleet/core';
+import { describeTarget, requestUrl } from '../request-url.js';
 import { resolveUpdate, type StateHeaders } from '../resolve/index.js';
 import type { Device, Store } from '../store/index.js';
 import type { createDeviceAuthenticator } from './auth.js';
@@ -25,12 +26,13 @@ const header = (req: IncomingMessage, name: string): string | null => {
 
 /**
  * The request path as URL would give it: a plain origin-form target (what devices send) is cut at
- * `?`; anything that needs normalising (dot segments, escapes, `//`, absolute form) goes through URL.
+ * `?`; anything that needs normalising (dot segments, escapes, absolute form) goes through URL.
+ * Undefined for a target that names no path (answer 400).
  */
-export function pathOf(target = '/'): string {
+export function pathOf(target = '/'): string | undefined {
   const q = target.indexOf('?');
   const path = q < 0 ? target : target.slice(0, q);
-  return path.startsWith('/') && !path.startsWith('//') && !/[.%\\]/.test(path) ? path : new URL(target, 'https://device-api').pathname;
+  return path.startsWith('/') && !/[.%\\]/.test(path) ? path : requestUrl(target, 'https://device-api')?.pathname;
 }
 
 /** The device-facing REST routes of protocol §4.3 (`/update`, `/tunnels…`, `/device/me`). */
@@ -87,7 +89,13 @@ export function createDeviceRouter(opts: DeviceRouterOptions) {
     }
     const m = /^\/tunnels\/([^/]+)(\/configure)?$/.exec(path);
     if (m) {
-      const tunnel = tunnelOf(decodeURIComponent(m[1] as string), device);
+      let id: string;
+      try {
+        id = decodeURIComponent(m[1] as string);
+      } catch {
+        return send(res, 400, { error: `/tunnels/${m[1]}: the tunnel id is not valid percent-encoding` });
+      }
+      const tunnel = tunnelOf(id, device);
       if (!tunnel) return send(res, 404, { error: `no tunnel ${m[1]} for this device` });
       if (m[2] && method === 'POST') {
         const r = await opts.tunnels.configure(device, tunnel, await readJsonObject(req), req.socket.remoteAddress);
@@ -109,6 +117,7 @@ export function createDeviceRouter(opts: DeviceRouterOptions) {
       const auth = opts.auth.authenticate(req.socket as TLSSocket);
       if (!auth.ok) return send(res, auth.status, { error: auth.message });
       const path = pathOf(req.url);
+      if (path === undefined) return send(res, 400, { error: `request target ${describeTarget(req.url)}: not a path` });
       await route(req, res, auth.device, path);
     } catch (e) {
       if (e instanceof BodyError) return send(res, e.status, { error: e.message });

@@ -1,5 +1,6 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { describeTarget, requestUrl } from '../request-url.js';
 
 export const PHOENIX_VSN = '2.0.0';
 
@@ -7,12 +8,8 @@ export type UpgradeCheck = { kind: 'ours' } | { kind: 'other_path' } | { kind: '
 
 /** Decides from the request line alone whether an upgrade is for this socket and speaks our serializer. */
 export function checkUpgrade(req: IncomingMessage, path: string): UpgradeCheck {
-  let url: URL;
-  try {
-    url = new URL(req.url ?? '/', 'http://localhost');
-  } catch {
-    return { kind: 'reject', status: 400, message: `request target "${req.url}": not a valid path` };
-  }
+  const url = requestUrl(req.url, 'http://localhost');
+  if (url === undefined) return { kind: 'reject', status: 400, message: `request target ${describeTarget(req.url)}: not a path` };
   if (url.pathname !== path) return { kind: 'other_path' };
   const vsn = url.searchParams.get('vsn');
   if (vsn !== PHOENIX_VSN) {
