@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from './http-error.js';
+import { MAX_JSON_DEPTH, tooDeep } from '../json-depth.js';
 
 export const MAX_JSON_BODY = 1024 * 1024;
 
@@ -60,6 +61,8 @@ export async function readJsonObject(req: IncomingMessage, limit = MAX_JSON_BODY
   } catch (e) {
     throw new HttpError(400, 'invalid_json', `body: not valid JSON (${(e as Error).message})`);
   }
+  const deep = tooDeep(value);
+  if (deep !== undefined) throw new HttpError(422, 'invalid_value', `body${deep.slice(1)}: nested deeper than ${MAX_JSON_DEPTH} levels`, `body${deep.slice(1)}`);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new HttpError(400, 'invalid_body', `body: expected a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`);
   }

@@ -111,6 +111,15 @@ describe('admin API: requests', () => {
     expect((await h.api('POST', '/api/v1/products', { name: 'after-the-storm' })).status).toBe(201);
   });
 
+  it('refuses JSON nested deeper than 64 levels with 422 naming where, instead of overflowing the stack', async () => {
+    const deep = `{"name": ${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    const r = await h.api('POST', '/api/v1/products', deep);
+    expect([r.status, r.json.error.code, r.json.error.field]).toEqual([422, 'invalid_value', `body.name${'[0]'.repeat(63)}`]);
+    expect(r.json.error.message).toMatch(/nested deeper than 64 levels/);
+    const ok = await h.api('POST', '/api/v1/products', { name: 'fine' });
+    expect(ok.status).toBe(201);
+  });
+
   it('answers a malformed request line with 400 and keeps serving', async () => {
     const { connect } = await import('node:net');
     const reply = await new Promise<string>((resolve) => {
@@ -241,6 +250,12 @@ describe('admin API: devices, tunnels, events', () => {
     expect((await h.api('GET', `/api/v1/tunnels/${created.json.tunnel.uuid}`)).json.tunnel.device_tunnel_port).toBe(22);
     const bad = await h.api('POST', '/api/v1/tunnels', { device_uuid: device.uuid, device_tunnel_port: 70000 });
     expect([bad.status, bad.json.error.field]).toEqual([422, 'tunnel.device_tunnel_port']);
+    const cidr = await h.api('POST', '/api/v1/tunnels', { device_uuid: device.uuid, device_tunnel_port: 22, cidr_block_allowlist: ['127.0.0.1/32', '999.1.1.1/99'] });
+    expect([cidr.status, cidr.json.error.field]).toEqual([422, 'tunnel.cidr_block_allowlist[1]']);
+    expect(cidr.json.error.message).toMatch(/"999\.1\.1\.1\/99" is not an IPv4 or IPv6 address/);
+    const huge = await h.api('POST', '/api/v1/tunnels', { device_uuid: 'x'.repeat(500_000), device_tunnel_port: 'y'.repeat(500_000) });
+    expect(huge.status).toBe(422);
+    expect(JSON.stringify(huge.json).length).toBeLessThan(1000);
     expect(h.tunnelRequests).toHaveLength(1);
   });
 

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { MAX_JSON_DEPTH, tooDeep } from '../json-depth.js';
 
 export class BodyError extends Error {
   constructor(readonly status: 400 | 413 | 415, message: string) {
@@ -24,5 +25,7 @@ export async function readJsonObject(req: IncomingMessage, limit = 64 * 1024): P
     throw new BodyError(400, `body is not valid JSON: ${(e as Error).message}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BodyError(400, 'body must be a JSON object');
+  const deep = tooDeep(value);
+  if (deep !== undefined) throw new BodyError(400, `body${deep.slice(1)}: nested deeper than ${MAX_JSON_DEPTH} levels`);
   return value as Record<string, unknown>;
 }

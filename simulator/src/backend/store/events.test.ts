@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempStore, type TempStore } from './fixtures/temp-store.js';
+import { EVENT_DATA_HEAD_CHARS, MAX_EVENT_DATA_CHARS } from './write-behind.js';
 
 let t: TempStore | undefined;
 afterEach(() => t?.cleanup());
@@ -26,6 +27,21 @@ describe('events', () => {
     t.store.events.prune(10_000);
     expect(t.store.events.count()).toBe(100);
     expect(t.store.events.list({ limit: 1 })[0]?.data).toEqual({ i: 900 });
+  });
+
+  it('keep at most the head of data that a device made too big, with its size, and refuse data JSON cannot hold', () => {
+    t = tempStore({ flushMs: 0 });
+    const params = { p: 'x'.repeat(1024 * 1024) };
+    t.store.recordEvent('socket_join', 'dev-a', params);
+    t.store.recordEvent('socket_join', 'dev-a', { p: 'small' });
+    const [big, small] = t.store.events.list();
+    const json = JSON.stringify(params);
+    expect(big?.data).toEqual({ truncated: true, chars: json.length, head: json.slice(0, EVENT_DATA_HEAD_CHARS) });
+    expect(JSON.stringify(big?.data).length).toBeLessThan(MAX_EVENT_DATA_CHARS);
+    expect(small?.data).toEqual({ p: 'small' });
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(() => t?.store.recordEvent('socket_join', 'dev-a', deep)).toThrow(/event\.data.*cannot be stored as JSON/);
   });
 
   it('ids keep growing after pruning, so since-cursors stay valid', () => {

@@ -9,7 +9,8 @@ const hasControl = (text: string, multiline = false): boolean =>
   });
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
-function show(value: unknown): string {
+/** A value as it is quoted in an error message: JSON, cut to 60 characters. */
+export function show(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

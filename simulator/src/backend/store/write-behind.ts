@@ -31,6 +31,10 @@ export interface WriteBehindOptions {
   onError: (error: unknown) => void;
 }
 
+/** An event's data longer than this (as JSON) is stored as `{truncated, chars, head}` with its first EVENT_DATA_HEAD_CHARS. */
+export const MAX_EVENT_DATA_CHARS = 4096;
+export const EVENT_DATA_HEAD_CHARS = 1024;
+
 /**
  * Device touches (every poll) and events (every device-facing action) arrive thousands of times a
  * second; one fsync'd transaction each would cap the server, so they are coalesced and written in
@@ -94,6 +98,10 @@ export class WriteBehind {
       json = JSON.stringify(data ?? {});
     } catch (cause) {
       throw new StoreError('invalid', 'event.data', `cannot be stored as JSON (${(cause as Error).message})`, { cause });
+    }
+    if (json !== undefined && json.length > MAX_EVENT_DATA_CHARS) {
+      // what a device sends is kept, but not all of it: 100 000 events of 1 MB each would be 100 GB
+      json = JSON.stringify({ truncated: true, chars: json.length, head: json.slice(0, EVENT_DATA_HEAD_CHARS) });
     }
     this.events.push([at, deviceUuid, kind, json ?? '{}']);
     this.scheduled();

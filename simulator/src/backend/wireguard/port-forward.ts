@@ -12,6 +12,8 @@ export interface PortForwardOptions {
   port: number;
   target: { host: string; port: number };
   connectTimeoutMs?: number;
+  /** Whether a client address may connect (the tunnel's cidr_block_allowlist); everyone when absent. */
+  allow?: (address: string | undefined) => boolean;
   onError?: (e: Error) => void;
 }
 
@@ -31,6 +33,10 @@ export async function startPortForward(opts: PortForwardOptions): Promise<PortFo
     s.once('close', () => sockets.delete(s));
   };
   const server = createServer({ pauseOnConnect: true }, (client) => {
+    if (opts.allow !== undefined && !opts.allow(client.remoteAddress)) {
+      client.destroy();
+      return;
+    }
     track(client);
     const upstream = connect({ host: opts.target.host, port: opts.target.port });
     track(upstream);

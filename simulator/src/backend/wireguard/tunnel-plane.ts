@@ -5,6 +5,7 @@ import { constants, accessSync, mkdirSync, mkdtempSync, readFileSync, rmSync } f
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { wgKeyPair } from '../../agent/tunnel/index.js';
+import { allowlistChecker } from './allowlist.js';
 import { startPortForward, type PortForward } from './port-forward.js';
 import { freeInterfaceName, startServerPeer, type ServerPeer } from './server-peer.js';
 
@@ -19,6 +20,8 @@ export interface PlaneOpenSpec {
   privateKey?: string;
   listenPort?: number;
   forwardPort?: number;
+  /** The tunnel's cidr_block_allowlist: client addresses the forward lets in (everyone when empty). */
+  allowlist?: readonly string[];
 }
 
 export interface PlaneTunnel {
@@ -142,10 +145,12 @@ export function createTunnelPlane(opts: TunnelPlaneOptions = {}): TunnelPlane {
     }
     if (peer === undefined) throw lastError;
     let forward: PortForward;
+    const allow = allowlistChecker(spec.allowlist ?? []);
     try {
       forward = await startPortForward({
         port: spec.forwardPort ?? 0,
         target: { host: spec.deviceIp, port: spec.dport },
+        ...(allow === undefined ? {} : { allow }),
         ...(opts.onError === undefined ? {} : { onError: opts.onError }),
       });
     } catch (e) {

@@ -96,6 +96,7 @@ export function createTunnelService(o: TunnelServiceOptions): TunnelService {
       deviceIp: t.device_proxy_ip_address as string,
       devicePublicKey,
       dport: t.device_tunnel_port,
+      allowlist: t.cidr_block_allowlist,
       ...(saved?.device_endpoint === undefined ? {} : { deviceEndpoint: saved.device_endpoint }),
       ...(saved === undefined ? {} : { privateKey: saved.private_key }),
       ...(saved !== undefined && t.server_proxy_port !== null ? { listenPort: t.server_proxy_port } : {}),

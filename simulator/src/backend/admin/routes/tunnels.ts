@@ -5,12 +5,14 @@ import { HttpError } from '../http-error.js';
 import type { TunnelRequest } from '../hooks.js';
 import { found, idOf, queryOf } from '../ids.js';
 import type { Router } from '../router.js';
+import { show } from '../../store/fields.js';
+import { allowlistEntryError } from '../../wireguard/allowlist.js';
 
 const STATES: readonly string[] = ['requested', 'open', 'closed'] satisfies TunnelState[];
 
 function tunnelRequest(body: Record<string, unknown>): { deviceRef: string; request: TunnelRequest } {
   const bad = (field: string, what: string): never => {
-    throw new HttpError(422, 'invalid_value', `tunnel.${field}: expected ${what}, got ${JSON.stringify(body[field]) ?? 'nothing'}`, `tunnel.${field}`);
+    throw new HttpError(422, 'invalid_value', `tunnel.${field}: expected ${what}, got ${body[field] === undefined ? 'nothing' : show(body[field])}`, `tunnel.${field}`);
   };
   const extra = Object.keys(body).find((k) => !['device_uuid', 'device_tunnel_port', 'ttl_seconds', 'cidr_block_allowlist'].includes(k));
   if (extra !== undefined) {
@@ -21,6 +23,10 @@ function tunnelRequest(body: Record<string, unknown>): { deviceRef: string; requ
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) bad('device_tunnel_port', 'an integer from 1 to 65535');
   if (ttl !== undefined && (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > 86_400)) bad('ttl_seconds', 'an integer from 1 to 86400');
   if (cidrs !== undefined && (!Array.isArray(cidrs) || !cidrs.every((c) => typeof c === 'string'))) bad('cidr_block_allowlist', 'an array of CIDR strings');
+  (cidrs as string[] | undefined)?.forEach((c, i) => {
+    const why = allowlistEntryError(c);
+    if (why !== undefined) throw new HttpError(422, 'invalid_value', `tunnel.cidr_block_allowlist[${i}]: ${why}`, `tunnel.cidr_block_allowlist[${i}]`);
+  });
   return {
     deviceRef: device as string,
     request: {

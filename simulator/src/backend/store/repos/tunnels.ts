@@ -1,3 +1,4 @@
+import { allowlistEntryError } from '../../wireguard/allowlist.js';
 import { Fields } from '../fields.js';
 import type { Tables } from '../tables.js';
 import type { Tunnel, TunnelState } from '../types.js';
@@ -28,6 +29,16 @@ const TEXTS = ['device_proxy_ip_address', 'device_public_key', 'server_proxy_ip_
 const PORTS = ['device_proxy_port', 'server_proxy_port', 'server_tunnel_port'] as const;
 const NEXT: Record<TunnelState, readonly TunnelState[]> = { requested: ['open', 'closed'], open: ['closed'], closed: [] };
 
+/** The allowlist's entries, each an address or CIDR block (IPv6 with a prefix is at most 43 characters). */
+function allowlist(f: Fields, input: TunnelInput): string[] {
+  const list = f.strings('cidr_block_allowlist', 1000, 43);
+  for (const entry of list) {
+    const why = allowlistEntryError(entry);
+    if (why !== undefined) f.fail(`cidr_block_allowlist[${input.cidr_block_allowlist?.indexOf(entry) ?? 0}]`, why);
+  }
+  return list;
+}
+
 export function tunnelsRepo({ tunnels, devices }: Tables) {
   return {
     create(input: TunnelInput): Tunnel {
@@ -39,7 +50,7 @@ export function tunnelsRepo({ tunnels, devices }: Tables) {
         state: 'requested',
         device_tunnel_port: f.int('device_tunnel_port', 1, 65535),
         expires_at: f.iso('expires_at'),
-        cidr_block_allowlist: f.has('cidr_block_allowlist') ? f.strings('cidr_block_allowlist', 1000, 43) : [],
+        cidr_block_allowlist: f.has('cidr_block_allowlist') ? allowlist(f, input) : [],
       });
     },
     get: (uuid: string): Tunnel | undefined => tunnels.get(uuid),
