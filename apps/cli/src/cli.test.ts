@@ -56,6 +56,7 @@ describe('vfleet init / devices', () => {
     [['devices', 'rm', '--out', '/nonexistent-vfleet'], /name device ids or use --all/],
     [['devices', 'create', '--count', '1', '--target', ''], /^vfleet: --target: target "" must match .* \(e\.g\. arm64-v8\)$/],
     [['devices', 'create', '--count', '1', '--target', 'arm 64'], /--target: target "arm 64" must match/],
+    [['devices', 'create', '--count', '1', '--tags', 'canary,a\u0001b'], /^vfleet: --tags: tag "a\\u0001b" must be 1 to 128 printable characters without a comma$/],
   ])('rejects %j with one line and exit 2', async (argv, message) => {
     const r = await vfleet(...argv);
     expect(r.code).toBe(2);

@@ -9,7 +9,7 @@ import { workspacePaths } from '../workspace/home.js';
 import { loadProduct } from '../product/product.js';
 import { canRunAsDevice, runAsDevice } from '../test-support/as-device.js';
 import { generateDevices } from './generate.js';
-import { deviceIds, evkSpecs } from './spec.js';
+import { checkTags, deviceIds, evkSpecs } from './spec.js';
 import { listDevices, removeDevices } from './list.js';
 
 const MiB = 1024 * 1024;
@@ -205,6 +205,27 @@ describe('generateDevices re-runs and failures', () => {
     expect(r.failed[0]?.error).toMatch(/^device spec: target "" must match /);
     expect(r.failed[1]?.error).toMatch(/^device spec: target "x86 64" must match /);
     expect(readdirSync(out)).toEqual(['T-0001']);
+  });
+
+  it('fails a spec with an id that is not a plain name or with unusable tags, and writes the others', async () => {
+    const out = join(root, 'specs');
+    const specs = [
+      { id: 'S-0001', cohort: 'release', tags: ['canary'], target: 'arm64-v8' },
+      { id: '../escape', cohort: 'release', tags: [], target: 'arm64-v8' },
+      { id: 'S-0003', cohort: 'release', tags: ['a\u0000b'], target: 'arm64-v8' },
+      { id: 'S-0004', cohort: 'release', tags: ['x'.repeat(129)], target: 'arm64-v8' },
+      { id: 'S-0005', cohort: 'release', tags: ['a,b'], target: 'arm64-v8' },
+    ];
+    const r = await generateDevices({ ...base(), out, specs });
+    expect(r.created).toEqual(['S-0001']);
+    expect(r.failed.map((f) => f.id)).toEqual(['../escape', 'S-0003', 'S-0004', 'S-0005']);
+    expect(r.failed[0]?.error).toMatch(/^device spec: device id "\.\.\/escape" must match /);
+    expect(r.failed[1]?.error).toBe('device spec S-0003: tag "a\\u0000b" must be 1 to 128 printable characters without a comma');
+    expect(r.failed[2]?.error).toMatch(/tag "x{40}…" must be/);
+    expect(r.failed[3]?.error).toMatch(/tag "a,b" must be/);
+    expect(readdirSync(out)).toEqual(['S-0001']);
+    expect(existsSync(join(root, 'escape'))).toBe(false);
+    expect(() => checkTags(Array.from({ length: 101 }, (_, i) => `t${i}`), '--tags')).toThrow('--tags: 101 tags, at most 100 accepted');
   });
 
   it('names the device folder when it cannot be made', async () => {

@@ -43,6 +43,25 @@ export function checkTarget(target: string, where: string): string {
   return target;
 }
 
+const MAX_TAGS = 100;
+const MAX_TAG_CHARS = 128;
+
+/**
+ * A device's tags (Peridio device tags, phased rollouts select on them): at most 100, each 1 to 128
+ * printable characters without a comma (tag lists are written comma-separated).
+ */
+export function checkTags(tags: readonly string[], where: string): readonly string[] {
+  if (tags.length > MAX_TAGS) throw new VfleetError('VFLEET_USAGE', `${where}: ${tags.length} tags, at most ${MAX_TAGS} accepted`);
+  for (const tag of tags) {
+    // eslint-disable-next-line no-control-regex
+    if (typeof tag !== 'string' || tag === '' || tag.length > MAX_TAG_CHARS || /[\u0000-\u001f\u007f,]/.test(tag)) {
+      const shown = JSON.stringify(typeof tag === 'string' && tag.length > 40 ? `${tag.slice(0, 40)}…` : tag);
+      throw new VfleetError('VFLEET_USAGE', `${where}: tag ${shown} must be 1 to ${MAX_TAG_CHARS} printable characters without a comma`);
+    }
+  }
+  return tags;
+}
+
 /** `EI-ML` + 1 → `EI-ML-0001` (at least four digits, more when needed). */
 export function deviceIds(prefix: string, start: number, count: number): string[] {
   return Array.from({ length: count }, (_, i) => checkDeviceId(`${prefix}-${String(start + i).padStart(4, '0')}`, '--prefix'));

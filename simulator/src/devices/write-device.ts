@@ -7,7 +7,7 @@ import { abImageTemplate, type ImageRegion } from '@vfleet/core/disk';
 import { VfleetError } from '@vfleet/core/errors';
 import { identityTemplate, type IdentitySigner } from '@vfleet/core/pki/identity-template';
 import type { IssuerPems } from '@vfleet/core';
-import type { DeviceMeta, DeviceSpec, EnvMode } from './spec.js';
+import { checkDeviceId, checkTags, type DeviceMeta, type DeviceSpec, type EnvMode } from './spec.js';
 import { entrypointSh, preDownSh, preUpSh } from './templates.js';
 
 /** What all devices of one target share: peridio.json, fw_env.config, env block(s), slot a's boot header. */
@@ -128,6 +128,9 @@ export function deviceWriter(plan: GenerationPlan): (spec: DeviceSpec) => WriteO
   };
 
   return (spec) => {
+    // library callers (fleet add, load runs) hand specs in directly: an id is a directory name
+    checkDeviceId(spec.id, 'device spec');
+    checkTags(spec.tags, `device spec ${spec.id}`);
     const final = join(out, spec.id);
     const exists = existsSync(final);
     if (exists && !force) return 'skipped';

@@ -106,13 +106,20 @@ describe('createFleet with the inproc runtime', () => {
   }, 60_000);
 
   it('add() generates and starts new devices; remove() deletes them', async () => {
+    const inproc = createInprocRuntime();
+    // a host that holds at most 10 such devices
+    const preflight = async (n: number) => ({ ...(await inproc.preflight(1)), ...(n > 10 ? { ok: false, problems: [`${n} devices: at most 10 fit (test ceiling)`] } : {}) });
     fleet = await createFleet({
-      runtime: createInprocRuntime(),
+      runtime: { ...inproc, preflight },
       devicesDir,
       ids: [],
       generate: { home, cohort: 'release', deviceApi: backend.deviceApiUrl, deviceApiCa: backend.deviceApiCaPath, prefix: 'OR' },
     });
     const f = fleet;
+    await expect(f.add(100_001)).rejects.toThrow('add: count 100001 must be a whole number from 1 to 100000');
+    await expect(f.add(1, { tags: ['a\u0000b'] })).rejects.toThrow(/^add: tag "a\\u0000b" must be/);
+    // more than the host can hold: the preflight's ceilings refuse it before any directory is made
+    await expect(f.add(11)).rejects.toThrow('add: 11 more inproc device(s) (11 in all): 11 devices: at most 10 fit (test ceiling)');
     const added = await f.add(2, { tags: ['new'] });
     expect(added).toEqual(['OR-0005', 'OR-0006']);
     await until(() => added.every((id) => f.status(id)?.phase === 'online'));

@@ -5,7 +5,7 @@ import { REBOOT_EXIT_CODE } from '../agent/agent.js';
 import { readDeviceEnv } from '../devices/device-env.js';
 import { generateDevices } from '../devices/generate.js';
 import { listDevices, removeDevices } from '../devices/list.js';
-import { checkDeviceId, type DeviceMeta, type EnvMode } from '../devices/spec.js';
+import { checkDeviceId, checkTags, type DeviceMeta, type EnvMode } from '../devices/spec.js';
 import { reduceDevice, summarize, type Tracked } from './observe/device-state.js';
 import { parseLogLine } from './observe/log-parser.js';
 import { createRamp, type RampOptions } from './ramp.js';
@@ -87,6 +87,9 @@ interface Dev extends Tracked {
   /** The first stderr lines of this boot: an agent that cannot start says why there. */
   stderrHead: string[];
 }
+
+/** Most devices one `add` makes (as `--count` everywhere). */
+const MAX_ADD = 100_000;
 
 const firstLine = (e: unknown) => ((e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '').slice(0, 300);
 
@@ -370,7 +373,11 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
     async add(count, o) {
       const g = opts.generate;
       if (!g) throw new VfleetError('VFLEET_USAGE', 'add: this fleet was started without device generation settings');
-      if (!Number.isInteger(count) || count < 1) throw new VfleetError('VFLEET_USAGE', `add: count ${count} must be a whole number ≥ 1`);
+      if (!Number.isInteger(count) || count < 1 || count > MAX_ADD) throw new VfleetError('VFLEET_USAGE', `add: count ${count} must be a whole number from 1 to ${MAX_ADD}`);
+      checkTags(o?.tags ?? [], 'add');
+      // the same host ceilings as at start, for the fleet it would become
+      const preflight = await runtime.preflight(devices.size + count);
+      if (!preflight.ok) throw new VfleetError('VFLEET_USAGE', `add: ${count} more ${runtime.name} device(s) (${devices.size + count} in all): ${preflight.problems.join('; ')}`);
       const ids = await nextIds(count, g.prefix ?? 'EI-ML');
       const cohort = o?.cohort ?? g.cohort;
       const result = await generateDevices({

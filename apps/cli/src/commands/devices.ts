@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import {
+  checkTags,
   checkTarget,
   deviceIds,
   evkSpecs,
@@ -45,7 +46,7 @@ export function registerDevices(program: Command): void {
     .option('--prefix <prefix>', 'device id prefix', 'EI-ML')
     .option('--start <n>', 'first device number', intFlag('--start', 0, 99_999_999), 1)
     .option('--cohort <name>', 'cohort whose intermediate CA signs the devices')
-    .option('--tags <list>', 'comma-separated tags', listFlag, [] as string[])
+    .option('--tags <list>', 'comma-separated tags', (value: string) => [...checkTags(listFlag(value), '--tags')], [] as string[])
     .option('--target <target>', 'device target', (value: string) => checkTarget(value, '--target'), 'arm64-v8')
     .option('--device-api <host[:port]>', 'device API the agents talk to (default: Peridio cloud)', hostPortFlag('--device-api'))
     .option('--device-api-ca <file>', 'CA certificate that verifies the device API server')

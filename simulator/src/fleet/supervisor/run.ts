@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { VfleetError } from '@vfleet/core';
 import { createAdminClient } from '../../backend/admin-client.js';
@@ -169,7 +169,9 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<Supervis
       })());
     const server: ControlServer = await serveFleet(fleet, { path: paths.socket, info: () => info, onShutdown: () => void stop() });
     mkdirSync(dirname(paths.record), { recursive: true });
-    writeFileSync(paths.record, JSON.stringify(info, null, 2) + '\n');
+    // it holds the admin token: readable by the owner only, like the workspace's admin-token file
+    writeFileSync(paths.record, JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
+    chmodSync(paths.record, 0o600);
     say(`control socket ${paths.socket} (pid ${process.pid})`);
     return { fleet, info, preflight, ...(backend ? { backend } : {}), stopped, stop };
   } catch (e) {

@@ -79,7 +79,10 @@ export async function serveFleet(fleet: FleetHandle, opts: { path: string; info:
         if (typeof p?.count !== 'number') bad(`${where}: params.count must be a number`);
         const o: { cohort?: string; tags?: string[] } = {};
         if (typeof p?.cohort === 'string') o.cohort = p.cohort;
-        if (Array.isArray(p?.tags)) o.tags = p.tags.filter((t): t is string => typeof t === 'string');
+        if (p?.tags !== undefined) {
+          if (!Array.isArray(p.tags) || !p.tags.every((t): t is string => typeof t === 'string')) bad(`${where}: params.tags must be an array of strings`);
+          o.tags = p.tags as string[];
+        }
         return fleet.add(p?.count as number, o);
       }
       case 'start':

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createConnection } from 'node:net';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isVfleetError } from '@vfleet/core';
@@ -48,6 +48,7 @@ describe('supervisor and control-socket client', () => {
     expect(supervisor.preflight).toMatchObject({ runtime: 'inproc', ok: true });
     const paths = supervisorPaths(home);
     expect(existsSync(paths.record)).toBe(true);
+    expect(statSync(paths.record).mode & 0o777).toBe(0o600); // it holds the admin token
 
     const fleet = await connectFleet(home);
     expect(fleet.runtime).toBe('inproc');
@@ -78,6 +79,8 @@ describe('supervisor and control-socket client', () => {
     expect(JSON.parse(await raw(paths.socket, 'this is not json\n'))).toMatchObject({ id: null, ok: false, error: { message: /not a request/ } });
     expect(JSON.parse(await raw(paths.socket, '{"id":7,"method":"explode"}\n'))).toMatchObject({ id: 7, ok: false, error: { message: /unknown method "explode"/ } });
     expect(JSON.parse(await raw(paths.socket, '{"id":8,"method":"stop","params":{"ids":[1]}}\n'))).toMatchObject({ id: 8, ok: false, error: { message: /params must be/ } });
+    expect(JSON.parse(await raw(paths.socket, '{"id":9,"method":"add","params":{"count":1,"tags":[1]}}\n'))).toMatchObject({ id: 9, ok: false, error: { message: /params.tags must be an array of strings/ } });
+    expect(JSON.parse(await raw(paths.socket, '{"id":10,"method":"add","params":{"count":200000000}}\n'))).toMatchObject({ id: 10, ok: false, error: { message: /add: count 200000000 must be a whole number from 1 to 100000/ } });
     await fleet.stop({ ids: ['EI-ML-0003'] });
     expect((await fleet.devices()).map((d) => d.run)).toEqual(['running', 'running', 'stopped']);
 
