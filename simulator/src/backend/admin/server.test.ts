@@ -156,6 +156,10 @@ describe('admin API: binaries', () => {
     expect(verify(null, Buffer.from(hash, 'ascii'), publicKey, Buffer.from(signature, 'hex'))).toBe(true);
     expect((await h.api('GET', `/api/v1/binaries/${binary.uuid}`)).json.binary.state).toBe('signed');
     expect((await h.api('GET', `/api/v1/binaries/${binary.uuid}/signatures`)).json.binary_signatures).toHaveLength(1);
+
+    // deleting the binary deletes its stored content
+    expect((await h.api('DELETE', `/api/v1/binaries/${binary.uuid}`)).status).toBe(204);
+    expect(existsSync(join(h.storageDir, binary.uuid))).toBe(false);
   });
 
   it('leaves nothing behind when an upload is cut off, and accepts a retry', async () => {

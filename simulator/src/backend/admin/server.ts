@@ -55,7 +55,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
     maxUploadBytes: options.maxUploadBytes ?? 8 * 1024 ** 3,
   };
   const router = new Router();
-  catalogRoutes(router, ctx.store);
+  catalogRoutes(router, ctx.store, ctx.storageDir);
   binaryContentRoutes(router, ctx);
   deviceRoutes(router, ctx);
   tunnelRoutes(router, ctx);
