@@ -12,7 +12,7 @@ import { until } from '../test-support/device.js';
 import { createFleet, type Fleet } from './orchestrator.js';
 import { createInprocRuntime } from './runtimes/inproc.js';
 import { backendRebooter } from './backend-reboot.js';
-import type { DeviceEvent } from './types.js';
+import type { DeviceEvent, Runtime } from './types.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vfleet-orch-'));
 const home = join(root, 'home');
@@ -129,4 +129,21 @@ describe('createFleet with the inproc runtime', () => {
     await until(() => !online('OR-0005'));
     await f.close();
   }, 60_000);
+
+  it('keeps what a device prints free of terminal control sequences', async () => {
+    let stopped: () => void = () => undefined;
+    const printing: Runtime = {
+      ...createInprocRuntime(),
+      async start(launch) {
+        launch.onLine('\u001b[2J\u001b[31mred\u001b[0m\r12:00:00.000 [info] bell\u0007', 'stdout');
+        const exit = new Promise<{ code: number; signal: null }>((resolve) => (stopped = () => resolve({ code: 0, signal: null })));
+        return { id: launch.id, exit, stop: async () => stopped(), kill: async () => stopped() };
+      },
+    };
+    const f = await createFleet({ runtime: printing, devicesDir, ids: ['OR-0001'] });
+    for (let i = 0; i < 100 && (await f.logs('OR-0001')).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await f.logs('OR-0001')).toEqual(['\\u001b[2J\\u001b[31mred\\u001b[0m\\u000d12:00:00.000 [info] bell\\u0007']);
+    await f.close();
+  });
 });
+

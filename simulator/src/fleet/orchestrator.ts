@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VfleetError } from '@vfleet/core';
 import { REBOOT_EXIT_CODE } from '../agent/agent.js';
+import { escapeControls } from '../agent/connect/log-text.js';
 import { readDeviceEnv } from '../devices/device-env.js';
 import { generateDevices } from '../devices/generate.js';
 import { listDevices, removeDevices } from '../devices/list.js';
@@ -189,7 +190,9 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
     }, ms);
   }
 
-  function onLine(d: Dev, line: string, stream: 'stdout' | 'stderr'): void {
+  function onLine(d: Dev, raw: string, stream: 'stdout' | 'stderr'): void {
+    // whatever a device prints (a real peridiod, a tool's stderr) is shown in terminals: no escape sequences
+    const line = escapeControls(raw);
     d.lines.push(line);
     if (d.lines.length > logLines) d.lines.splice(0, d.lines.length - logLines);
     if (stream === 'stderr' && line.trim() !== '' && d.stderrHead.length < 3) d.stderrHead.push(line.trim());

@@ -25,6 +25,12 @@ describe('createLogger', () => {
     );
   });
 
+  it('escapes control characters and never lets a line of a message pass for an entry of its own', () => {
+    const { log, lines } = capture('console');
+    log.warn('ignoring tunnel_close: got "x\u001b[2J\u001b[31mred\r"\n09:04:06.000 [info] [Plan Server] Plan finished');
+    expect(lines).toEqual(['\n09:04:05.007 [warning] ignoring tunnel_close: got "x\\u001b[2J\\u001b[31mred\\u000d"\n  09:04:06.000 [info] [Plan Server] Plan finished']);
+  });
+
   it('prints one JSON object per entry with ts, level, device and msg', () => {
     const { log, lines } = capture('json');
     log.warn('[Config] unable to read config file: :enoent');

@@ -2,6 +2,7 @@
 import type { LogLevel } from '@vfleet/core';
 import type { AgentLogger } from '../types.js';
 import { levelEnabled } from './log-level.js';
+import { logText } from './log-text.js';
 import { redactSecrets } from './redact-secrets.js';
 
 export type LogFormat = 'console' | 'json';
@@ -28,7 +29,7 @@ export function createLogger(options: LoggerOptions): AgentLogger {
   const now = options.now ?? (() => new Date());
   const emit = (level: LogLevel, message: string): void => {
     if (!levelEnabled(threshold, level)) return;
-    const msg = redactSecrets(message);
+    const msg = logText(redactSecrets(message));
     const at = now();
     // Elixir's default format is "\n$time $metadata[$level] $message\n": a blank line before each entry.
     sink(format === 'console' ? `\n${consoleTime(at)} [${level}] ${msg}` : JSON.stringify({ ts: at.toISOString(), level, device: deviceId, msg }));

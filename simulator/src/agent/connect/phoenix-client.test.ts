@@ -22,6 +22,8 @@ interface Conn {
 class FakePhoenix {
   readonly conns: Conn[] = [];
   answerHeartbeats = true;
+  /** The payload of the next join replies (default `{status: 'ok', response: {}}`), as raw JSON text. */
+  joinReplies: string[] = [];
   private waiters: (() => void)[] = [];
   constructor(readonly wss: WebSocketServer) {
     wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
@@ -30,7 +32,7 @@ class FakePhoenix {
       ws.on('message', (data) => {
         const f = JSON.parse(String(data)) as Frame;
         conn.frames.push(f);
-        if (f[3] === 'phx_join') ws.send(JSON.stringify([f[0], f[1], f[2], 'phx_reply', { status: 'ok', response: {} }]));
+        if (f[3] === 'phx_join') ws.send(`[${JSON.stringify(f[0])},${JSON.stringify(f[1])},${JSON.stringify(f[2])},"phx_reply",${this.joinReplies.shift() ?? '{"status":"ok","response":{}}'}]`);
         if (f[3] === 'heartbeat' && this.answerHeartbeats) ws.send(JSON.stringify([null, f[1], 'phoenix', 'phx_reply', { status: 'ok', response: {} }]));
         this.notify();
       });
@@ -190,6 +192,23 @@ describe('createPhoenixClient', () => {
     expect(reboots).toEqual(['server']);
     expect(logs).toContain('[Cloud Socket] Reboot Request');
     expect(events).toEqual([]);
+  });
+
+  it('survives frames nested 100 000 deep and a hostile join refusal: logs, ignores, rejoins', async () => {
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const c = await start({ onEvent: (t, e, p) => events.push([t, e, JSON.parse(JSON.stringify(p)) as unknown]) });
+    fake.joinReplies.push(`{"status":"error","response":{"reason":${deep}}}`, '{"status":"error","response":{"reason":"no\\n12:00:00.000 [info] forged"}}');
+    await fake.until(() => c.isJoined('device') && c.isJoined('console'));
+    expect(logs.filter((l) => l.includes('refused'))).toEqual([
+      '[Client] error: join device refused: {…}',
+      '[Client] error: join console refused: {"reason":"no\\n12:00:00.000 [info] forged"}',
+    ]);
+    const [joinRef] = fake.frames(0, 'phx_join', 'device').at(-1) as Frame;
+    fake.conns[0]?.ws.send(`[${JSON.stringify(joinRef)},null,"device","tunnel_request",${deep}]`);
+    fake.conns[0]?.ws.send(JSON.stringify([joinRef, null, 'device', 'tunnel_close', { tunnel_prn: 'after' }]));
+    await fake.until(() => events.length === 1);
+    expect(events).toEqual([['device', 'tunnel_close', { tunnel_prn: 'after' }]]);
+    expect(logs.filter((l) => l.includes('failed'))).toEqual(['[Cloud Socket] device tunnel_request handler failed: Maximum call stack size exceeded']);
   });
 
   it('delivers other events of joined topics to onEvent and ignores stale or unknown topics', async () => {

@@ -3,6 +3,7 @@ import { WebSocket, type ClientOptions } from 'ws';
 import type { AgentConfig } from '@vfleet/core';
 import type { AgentLogger, RebootRequester } from '../types.js';
 import { deviceConnector, type DeviceTls } from './device-tls.js';
+import { quoted } from './log-text.js';
 import { decodeFrame, encodeFrame, type Frame } from './phoenix-frame.js';
 import { RECONNECT_DELAYS_MS, reconnectDelay } from './reconnect-delay.js';
 
@@ -129,7 +130,7 @@ export function createPhoenixClient(options: PhoenixClientOptions): PhoenixClien
     if (frame.ref !== state.joinRef || state.joined) return;
     const reply = (frame.payload ?? {}) as { status?: unknown; response?: unknown };
     if (reply.status !== 'ok') {
-      log.warn(`[Client] error: join ${frame.topic} refused: ${JSON.stringify(reply.response ?? null)}`);
+      log.warn(`[Client] error: join ${frame.topic} refused: ${quoted(reply.response ?? null)}`);
       scheduleRejoin(frame.topic, state);
       return;
     }
@@ -184,7 +185,8 @@ export function createPhoenixClient(options: PhoenixClientOptions): PhoenixClien
       if (ws === socket) onOpen();
     });
     socket.on('message', (data, isBinary) => {
-      if (ws === socket && !isBinary) onMessage(String(data));
+      // a frame this client cannot handle is logged; it never throws out of the socket's listener
+      if (ws === socket && !isBinary) guarded('frame', () => onMessage(String(data)));
     });
     socket.on('error', (e) => {
       lastError ??= e.message;

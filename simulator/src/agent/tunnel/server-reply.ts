@@ -1,6 +1,7 @@
 // Checks of what the server sends about tunnels: the configure reply (§7.3), `GET /tunnels` (§7.5)
 // and the socket events' payloads (§4.5). Each returns a value or a message naming the bad field.
 import type { HttpResult } from '../types.js';
+import { quoted } from '../connect/log-text.js';
 import { parseIpv4 } from './cidr.js';
 import { WG_KEY } from './wg-keys.js';
 
@@ -24,7 +25,7 @@ export interface ServerTunnel {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isPort = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535;
 const isTime = (v: unknown): v is string => typeof v === 'string' && !Number.isNaN(Date.parse(v));
-const excerpt = (body: unknown): string => (typeof body === 'string' ? body : JSON.stringify(body) ?? '').slice(0, 200);
+const excerpt = (body: unknown): string => quoted(body);
 
 export function parseConfigureReply(r: HttpResult): ConfiguredTunnel | string {
   if (r.status < 200 || r.status > 299) return `configure answered ${r.status}: ${excerpt(r.body)}`;

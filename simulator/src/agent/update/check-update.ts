@@ -5,6 +5,7 @@ import { buildPlan } from './plan/build-plan.js';
 import type { PipelineEnv, Plan } from './plan/plan.js';
 import { selectBinaries } from './select/select-binaries.js';
 import { parseUpdateResponse } from './validate/parse-update.js';
+import { quoted } from '../connect/log-text.js';
 
 export interface CheckDeps {
   api: DeviceApi;
@@ -13,13 +14,12 @@ export interface CheckDeps {
   trustedKeys: readonly Buffer[];
   /** The server gave a valid answer (update, no update or quarantined). */
   onAnswered?: () => void;
+  /** The agent is stopping: a poll it cut short is not an error. */
+  signal?: AbortSignal;
 }
 
 // Stands in for Elixir's inspect/1 of the body: JSON, cut short.
-const inspect = (value: unknown): string => {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 500 ? `${text.slice(0, 500)}...` : text;
-};
+const inspect = (value: unknown): string => quoted(value, 500);
 
 /** The trusted keys peridiod would load; config validation already dropped the invalid ones. */
 export function loadTrustedKeys(entries: readonly string[]): Buffer[] {
@@ -57,7 +57,8 @@ export async function checkForUpdate(deps: CheckDeps): Promise<Plan | undefined>
   try {
     ({ status, body } = await deps.api.getUpdate({ ...stateHeaders(env.kv.read()) }));
   } catch (error) {
-    log.error(`[Cloud Server] error checking for update ${error instanceof Error ? error.message : String(error)}`);
+    // stopped mid-poll: nothing went wrong
+    if (deps.signal?.aborted !== true) log.error(`[Cloud Server] error checking for update ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   }
   let response;

@@ -122,6 +122,30 @@ describe('updater', () => {
     await device.updater.stop();
   });
 
+  it('installs a release of 20 binaries at most 8 at a time', async () => {
+    const release = simpleRelease(host, signer, { count: 20 });
+    const http = createHttpFetch();
+    let open = 0;
+    let most = 0;
+    // counts the bodies being read at once (a download holds a connection and a file until its body ends)
+    const fetchBinary: FetchBinary = async (request) => {
+      const res = await http(request);
+      open++;
+      most = Math.max(most, open);
+      const body = res.body;
+      // a slow start, so that every download the stage allows is open at once
+      return { ...res, body: (async function* () { try { await new Promise((r) => setTimeout(r, 30)); yield* body; } finally { open--; } })() };
+    };
+    const kv = oldKv();
+    const device = boot(kv, fakeApi(release.respond), {}, { fetchBinary });
+    await device.updater.checkNow();
+    expect(kv.get('peridio_vsn_current')).toBe('2.0.0');
+    expect(host.requests).toHaveLength(20);
+    expect(readdirSync(appDir()).filter((n) => n.startsWith('app-'))).toHaveLength(20);
+    expect(most).toBe(8);
+    await device.updater.stop();
+  });
+
   it.each([
     [{ path: '/opt/../etc', name: 'x' }, 'installer_opts.path: "/opt/../etc" is not a normalised path'],
     [{ path: 'opt/app', name: 'x' }, 'installer_opts.path: "opt/app" is not absolute'],

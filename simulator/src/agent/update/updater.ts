@@ -32,7 +32,7 @@ export function createUpdater(options: UpdaterOptions): Updater {
     toolPath: options.toolPath ?? process.env['PATH'] ?? '',
   };
   const deps: CheckDeps = {
-    api: options.api, env, factories: { ...BUILTIN_INSTALLERS, ...options.installers }, trustedKeys: loadTrustedKeys(config.trustedSigningKeys),
+    api: options.api, env, signal, factories: { ...BUILTIN_INSTALLERS, ...options.installers }, trustedKeys: loadTrustedKeys(config.trustedSigningKeys),
     ...(options.onUpdateAnswer ? { onAnswered: options.onUpdateAnswer } : {}),
   };
   let ready: Promise<void> | undefined;

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from './http-error.js';
-import { MAX_JSON_DEPTH, tooDeep } from '../json-depth.js';
+import { MAX_JSON_DEPTH, tooDeep } from '../../json-depth.js';
 
 export const MAX_JSON_BODY = 1024 * 1024;
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { MAX_JSON_DEPTH, tooDeep } from '../json-depth.js';
+import { MAX_JSON_DEPTH, tooDeep } from '../../json-depth.js';
 
 export class BodyError extends Error {
   constructor(readonly status: 400 | 413 | 415, message: string) {

@@ -115,6 +115,18 @@ describe('httpGet', () => {
     await expect(httpGet(request(`${url}/`))).rejects.toThrow(/ECONNREFUSED/);
   });
 
+  it('gives the whole response head twice the idle timeout, and takes at most 8 interim answers', async () => {
+    const trickle = await listen(createNetServer((socket: Socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => {
+        const t = setInterval(() => (socket.destroyed ? clearInterval(t) : socket.write('H')), 20);
+      });
+    }));
+    await expect(httpGet(request(`${trickle}/`, { idleTimeoutMs: 100 }))).rejects.toThrow(/^idle_timeout: no complete response head from 127\.0\.0\.1:\d+ within 200 ms$/);
+    const continues = await rawServer(Array.from({ length: 9 }, () => 'HTTP/1.1 100 Continue\r\n\r\n'));
+    await expect(httpGet(request(`${continues}/`))).rejects.toThrow(/more than 8 interim \(1xx\) responses before the final one/);
+  });
+
   it('a body stopped half-way (close) releases the connection', async () => {
     const body = randomBytes(4 * 1024 * 1024);
     let closed = false;

@@ -8,6 +8,8 @@ import type { BinaryRequest, BinaryResponse } from './fetch-binary.js';
 export const BODY_CHUNK_BYTES = 128 * 1024;
 /** A response head larger than this is refused. */
 export const MAX_HEAD_BYTES = 64 * 1024;
+/** Interim (1xx) responses accepted before the final one. */
+export const MAX_INTERIM_HEADS = 8;
 
 // Every socket reads into this one buffer (node's `onread`), and every read is consumed (copied into
 // the download's own chunk buffers) before the callback returns, so sharing it is safe: callbacks
@@ -207,7 +209,9 @@ export function httpGet(request: BinaryRequest, options: HttpGetOptions = {}): P
     let headLength = 0;
     let body: Body | undefined;
     let settled = false;
+    let interim = 0;
     const fail = (error: unknown): void => {
+      clearTimeout(headTimer);
       socket.destroy();
       if (!settled) {
         settled = true;
@@ -235,14 +239,23 @@ export function httpGet(request: BinaryRequest, options: HttpGetOptions = {}): P
       const consumed = blank + 4 - headLength;
       headBytes = [];
       headLength = 0;
-      // interim answers (100 Continue, 103 Early Hints) precede the real one
-      if (parsed.status >= 100 && parsed.status < 200) return consumed;
+      // interim answers (100 Continue, 103 Early Hints) precede the real one, but not without end
+      if (parsed.status >= 100 && parsed.status < 200) {
+        if (++interim > MAX_INTERIM_HEADS) throw httpError(url, `more than ${MAX_INTERIM_HEADS} interim (1xx) responses before the final one`);
+        return consumed;
+      }
+      clearTimeout(headTimer);
       const length = Number(parsed.headers['content-length']);
       body = new Body(parsed.headers['content-length'] !== undefined && Number.isSafeInteger(length) && length >= 0 ? length : Infinity, socket);
       settled = true;
       resolve({ status: parsed.status, headers: parsed.headers, body, close: () => void body?.return() });
       return consumed;
     };
+    // the idle timeout restarts with every byte; the head as a whole gets twice that, once, so a
+    // server that trickles it (or sends 1xx answers for ever) cannot hold the download before its
+    // worst-case timer, armed at the final head, starts
+    const headMs = 2 * idleTimeoutMs;
+    const headTimer = setTimeout(() => fail(new VfleetError('VFLEET_IO', `idle_timeout: no complete response head from ${url.host} within ${headMs} ms`)), headMs);
     const onread = {
       buffer: READ_BUFFER,
       callback: (n: number, buffer: Uint8Array): boolean => {
