@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from './http-error.js';
-import { MAX_JSON_DEPTH, tooDeep } from '../../json-depth.js';
+import { jsonTextTooDeep, MAX_JSON_DEPTH } from '../../json-depth.js';
 
 export const MAX_JSON_BODY = 1024 * 1024;
 
@@ -55,14 +55,15 @@ export async function readJsonObject(req: IncomingMessage, limit = MAX_JSON_BODY
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     throw new HttpError(415, 'unsupported_media_type', `body: Content-Type must be application/json, got ${JSON.stringify(type)}`);
   }
+  const text = bytes.toString('utf8');
+  const deep = jsonTextTooDeep(text);
+  if (deep >= 0) throw new HttpError(422, 'invalid_value', `body: nested deeper than ${MAX_JSON_DEPTH} levels (at character ${deep})`, 'body');
   let value: unknown;
   try {
-    value = JSON.parse(bytes.toString('utf8'));
+    value = JSON.parse(text);
   } catch (e) {
     throw new HttpError(400, 'invalid_json', `body: not valid JSON (${(e as Error).message})`);
   }
-  const deep = tooDeep(value);
-  if (deep !== undefined) throw new HttpError(422, 'invalid_value', `body${deep.slice(1)}: nested deeper than ${MAX_JSON_DEPTH} levels`, `body${deep.slice(1)}`);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new HttpError(400, 'invalid_body', `body: expected a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`);
   }

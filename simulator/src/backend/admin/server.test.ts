@@ -114,8 +114,8 @@ describe('admin API: requests', () => {
   it('refuses JSON nested deeper than 64 levels with 422 naming where, instead of overflowing the stack', async () => {
     const deep = `{"name": ${'['.repeat(5000)}${']'.repeat(5000)}}`;
     const r = await h.api('POST', '/api/v1/products', deep);
-    expect([r.status, r.json.error.code, r.json.error.field]).toEqual([422, 'invalid_value', `body.name${'[0]'.repeat(63)}`]);
-    expect(r.json.error.message).toMatch(/nested deeper than 64 levels/);
+    expect([r.status, r.json.error.code, r.json.error.field]).toEqual([422, 'invalid_value', 'body']);
+    expect(r.json.error.message).toBe('body: nested deeper than 64 levels (at character 72)');
     const ok = await h.api('POST', '/api/v1/products', { name: 'fine' });
     expect(ok.status).toBe(201);
   });

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { MAX_JSON_DEPTH, tooDeep } from '../../json-depth.js';
+import { jsonTextTooDeep, MAX_JSON_DEPTH } from '../../json-depth.js';
 
 export class BodyError extends Error {
   constructor(readonly status: 400 | 413 | 415, message: string) {
@@ -18,14 +18,15 @@ export async function readJsonObject(req: IncomingMessage, limit = 64 * 1024): P
     if (size > limit) throw new BodyError(413, `body larger than ${limit} bytes`);
     chunks.push(chunk);
   }
+  const text = Buffer.concat(chunks).toString('utf8');
+  const deep = jsonTextTooDeep(text);
+  if (deep >= 0) throw new BodyError(400, `body nested deeper than ${MAX_JSON_DEPTH} levels (at character ${deep})`);
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    value = JSON.parse(text);
   } catch (e) {
     throw new BodyError(400, `body is not valid JSON: ${(e as Error).message}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BodyError(400, 'body must be a JSON object');
-  const deep = tooDeep(value);
-  if (deep !== undefined) throw new BodyError(400, `body${deep.slice(1)}: nested deeper than ${MAX_JSON_DEPTH} levels`);
   return value as Record<string, unknown>;
 }
