@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { VfleetError } from '@vfleet/core';
+import type { DevicePaths } from '../../types.js';
 import { describeValue, type JsonObject } from '../validate/fields.js';
 
 export function optsError(field: string, what: string): VfleetError {
@@ -35,4 +36,13 @@ export function stringList(opts: JsonObject, field: string): string[] {
     throw optsError(field, `expected an array of strings, found ${describeValue(value)}`);
   }
   return value as string[];
+}
+
+/**
+ * Whether the device's `/` is the system's own (a container, a namespace device, peridiod on a
+ * board) rather than mapped into its directory on the host (inproc and process devices): a tool
+ * that writes into `/` or runs commands would act on the host in the second case.
+ */
+export function ownRoot(paths: DevicePaths): boolean {
+  return paths.map('/usr') === '/usr';
 }

@@ -95,11 +95,27 @@ describe('installers', () => {
     expect(Buffer.concat(out).toString()).toBe('cached!');
   });
 
+  // a device whose / is its own (a container or namespace device): package tools install into it
+  const ownRootEnv = (): InstallEnv => ({ ...env, paths: { map: (p) => p } });
+
   it.each([['deb', 'apt'], ['rpm', 'dnf'], ['opkg', 'opkg'], ['swupdate', 'swupdate']])('%s without %s on PATH fails naming the tool', async (installer, tool) => {
     const { job: pkg } = job(installer);
     expect([pkg.model, pkg.stream, pkg.path !== undefined]).toEqual(['sequential', undefined, true]);
     writeFileSync(join(dir, 'pkg'), 'x');
-    await expect(pkg.path?.(join(dir, 'pkg'), env)).rejects.toThrow(`${installer} installer needs "${tool}", which is not on PATH (empty)`);
+    await expect(pkg.path?.(join(dir, 'pkg'), installer === 'swupdate' ? env : ownRootEnv())).rejects.toThrow(`${installer} installer needs "${tool}", which is not on PATH (empty)`);
+  });
+
+  it.each([['deb', 'apt'], ['rpm', 'dnf'], ['opkg', 'opkg']])('%s refuses on a device mapped onto the host, before running %s', async (installer, tool) => {
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, tool), `#!/bin/sh\ntouch ${join(dir, 'ran')}\n`);
+    chmodSync(join(bin, tool), 0o755);
+    writeFileSync(join(dir, 'pkg'), 'x');
+    const { job: pkg } = job(installer);
+    await expect(pkg.path?.(join(dir, 'pkg'), { ...env, toolPath: bin })).rejects.toThrow(
+      `${installer} installer: ${tool} installs into the system's /, and this device's / is ${devicePaths(dir).map('/')} on the host, so the package would land on the host; run the device in a container (--runtime docker) or as a namespace device`,
+    );
+    expect(existsSync(join(dir, 'ran'))).toBe(false);
   });
 
   it('deb runs `apt install -y ./<file>.deb [extra]` in the file\'s directory through the real PATH lookup', async () => {
@@ -110,7 +126,7 @@ describe('installers', () => {
     mkdirSync(join(dir, 'pkgs'));
     writeFileSync(join(dir, 'pkgs/pkg'), 'x');
     const { job: deb } = job('deb', { extra_args: ['--no-install-recommends'] });
-    await deb.path?.(join(dir, 'pkgs/pkg'), { ...env, toolPath: bin });
+    await deb.path?.(join(dir, 'pkgs/pkg'), { ...ownRootEnv(), toolPath: bin });
     expect(readFileSync(join(dir, 'apt.log'), 'utf8')).toBe(`${join(dir, 'pkgs')} install -y ./pkg.deb --no-install-recommends\n`);
     expect(existsSync(join(dir, 'pkgs/pkg.deb'))).toBe(false);
   });
@@ -122,7 +138,7 @@ describe('installers', () => {
     chmodSync(join(bin, 'dnf'), 0o755);
     writeFileSync(join(dir, 'p.rpm'), 'x');
     const { job: rpm } = job('rpm');
-    await expect(rpm.path?.(join(dir, 'p.rpm'), { ...env, toolPath: bin })).rejects.toThrow(`dnf install -y ${join(dir, 'p.rpm')} exited with 3: no such package`);
+    await expect(rpm.path?.(join(dir, 'p.rpm'), { ...ownRootEnv(), toolPath: bin })).rejects.toThrow(`dnf install -y ${join(dir, 'p.rpm')} exited with 3: no such package`);
   });
 
   it('fwup without fwup on PATH applies with the built-in applier: A/B vector from fwup 1.16, signed', async () => {

@@ -4,7 +4,7 @@ import { VfleetError } from '@vfleet/core';
 import { findTool } from '../process/find-tool.js';
 import { spawnTool } from '../process/spawn-tool.js';
 import type { InstallEnv, InstallerFactory, InstallerName } from './installer.js';
-import { stringList } from './installer-opts.js';
+import { ownRoot, stringList } from './installer-opts.js';
 
 const TOOL_TIMEOUT_MS = 30 * 60 * 1000;
 
@@ -33,6 +33,9 @@ function pathInstaller(installer: InstallerName, tool: string, command: (file: s
       installer,
       model: 'sequential',
       path: async (file, env) => {
+        if (!ownRoot(env.paths)) {
+          throw new VfleetError('VFLEET_IO', `${installer} installer: ${tool} installs into the system's /, and this device's / is ${env.paths.map('/')} on the host, so the package would land on the host; run the device in a container (--runtime docker) or as a namespace device`);
+        }
         const target = prepare === undefined ? file : await prepare(file);
         try {
           await runPackageTool(installer, tool, command(target, extra), env);

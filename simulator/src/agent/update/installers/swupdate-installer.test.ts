@@ -21,6 +21,7 @@ import { devicePaths } from '../test-support/device-paths.js';
 import { deviceKeyPem, removeDir, tempDir, testConfig } from '../test-support/harness.js';
 import type { InstallEnv } from './installer.js';
 import { BUILTIN_INSTALLERS, resolveInstaller } from './resolve-installer.js';
+import { hostSafeSwupdateArgs } from './swupdate-installer.js';
 
 const MiB = 1024 * 1024;
 const DISK = 32 * MiB;
@@ -196,10 +197,30 @@ describe.skipIf(!real)('swupdate installer with the real swupdate', () => {
     // so the codeSigning purpose is what keeps device keys from signing updates
     const both = join(dir, 'root-and-intermediate.pem');
     writeFileSync(both, readFileSync(signer.caPath, 'utf8') + readFileSync(deviceSigner.chainPath, 'utf8'));
-    await refused(out, /Authentication of all signatures failed/, ['-k', both, '--cert-purpose', 'codeSigning']);
-    await job(['-k', both, '--cert-purpose', 'emailProtection']).path?.(copy(out), env);
+    // extra_args name device paths (this device is mapped: /etc/peridiod/x is <dir>/x)
+    await refused(out, /Authentication of all signatures failed/, ['-k', '/etc/peridiod/root-and-intermediate.pem', '--cert-purpose', 'codeSigning']);
+    await job(['--key=/etc/peridiod/root-and-intermediate.pem', '--cert-purpose', 'emailProtection']).path?.(copy(out), env);
     expect(deviceEnv(dir).get('peridio_active')).toBe('b');
   }, 60_000);
+
+  it('outside a container, takes only extra_args that neither run commands nor touch host files', () => {
+    const paths = { map: (p: string) => (p.startsWith('/etc/peridiod/') ? join('/dev-dir', p.slice(14)) : join('/dev-dir/root', p)) };
+    expect(hostSafeSwupdateArgs(['-v', '-e', 'stable,b', '--key=/etc/peridiod/k.pem', '-K', '/keys/aes', '--max-version', '3.0'], paths))
+      .toEqual(['-v', '-e', 'stable,b', '--key', '/dev-dir/k.pem', '-K', '/dev-dir/root/keys/aes', '--max-version', '3.0']);
+    for (const [args, why] of [
+      [['-P', 'touch /tmp/pwned'], '"-P" is not accepted'],
+      [['--postupdate=reboot'], '"--postupdate=reboot" is not accepted'],
+      [['-f', '/etc/swupdate.cfg'], '"-f" is not accepted'],
+      [['-o', '/etc/passwd'], '"-o" is not accepted'],
+      [['-u', '-t x -u h -i d'], '"-u" is not accepted'],
+      [['-k'], '"-k" needs a value'],
+      [['-k', '../../etc/shadow'], 'extra_args[0]: "../../etc/shadow" is not absolute'],
+      [['--verbose=1'], '"--verbose=1" takes no value'],
+    ] as const) {
+      expect(() => hostSafeSwupdateArgs(args, paths)).toThrow(why);
+    }
+    expect(() => hostSafeSwupdateArgs(['-P', 'x'], paths)).toThrow(/installer_opts\.extra_args: "-P" is not accepted for a device outside a container \(swupdate runs on the host there\)/);
+  });
 
   it('names what is missing: the trust certificate, an unknown active slot', async () => {
     rmSync(join(dir, 'swupdate-ca.pem'));

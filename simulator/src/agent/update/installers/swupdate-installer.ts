@@ -7,7 +7,7 @@ import { findTool } from '../process/find-tool.js';
 import { spawnTool } from '../process/spawn-tool.js';
 import type { DevicePaths } from '../../types.js';
 import type { InstallEnv, InstallerFactory } from './installer.js';
-import { stringList } from './installer-opts.js';
+import { absoluteDevicePath, optsError, ownRoot, stringList } from './installer-opts.js';
 import { SWU_SOFTWARE_SET, checkSwuFitsSlots } from '../../../artifacts/swu-fit.js';
 
 const SWUPDATE_TIMEOUT_MS = 60 * 60 * 1000;
@@ -44,6 +44,46 @@ function explicitSelection(args: readonly string[]): { set: string; mode: string
     return { set, mode };
   }
   return undefined;
+}
+
+// swupdate options a device mapped onto the host may pass: none runs a command (-P, -p), reads a
+// configuration (-f), writes a file (-o), fetches (-d) or serves (-u, -w); paths are device paths.
+const HOST_SAFE_VALUE = new Set(['-e', '--select', '-l', '--loglevel', '-N', '--no-downgrading', '-R', '--no-reinstalling', '--max-version', '-H', '--hwrevision', '--cert-purpose', '--forced-signer-name', '-B', '--bootloader']);
+const HOST_SAFE_PATH = new Set(['-k', '--key', '-K', '--key-aes', '--ca-path']);
+const HOST_SAFE_FLAG = new Set(['-v', '--verbose', '-n', '--dry-run', '-M', '--no-transaction-marker', '-m', '--no-state-marker', '-c', '--check', '-L', '--syslog']);
+
+/**
+ * extra_args for a swupdate that runs on the host (a device outside a container): only the options
+ * above, with the file options' device paths mapped into the device directory. Anything else is
+ * refused, naming it: a server must not run commands or touch files of the host through them.
+ */
+export function hostSafeSwupdateArgs(extra: readonly string[], paths: DevicePaths): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < extra.length; i++) {
+    const arg = extra[i] as string;
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq < 0 ? arg : arg.slice(0, eq);
+    const refuse = (why: string): never => {
+      throw optsError('extra_args', `${JSON.stringify(arg)} ${why} for a device outside a container (swupdate runs on the host there); run it in a container to pass any option`);
+    };
+    if (HOST_SAFE_FLAG.has(flag)) {
+      if (eq >= 0) refuse('takes no value');
+      out.push(arg);
+      continue;
+    }
+    const takesPath = HOST_SAFE_PATH.has(flag);
+    if (!takesPath && !HOST_SAFE_VALUE.has(flag)) refuse('is not accepted');
+    const value = eq >= 0 ? arg.slice(eq + 1) : extra[++i];
+    if (value === undefined) refuse('needs a value');
+    if (!takesPath) {
+      out.push(flag, value as string);
+      continue;
+    }
+    const field = `extra_args[${eq >= 0 ? i : i - 1}]`;
+    const devicePath = absoluteDevicePath({ [field]: value }, field);
+    out.push(flag, paths.map(devicePath));
+  }
+  return out;
 }
 
 /** The first existing host file among device paths, with its device path. */
@@ -92,9 +132,10 @@ function canUnshare(): boolean {
  * paths), or where /etc/fw_env.config is not the device's, swupdate runs in a private mount namespace.
  */
 export const swupdateInstaller: InstallerFactory = (_binary, opts) => {
-  const extra = stringList(opts, 'extra_args');
+  const givenArgs = stringList(opts, 'extra_args');
   const run = async (file: string, install: InstallEnv): Promise<void> => {
     const { paths } = install;
+    const extra = ownRoot(paths) ? givenArgs : hostSafeSwupdateArgs(givenArgs, paths);
     const swupdate = await findTool('swupdate', install.toolPath);
     if (swupdate === undefined) throw new VfleetError('VFLEET_IO', `swupdate installer needs "swupdate", which is not on PATH (${install.toolPath || 'empty'})`);
     const fwEnv = firstExisting(paths, `${DEVICE_DIR}/fw_env.config`, '/etc/fw_env.config');
