@@ -8,8 +8,9 @@ import { fwupError } from './fwup-error.js';
 import { type ImageTarget, openImageFile } from './image-target.js';
 import type { FwupResource, FwupTask } from './meta-types.js';
 import { PlannedImage, type PlannedStep, type TrimMode } from './planned-image.js';
-import { checkedResourceData } from './resource-check.js';
+import { checkedResourceData, resourceEntryWhere } from './resource-check.js';
 import { selectFwupTask } from './select-task.js';
+import { METHOD_STORE } from './zip-layout.js';
 import type { ResourceBytes } from './zip-source.js';
 
 /** Bytes per write of a resource read from the archive file (as `dd bs=1M`). */
@@ -55,14 +56,23 @@ function policyOf(options: FwupTaskOptions): ExecutePolicy {
 }
 
 /** Resource bytes the task's on-resource sections use, each checked against meta.conf. */
-function taskResources(archive: FwupArchive, task: FwupTask, where: string): Map<string, { resource: FwupResource; data: ResourceBytes }> {
+function taskResources(archive: FwupArchive, task: FwupTask, image: PlannedImage, where: string): Map<string, { resource: FwupResource; data: ResourceBytes }> {
   const out = new Map<string, { resource: FwupResource; data: ResourceBytes }>();
+  // deflated resources are inflated into memory: at most twice the image in all (every byte of a
+  // resource goes into the image), checked on the declared sizes before anything is inflated
+  let inflated = 0;
   for (const section of task.onResource) {
     const resource = archive.meta.resources.find((r) => r.name === section.resource);
     if (resource === undefined) throw fwupError('archive', where, `Resource '${section.resource}' used, but metadata is missing. Archive is corrupt.`);
     if (section.delta === true) throw fwupError('archive', where, `on-resource ${JSON.stringify(section.resource)} is an xdelta3 patch (delta-source-*), which vfleet does not apply`);
     const entry = archive.resources.find((e) => e.resource === section.resource);
     if (entry === undefined) throw fwupError('archive', where, `Resource ${section.resource} not found in archive`);
+    if (entry.zip.method !== METHOD_STORE) {
+      inflated += entry.zip.size;
+      if (inflated > 2 * image.size) {
+        throw fwupError('image', resourceEntryWhere(archive, entry), `image too small: the task's deflated resources come to ${inflated} bytes (this one ${entry.zip.size}), more than twice the ${image.size}-byte image`);
+      }
+    }
     out.set(section.resource, { resource, data: checkedResourceData(archive, entry, resource) });
   }
   return out;
@@ -75,7 +85,7 @@ export function planFwupApply(archive: FwupArchive, target: ImageTarget, options
   const image = new PlannedImage(target, trimMode);
   const task = selectFwupTask(archive.meta, options.task, image, policy, archive.source);
   const where = `${archive.source}: task ${JSON.stringify(task.name)}`;
-  const resources = taskResources(archive, task, where);
+  const resources = taskResources(archive, task, image, where);
   const ctx: ApplyContext = { ...policy, meta: archive.meta, image, trimMode, messages: [], where: `${where} on-init` };
   runCalls(ctx, task.onInit);
   for (const entry of archive.resources) {

@@ -33,6 +33,21 @@ function withResource(rootfs: Buffer): Buffer {
   ]);
 }
 
+/** `zip` with the central directory claiming `size` uncompressed bytes for the deflated entry `name`. */
+function declareSize(zip: Buffer, name: string, size: number): Buffer {
+  const out = Buffer.from(zip);
+  let at = out.readUInt32LE(out.length - 22 + 16);
+  while (out.readUInt32LE(at) === 0x02014b50) {
+    const nameLength = out.readUInt16LE(at + 28);
+    if (out.toString('utf8', at + 46, at + 46 + nameLength) === name) {
+      out.writeUInt32LE(size, at + 24);
+      return out;
+    }
+    at += 46 + nameLength + out.readUInt16LE(at + 30) + out.readUInt16LE(at + 32);
+  }
+  throw new Error(`no entry ${name}`);
+}
+
 describe('decodeFwupArchive / verifyFwupArchive on the fwup 1.16 vectors', () => {
   it('verifies both archives; the signature status depends on the key given', () => {
     expect(verifyFwupArchive(decodeFwupArchive(unsigned))).toEqual({
@@ -89,6 +104,21 @@ describe('decodeFwupArchive / verifyFwupArchive on the fwup 1.16 vectors', () =>
     expect(rejection(() => verifyFwupArchive(archive)).message).toMatch(/^t\.fw: data\/rootfs\.img \(ZIP entry at byte \d+\): Detected blake2b digest mismatch for rootfs\.img: meta\.conf says 6adc29aa/);
     const short = decodeFwupArchive(withResource(tampered.subarray(1)), { source: 's.fw' });
     expect(rejection(() => verifyFwupArchive(short)).message).toMatch(/ZIP data length mismatch for rootfs\.img: 65535 bytes, meta\.conf says 65536/);
+  });
+
+  it('refuses meta.conf and its signature by their declared sizes, before inflating anything', () => {
+    const meta = readZipEntry(unsigned, listZipEntries(unsigned, 'u').find((e) => e.name === 'meta.conf')!, 'u');
+    const zip = encodeZip([{ name: 'meta.conf', data: meta, compression: 'deflate', mtime: new Date(0) }]);
+    // a deflate bomb declares gigabytes; the data here is small, so only the declared size is at stake
+    const bomb = declareSize(zip, 'meta.conf', 0xfffffffe);
+    const started = performance.now();
+    expect(rejection(() => decodeFwupArchive(bomb, { source: 'bomb.fw' })).message).toBe('bomb.fw: Unexpected meta.conf size: 4294967294 (expected 10..49999 bytes)');
+    expect(performance.now() - started).toBeLessThan(1000);
+    const sig = encodeZip([
+      { name: 'meta.conf.ed25519', data: Buffer.alloc(64), compression: 'deflate', mtime: new Date(0) },
+      { name: 'meta.conf', data: meta, compression: 'deflate', mtime: new Date(0) },
+    ]);
+    expect(rejection(() => decodeFwupArchive(declareSize(sig, 'meta.conf.ed25519', 1 << 30), { source: 's.fw' })).message).toBe('s.fw: Unexpected meta.conf.ed25519 size: 1073741824 (expected 64)');
   });
 
   it('requires meta.conf first (after an optional signature)', () => {

@@ -68,17 +68,19 @@ function decodeFrom(reader: ZipSource, source: string, opts: DecodeFwupOptions):
   const entries = listZipEntries(reader, source);
   let index = 0;
   let signature: Buffer | undefined;
+  // sizes as the central directory declares them, before anything is inflated (a deflate bomb
+  // declaring gigabytes is refused without inflating it; readZipEntry holds data to the declared size)
   if (entries[0]?.name === 'meta.conf.ed25519') {
+    if (entries[0].size !== FWUP_SIGNATURE_BYTES) throw fwupError('archive', source, `Unexpected meta.conf.ed25519 size: ${entries[0].size} (expected ${FWUP_SIGNATURE_BYTES})`);
     signature = readZipEntry(reader, entries[0], source);
-    if (signature.length !== FWUP_SIGNATURE_BYTES) throw fwupError('archive', source, `Unexpected meta.conf.ed25519 size: ${signature.length} (expected ${FWUP_SIGNATURE_BYTES})`);
     index = 1;
   }
   const metaEntry = entries[index];
   if (metaEntry?.name !== 'meta.conf') {
     throw fwupError('archive', source, `Expecting meta.conf to be at the beginning of ${source} (found ${metaEntry === undefined ? 'no more entries' : JSON.stringify(metaEntry.name)})`);
   }
+  if (metaEntry.size < 10 || metaEntry.size >= MAX_META_CONF) throw fwupError('archive', source, `Unexpected meta.conf size: ${metaEntry.size} (expected 10..${MAX_META_CONF - 1} bytes)`);
   const metaConf = readZipEntry(reader, metaEntry, source);
-  if (metaConf.length < 10 || metaConf.length >= MAX_META_CONF) throw fwupError('archive', source, `Unexpected meta.conf size: ${metaConf.length} (expected 10..${MAX_META_CONF - 1} bytes)`);
   if (keys.length > 0) {
     if (signature === undefined) throw fwupError('signature', source, 'Expecting signed firmware archive. (a public key was given but there is no meta.conf.ed25519)');
     if (!verifyFwupMetaConf(metaConf, signature, keys)) {

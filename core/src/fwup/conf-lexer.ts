@@ -36,7 +36,9 @@ export function tokenize(text: string, opts: LexOptions): Token[] {
   const expand = (body: string): string => {
     const dash = body.indexOf(':-');
     const name = dash < 0 ? body : body.slice(0, dash);
-    return opts.variables[name] ?? (dash < 0 ? '' : body.slice(dash + 2));
+    // own keys only: ${constructor} is an unset variable, not Object's constructor
+    const value = Object.hasOwn(opts.variables, name) ? opts.variables[name] : undefined;
+    return value ?? (dash < 0 ? '' : body.slice(dash + 2));
   };
   const variable = (): string => {
     const close = text.indexOf('}', i);

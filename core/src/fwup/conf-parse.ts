@@ -15,8 +15,12 @@ export type ConfNode =
 
 type Kind = Token['kind'];
 
+/** Sections nest a few levels in meta.conf (task → on-resource); deeper is refused before the stack runs out. */
+const MAX_NESTING = 16;
+
 class Parser {
   private pos = 0;
+  private depth = 0;
   constructor(
     private readonly tokens: Token[],
     private readonly source: string,
@@ -66,11 +70,15 @@ class Parser {
     }
   }
 
-  body(closing: boolean): ConfNode[] {
+  body(closing: boolean, opening?: Token): ConfNode[] {
+    if (closing && ++this.depth > MAX_NESTING) this.fail(opening ?? this.peek(), `sections nested deeper than ${MAX_NESTING} levels`);
     const nodes: ConfNode[] = [];
     for (;;) {
       const token = this.take();
-      if (token.kind === (closing ? '}' : 'end')) return nodes;
+      if (token.kind === (closing ? '}' : 'end')) {
+        if (closing) this.depth--;
+        return nodes;
+      }
       if (token.kind !== 'string') this.fail(token, `expected an option or section name, found ${this.describe(token)}`);
       nodes.push(this.statement(token.text, token.at));
     }
@@ -87,10 +95,10 @@ class Parser {
       return { kind: 'option', name, values: [this.value(`a value for ${name}`)], list: false, append, at };
     }
     if (next.kind === '(') return { kind: 'function', name, args: this.items(')', 'argument'), at };
-    if (next.kind === '{') return { kind: 'section', name, body: this.body(true), at };
+    if (next.kind === '{') return { kind: 'section', name, body: this.body(true, next), at };
     if (next.kind === 'string') {
-      this.expect('{', `"{" after section ${name} ${JSON.stringify(next.text)}`);
-      return { kind: 'section', name, title: { text: next.text, at: next.at }, body: this.body(true), at };
+      const open = this.expect('{', `"{" after section ${name} ${JSON.stringify(next.text)}`);
+      return { kind: 'section', name, title: { text: next.text, at: next.at }, body: this.body(true, open), at };
     }
     return this.fail(next, `expected "=", "+=", "(", "{" or a section title after ${JSON.stringify(name)}, found ${this.describe(next)}`);
   }

@@ -93,6 +93,25 @@ describe('fwup functions', () => {
     expect(seen).toEqual(['sync-disks after byte 90']);
   });
 
+  it('refuses a function named like an Object property, and a memset past the image before allocating it', () => {
+    for (const fn of ['constructor', 'toString', '__proto__']) {
+      expect(() => applyFwupArchive(archive([{ name: 'complete', onInit: [fwupCall(fn)] }]), bufferImageTarget(image({})), { task: 'complete' })).toThrow(`Unknown function ${JSON.stringify(fn)}`);
+    }
+    const huge = archive([{ name: 'complete', onInit: [fwupCall('raw_memset', 0, 2 ** 31, 255)] }]);
+    expect(() => applyFwupArchive(huge, bufferImageTarget(image({})), { task: 'complete' })).toThrow('on-init: raw_memset("0", "2147483648", "255"): image too small: needs to write bytes 0..1099511627776 (blocks 0..2147483647) but the image is 65536 bytes');
+  });
+
+  it('refuses, before inflating them, deflated resources larger in all than twice the image', () => {
+    const big = createFwupArchive({
+      meta: { product: 'p', version: '1', platform: 'x', architecture: 'y' },
+      resources: [{ name: 'big.bin', data: Buffer.alloc(200_000) }],
+      tasks: [{ name: 'complete', onResource: [{ resource: 'big.bin', calls: [fwupCall('raw_write', 0)] }] }],
+    });
+    expect(() => applyFwupArchive(big, bufferImageTarget(Buffer.alloc(64 * 1024)), { task: 'complete' })).toThrow(
+      /data\/big\.bin \(ZIP entry at byte \d+\): image too small: the task's deflated resources come to 200000 bytes \(this one 200000\), more than twice the 65536-byte image/,
+    );
+  });
+
   it('trim in zero mode zeroes whole 128 KiB segments; skip mode writes nothing', () => {
     const fw = archive([{ name: 't', onInit: [fwupCall('trim', 0, 512)] }]);
     const img = Buffer.alloc(256 * 1024, 1);

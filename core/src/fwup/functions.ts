@@ -56,6 +56,8 @@ const RULES: Record<string, FunctionRule> = {
     },
     run(ctx, call, where) {
       const [offset, count, value] = [0, 1, 2].map((i) => unsignedArg(call, where, i, 'argument')) as [number, number, number];
+      // the range first: the fill is allocated only for bytes the image has
+      ctx.image.requireRange(offset * BLOCK_SIZE, count * BLOCK_SIZE, callWhere(where, call), 'write');
       ctx.image.write(offset * BLOCK_SIZE, Buffer.alloc(count * BLOCK_SIZE, value), callWhere(where, call));
     },
   },
@@ -124,7 +126,8 @@ const UNSUPPORTED = new Set([
 ]);
 
 function ruleFor(call: FwupCall, where: string): FunctionRule {
-  const rule = RULES[call.fn];
+  // own keys only: a function named constructor or __proto__ is unknown, not Object's
+  const rule = Object.hasOwn(RULES, call.fn) ? RULES[call.fn] : undefined;
   if (rule !== undefined) return rule;
   if (UNSUPPORTED.has(call.fn)) throw fwupError('task', callWhere(where, call), `${call.fn} is not supported by vfleet's built-in applier; use the real fwup`);
   throw fwupError('task', callWhere(where, call), `Unknown function ${JSON.stringify(call.fn)}; vfleet applies ${Object.keys(RULES).join(', ')}`);

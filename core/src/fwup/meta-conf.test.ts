@@ -55,6 +55,8 @@ describe('parseMetaConf syntax', () => {
       variables: { FWUP_META_UUID: 'u-1' },
     });
     expect(meta.metadata).toEqual({ misc: 'id=u-1', author: '${X}', platform: 'dflt' });
+    // only the variables given: ${constructor} is not Object's
+    expect(parseMetaConf('meta-platform="${constructor:-dflt}"\nmeta-author="[${__proto__}]"\n').metadata).toEqual({ platform: 'dflt', author: '[]' });
   });
 
   it('accepts the source form (functions, comments, escapes) and ignores unknown attributes', () => {
@@ -79,6 +81,8 @@ describe('parseMetaConf syntax', () => {
     expect(rejection('uboot-environment "e" {\nblock-offset=10\nblock-count=4\nblock-offset-redund=12\n}')).toMatch(/overlaps the primary env/);
     expect(rejection('meta-product = {a, b}')).toMatch(/^m\.conf:1:1: meta-product takes one value/);
     expect(rejection('task "t" {\n')).toMatch(/^m\.conf:2:1: expected an option or section name, found the end of the file/);
+    // 16 000 levels fit in 48 KB (under meta.conf's 50 000 bytes) and would overflow the stack
+    expect(rejection(`${'a{'.repeat(16_000)}${'}'.repeat(16_000)}`)).toBe('m.conf:1:34: sections nested deeper than 16 levels');
   });
 });
 

@@ -37,8 +37,27 @@ describe('PlannedImage', () => {
     const p = planned(4 * SEG);
     p.trim(0, 4 * SEG, 'trim');
     p.write(SEG + 512, Buffer.alloc(512, 7), 'data');
-    expect(writes(p)).toEqual([[SEG, SEG], [SEG + 512, 512]]);
+    // the segment's zeros around the data, then the data
+    expect(writes(p)).toEqual([[SEG, 512], [SEG + 1024, SEG - 1024], [SEG + 512, 512]]);
     expect(p.read(0, 1, 'r')[0]).toBe(0);
+    expect([...p.read(SEG + 510, 4, 'r')]).toEqual([0, 0, 7, 7]);
+    expect([...p.read(SEG + 1022, 4, 'r')]).toEqual([7, 7, 0, 0]);
+  });
+
+  it('keeps only what later writes leave of earlier ones, so the plan holds at most the image', () => {
+    const size = 8 * SEG;
+    const p = planned(size);
+    // 41 fills, each shifted one block: every one overlaps the next but none covers another
+    for (let i = 0; i <= 40; i++) p.write(i * 512, Buffer.alloc(size - 41 * 512, i), `fill ${i}`);
+    const held = p.steps.reduce((n, s) => n + (s.kind === 'write' ? s.data.length : 0), 0);
+    expect(held).toBe(size - 41 * 512 + 40 * 512);
+    expect(p.read(0, 1, 'r')[0]).toBe(0);
+    expect(p.read(40 * 512 - 1, 1, 'r')[0]).toBe(39);
+    expect(p.read(size - 41 * 512 + 40 * 512 - 1, 1, 'r')[0]).toBe(40);
+    // a small piece left of a big buffer is a copy (in Node's 8 KiB pool), not a view that keeps the buffer
+    const piece = p.steps[0]?.kind === 'write' ? p.steps[0].data : undefined;
+    expect(Buffer.isBuffer(piece) && piece.length).toBe(512);
+    expect(Buffer.isBuffer(piece) && piece.buffer.byteLength).toBeLessThanOrEqual(8192);
   });
 
   it("zero mode writes the trimmed segments' zeros", () => {

@@ -36,7 +36,8 @@ export class PlannedImage {
     return Number.isSafeInteger(offset) && offset >= 0 && length >= 0 && offset + length <= this.target.size;
   }
 
-  private checkRange(offset: number, length: number, what: string, action: string): void {
+  /** Throws "image too small" unless bytes offset..offset+length lie inside the image. */
+  requireRange(offset: number, length: number, what: string, action: string): void {
     if (!this.contains(offset, length)) {
       throw fwupError(
         'image',
@@ -47,7 +48,7 @@ export class PlannedImage {
   }
 
   read(offset: number, length: number, what: string): Buffer {
-    this.checkRange(offset, length, what, 'read');
+    this.requireRange(offset, length, what, 'read');
     const out = this.target.read(offset, length);
     const end = offset + length;
     for (const step of this.steps) {
@@ -65,7 +66,7 @@ export class PlannedImage {
   }
 
   write(offset: number, data: ResourceBytes, what: string): void {
-    this.checkRange(offset, data.length, what, 'write');
+    this.requireRange(offset, data.length, what, 'write');
     if (data.length === 0) return;
     this.materializeTrims(offset, offset + data.length, what);
     this.record(offset, data, what);
@@ -109,11 +110,10 @@ export class PlannedImage {
   }
 
   private record(offset: number, data: ResourceBytes, what: string): void {
-    // An earlier write this one fully covers is superseded, unless a command runs in between.
+    // What this write covers of earlier ones is superseded, unless a command runs in between: the
+    // writes since the last command never overlap, so they hold at most the image's size.
     const lastExecute = this.steps.findLastIndex((s) => s.kind === 'execute');
-    this.steps = this.steps.filter(
-      (s, i) => i <= lastExecute || s.kind !== 'write' || s.offset < offset || s.offset + s.data.length > offset + data.length,
-    );
+    this.steps = this.steps.flatMap((s, i) => (i <= lastExecute || s.kind !== 'write' ? [s] : clipOut(s, offset, offset + data.length)));
     this.steps.push({ kind: 'write', offset, data, what });
   }
 }
@@ -122,9 +122,15 @@ function clipOut(step: Extract<PlannedStep, { kind: 'write' }>, start: number, e
   const stepEnd = step.offset + step.data.length;
   if (stepEnd <= start || step.offset >= end) return [step];
   const parts: PlannedStep[] = [];
-  if (step.offset < start) parts.push({ ...step, data: step.data.subarray(0, start - step.offset) });
-  if (stepEnd > end) parts.push({ ...step, offset: end, data: step.data.subarray(end - step.offset) });
+  if (step.offset < start) parts.push({ ...step, data: keep(step.data, 0, start - step.offset) });
+  if (stepEnd > end) parts.push({ ...step, offset: end, data: keep(step.data, end - step.offset, step.data.length) });
   return parts;
+}
+
+/** A piece of a write's bytes; a small piece of a big buffer is copied, so the rest can be freed. */
+function keep(data: ResourceBytes, from: number, to: number): ResourceBytes {
+  const piece = data.subarray(from, to);
+  return Buffer.isBuffer(piece) && piece.length * 2 < piece.buffer.byteLength ? Buffer.from(piece) : piece;
 }
 
 function mergeRanges(ranges: Range[]): Range[] {
