@@ -111,6 +111,13 @@ describe('fleet table', () => {
     const before = frame();
     await press('Z', '%', '\u001b[24~', 'ü');
     await expect.poll(frame).toBe(before);
+    // keys ink's parser reads as Ctrl with no name (Ctrl+F1, a pasted colour code) made ink's own
+    // input handler throw out of stdin's listener, ending the TUI
+    await press('\u001b[1;5P', '\u001b[31m', '\u001b[5m');
+    await expect.poll(frame).toBe(before);
+    // and the TUI still answers keys
+    await press('o');
+    await expect.poll(frame).not.toBe(before);
   });
 
   it('fits a resized terminal', async () => {

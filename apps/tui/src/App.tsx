@@ -9,6 +9,7 @@ import { useFleet } from './hooks/use-fleet.js';
 import { useTerminalSize, type TerminalSize } from './hooks/use-terminal-size.js';
 import { useDeviceLogs } from './hooks/use-device-logs.js';
 import { usePoll } from './hooks/use-poll.js';
+import { useIgnoreUnnamedKeys } from './hooks/use-unnamed-keys.js';
 import { FleetTable } from './views/FleetTable.js';
 import { SummaryView } from './views/SummaryView.js';
 import { DeviceView, DEVICE_SECTIONS, type DeviceDetails, type DeviceSection } from './views/DeviceView.js';
@@ -464,6 +465,7 @@ export function App(props: AppProps) {
   const latest = useRef(onKey);
   latest.current = onKey;
   const stableKey = useCallback((input: string, key: Key) => latest.current(input, key), []);
+  useIgnoreUnnamedKeys();
   useInput(stableKey);
 
   // --- layout ----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ export { parseThreshold, evaluateThreshold, type Threshold, type ThresholdResult
 export { scenarioFromFlags, withDeviceCount, withTarget, type FlagScenarioOptions } from './flags-scenario.js';
 export { runLoad, preflightLoad, type LoadRunOptions, type LiveState } from './runner.js';
 export { REPORT_SCHEMA, type LoadReport } from './report.js';
-export { writeReports, reportPaths, type ReportFiles } from './write-reports.js';
+export { checkReportTargets, writeReports, reportPaths, type ReportFiles } from './write-reports.js';
 export { htmlReport } from './report-html.js';
 export { junitReport } from './report-junit.js';
 export { startMetricsEndpoint, metricsText, type MetricsEndpoint } from './prometheus.js';

@@ -109,6 +109,8 @@ thresholds:
     ['a device_api with a scheme', 'name: t\ntarget: {device_api: "https://h", device_api_ca: c.pem}\nphases: [teardown]\n', /^x\.yaml:2:22: target\.device_api: "https:\/\/h": expected host or host:port/],
     ['a binary fault against a real backend', 'name: t\ntarget: {device_api: "h:1", device_api_ca: c.pem}\nphases:\n  - faults:\n      - binary: {status: 503, duration: 1s}\n', /^x\.yaml:5:9: phases\[0\]: binary faults need the embedded backend/],
     ['an empty file', '', /^x\.yaml:1:1: empty scenario|expected a mapping/],
+    ['a duration a timer cannot wait', minimal('  - steady: {duration: 1000h}\n'), /^x\.yaml:5:24: phases\[2\]\.steady\.duration: "1000h" is not a duration like 30s, at most 24 days$/],
+    ['a sample interval under 100ms', `sample_interval: 0s\n${minimal('')}`, /^x\.yaml:1:18: sample_interval: at least 100ms$/],
   ])('refuses %s with file:line:col, the path and what would be accepted', (_what, source, message) => {
     expect(issueOf(source)).toMatch(message);
   });

@@ -52,7 +52,9 @@ function readRoot(r: YamlReader, root: Node | null, baseDir: string): Scenario |
   const seed = top.has('seed') ? r.int(top.get('seed')?.value, 'seed', 0, 2 ** 32 - 1) : 1;
   const target = readTarget(r, top.get('target')?.value, baseDir);
   const release = top.has('release') ? readRelease(r, top.get('release')?.value) : undefined;
-  const sampleIntervalMs = top.has('sample_interval') ? r.parsed(top.get('sample_interval')?.value, 'sample_interval', parseDuration, 'a duration like 1s') : 1000;
+  const sampleIntervalMs = top.has('sample_interval') ? r.parsed(top.get('sample_interval')?.value, 'sample_interval', parseDuration, 'a duration like 1s, at most 24 days') : 1000;
+  // a sample is a line of the timeline: at most 10 a second
+  if (sampleIntervalMs !== undefined && sampleIntervalMs < 100) r.fail(top.get('sample_interval')?.value, 'sample_interval', 'at least 100ms');
   const floor = top.has('floor') ? r.bool(top.get('floor')?.value, 'floor') : false;
 
   let phases: Phase[] = [];
@@ -175,7 +177,7 @@ function readPhase(r: YamlReader, node: Node, path: string): Phase | undefined {
     }
     case 'steady': {
       const m = r.map(body, p, ['duration']);
-      const d = m?.has('duration') ? r.parsed(m.get('duration')?.value, `${p}.duration`, parseDuration, 'a duration like 30s') : m && r.fail(body, `${p}.duration`, 'missing: how long to hold, e.g. 30s');
+      const d = m?.has('duration') ? r.parsed(m.get('duration')?.value, `${p}.duration`, parseDuration, 'a duration like 30s, at most 24 days') : m && r.fail(body, `${p}.duration`, 'missing: how long to hold, e.g. 30s');
       return d === undefined ? undefined : { kind: 'steady', at, durationMs: d };
     }
     case 'rollout':
@@ -184,7 +186,7 @@ function readPhase(r: YamlReader, node: Node, path: string): Phase | undefined {
       const m = r.map(body, p, ['until', 'timeout']);
       if (!m) return undefined;
       const until = m.has('until') ? r.parsed(m.get('until')?.value, `${p}.until`, parseWait, 'a condition like "95% on 2.0.0", "all on 2.0.0", "10 on 2.0.0" or "100% online"') : r.fail(body, `${p}.until`, 'missing: a condition like "95% on 2.0.0"');
-      const timeout = m.has('timeout') ? r.parsed(m.get('timeout')?.value, `${p}.timeout`, parseDuration, 'a duration like 120s') : r.fail(body, `${p}.timeout`, 'missing: how long to wait at most, e.g. 120s');
+      const timeout = m.has('timeout') ? r.parsed(m.get('timeout')?.value, `${p}.timeout`, parseDuration, 'a duration like 120s, at most 24 days') : r.fail(body, `${p}.timeout`, 'missing: how long to wait at most, e.g. 120s');
       return until === undefined || timeout === undefined ? undefined : { kind: 'wait', at, until, timeoutMs: timeout };
     }
     case 'faults':
@@ -206,7 +208,7 @@ function readProvision(r: YamlReader, body: Node | null | undefined, p: string, 
   const cohort = m.has('cohort') ? r.string(m.get('cohort')?.value, `${p}.cohort`) : undefined;
   const tags = m.has('tags') ? r.stringList(m.get('tags')?.value, `${p}.tags`) : [];
   const target = m.has('target') ? r.string(m.get('target')?.value, `${p}.target`) : undefined;
-  const poll = m.has('poll_interval') ? r.parsed(m.get('poll_interval')?.value, `${p}.poll_interval`, parseDuration, 'a duration like 5s') : undefined;
+  const poll = m.has('poll_interval') ? r.parsed(m.get('poll_interval')?.value, `${p}.poll_interval`, parseDuration, 'a duration like 5s, at most 24 days') : undefined;
   if (poll !== undefined && poll < 100) r.fail(m.get('poll_interval')?.value, `${p}.poll_interval`, 'at least 100ms');
   const env = m.has('env') ? r.string(m.get('env')?.value, `${p}.env`) : 'file';
   if (env !== undefined && env !== 'file' && env !== 'disk') r.fail(m.get('env')?.value, `${p}.env`, `${JSON.stringify(env)}: expected file or disk`);
@@ -245,7 +247,7 @@ function readRollout(r: YamlReader, body: Node | null | undefined, p: string, at
     if (!m) return;
     const actions = ['enable', 'disable', 'phase'].filter((k) => m.has(k));
     if (actions.length !== 1) return r.fail(n, sp, 'expected exactly one of enable, disable, phase (plus an optional after:)');
-    const afterMs = m.has('after') ? r.parsed(m.get('after')?.value, `${sp}.after`, parseDuration, 'a duration like 30s') : 0;
+    const afterMs = m.has('after') ? r.parsed(m.get('after')?.value, `${sp}.after`, parseDuration, 'a duration like 30s, at most 24 days') : 0;
     if (afterMs === undefined) return;
     const action = actions[0] as 'enable' | 'disable' | 'phase';
     const v = m.get(action)?.value;
@@ -307,7 +309,7 @@ function readFaults(r: YamlReader, body: Node | null | undefined, p: string, at:
       const status = b.has('status') ? r.int(b.get('status')?.value, `${fp}.binary.status`, 400, 599) : undefined;
       const truncateAt = b.has('truncate') ? r.parsed(b.get('truncate')?.value, `${fp}.binary.truncate`, sizeOrUndefined, 'a size like 1MiB') : undefined;
       const corrupt = b.has('corrupt') ? r.bool(b.get('corrupt')?.value, `${fp}.binary.corrupt`) : undefined;
-      const durationMs = b.has('duration') ? r.parsed(b.get('duration')?.value, `${fp}.binary.duration`, parseDuration, 'a duration like 10s') : r.fail(pair.value, `${fp}.binary.duration`, 'missing: how long the fault lasts, e.g. 10s');
+      const durationMs = b.has('duration') ? r.parsed(b.get('duration')?.value, `${fp}.binary.duration`, parseDuration, 'a duration like 10s, at most 24 days') : r.fail(pair.value, `${fp}.binary.duration`, 'missing: how long the fault lasts, e.g. 10s');
       if (status === undefined && truncateAt === undefined && corrupt !== true) r.fail(pair.value, `${fp}.binary`, 'give status, truncate or corrupt: true');
       if (durationMs === undefined) return;
       faults.push({

@@ -75,5 +75,20 @@ describe('units', () => {
     expect([parseByteRate('10MiB/s'), parseByteRate('512K/s'), parseByteRate('1.5 GiB/s'), parseByteRate('10MB/s')]).toEqual([10 * 2 ** 20, 512 * 1024, 1.5 * 2 ** 30, undefined]);
     expect([formatDuration(12), formatDuration(1234), formatDuration(95_000), formatDuration(720_000), formatDuration(750_000)]).toEqual(['12ms', '1.23s', '95.0s', '12m', '12m30s']);
     expect(formatByteRate(12.5 * 2 ** 20)).toBe('12.5 MiB/s');
+    // whole milliseconds, and no longer than a timer can wait (a longer one would fire at once)
+    expect([parseDuration('150.5ms'), parseDuration('596h'), parseDuration('597h'), parseDuration('1000h')]).toEqual([151, 2_145_600_000, undefined, undefined]);
+  });
+
+  it('refuses names that only an Object prototype has, and error kinds the collector never counts', () => {
+    for (const [text, message] of [
+      ['constructor == 1', /unknown metric "constructor"/],
+      ['p95(__proto__) < 1s', /unknown metric "__proto__"/],
+      ['errors{__proto__} == 0', /unknown error kind "__proto__"; expected one of verify, download/],
+      ['errors{downlaod} == 0', /unknown error kind "downlaod"/],
+    ] as const) {
+      expect(() => parseThreshold(text), text).toThrow(ThresholdSyntaxError);
+      expect(() => parseThreshold(text), text).toThrow(message);
+    }
+    expect(evaluateThreshold(parseThreshold('errors{backend} == 0'), values({ errorsByKind: {} })).pass).toBe(true);
   });
 });

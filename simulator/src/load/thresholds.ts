@@ -13,6 +13,9 @@ export const HISTOGRAMS = {
 export type HistogramName = keyof typeof HISTOGRAMS;
 
 /** Counters (whole numbers over the run). */
+/** What errors{kind} may name: the kinds the collector sorts errors into (collector.ts errorKind, and the backend's). */
+export const ERROR_KINDS = ['verify', 'download', 'install', 'plan', 'poll', 'connection', 'config', 'other', 'crash', 'failed', 'backend'] as const;
+
 export const COUNTERS = ['errors', 'crashes', 'updated', 'polls', 'connects', 'reboots', 'devices'] as const;
 export type CounterName = (typeof COUNTERS)[number];
 
@@ -59,7 +62,7 @@ export function parseThreshold(text: string): Threshold {
   let subject: ThresholdSubject;
   if (fn !== undefined && fn !== 'rate') {
     const metric = inner as string;
-    if (!(metric in HISTOGRAMS)) throw new ThresholdSyntaxError(`unknown metric ${JSON.stringify(metric)}; expected one of ${Object.keys(HISTOGRAMS).join(', ')}`, at(metric));
+    if (!Object.hasOwn(HISTOGRAMS, metric)) throw new ThresholdSyntaxError(`unknown metric ${JSON.stringify(metric)}; expected one of ${Object.keys(HISTOGRAMS).join(', ')}`, at(metric));
     if (innerKind !== undefined) throw new ThresholdSyntaxError(`{${innerKind}} applies only to errors`, at(innerKind));
     if (fn.startsWith('p')) {
       const q = Number(fn.slice(1)) / 100;
@@ -69,7 +72,7 @@ export function parseThreshold(text: string): Threshold {
   } else {
     const name = (fn === 'rate' ? inner : bare) as string;
     const kind = fn === 'rate' ? innerKind : bareKind;
-    if (fn !== 'rate' && name in SCALARS) {
+    if (fn !== 'rate' && Object.hasOwn(SCALARS, name)) {
       subject = { kind: 'scalar', scalar: name as ScalarName };
     } else {
       if (!(COUNTERS as readonly string[]).includes(name)) {
@@ -77,6 +80,9 @@ export function parseThreshold(text: string): Threshold {
         throw new ThresholdSyntaxError(`unknown ${fn === 'rate' ? 'counter' : 'metric'} ${JSON.stringify(name)}; expected ${known}`, at(name));
       }
       if (kind !== undefined && name !== 'errors') throw new ThresholdSyntaxError(`{${kind}} applies only to errors`, at(kind));
+      if (kind !== undefined && !(ERROR_KINDS as readonly string[]).includes(kind)) {
+        throw new ThresholdSyntaxError(`unknown error kind ${JSON.stringify(kind)}; expected one of ${ERROR_KINDS.join(', ')}`, at(kind));
+      }
       const base = { counter: name as CounterName, ...(kind === undefined ? {} : { errorKind: kind }) };
       subject = fn === 'rate' ? { kind: 'rate', ...base } : { kind: 'counter', ...base };
     }
@@ -89,7 +95,7 @@ function parseValue(subject: ThresholdSubject, rhs: string, offset: number): { v
     throw new ThresholdSyntaxError(`${JSON.stringify(rhs)} is not ${want}`, offset);
   };
   const unit = unitOf(subject);
-  if (unit === 'duration') return { value: parseDuration(rhs) ?? fail('a duration like 120s, 500ms or 2m') };
+  if (unit === 'duration') return { value: parseDuration(rhs) ?? fail('a duration like 120s, 500ms or 2m, at most 24 days') };
   if (unit === 'byteRate') return { value: parseByteRate(rhs) ?? fail('a byte rate like 10MiB/s or 512K/s') };
   if (unit === 'rate') return { value: parseRate(rhs) ?? fail('a rate like 5/s or 30/m') };
   if (subject.kind === 'counter' && subject.counter === 'updated' && rhs.endsWith('%')) {
@@ -147,7 +153,7 @@ export function evaluateThreshold(t: Threshold, m: MetricValues): ThresholdResul
     actual = s.stat === 'count' ? h.count : h.count === 0 ? undefined : s.stat === 'mean' ? h.mean() : s.stat === 'min' ? h.min : h.max;
   } else if (s.kind === 'scalar') actual = m.scalars[s.scalar];
   else {
-    const n = s.errorKind !== undefined ? (m.errorsByKind[s.errorKind] ?? 0) : m.counters[s.counter];
+    const n = s.errorKind !== undefined ? (Object.hasOwn(m.errorsByKind, s.errorKind) ? (m.errorsByKind[s.errorKind] as number) : 0) : m.counters[s.counter];
     actual = s.kind === 'rate' ? (m.durationSeconds > 0 ? n / m.durationSeconds : undefined) : t.fraction ? (m.devices > 0 ? n / m.devices : undefined) : n;
   }
   if (actual === undefined || Number.isNaN(actual)) {

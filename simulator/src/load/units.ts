@@ -3,13 +3,20 @@
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const BYTE_UNITS: Record<string, number> = { b: 1, k: 1024, kib: 1024, m: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gib: 1024 ** 3 };
 
-/** `500ms`, `2s`, `1.5m`, `1h`, `1m30s` → milliseconds; undefined when it is not a duration. */
+/** The longest duration a scenario may give: what a timer can wait (about 24.8 days). */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+/**
+ * `500ms`, `2s`, `1.5m`, `1h`, `1m30s` → whole milliseconds; undefined when it is not a duration or
+ * is longer than MAX_DURATION_MS (a longer timer would fire at once).
+ */
 export function parseDuration(text: string): number | undefined {
   const t = text.trim();
   if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(t)) return undefined;
   let ms = 0;
   for (const m of t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) ms += Number(m[1]) * (DURATION_UNITS[m[2] as string] as number);
-  return ms;
+  ms = Math.round(ms);
+  return ms <= MAX_DURATION_MS ? ms : undefined;
 }
 
 /** `50/s`, `600/m`, `2.5/s` → per second. */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +110,28 @@ describe('vfleet load', () => {
     expect(existsSync(join(out, 'quick.html'))).toBe(true);
   }, 120_000);
 
+  it('stops in order on Ctrl-C: teardown, an incomplete report, exit 2', async () => {
+    const file = join(root, 'long.yaml');
+    writeFileSync(file, 'name: long\nphases:\n  - provision: {count: 2, poll_interval: 1s}\n  - ramp: {rate: 20/s}\n  - wait: {until: all online, timeout: 60s}\n  - steady: {duration: 10m}\n  - teardown\n');
+    const out = join(root, 'long-out');
+    const child = spawn(process.execPath, [join(repo, 'apps/cli/bin/vfleet.js'), '--home', join(root, 'home'), 'load', file, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    let sent = false;
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      // the backend is up and devices are being made: a run in progress
+      if (!sent && /embedded backend/.test(err)) {
+        sent = true;
+        setTimeout(() => child.kill('SIGINT'), 2000);
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(code, err).toBe(2);
+    expect(err).toMatch(/stopping \(Ctrl-C again to force\)/);
+    const report = JSON.parse(readFileSync(join(out, 'long.json'), 'utf8')) as { complete: boolean };
+    expect(report.complete).toBe(false);
+  }, 120_000);
+
   it('refuses what cannot run with one line and exit 2, before anything starts', async () => {
     const closed = await new Promise<number>((resolve) => {
       const s = createServer().listen(0, '127.0.0.1', () => {
@@ -139,6 +162,15 @@ describe('vfleet load', () => {
       expect(r.err.trim(), argv.join(' ')).toMatch(message);
     }
     expect(existsSync(join(root, 'never'))).toBe(false);
+    // where the reports cannot go is said before the run, not after it
+    mkdirSync(join(root, 'taken', 'q.json'), { recursive: true });
+    for (const [out, message] of [
+      [join(ca, 'sub'), /^vfleet: reports in .*ca\.pem\/sub: .*ca\.pem is not a folder$/],
+      [join(root, 'taken'), /^vfleet: reports in .*taken: .*taken\/q\.json exists and is not a file$/],
+    ] as const) {
+      const r = await vfleet('load', '--name', 'q', '--devices', '1', '--out', out);
+      expect([r.code, r.err.trim()]).toEqual([2, expect.stringMatching(message)]);
+    }
   });
 
   it('says an unreachable device API in one line, with exit 2', async () => {

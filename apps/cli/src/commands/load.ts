@@ -13,6 +13,7 @@ import {
   startMetricsEndpoint,
   withDeviceCount,
   withTarget,
+  checkReportTargets,
   writeReports,
   type MetricsEndpoint,
   type RuntimeName,
@@ -80,9 +81,9 @@ function scenarioOf(file: string | undefined, f: LoadFlags): Scenario {
     devices: f.devices ?? 10,
     ratePerSecond: parsed('--rate', f.rate, parseRate, 'a rate like 50/s'),
     jitter: parsed('--jitter', f.jitter, parsePercent, 'a percentage like 20%'),
-    ...(f.pollInterval === undefined ? {} : { pollIntervalMs: parsed('--poll-interval', f.pollInterval, parseDuration, 'a duration like 5s') }),
-    ...(f.duration === undefined ? {} : { steadyMs: parsed('--duration', f.duration, parseDuration, 'a duration like 60s') }),
-    timeoutMs: parsed('--timeout', f.timeout, parseDuration, 'a duration like 10m'),
+    ...(f.pollInterval === undefined ? {} : { pollIntervalMs: parsed('--poll-interval', f.pollInterval, parseDuration, 'a duration like 5s, at most 24 days') }),
+    ...(f.duration === undefined ? {} : { steadyMs: parsed('--duration', f.duration, parseDuration, 'a duration like 60s, at most 24 days') }),
+    timeoutMs: parsed('--timeout', f.timeout, parseDuration, 'a duration like 10m, at most 24 days'),
     ...(release === undefined ? {} : { release }),
     thresholds: f.threshold,
     runtime: f.runtime,
@@ -131,6 +132,7 @@ export function registerLoad(program: Command): void {
           usage(`--${fileless[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies without a scenario file; ${file} says that itself`);
         }
         scenario = scenarioOf(file, flags);
+        checkReportTargets(outDir, scenario.name);
         if (flags.metricsPort !== undefined) endpoint = await startMetricsEndpoint(flags.metricsPort, scenario.name);
       } catch (e) {
         console.error(`vfleet: ${(e as Error).message.split('\n')[0]}`);
@@ -138,13 +140,23 @@ export function registerLoad(program: Command): void {
         return;
       }
       const controller = new AbortController();
-      const onSignal = () => {
+      // the handlers stay for the whole run: with none left, the backend child's exit hook would
+      // re-raise the signal and end the process before the teardown and the reports
+      const onSignal = (signal: NodeJS.Signals) => {
         progress.clear();
+        if (controller.signal.aborted) {
+          // the second one is not ours to handle: the signal's default action ends the process
+          process.stderr.write('vfleet: forced stop; no reports\n');
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          process.kill(process.pid, signal);
+          return;
+        }
         process.stderr.write('vfleet: stopping (Ctrl-C again to force)…\n');
         controller.abort();
       };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       const progress = createProgress(process.stderr);
       let started = false;
       // nothing is printed until the run has passed its preflight, so a refusal stays one line

@@ -297,6 +297,17 @@ describe('updater', () => {
     expect(device.log.messages()[0]).toBe('[Cloud Server] Polling enabled');
   });
 
+  it('waits out a poll interval longer than a timer can hold instead of polling at once', async () => {
+    const api = fakeApi(() => ({ status: 200, body: { status: 'no_update' } }));
+    // 1000 h: past 2^31-1 ms a plain setTimeout fires after 1 ms (it polled ~400 times a second)
+    const device = boot(oldKv(), api, { update_poll_enabled: true, update_poll_interval: 3_600_000_000 });
+    device.updater.start();
+    while (api.calls.length < 1) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(api.calls).toHaveLength(1);
+    await device.updater.stop();
+  });
+
   it('logs "Polling Disabled" and does not poll when polling is off', async () => {
     const api = fakeApi(() => ({ status: 200, body: { status: 'no_update' } }));
     const device = boot(oldKv(), api);

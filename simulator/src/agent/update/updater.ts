@@ -10,6 +10,7 @@ import { createKvWriter } from './kv-writer.js';
 import type { Updater, UpdaterOptions } from './options.js';
 import type { PipelineEnv } from './plan/plan.js';
 import { runPlan, type PlanOutcome } from './plan/run-plan.js';
+import { timerMs } from '../timer-ms.js';
 
 const PROGRESS_KEYS = ['peridio_via_progress', 'peridio_bun_progress', 'peridio_vsn_progress', 'peridio_bin_progress'];
 const DEFAULT_AGENT_VERSION = '3.4.1';
@@ -84,7 +85,7 @@ export function createUpdater(options: UpdaterOptions): Updater {
     timer = undefined;
     if (signal.aborted) return;
     void tracked(false).finally(() => {
-      if (!signal.aborted) timer = setTimeout(tick, config.updatePollInterval);
+      if (!signal.aborted) timer = setTimeout(tick, timerMs(config.updatePollInterval));
     });
   }
 

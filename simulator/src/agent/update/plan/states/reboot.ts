@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { VfleetError } from '@vfleet/core';
 import { spawnTool } from '../../process/spawn-tool.js';
 import { logStep, type PlanStateModule } from '../run-context.js';
+import { timerMs } from '../../../timer-ms.js';
 
 /**
  * Step SystemReboot: wait `reboot_delay`, run `reboot_sync_cmd`, then hand the reboot to the host
@@ -12,7 +13,7 @@ export const rebootState: PlanStateModule = {
     const { config, log } = run.env;
     logStep(run, 'SystemReboot');
     log.info(`[Step System Reboot] System will reboot in ${Math.trunc(config.rebootDelay / 1000)} seconds`);
-    await sleep(config.rebootDelay, undefined, { signal: run.signal });
+    await sleep(timerMs(config.rebootDelay), undefined, { signal: run.signal });
     log.info('[Step System Reboot] System rebooting now');
     const sync = await spawnTool(config.rebootSyncCmd, config.rebootSyncOpts, { signal: run.signal, timeoutMs: 120_000 });
     if (sync.code !== 0) {
