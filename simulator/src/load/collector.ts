@@ -1,9 +1,9 @@
 import type { DeviceEvent, DeviceStatus } from '../fleet/types.js';
 import { Sketch } from './sketch.js';
-import { COUNTERS, HISTOGRAMS, type CounterName, type HistogramName, type MetricValues } from './thresholds.js';
+import { COUNTERS, HISTOGRAMS, type CounterName, type ErrorKind, type HistogramName, type MetricValues } from './thresholds.js';
 
 /** Error kinds, from the event and the agent's own wording (the most specific first). */
-export function errorKind(e: DeviceEvent): string {
+export function errorKind(e: DeviceEvent): ErrorKind {
   if (e.kind === 'failed') return 'failed';
   if (e.kind === 'crashed') return 'crash';
   const text = `${String(e.data?.['message'] ?? '')} ${e.line ?? ''}`;
@@ -91,7 +91,7 @@ export class MetricsCollector {
     this.track(id).stopping = true;
   }
 
-  error(id: string, kind: string, message: string, at = Date.now()): void {
+  error(id: string, kind: ErrorKind, message: string, at = Date.now()): void {
     this.counters.errors++;
     this.errorsByKind[kind] = (this.errorsByKind[kind] ?? 0) + 1;
     // the first errors usually say why, the last ones how it ended: keep 100 of each

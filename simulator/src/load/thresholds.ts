@@ -13,8 +13,9 @@ export const HISTOGRAMS = {
 export type HistogramName = keyof typeof HISTOGRAMS;
 
 /** Counters (whole numbers over the run). */
-/** What errors{kind} may name: the kinds the collector sorts errors into (collector.ts errorKind, and the backend's). */
+/** What errors{kind} may name: the kinds the collector sorts errors into (collector.ts errorKind and error() take only these). */
 export const ERROR_KINDS = ['verify', 'download', 'install', 'plan', 'poll', 'connection', 'config', 'other', 'crash', 'failed', 'backend'] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 export const COUNTERS = ['errors', 'crashes', 'updated', 'polls', 'connects', 'reboots', 'devices'] as const;
 export type CounterName = (typeof COUNTERS)[number];

@@ -1,14 +1,12 @@
 /** Quantities written in scenarios and thresholds: durations, rates, percentages, byte rates. */
+import { MAX_TIMER_MS } from '../agent/timer-ms.js';
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const BYTE_UNITS: Record<string, number> = { b: 1, k: 1024, kib: 1024, m: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gib: 1024 ** 3 };
 
-/** The longest duration a scenario may give: what a timer can wait (about 24.8 days). */
-export const MAX_DURATION_MS = 2 ** 31 - 1;
-
 /**
  * `500ms`, `2s`, `1.5m`, `1h`, `1m30s` → whole milliseconds; undefined when it is not a duration or
- * is longer than MAX_DURATION_MS (a longer timer would fire at once).
+ * is longer than a timer can wait (MAX_TIMER_MS, about 24.8 days: a longer one would fire at once).
  */
 export function parseDuration(text: string): number | undefined {
   const t = text.trim();
@@ -16,7 +14,7 @@ export function parseDuration(text: string): number | undefined {
   let ms = 0;
   for (const m of t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) ms += Number(m[1]) * (DURATION_UNITS[m[2] as string] as number);
   ms = Math.round(ms);
-  return ms <= MAX_DURATION_MS ? ms : undefined;
+  return ms <= MAX_TIMER_MS ? ms : undefined;
 }
 
 /** `50/s`, `600/m`, `2.5/s` → per second. */
