@@ -5,6 +5,7 @@ import { createFleetStore, type FleetStore } from './store/fleet-store.js';
 import { createFakeFleet, fakeDevice, fakeFleetOf, type FakeFleet } from './test-support/fake-fleet.js';
 import type { ArtifactChoice, ReleaseRow, ReleasesApi } from './releases-api.js';
 import type { DemoScript } from './demo-script.js';
+import stringWidth from 'string-width';
 
 const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
 const stores: FleetStore[] = [];
@@ -57,6 +58,25 @@ describe('fleet table', () => {
     await expect.poll(frame).toMatch(/EI-ML-0004 .* crashed .* peridio-…/);
     await expect.poll(frame).toMatch(/EI-ML-0005 .* online\s+2\.0\.0\s+b .*22→:41022/);
     await expect.poll(frame).toContain('6 devices · 5 online');
+  });
+
+  it('keeps columns aligned and rows one line when tags or a filter hold wide characters (CJK, emoji)', async () => {
+    const fleet = fakeFleetOf(3);
+    fleet.set('EI-ML-0002', { tags: ['日本語タグ🙂🚀漢字テスト', 'ünïcödé'] });
+    const { frame, press, type } = await mount(fleet);
+    await expect.poll(frame).toMatch(/EI-ML-0002\s+日本語/);
+    // every row starts its RUNTIME column at the same terminal column, and nothing wrapped
+    const rows = frame().split('\n').filter((l) => /EI-ML-000\d/.test(l));
+    expect(rows).toHaveLength(3);
+    expect(new Set(rows.map((r) => stringWidth(r.slice(0, r.indexOf('inproc')))))).toHaveProperty('size', 1);
+    expect(frame()).not.toMatch(/\n\n {2}EI-ML-0003/);
+    expect(frame()).not.toContain('#');
+    await press('/');
+    await type('日本語🙂漢字テスト🚀日本語🙂漢字テスト🚀日本語🙂漢字テスト🚀日本語🙂漢字テスト');
+    const lines = frame().split('\n');
+    expect(lines.length).toBeLessThanOrEqual(24);
+    for (const l of lines) expect(stringWidth(l), l).toBeLessThanOrEqual(80);
+    expect(frame()).not.toContain('#');
   });
 
   it('renders only the visible window of 10,000 devices and moves through them', async () => {

@@ -1,10 +1,44 @@
 // Text helpers for fixed-width terminal cells: every result has exactly the width asked for.
+import stringWidth from 'string-width';
 
-/** Cuts or pads `text` to `width` columns (an ellipsis marks a cut). */
+// printable ASCII, one column a character: most of what a dashboard shows, measured by length
+const ASCII = /^[\x20-\x7e]*$/;
+const graphemes = new Intl.Segmenter();
+
+/** The index in `text` where terminal column `column` starts (text.length when it is past the end). */
+export function columnIndex(text: string, column: number): number {
+  if (ASCII.test(text)) return Math.min(column, text.length);
+  let w = 0;
+  for (const { segment, index } of graphemes.segment(text)) {
+    if (w >= column) return index;
+    w += stringWidth(segment);
+  }
+  return text.length;
+}
+
+/** Cuts or pads `text` to `width` columns (an ellipsis marks a cut), never splitting a character. */
 export function cell(text: string, width: number, align: 'left' | 'right' = 'left'): string {
   if (width <= 0) return '';
-  const t = text.length > width ? `${text.slice(0, Math.max(0, width - 1))}…` : text;
-  return align === 'left' ? t.padEnd(width) : t.padStart(width);
+  if (ASCII.test(text)) {
+    const t = text.length > width ? `${text.slice(0, Math.max(0, width - 1))}…` : text;
+    return align === 'left' ? t.padEnd(width) : t.padStart(width);
+  }
+  let t = text;
+  let w = stringWidth(text);
+  if (w > width) {
+    t = '';
+    w = 0;
+    for (const { segment } of graphemes.segment(text)) {
+      const sw = stringWidth(segment);
+      if (w + sw > width - 1) break;
+      t += segment;
+      w += sw;
+    }
+    t += '…';
+    w += 1;
+  }
+  const pad = ' '.repeat(width - w);
+  return align === 'left' ? t + pad : pad + t;
 }
 
 /** `[#####.....]  50%` style bar of `width` columns; blank when there is no value. */

@@ -3,6 +3,7 @@ import type { DeviceStatus } from '@vfleet/simulator';
 import { headerLine, layoutColumns, rowLine } from './columns.js';
 import type { SortSpec } from '../store/sort-filter.js';
 import { GlyphText, standIn } from './Glyphs.js';
+import { cell, columnIndex } from '../format.js';
 
 export interface FleetTableProps {
   /** Filtered and sorted rows; only the visible window is rendered. */
@@ -46,17 +47,19 @@ export function FleetTable(props: FleetTableProps) {
     }
     const color = stateCol ? STATE_COLORS[stateCol.value(d, props.now, stateCol.width)] : undefined;
     if (!color || !stateCol) return <Text key={d.id}>{line + nl}</Text>;
-    // colour only the state cell: split the line at its column offset
-    const at = 2 + columns.slice(0, columns.indexOf(stateCol)).reduce((n, c) => n + c.width + 1, 0);
+    // colour only the state cell: split the line at its terminal columns (a tag may hold wide characters)
+    const column = 2 + columns.slice(0, columns.indexOf(stateCol)).reduce((n, c) => n + c.width + 1, 0);
+    const at = columnIndex(line, column);
+    const end = columnIndex(line, column + stateCol.width);
     return (
       <Text key={d.id}>
         {line.slice(0, at)}
-        <Text color={color}>{line.slice(at, at + stateCol.width)}</Text>
-        {line.slice(at + stateCol.width) + nl}
+        <Text color={color}>{line.slice(at, end)}</Text>
+        {line.slice(end) + nl}
       </Text>
     );
   });
-  const infoLine = info.slice(0, props.width);
+  const infoLine = cell(info, props.width).trimEnd();
   return (
     <Box flexDirection="column" height={props.height}>
       <Text bold>{headerLine(columns).slice(0, props.width)}</Text>
