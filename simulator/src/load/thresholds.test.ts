@@ -85,6 +85,7 @@ describe('units', () => {
       ['p95(__proto__) < 1s', /unknown metric "__proto__"/],
       ['errors{__proto__} == 0', /unknown error kind "__proto__"; expected one of verify, download/],
       ['errors{downlaod} == 0', /unknown error kind "downlaod"/],
+      ['updated >= 950%', /"950%" is not a percentage from 0% to 100%/],
     ] as const) {
       expect(() => parseThreshold(text), text).toThrow(ThresholdSyntaxError);
       expect(() => parseThreshold(text), text).toThrow(message);

@@ -100,7 +100,9 @@ function parseValue(subject: ThresholdSubject, rhs: string, offset: number): { v
   if (unit === 'byteRate') return { value: parseByteRate(rhs) ?? fail('a byte rate like 10MiB/s or 512K/s') };
   if (unit === 'rate') return { value: parseRate(rhs) ?? fail('a rate like 5/s or 30/m') };
   if (subject.kind === 'counter' && subject.counter === 'updated' && rhs.endsWith('%')) {
-    return { value: parsePercent(rhs) ?? fail('a percentage like 95%'), fraction: true };
+    const fraction = parsePercent(rhs);
+    // more than every device provisioned can never be updated
+    return { value: fraction !== undefined && fraction <= 1 ? fraction : fail('a percentage from 0% to 100%, like 95%'), fraction: true };
   }
   if (!/^\d+(\.\d+)?$/.test(rhs)) fail(unit === 'count' ? 'a number (counts take no unit)' : 'a number');
   return { value: Number(rhs) };
