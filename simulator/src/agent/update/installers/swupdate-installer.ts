@@ -135,7 +135,8 @@ export const swupdateInstaller: InstallerFactory = (_binary, opts) => {
   const givenArgs = stringList(opts, 'extra_args');
   const run = async (file: string, install: InstallEnv): Promise<void> => {
     const { paths } = install;
-    const extra = ownRoot(paths) ? givenArgs : hostSafeSwupdateArgs(givenArgs, paths);
+    const own = ownRoot(paths);
+    const extra = own ? givenArgs : hostSafeSwupdateArgs(givenArgs, paths);
     const swupdate = await findTool('swupdate', install.toolPath);
     if (swupdate === undefined) throw new VfleetError('VFLEET_IO', `swupdate installer needs "swupdate", which is not on PATH (${install.toolPath || 'empty'})`);
     const fwEnv = firstExisting(paths, `${DEVICE_DIR}/fw_env.config`, '/etc/fw_env.config');
@@ -162,7 +163,7 @@ export const swupdateInstaller: InstallerFactory = (_binary, opts) => {
     checkSwuFitsSlots(file, paths, selection);
 
     // in a container whose /etc/fw_env.config is the device's own, swupdate runs as is; else in a private mount namespace
-    const direct = paths.map(DEVICE_DIR) === DEVICE_DIR && sameFile('/etc/fw_env.config', fwEnv.host);
+    const direct = own && sameFile('/etc/fw_env.config', fwEnv.host);
     let command = swupdate;
     let commandArgs = args;
     const tmp = install.cache.tempPath();
