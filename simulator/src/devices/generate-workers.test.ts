@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCertificate, readPartitionTable } from '@vfleet/core';
 import { haveTools, run } from '@vfleet/core/test-support';
@@ -76,6 +76,23 @@ describe.skipIf(!built)('generateDevices with worker threads (built output)', ()
       expect(disk(a).equals(disk(b))).toBe(true);
     }
     expect(guids.size).toBe(5 * 4);
+  });
+});
+
+describe.skipIf(!built)('the worker thread\'s module graph (built output)', () => {
+  it('loads only the slim core entry points, not the whole of @vfleet/core', () => {
+    // every worker pays for what write-device.js imports before it writes a device: the whole of
+    // @vfleet/core (fwup, boot, X.509 parser) measured ~130 ms of start-up against ~70 ms slim
+    const hook = join(root, 'list-modules.mjs');
+    writeFileSync(hook, "export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.startsWith('file:')) process.stderr.write(r.url + '\\n'); return r; }\n");
+    const register = `data:text/javascript,import{register}from"node:module";register(${JSON.stringify(pathToFileURL(hook).href)})`;
+    const writer = new URL('../../dist/devices/write-device.js', import.meta.url).href;
+    const r = spawnSync(process.execPath, ['--import', register, '--input-type=module', '-e', `await import(${JSON.stringify(writer)})`], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const loaded = r.stderr.split('\n').filter((l) => l.startsWith('file:')).map((u) => u.replace(/^.*\/(core|simulator)\/dist\//, '$1/'));
+    expect(loaded).toContain('simulator/devices/write-device.js');
+    expect(loaded).toContain('core/pki/identity-template.js');
+    expect(loaded.filter((m) => m === 'core/index.js' || /^core\/(fwup|boot|agent-config|state)\//.test(m) || m.includes('peculiar'))).toEqual([]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { VfleetError } from '@vfleet/core';
+import { VfleetError } from '@vfleet/core/errors';
 import type { Product } from '../product/product.js';
 
 /** What distinguishes one generated device from another. */
