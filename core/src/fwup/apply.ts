@@ -1,7 +1,7 @@
 // Applying a task the way `fwup -a` does, except that the whole task first runs against a
 // PlannedImage: signature, resource hashes, task guards, image bounds and env reads are all
 // checked, and error() calls raised, before the first byte reaches the target.
-import { type DecodeFwupOptions, decodeFwupArchive, type FwupArchive, openFwupArchiveFile } from './archive.js';
+import { type DecodeFwupOptions, decodeFwupArchive, type FwupArchive, openFwupArchiveFile, type OpenFwupArchiveOptions } from './archive.js';
 import type { ApplyContext, ExecutePolicy } from './apply-context.js';
 import { runCalls } from './functions.js';
 import { fwupError } from './fwup-error.js';
@@ -28,6 +28,9 @@ export interface FwupTaskOptions {
 }
 
 export type FwupApplyOptions = FwupTaskOptions & DecodeFwupOptions;
+
+/** applyFwupArchiveToFile's options: also deflated entries already inflated into files. */
+export type FwupFileApplyOptions = FwupApplyOptions & Pick<OpenFwupArchiveOptions, 'inflated'>;
 
 export interface FwupWrite {
   offset: number;
@@ -58,8 +61,9 @@ function policyOf(options: FwupTaskOptions): ExecutePolicy {
 /** Resource bytes the task's on-resource sections use, each checked against meta.conf. */
 function taskResources(archive: FwupArchive, task: FwupTask, image: PlannedImage, where: string): Map<string, { resource: FwupResource; data: ResourceBytes }> {
   const out = new Map<string, { resource: FwupResource; data: ResourceBytes }>();
-  // deflated resources are inflated into memory: at most twice the image in all (every byte of a
-  // resource goes into the image), checked on the declared sizes before anything is inflated
+  // deflated resources (unless inflated into files beforehand) are inflated into memory: at most
+  // twice the image in all (every byte of a resource goes into the image), checked on the declared
+  // sizes before anything is inflated
   let inflated = 0;
   for (const section of task.onResource) {
     const resource = archive.meta.resources.find((r) => r.name === section.resource);
@@ -67,7 +71,7 @@ function taskResources(archive: FwupArchive, task: FwupTask, image: PlannedImage
     if (section.delta === true) throw fwupError('archive', where, `on-resource ${JSON.stringify(section.resource)} is an xdelta3 patch (delta-source-*), which vfleet does not apply`);
     const entry = archive.resources.find((e) => e.resource === section.resource);
     if (entry === undefined) throw fwupError('archive', where, `Resource ${section.resource} not found in archive`);
-    if (entry.zip.method !== METHOD_STORE) {
+    if (entry.zip.method !== METHOD_STORE && entry.inflated === undefined) {
       inflated += entry.zip.size;
       if (inflated > 2 * image.size) {
         throw fwupError('image', resourceEntryWhere(archive, entry), `image too small: the task's deflated resources come to ${inflated} bytes (this one ${entry.zip.size}), more than twice the ${image.size}-byte image`);
@@ -139,11 +143,12 @@ export function applyFwupArchive(archive: Buffer, target: ImageTarget, options: 
 
 /**
  * applyFwupArchive from an archive file onto an existing regular image file (never a device). The
- * archive is read by range: stored resources are hashed in one chunked pass, then written from
- * the file, so memory stays flat whatever the image size. The archive file must not change during
- * the apply (the installer's private copy); its size and mtime are checked again before the writes.
+ * archive is read by range: stored resources (and deflated ones given in `inflated`) are hashed in
+ * one chunked pass, then written from their file, so memory stays flat whatever the image size.
+ * Other deflated resources are inflated into memory. The archive file must not change during the
+ * apply (the installer's private copy); its size and mtime are checked again before the writes.
  */
-export function applyFwupArchiveToFile(archiveFile: string, imageFile: string, options: FwupApplyOptions): FwupApplyResult {
+export function applyFwupArchiveToFile(archiveFile: string, imageFile: string, options: FwupFileApplyOptions): FwupApplyResult {
   const archive = openFwupArchiveFile(archiveFile, options);
   try {
     const image = openImageFile(imageFile);

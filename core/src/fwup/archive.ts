@@ -6,7 +6,8 @@ import { FWUP_SIGNATURE_BYTES, parseFwupPublicKey, verifyFwupMetaConf } from './
 import { parseMetaConf } from './meta-conf.js';
 import { type FwupMeta, archivePathResource } from './meta-types.js';
 import { fwupMetaUuid } from './meta-uuid.js';
-import { listZipEntries, readZipEntry, type ZipEntry } from './zip-read.js';
+import { listZipEntries, readZipEntry, type ZipEntry, zipEntryWhere } from './zip-read.js';
+import { METHOD_DEFLATE } from './zip-layout.js';
 import { bufferZipSource, fileZipSource, type ZipSource } from './zip-source.js';
 
 export type FwupSignatureStatus = 'verified' | 'unverified' | 'unsigned';
@@ -15,6 +16,8 @@ export interface FwupArchiveEntry {
   /** Resource name as meta.conf refers to it (`rootfs.img` for `data/rootfs.img`). */
   resource: string;
   zip: ZipEntry;
+  /** A deflated entry's bytes already inflated into a file (inflateFwupResources), read by range. */
+  inflated?: ZipSource;
 }
 
 export interface FwupArchive {
@@ -123,29 +126,62 @@ export function readFwupArchive(file: string, opts: DecodeFwupOptions = {}): Dec
   return decodeFwupArchive(bytes, { ...opts, source: opts.source ?? file });
 }
 
+export interface OpenFwupArchiveOptions extends DecodeFwupOptions {
+  /**
+   * ZIP entry name → a file holding that deflated entry's inflated bytes (inflateFwupResources).
+   * Such an entry is then read from its file by range instead of being inflated into memory; its
+   * size, CRC-32 and BLAKE2b-256 are checked as for any other entry.
+   */
+  inflated?: ReadonlyMap<string, string>;
+}
+
 /**
  * Opens an archive file and decodes its directory, signature and meta.conf without reading the
  * resources, which are then read by range; `source` defaults to the path.
  */
-export function openFwupArchiveFile(file: string, opts: DecodeFwupOptions = {}): FwupArchiveFile {
+export function openFwupArchiveFile(file: string, opts: OpenFwupArchiveOptions = {}): FwupArchiveFile {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
   } catch (e) {
     throw fwupError('io', file, `cannot read the firmware archive: ${e instanceof Error ? e.message : String(e)}`, e);
   }
+  const opened: number[] = [fd];
+  const close = (): void => {
+    for (const d of opened.splice(0)) fs.closeSync(d);
+  };
   try {
-    const opened = fs.fstatSync(fd);
-    const archive = decodeFrom(fileZipSource(fd, opened.size, file), opts.source ?? file, opts);
+    const stat = fs.fstatSync(fd);
+    const archive = decodeFrom(fileZipSource(fd, stat.size, file), opts.source ?? file, opts);
+    for (const entry of archive.resources) {
+      const path = opts.inflated?.get(entry.zip.name);
+      if (path !== undefined) entry.inflated = inflatedSource(path, entry.zip, archive.source, opened);
+    }
     const checkUnchanged = (): void => {
       const now = fs.fstatSync(fd);
-      if (now.size !== opened.size || now.mtimeMs !== opened.mtimeMs) {
-        throw fwupError('io', file, `the firmware archive changed while it was being applied (size ${opened.size} → ${now.size}); nothing was written`);
+      if (now.size !== stat.size || now.mtimeMs !== stat.mtimeMs) {
+        throw fwupError('io', file, `the firmware archive changed while it was being applied (size ${stat.size} → ${now.size}); nothing was written`);
       }
     };
-    return { ...archive, checkUnchanged, close: () => fs.closeSync(fd) };
+    return { ...archive, checkUnchanged, close };
   } catch (e) {
-    fs.closeSync(fd);
+    close();
     throw e;
   }
+}
+
+/** The file holding an entry's inflated bytes, opened (its descriptor added to `opened`) and checked for size. */
+function inflatedSource(path: string, entry: ZipEntry, source: string, opened: number[]): ZipSource {
+  const where = zipEntryWhere(entry, source);
+  if (entry.method !== METHOD_DEFLATE) throw fwupError('usage', where, `is not deflated, so it has no inflated file (${path})`);
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'r');
+  } catch (e) {
+    throw fwupError('io', where, `cannot read its inflated file: ${e instanceof Error ? e.message : String(e)}`, e);
+  }
+  opened.push(fd);
+  const size = fs.fstatSync(fd).size;
+  if (size !== entry.size) throw fwupError('archive', where, `inflates to ${size} bytes (${path}), the central directory says ${entry.size}`);
+  return fileZipSource(fd, size, path);
 }

@@ -31,6 +31,7 @@ export {
   type FwupArchive,
   type FwupArchiveFile,
   type FwupArchiveEntry,
+  type OpenFwupArchiveOptions,
   type FwupSignatureStatus,
 } from './archive.js';
 export { verifyFwupArchive, type FwupVerifyResult } from './verify.js';
@@ -44,9 +45,11 @@ export {
   planFwupApply,
   type FwupApplyOptions,
   type FwupApplyResult,
+  type FwupFileApplyOptions,
   type FwupPlan,
   type FwupTaskOptions,
   type FwupWrite,
 } from './apply.js';
 export { createFwupArchive, fwupCall, fwupMetaFor, type CreateFwupArchiveInput, type FwupTaskInput } from './create.js';
 export { abUpgradeTasks, type AbUpgradeTasksInput } from './ab-tasks.js';
+export { inflateFwupResources, type InflateFwupResourcesOptions } from './inflate-entries.js';

@@ -57,8 +57,9 @@ export function checkedResourceData(archive: FwupArchive, entry: FwupArchiveEntr
   }
   let data: ResourceBytes;
   let actual: string;
-  if (entry.zip.method === METHOD_STORE) {
-    data = archive.reader.range(entry.zip.dataOffset, entry.zip.size);
+  if (entry.zip.method === METHOD_STORE || entry.inflated !== undefined) {
+    // stored in the archive, or a deflated entry inflated into a file beforehand: read by range
+    data = entry.inflated?.range(0, entry.zip.size) ?? archive.reader.range(entry.zip.dataOffset, entry.zip.size);
     const digests = digestStored(data);
     if (digests.crc !== entry.zip.crc32) {
       throw fwupError('archive', zipEntryWhere(entry.zip, archive.source), `CRC-32 mismatch: recorded ${hex32(entry.zip.crc32)}, computed ${hex32(digests.crc)}`);

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { applyFwupArchiveToFile, listFwupTasks, fwupMetadataLines, readFwupArchive, verifyFwupArchive } from '@vfleet/core';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { applyFwupArchiveToFile, type FwupApplyResult, inflateFwupResources, listFwupTasks, fwupMetadataLines, readFwupArchive, verifyFwupArchive } from '@vfleet/core';
 
 interface KeyFlags {
   publicKey: string[];
@@ -25,25 +27,24 @@ export function registerFwup(program: Command): void {
     .requiredOption('-d <image>', 'the image file to write (regular files only)')
     .option('-t, --task <task>', 'task name prefix', 'complete')
     .option('--unsafe', 'allow execute() (runs its command with sh -c)')
-    .action((f: KeyFlags & { input: string; d: string; task: string; unsafe?: boolean }) => {
-      const result = applyFwupArchiveToFile(f.input, f.d, {
-        task: f.task,
-        publicKeys: keysOf(f),
-        source: f.input,
-        ...(f.unsafe
-          ? {
-              allowExecute: true,
-              runCommand: (command: string) => {
-                try {
-                  execFileSync('sh', ['-c', command], { stdio: 'inherit' });
-                  return 0;
-                } catch (e) {
-                  return (e as { status?: number }).status ?? 1;
-                }
-              },
-            }
-          : {}),
-      });
+    .action(async (f: KeyFlags & { input: string; d: string; task: string; unsafe?: boolean }) => {
+      const runCommand = (command: string): number => {
+        try {
+          execFileSync('sh', ['-c', command], { stdio: 'inherit' });
+          return 0;
+        } catch (e) {
+          return (e as { status?: number }).status ?? 1;
+        }
+      };
+      // deflated resources go through files in a temporary folder, not memory
+      const unpacked = mkdtempSync(join(tmpdir(), 'vfleet-fwup-'));
+      let result: FwupApplyResult;
+      try {
+        const inflated = await inflateFwupResources(f.input, unpacked, { publicKeys: keysOf(f), source: f.input });
+        result = applyFwupArchiveToFile(f.input, f.d, { task: f.task, publicKeys: keysOf(f), source: f.input, inflated, ...(f.unsafe ? { allowExecute: true, runCommand } : {}) });
+      } finally {
+        rmSync(unpacked, { recursive: true, force: true });
+      }
       for (const m of result.messages) console.log(`fwup: ${m}`);
       const bytes = result.writes.reduce((a, w) => a + w.length, 0);
       console.log(`${f.input}: task ${result.task} applied to ${f.d} (${result.writes.length} write(s), ${bytes} bytes)`);

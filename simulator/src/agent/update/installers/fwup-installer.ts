@@ -1,5 +1,5 @@
-import { rm, stat } from 'node:fs/promises';
-import { VfleetError, applyFwupArchiveToFile } from '@vfleet/core';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { VfleetError, applyFwupArchiveToFile, inflateFwupResources } from '@vfleet/core';
 import { findTool } from '../process/find-tool.js';
 import { spawnTool } from '../process/spawn-tool.js';
 import { describeValue, isObject } from '../validate/fields.js';
@@ -42,7 +42,7 @@ export const fwupInstaller: InstallerFactory = (_binary, opts, config) => {
     try {
       await writeStaged(source, archive, 0o600, install.signal);
       if (fwup === undefined) {
-        applyBuiltIn(archive, device, install);
+        await applyBuiltIn(archive, device, install);
         return;
       }
       const keys = config.fwup.publicKeys.flatMap((k) => ['--public-key', k]);
@@ -58,15 +58,27 @@ export const fwupInstaller: InstallerFactory = (_binary, opts, config) => {
       await rm(archive, { force: true });
     }
   };
-  /** vfleet's own applier (core/fwup): verifies everything before the first write; no `execute`. */
-  const applyBuiltIn = (archive: string, device: string, install: InstallEnv): void => {
+  /**
+   * vfleet's own applier (core/fwup): verifies everything before the first write; no `execute`.
+   * Deflated resources are first inflated into files beside the archive, off the event loop, so
+   * an OS image costs neither its size in memory nor a stalled fleet in this process.
+   */
+  const applyBuiltIn = async (archive: string, device: string, install: InstallEnv): Promise<void> => {
+    const unpacked = install.cache.tempPath();
     try {
-      const result = applyFwupArchiveToFile(archive, device, { task, publicKeys: config.fwup.publicKeys, variables: env, source: 'fwup archive' });
+      await mkdir(unpacked, { mode: 0o700 });
+      // what a resource may inflate to in all: every byte of it goes into the image
+      const maxBytes = 2 * (await stat(device)).size;
+      const inflated = await inflateFwupResources(archive, unpacked, { source: 'fwup archive', maxBytes, signal: install.signal });
+      const result = applyFwupArchiveToFile(archive, device, { task, publicKeys: config.fwup.publicKeys, variables: env, source: 'fwup archive', inflated });
       for (const message of result.messages) install.log.info(`[Installer fwup] ${message}`);
       install.log.info('[Installer fwup] Finished');
     } catch (e) {
+      if (install.signal.aborted) throw e;
       install.log.error(`[Installer fwup] Error ${(e as Error).message}`);
       throw e;
+    } finally {
+      await rm(unpacked, { recursive: true, force: true });
     }
   };
   return { installer: 'fwup', model: 'parallel', stream };

@@ -166,6 +166,12 @@ describe('installers', () => {
     }
     await expect(fwup.stream?.(unsigned(), env)).rejects.toThrow(/Expecting signed firmware archive/);
     expect(readFileSync(join(dir, 'root/data/disk.img')).equals(after)).toBe(true);
+    // deflated resources are inflated into files first, within twice the image's size
+    writeFileSync(join(dir, 'root/data/small.img'), Buffer.alloc(32000));
+    const small = resolveInstaller(binary({ peridiod: { installer: 'fwup', installer_opts: { devpath: '/data/small.img' } } }), config, BUILTIN_INSTALLERS);
+    await expect(small.stream?.(archive(), env)).rejects.toThrow("fwup archive: image too small: the archive's deflated resources come to 65536 bytes, more than the 64000 allowed for this image");
+    // the staged archive and the folder its deflated rootfs was inflated into are gone either way
+    expect(readdirSync(join(dir, 'cache', '.tmp'))).toEqual([]);
   });
 
   it('fwup applies the verified archive to an existing image file through the real PATH lookup, and refuses other devpaths', async () => {
