@@ -1,5 +1,6 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
-import { VfleetError, applyFwupArchiveToFile, inflateFwupResources } from '@vfleet/core';
+import { VfleetError, inflateFwupResources } from '@vfleet/core';
+import { applyFwupOffThread } from './fwup-apply-pool.js';
 import { findTool } from '../process/find-tool.js';
 import { spawnTool } from '../process/spawn-tool.js';
 import { describeValue, isObject } from '../validate/fields.js';
@@ -60,8 +61,8 @@ export const fwupInstaller: InstallerFactory = (_binary, opts, config) => {
   };
   /**
    * vfleet's own applier (core/fwup): verifies everything before the first write; no `execute`.
-   * Deflated resources are first inflated into files beside the archive, off the event loop, so
-   * an OS image costs neither its size in memory nor a stalled fleet in this process.
+   * Deflated resources are first inflated into files beside the archive, then the apply runs in a
+   * worker thread: an OS image costs neither its size in memory nor a stalled fleet in this process.
    */
   const applyBuiltIn = async (archive: string, device: string, install: InstallEnv): Promise<void> => {
     const unpacked = install.cache.tempPath();
@@ -70,7 +71,7 @@ export const fwupInstaller: InstallerFactory = (_binary, opts, config) => {
       // what a resource may inflate to in all: every byte of it goes into the image
       const maxBytes = 2 * (await stat(device)).size;
       const inflated = await inflateFwupResources(archive, unpacked, { source: 'fwup archive', maxBytes, signal: install.signal });
-      const result = applyFwupArchiveToFile(archive, device, { task, publicKeys: config.fwup.publicKeys, variables: env, source: 'fwup archive', inflated });
+      const result = await applyFwupOffThread({ archive, image: device, options: { task, publicKeys: config.fwup.publicKeys, variables: env, source: 'fwup archive', inflated } }, install.signal);
       for (const message of result.messages) install.log.info(`[Installer fwup] ${message}`);
       install.log.info('[Installer fwup] Finished');
     } catch (e) {
