@@ -18,15 +18,22 @@ export function requireRegular(fd: number, path: string): Stats {
   return st;
 }
 
+/** How an image file is opened. */
+export interface ImageFileOptions {
+  /** Refuse the file when it is itself a symbolic link (host-side code in a device's directory). */
+  noFollow?: boolean;
+}
+
 /**
  * Opens an existing regular file and passes its fd and size to `use`. Non-blocking open so that
  * a FIFO is refused instead of hanging.
  */
-export function withRegularFile<T>(path: string, write: boolean, use: (fd: number, size: number) => T): T {
+export function withRegularFile<T>(path: string, write: boolean, use: (fd: number, size: number) => T, opts: ImageFileOptions = {}): T {
   let fd: number;
   try {
-    fd = openSync(path, (write ? constants.O_RDWR : constants.O_RDONLY) | constants.O_NONBLOCK);
+    fd = openSync(path, (write ? constants.O_RDWR : constants.O_RDONLY) | constants.O_NONBLOCK | (opts.noFollow === true ? constants.O_NOFOLLOW : 0));
   } catch (e) {
+    if (opts.noFollow === true && (e as NodeJS.ErrnoException).code === 'ELOOP') throw new VfleetError('VFLEET_IO', `${path}: refusing to open it: it is a symbolic link`, { cause: e });
     throw ioError(path, write ? 'open for writing' : 'open', e);
   }
   const { size } = requireRegular(fd, path);
@@ -61,7 +68,7 @@ export function readAt(fd: number, position: number, length: number): Buffer {
 }
 
 /** Reads exactly `length` bytes at `offset` of a regular image file. */
-export function readRange(path: string, offset: number, length: number): Buffer {
+export function readRange(path: string, offset: number, length: number, opts: ImageFileOptions = {}): Buffer {
   return withRegularFile(path, false, (fd, size) => {
     checkRange(path, offset, length, size);
     const buf = readAt(fd, offset, length);
@@ -69,7 +76,7 @@ export function readRange(path: string, offset: number, length: number): Buffer 
       throw new VfleetError('VFLEET_IO', `${path}: unexpected end of file at byte ${offset + buf.length}`);
     }
     return buf;
-  });
+  }, opts);
 }
 
 /** Writes `data` at `offset` of a regular image file; never grows the file. */

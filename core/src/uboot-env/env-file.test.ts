@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -116,10 +117,39 @@ describe('non-redundant env through fw_env.config', () => {
     expect(short.message).toMatch(/short\.env: env range 0x0\.\.0x20000 runs past the end of the file \(100 bytes\)$/);
     const missing = failure(() => readUbootEnvFromConfig(writeConfig('nope.env 0 0x20000\n')));
     expect(missing.code).toBe('VFLEET_IO');
-    expect(missing.message).toMatch(/nope\.env: cannot open for reading: ENOENT/);
+    expect(missing.message).toMatch(/nope\.env: cannot read the env: ENOENT/);
     const noConfig = failure(() => readUbootEnvFromConfig(path.join(dir, 'absent.config')));
     expect(noConfig.code).toBe('VFLEET_IO');
     expect(noConfig.message).toMatch(/absent\.config: cannot read fw_env\.config: ENOENT/);
+  });
+
+  it('refuses a FIFO, a character device and an oversized config instead of blocking or reading for ever', () => {
+    execFileSync('mkfifo', [path.join(dir, 'fifo.env'), path.join(dir, 'fifo.config')]);
+    // opening a FIFO for reading would block this thread until a writer came
+    expect(failure(() => readUbootEnvFromConfig(writeConfig('fifo.env 0 0x1000\n'))).message).toMatch(/fifo\.env: refusing to read the env: not a regular file or block device$/);
+    expect(failure(() => readUbootEnvFromConfig(path.join(dir, 'fifo.config'))).message).toMatch(/fifo\.config: refusing to read fw_env\.config: not a regular file or block device$/);
+    expect(failure(() => writeUbootEnvFromConfig(writeConfig('fifo.env 0 0x1000\n'), { k: 'v' })).message).toMatch(/fifo\.env: refusing to write the env: not a regular file$/);
+    expect(failure(() => readUbootEnvFromConfig(writeConfig('/dev/zero 0 0x1000\n'))).message).toBe('/dev/zero: refusing to read the env: not a regular file or block device');
+    fs.symlinkSync('/dev/zero', path.join(dir, 'zero.config'));
+    expect(failure(() => readUbootEnvFromConfig(path.join(dir, 'zero.config'))).message).toMatch(/zero\.config: refusing to read fw_env\.config: not a regular file or block device$/);
+    fs.writeFileSync(path.join(dir, 'big.config'), '#'.repeat(70000));
+    expect(failure(() => readUbootEnvFromConfig(path.join(dir, 'big.config'))).message).toMatch(/big\.config: fw_env\.config is 70000 bytes, more than the 65536 read$/);
+  });
+
+  it('with noFollow, refuses a config or env file that is a symbolic link, reading and writing nothing through it', () => {
+    const outside = path.join(dir, 'outside.env');
+    fs.writeFileSync(outside, encodeUbootEnv({ a: '1' }, { size: 0x1000 }));
+    fs.symlinkSync(outside, path.join(dir, 'linked.env'));
+    const configPath = writeConfig('linked.env 0 0x1000\n');
+    // followed by default (a device's own view may use links), refused on the host side
+    expect(readUbootEnvFromConfig(configPath).vars.get('a')).toBe('1');
+    expect(failure(() => readUbootEnvFromConfig(configPath, { noFollow: true })).message).toMatch(/linked\.env: refusing to read the env: it is a symbolic link$/);
+    const before = fs.readFileSync(outside);
+    expect(failure(() => writeUbootEnvFromConfig(configPath, { a: '2' }, { noFollow: true })).message).toMatch(/linked\.env: refusing to write the env: it is a symbolic link$/);
+    expect(failure(() => updateUbootEnv(configPath, (v) => v.set('a', '2'), { noFollow: true })).message).toMatch(/linked\.env: refusing to read the env: it is a symbolic link$/);
+    expect(fs.readFileSync(outside).equals(before)).toBe(true);
+    fs.symlinkSync(configPath, path.join(dir, 'linked.config'));
+    expect(failure(() => readUbootEnvFromConfig(path.join(dir, 'linked.config'), { noFollow: true })).message).toMatch(/linked\.config: refusing to read fw_env\.config: it is a symbolic link$/);
   });
 
   it('reports a corrupt env with the file it came from', () => {

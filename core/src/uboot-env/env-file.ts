@@ -5,13 +5,16 @@ import { decodeUbootEnv } from './decode.js';
 import { encodeUbootEnv, type PadByte } from './encode.js';
 import { type FwEnvConfig, type FwEnvCopy, parseFwEnvConfig } from './fw-env-config.js';
 import { type EnvVars, envEntries } from './layout.js';
-import { readRange, writeRange, writeRangeAsync, type AllowDevice } from './file-range.js';
+import { openForReading, readRange, writeRange, writeRangeAsync, type AllowDevice, type RangeOptions } from './file-range.js';
 import { chooseCopy, type CopyIndex, type CopyResult, nextWrite, tryDecodeCopy } from './redundant.js';
 
-export interface EnvFileOptions {
+export interface EnvFileOptions extends RangeOptions {
   /** Maps a path from the config (e.g. the device path /etc/peridiod/uboot.env) to a host path. */
   resolvePath?: (configuredPath: string) => string;
 }
+
+/** Longest fw_env.config read: a few lines in practice. */
+const MAX_CONFIG_BYTES = 64 * 1024;
 
 export interface WriteEnvOptions extends EnvFileOptions {
   /** Padding after the terminator; default 0xff, as peridiod's library writes. */
@@ -32,42 +35,59 @@ export interface EnvFromConfig {
 interface Located {
   config: FwEnvConfig;
   files: string[];
+  range: RangeOptions;
+}
+
+function readConfig(configPath: string, opts: RangeOptions): string {
+  const fd = openForReading(configPath, 'fw_env.config', opts);
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size > MAX_CONFIG_BYTES) throw new VfleetError('VFLEET_CONFIG_INVALID', `${configPath}: fw_env.config is ${size} bytes, more than the ${MAX_CONFIG_BYTES} read`);
+    const bytes = Buffer.alloc(size);
+    let done = 0;
+    while (done < size) {
+      const n = fs.readSync(fd, bytes, done, size - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return bytes.subarray(0, done).toString('utf8');
+  } catch (e) {
+    if (isVfleetError(e)) throw e;
+    throw new VfleetError('VFLEET_IO', `${configPath}: cannot read fw_env.config: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function locate(configPath: string, opts: EnvFileOptions): Located {
-  let text: string;
-  try {
-    text = fs.readFileSync(configPath, 'utf8');
-  } catch (e) {
-    throw new VfleetError('VFLEET_IO', `${configPath}: cannot read fw_env.config: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
-  const config = parseFwEnvConfig(text, configPath);
+  const range: RangeOptions = opts.noFollow === true ? { noFollow: true } : {};
+  const config = parseFwEnvConfig(readConfig(configPath, range), configPath);
   const resolve = opts.resolvePath ?? ((p: string) => p);
   const files = config.copies.map((c) => path.resolve(path.dirname(configPath), resolve(c.path)));
-  return { config, files };
+  return { config, files, range };
 }
 
 function copySource(file: string, copy: FwEnvCopy): string {
   return copy.offset === 0 ? file : `${file} (offset 0x${copy.offset.toString(16)})`;
 }
 
-function readCopy(file: string, copy: FwEnvCopy): CopyResult {
+function readCopy(file: string, copy: FwEnvCopy, range: RangeOptions): CopyResult {
   try {
-    return tryDecodeCopy(readRange(file, copy.offset, copy.size), copySource(file, copy));
+    return tryDecodeCopy(readRange(file, copy.offset, copy.size, range), copySource(file, copy));
   } catch (e) {
     if (isVfleetError(e) && e.code === 'VFLEET_ENV_INVALID') return e;
     throw e;
   }
 }
 
-function readLocated(configPath: string, { config, files }: Located): EnvFromConfig {
+function readLocated(configPath: string, { config, files, range }: Located): EnvFromConfig {
   const [first, second] = config.copies as [FwEnvCopy, FwEnvCopy?];
   const [file0, file1] = files as [string, string?];
   if (second === undefined || file1 === undefined) {
-    const { vars } = decodeUbootEnv(readRange(file0, first.offset, first.size), { source: copySource(file0, first) });
+    const { vars } = decodeUbootEnv(readRange(file0, first.offset, first.size, range), { source: copySource(file0, first) });
     return { vars, copyIndex: 0, config };
   }
-  const { index, vars, flag } = chooseCopy([readCopy(file0, first), readCopy(file1, second)], configPath);
+  const { index, vars, flag } = chooseCopy([readCopy(file0, first, range), readCopy(file1, second, range)], configPath);
   return { vars, copyIndex: index, flag, config };
 }
 
@@ -101,7 +121,7 @@ function encodeCopy(located: Located, target: { index: CopyIndex; flag?: number 
 
 function writeCopy(located: Located, target: { index: CopyIndex; flag?: number }, vars: EnvVars, pad: PadByte, allowDevice?: AllowDevice): void {
   const { file, offset, block } = encodeCopy(located, target, vars, pad);
-  writeRange(file, offset, block, allowDevice);
+  writeRange(file, offset, block, allowDevice, located.range);
 }
 
 function written(located: Located, target: { index: CopyIndex; flag?: number }, vars: EnvVars): EnvFromConfig {
@@ -152,6 +172,6 @@ export async function updateUbootEnvAsync(
 ): Promise<EnvFromConfig> {
   const { located, target, vars } = planUpdate(configPath, mutate, opts);
   const { file, offset, block } = encodeCopy(located, target, vars, opts.pad ?? 0xff);
-  await writeRangeAsync(file, offset, block, opts.allowDevice);
+  await writeRangeAsync(file, offset, block, opts.allowDevice, located.range);
   return written(located, target, vars);
 }

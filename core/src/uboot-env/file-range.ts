@@ -7,18 +7,56 @@ function ioError(file: string, action: string, cause: unknown): VfleetError {
   return new VfleetError('VFLEET_IO', `${file}: cannot ${action}: ${reason}`, { cause });
 }
 
+/** How a file is opened. */
+export interface RangeOptions {
+  /**
+   * Refuse the file when it is itself a symbolic link (O_NOFOLLOW): for code on the host working
+   * in a device's directory, where whatever runs as the device could have planted one.
+   */
+  noFollow?: boolean;
+}
+
+const noFollowFlag = (opts?: RangeOptions): number => (opts?.noFollow === true ? fs.constants.O_NOFOLLOW : 0);
+
+function openError(file: string, action: string, cause: unknown, opts?: RangeOptions): VfleetError {
+  if (opts?.noFollow === true && (cause as { code?: unknown }).code === 'ELOOP') {
+    return new VfleetError('VFLEET_IO', `${file}: refusing to ${action}: it is a symbolic link`, { cause });
+  }
+  return ioError(file, action, cause);
+}
+
+/**
+ * Opens `file` for reading without blocking (a FIFO would stop the whole process until someone
+ * writes to it) and refuses anything but a regular file or a block device (`/dev/zero` never ends).
+ */
+export function openForReading(file: string, what: string, opts?: RangeOptions): number {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | noFollowFlag(opts));
+  } catch (e) {
+    throw openError(file, `read ${what}`, e, opts);
+  }
+  let st: fs.Stats;
+  try {
+    st = fs.fstatSync(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    throw ioError(file, `read ${what}`, e);
+  }
+  if (!st.isFile() && !st.isBlockDevice()) {
+    fs.closeSync(fd);
+    throw new VfleetError('VFLEET_IO', `${file}: refusing to read ${what}: not a regular file or block device`);
+  }
+  return fd;
+}
+
 function rangeText(offset: number, size: number): string {
   return `0x${offset.toString(16)}..0x${(offset + size).toString(16)}`;
 }
 
 /** Reads exactly `size` bytes at `offset` without reading the rest of a (possibly huge) file. */
-export function readRange(file: string, offset: number, size: number): Buffer {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (e) {
-    throw ioError(file, 'open for reading', e);
-  }
+export function readRange(file: string, offset: number, size: number, opts?: RangeOptions): Buffer {
+  const fd = openForReading(file, 'the env', opts);
   try {
     const out = Buffer.alloc(size);
     let done = 0;
@@ -49,19 +87,20 @@ function requireRegularFile(file: string, st: fs.Stats, offset: number, size: nu
 }
 
 /** Overwrites bytes at `offset` of an existing regular file in place, then fsyncs it. */
-export function writeRange(file: string, offset: number, data: Uint8Array, allowDevice?: AllowDevice): void {
+export function writeRange(file: string, offset: number, data: Uint8Array, allowDevice?: AllowDevice, opts?: RangeOptions): void {
   let st: fs.Stats;
   try {
-    st = fs.statSync(file);
+    st = opts?.noFollow === true ? fs.lstatSync(file) : fs.statSync(file);
   } catch (e) {
     throw ioError(file, 'write the env', e);
   }
+  if (st.isSymbolicLink()) throw new VfleetError('VFLEET_IO', `${file}: refusing to write the env: it is a symbolic link`);
   requireRegularFile(file, st, offset, data.length, allowDevice);
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r+');
+    fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_NONBLOCK | noFollowFlag(opts));
   } catch (e) {
-    throw ioError(file, 'open for writing', e);
+    throw openError(file, 'open for writing', e, opts);
   }
   try {
     // Re-checked on the open descriptor in case the path was swapped after the first check.
@@ -82,12 +121,12 @@ export function writeRange(file: string, offset: number, data: Uint8Array, allow
  * `writeRange` with the write and its fdatasync in libuv's thread pool: a process that runs many
  * devices does not stop for one device's flush (on a busy ext4 disk an fdatasync can take tens of ms).
  */
-export async function writeRangeAsync(file: string, offset: number, data: Uint8Array, allowDevice?: AllowDevice): Promise<void> {
+export async function writeRangeAsync(file: string, offset: number, data: Uint8Array, allowDevice?: AllowDevice, opts?: RangeOptions): Promise<void> {
   let fh: FileHandle;
   try {
-    fh = await openAsync(file, 'r+');
+    fh = await openAsync(file, fs.constants.O_RDWR | fs.constants.O_NONBLOCK | noFollowFlag(opts));
   } catch (e) {
-    throw ioError(file, 'open for writing', e);
+    throw openError(file, 'open for writing', e, opts);
   }
   try {
     // checked on the open descriptor only: there is no window between a path check and the open

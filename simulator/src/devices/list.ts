@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { VfleetError } from '@vfleet/core';
+import { readDeviceMeta } from './device-files.js';
 import type { DeviceMeta } from './spec.js';
 
 export interface ListedDevice {
@@ -14,12 +15,13 @@ function allocated(dir: string): number {
   let total = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, entry.name);
-    total += entry.isDirectory() ? allocated(p) : statSync(p).blocks * 512;
+    // links are counted as themselves, never followed (one may point anywhere, or nowhere)
+    total += entry.isDirectory() ? allocated(p) : lstatSync(p).blocks * 512;
   }
   return total;
 }
 
-/** Device directories made by vfleet (they carry `vfleet.json`); anything else in `out` is ignored. */
+/** Device directories made by vfleet (they carry a valid `vfleet.json`); anything else in `out` is ignored. */
 export function listDevices(out: string, opts: { withUsage?: boolean } = {}): ListedDevice[] {
   let entries: string[];
   try {
@@ -32,13 +34,8 @@ export function listDevices(out: string, opts: { withUsage?: boolean } = {}): Li
   for (const name of entries.sort()) {
     if (name.startsWith('.')) continue;
     const dir = join(out, name);
-    let meta: DeviceMeta;
-    try {
-      meta = JSON.parse(readFileSync(join(dir, 'vfleet.json'), 'utf8')) as DeviceMeta;
-    } catch {
-      continue;
-    }
-    if (meta.generator !== 'vfleet' || meta.id !== name) continue;
+    const meta = readDeviceMeta(dir, name);
+    if (meta === undefined) continue;
     devices.push({ dir, meta, allocatedBytes: opts.withUsage ? allocated(dir) : 0 });
   }
   return devices;

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VfleetError } from '@vfleet/core';
 import { REBOOT_EXIT_CODE } from '../agent/agent.js';
 import { escapeControls } from '../agent/connect/log-text.js';
 import { readDeviceEnv } from '../devices/device-env.js';
+import { readDeviceMeta } from '../devices/device-files.js';
 import { generateDevices } from '../devices/generate.js';
 import { listDevices, removeDevices } from '../devices/list.js';
 import { checkDeviceId, checkTags, type DeviceMeta, type EnvMode } from '../devices/spec.js';
@@ -94,13 +94,6 @@ const MAX_ADD = 100_000;
 
 const firstLine = (e: unknown) => ((e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '').slice(0, 300);
 
-function readMeta(dir: string): DeviceMeta | undefined {
-  try {
-    return JSON.parse(readFileSync(join(dir, 'vfleet.json'), 'utf8')) as DeviceMeta;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * The orchestrator: starts devices through a runtime with a ramp, plays the bootloader before each
@@ -123,7 +116,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
   const ramp = createRamp({ ...opts.ramp, start: (id) => void boot(id) });
 
   function track(id: string, meta?: DeviceMeta): Dev {
-    const m = meta ?? readMeta(join(opts.devicesDir, id));
+    const m = meta ?? readDeviceMeta(join(opts.devicesDir, id), id);
     const status: DeviceStatus = { id, runtime: runtime.name, run: 'stopped', phase: 'offline', boots: 0, crashes: 0 };
     if (m?.cohort) status.cohort = m.cohort;
     if (m?.tags) status.tags = [...m.tags];

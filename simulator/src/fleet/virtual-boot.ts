@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import {
   abLayout,
@@ -11,6 +11,7 @@ import {
   type BootHeaderMeta,
   type BootResult,
 } from '@vfleet/core';
+import { VfleetError } from '@vfleet/core/errors';
 import { deviceEnvConfig } from '../devices/device-env.js';
 
 /**
@@ -20,23 +21,30 @@ import { deviceEnvConfig } from '../devices/device-env.js';
  */
 export function virtualBoot(deviceDir: string): BootResult | undefined {
   const disk = join(deviceDir, 'disk.img');
-  if (!existsSync(disk)) return undefined;
-  const layout = abLayout({ sizeBytes: statSync(disk).size });
+  let st: Stats;
+  try {
+    st = lstatSync(disk);
+  } catch {
+    return undefined;
+  }
+  // the device could have swapped its disk for a link to any file of the host
+  if (!st.isFile()) throw new VfleetError('VFLEET_DISK_INVALID', `${disk}: refusing to boot from it: not a regular file (only disk images vfleet made are used)`);
+  const layout = abLayout({ sizeBytes: st.size });
   const header = (slot: 'a' | 'b'): BootHeaderMeta | null => {
     try {
-      return decodeBootHeader(readRange(disk, layout.slots[slot].offset, 4096), `${disk} slot ${slot}`);
+      return decodeBootHeader(readRange(disk, layout.slots[slot].offset, 4096, { noFollow: true }), `${disk} slot ${slot}`);
     } catch {
       return null; // a corrupt header is an unbootable slot
     }
   };
-  const { config, resolvePath } = deviceEnvConfig(deviceDir);
+  const { config, options } = deviceEnvConfig(deviceDir);
   const slots = { a: header('a'), b: header('b') };
-  const env = readUbootEnvFromConfig(config, { resolvePath }).vars;
+  const env = readUbootEnvFromConfig(config, options).vars;
   // a disk with no OS in either slot and no active slot in the env was never an A/B board
   if (!slots.a && !slots.b && !env.has('peridio_active')) return undefined;
   const result = bootDevice({ env, slots });
   if (result.changes.size > 0 || result.unset.length > 0) {
-    updateUbootEnv(config, (vars) => applyEnvChanges(vars, result), { resolvePath });
+    updateUbootEnv(config, (vars) => applyEnvChanges(vars, result), options);
   }
   return result;
 }

@@ -1,7 +1,7 @@
 // docker/podman runtime: one container per device with the EVK's flags (device dir on
 // /etc/peridiod, NET_ADMIN, /dev/net/tun, entrypoint override, labels), on bridge networks of about
 // 1,000 endpoints each (vfleet-net-0, vfleet-net-1…) whose gateways the embedded backend listens on.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { formatFwEnvConfig, parseFwEnvConfig, VfleetError } from '@vfleet/core';
 import { DEFAULT_AGENT_IMAGE } from '../image.js';
@@ -9,6 +9,7 @@ import { BACKEND_HOST_NAME, type CleanupReport, type DeviceLaunch, type Prefligh
 import { hostCeilings, overCeilings } from './host-limits.js';
 import { attachLoop, cleanupLoops, detachLoop, type LoopAttachment } from './loop.js';
 import { homeHash, safeName, spawnLong, tool, tryTool } from './netutil.js';
+import { isPlainFile, readDeviceText } from '../../devices/device-files.js';
 
 /** Estimate: the container (node agent) and its `docker logs -f` client; see README figures. */
 const MEMORY_PER_DEVICE = 60 * 2 ** 20;
@@ -111,7 +112,8 @@ export function createDockerRuntime(opts: DockerRuntimeOptions): DockerRuntime {
     ];
     // an A/B board's hardware revision (swupdate checks a .swu against it), as the device's own /etc/hwrevision
     const hwrevision = join(resolve(launch.deviceDir), 'root', 'etc', 'hwrevision');
-    if (existsSync(hwrevision)) args.push('--mount', `type=bind,source=${hwrevision},target=/etc/hwrevision,readonly`);
+    // the engine follows links in a bind source on the host: a device's link must not bring a host file in
+    if (isPlainFile(resolve(launch.deviceDir), hwrevision)) args.push('--mount', `type=bind,source=${hwrevision},target=/etc/hwrevision,readonly`);
     if (loop !== undefined) {
       args.push('--device', `${loop.device}:${LOOP_DISK}`);
       loop.partitions.forEach((p, i) => args.push('--device', `${p}:${LOOP_DISK}p${i + 1}`));
@@ -184,7 +186,7 @@ export function createDockerRuntime(opts: DockerRuntimeOptions): DockerRuntime {
         // a device without a disk runs as it is; one with a disk gets it as /dev/mmcblk0
         if (opts.disk === 'loop' && existsSync(join(launch.deviceDir, 'disk.img'))) {
           loop = await attachLoop(home, launch.id, launch.deviceDir);
-          const cfgText = readFileSync(join(launch.deviceDir, 'fw_env.config'), 'utf8');
+          const cfgText = readDeviceText(launch.deviceDir, 'fw_env.config', 64 * 1024) ?? '';
           const moved = loopFwEnvConfig(cfgText);
           if (moved !== cfgText) {
             const dir = join(home, 'run', 'loop');

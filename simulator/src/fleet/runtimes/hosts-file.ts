@@ -1,5 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readDeviceText, writeDeviceFile } from '../../devices/device-files.js';
 import { BACKEND_HOST_NAME } from '../types.js';
 
 const HOSTS = `127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.0.1\t${BACKEND_HOST_NAME}\n`;
@@ -9,13 +8,11 @@ const HOSTS = `127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.0.1\t${BACKEND_HOST_N
  * share the host's network: the backend's name resolves to loopback. Written only when it differs.
  */
 export function ensureLoopbackHosts(deviceDir: string): void {
-  const dir = join(deviceDir, 'root', 'etc');
-  const file = join(dir, 'hosts');
+  let current: string | undefined;
   try {
-    if (readFileSync(file, 'utf8') === HOSTS) return;
+    current = readDeviceText(deviceDir, 'root/etc/hosts', 64 * 1024);
   } catch {
-    // missing: written below
+    // not a regular file we may read: rewritten below, which refuses links
   }
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(file, HOSTS);
+  if (current !== HOSTS) writeDeviceFile(deviceDir, 'root/etc/hosts', HOSTS);
 }

@@ -9,7 +9,7 @@ import { generateDevices } from '../../devices/generate.js';
 import { createDevicePaths } from '../../agent/connect/device-paths.js';
 import { loopDevicesAllowed } from '../../agent/connect/kv-store.js';
 import { deviceEnv } from '../../test-support/device.js';
-import { attachedLoops, attachLoop, cleanupLoops, detachLoop, deviceDiskImage, recordedLoops } from './loop.js';
+import { attachedLoops, attachLoop, cleanupLoops, detachLoop, deviceDiskImage, parseLosetupList, recordedLoops } from './loop.js';
 
 const isRoot = process.getuid?.() === 0;
 if (!isRoot && process.env['CI'] === 'true') throw new Error('loop tests need root in CI');
@@ -28,6 +28,17 @@ beforeAll(async () => {
 afterAll(async () => {
   await cleanupLoops(home);
   rmSync(root, { recursive: true, force: true });
+});
+
+describe('losetup --raw output', () => {
+  it('decodes every \\xNN escape, so a backing path with a space or an accent compares equal to the one attached', () => {
+    const out = parseLosetupList('/dev/loop0 /tmp/d\\xc3\\xa9\\x20vices/A-1/disk.img\n/dev/loop1 /tmp/back\\x5cslash/disk.img (deleted)\n/dev/loop2 /plain/disk.img\n');
+    expect([...out]).toEqual([
+      ['/dev/loop0', '/tmp/dé vices/A-1/disk.img'],
+      ['/dev/loop1', '/tmp/back\\slash/disk.img'],
+      ['/dev/loop2', '/plain/disk.img'],
+    ]);
+  });
 });
 
 describe('loop disk', () => {

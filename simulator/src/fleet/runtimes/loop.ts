@@ -44,13 +44,36 @@ export function deviceDiskImage(deviceDir: string): string {
 /** Which loop devices are attached to which files now (`losetup --list`). */
 export async function attachedLoops(): Promise<Map<string, string>> {
   const r = await tool('losetup', ['--list', '--noheadings', '--raw', '--output', 'NAME,BACK-FILE']);
+  return r.code === 0 ? parseLosetupList(r.stdout) : new Map();
+}
+
+/**
+ * `losetup --list --raw --output NAME,BACK-FILE` as device → backing file. --raw writes every byte
+ * of a name outside printable ASCII, and space and backslash, as `\xNN`: a path with `é` reads
+ * `d\xc3\xa9`, and must compare equal to the path vfleet attached, or its loop device is never
+ * detached.
+ */
+export function parseLosetupList(stdout: string): Map<string, string> {
   const out = new Map<string, string>();
-  if (r.code !== 0) return out;
-  for (const line of r.stdout.split('\n')) {
+  for (const line of stdout.split('\n')) {
     const sp = line.indexOf(' ');
-    if (sp > 0) out.set(line.slice(0, sp), line.slice(sp + 1).replace(/ \(deleted\)$/, '').replace(/\\x20/g, ' '));
+    if (sp > 0) out.set(line.slice(0, sp), unescapeRaw(line.slice(sp + 1).replace(/ \(deleted\)$/, '')));
   }
   return out;
+}
+
+function unescapeRaw(text: string): string {
+  const bytes: Buffer[] = [];
+  let plain = 0;
+  for (let i = 0; i < text.length; ) {
+    if (text[i] === '\\' && text[i + 1] === 'x' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 2, i + 4))) {
+      bytes.push(Buffer.from(text.slice(plain, i), 'utf8'), Buffer.from([parseInt(text.slice(i + 2, i + 4), 16)]));
+      i += 4;
+      plain = i;
+    } else i++;
+  }
+  bytes.push(Buffer.from(text.slice(plain), 'utf8'));
+  return Buffer.concat(bytes).toString('utf8');
 }
 
 function partitionsOf(device: string): string[] {

@@ -11,6 +11,7 @@ import { hostCeilings, overCeilings } from './host-limits.js';
 import { execa } from 'execa';
 import { addressIn16, forwardLines, homeHash, interfaceName, mustTool, safeName, tool, tryTool } from './netutil.js';
 import { jsonRegistry } from './json-registry.js';
+import { mkdirInDevice, writeDeviceFile } from '../../devices/device-files.js';
 import { agentTrust, trustVariables, type AgentTrust } from './agent-trust.js';
 
 /** One Node agent process per device (RSS of a joined, polling agent). */
@@ -130,9 +131,7 @@ export function namespaceFstab(o: { id: string; merged: string; deviceDir: strin
 
 /** The device's own /etc/hosts (the overlay's upper layer): the backend is the bridge address. */
 export function writeNamespaceHosts(deviceDir: string, bridgeAddress: string, id: string): void {
-  const dir = join(deviceDir, 'root', 'etc');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'hosts'), `127.0.0.1\tlocalhost ${id}\n::1\tlocalhost\n${bridgeAddress}\t${BACKEND_HOST_NAME}\n`);
+  writeDeviceFile(deviceDir, 'root/etc/hosts', `127.0.0.1\tlocalhost ${id}\n::1\tlocalhost\n${bridgeAddress}\t${BACKEND_HOST_NAME}\n`);
 }
 
 function childPid(pid: number): number | undefined {
@@ -262,11 +261,12 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
       const readOnly = [...new Set([repo, ...agentCommand.slice(1, 2).map((p) => dirname(resolve(p)))])].filter((p) => !p.startsWith(`${repo}/`));
       const fstab = join(work, 'fstab');
       try {
-        mkdirSync(join(work, 'work'), { recursive: true });
-        mkdirSync(join(work, 'merged'), { recursive: true });
-        mkdirSync(join(deviceDir, 'root'), { recursive: true });
+        // nothing the device may have linked elsewhere is followed (this runs as root on the host)
+        mkdirInDevice(deviceDir, '.vfleet-ns/work');
+        mkdirInDevice(deviceDir, '.vfleet-ns/merged');
+        mkdirInDevice(deviceDir, 'root');
         writeNamespaceHosts(deviceDir, bridgeAddress, launch.id);
-        writeFileSync(fstab, namespaceFstab({ id: launch.id, merged: join(work, 'merged'), deviceDir, work: join(work, 'work'), readOnly }));
+        writeDeviceFile(deviceDir, '.vfleet-ns/fstab', namespaceFstab({ id: launch.id, merged: join(work, 'merged'), deviceDir, work: join(work, 'work'), readOnly }));
         scripts ??= runScripts(join(home, 'run', 'namespace-scripts'));
       } catch (e) {
         await teardown(slot);

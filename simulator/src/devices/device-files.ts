@@ -1,0 +1,132 @@
+// Files in a device's directory, as host-side code (the fleet, `devices list`) uses them. Whatever
+// runs as the device (root in its container, with the directory mounted) can put symbolic links,
+// FIFOs or huge files there; the host must never follow a link out of the directory, block on a
+// FIFO or read without bound.
+import fs from 'node:fs';
+import { isAbsolute, join, relative, sep } from 'node:path';
+import { VfleetError } from '@vfleet/core/errors';
+import type { DeviceMeta } from './spec.js';
+
+/**
+ * Returns `file` if it lies under `deviceDir` and no component from there down to it (itself
+ * included, where it exists) is a symbolic link; throws otherwise. The device directory itself
+ * may be a link: the user made it, not the device.
+ */
+export function requireInDevice(deviceDir: string, file: string): string {
+  const rel = relative(deviceDir, file);
+  if (rel === '') return file;
+  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+    throw new VfleetError('VFLEET_IO', `${file}: refusing a path outside the device directory ${deviceDir}`);
+  }
+  let at = deviceDir;
+  for (const part of rel.split(sep)) {
+    at = join(at, part);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(at);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return file;
+      throw new VfleetError('VFLEET_IO', `${at}: cannot check it: ${(e as Error).message}`, { cause: e });
+    }
+    if (st.isSymbolicLink()) throw new VfleetError('VFLEET_IO', `${at}: refusing to follow a symbolic link in the device directory ${deviceDir}`);
+  }
+  return file;
+}
+
+/** Whether `file` under the device directory is a regular file reached through no link. */
+export function isPlainFile(deviceDir: string, file: string): boolean {
+  try {
+    requireInDevice(deviceDir, file);
+    return fs.lstatSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Flags for writing a file of the device directory: never through a link at the last component. */
+export const WRITE_NO_FOLLOW = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW;
+
+/** Writes `data` to `rel` under the device directory (making its folders), refusing any link on the way. */
+export function writeDeviceFile(deviceDir: string, rel: string, data: string): void {
+  const file = requireInDevice(deviceDir, join(deviceDir, rel));
+  const parent = join(file, '..');
+  fs.mkdirSync(parent, { recursive: true });
+  // the folders just made (or found) are checked again: a link may have appeared meanwhile
+  requireInDevice(deviceDir, file);
+  let fd: number;
+  try {
+    fd = fs.openSync(file, WRITE_NO_FOLLOW, 0o644);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new VfleetError('VFLEET_IO', `${file}: refusing to follow a symbolic link in the device directory ${deviceDir}`);
+    throw e;
+  }
+  try {
+    fs.writeFileSync(fd, data);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Makes `rel` (and its parents) under the device directory, refusing any link on the way. */
+export function mkdirInDevice(deviceDir: string, rel: string): string {
+  const dir = requireInDevice(deviceDir, join(deviceDir, rel));
+  fs.mkdirSync(dir, { recursive: true });
+  return requireInDevice(deviceDir, dir);
+}
+
+/**
+ * The text of a regular file of the device directory, at most `maxBytes` long; undefined when it
+ * is missing. Throws for a link, a FIFO, a device or a bigger file, without blocking.
+ */
+export function readDeviceText(deviceDir: string, rel: string, maxBytes: number): string | undefined {
+  const file = requireInDevice(deviceDir, join(deviceDir, rel));
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') throw new VfleetError('VFLEET_IO', `${file}: refusing to follow a symbolic link in the device directory ${deviceDir}`);
+    throw new VfleetError('VFLEET_IO', `${file}: cannot read it: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new VfleetError('VFLEET_IO', `${file}: refusing to read it: not a regular file`);
+    if (st.size > maxBytes) throw new VfleetError('VFLEET_IO', `${file}: refusing to read it: ${st.size} bytes, more than ${maxBytes}`);
+    const bytes = Buffer.alloc(st.size);
+    let done = 0;
+    while (done < bytes.length) {
+      const n = fs.readSync(fd, bytes, done, bytes.length - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return bytes.subarray(0, done).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Longest vfleet.json read: a few hundred bytes in practice (100 tags of 128 characters fit). */
+const MAX_META_BYTES = 64 * 1024;
+
+const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/**
+ * The device's vfleet.json if it is one vfleet wrote for device `id` (the directory's name);
+ * undefined for anything else: missing, unreadable, a link, not JSON, or not of that shape.
+ */
+export function readDeviceMeta(deviceDir: string, id: string): DeviceMeta | undefined {
+  let value: unknown;
+  try {
+    const text = readDeviceText(deviceDir, 'vfleet.json', MAX_META_BYTES);
+    if (text === undefined) return undefined;
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const m = value as Record<string, unknown>;
+  if (m['generator'] !== 'vfleet' || m['id'] !== id) return undefined;
+  if (typeof m['cohort'] !== 'string' || typeof m['target'] !== 'string' || !isStringArray(m['tags'])) return undefined;
+  return value as DeviceMeta;
+}
