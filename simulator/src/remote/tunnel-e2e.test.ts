@@ -133,9 +133,10 @@ beforeAll(async () => {
     deviceApi: b.deviceApiUrl, deviceApiCa: b.deviceApiCaPath,
   });
   dir = join(root, 'devices', 'EI-ML-0001');
-  // hooks that record their arguments; pre-up fails for FAILING_PORT
-  writeFileSync(join(dir, 'hooks', 'pre-up.sh'), `#!/bin/sh\necho "pre-up $*" >> "$(dirname "$0")/calls.log"\n[ "$2" = ${FAILING_PORT} ] && exit 1\nexit 0\n`);
-  writeFileSync(join(dir, 'hooks', 'pre-down.sh'), `#!/bin/sh\necho "pre-down $*" >> "$(dirname "$0")/calls.log"\n[ "$2" = ${FAILING_DOWN_PORT} ] && exit 1\nexit 0\n`);
+  // hooks that record their arguments in the device's /tmp (<device>/root/tmp: they run with the
+  // device's /tmp and /run, never the host's); pre-up fails for FAILING_PORT
+  writeFileSync(join(dir, 'hooks', 'pre-up.sh'), `#!/bin/sh\necho "pre-up $*" >> /tmp/calls.log\n[ "$2" = ${FAILING_PORT} ] && exit 1\nexit 0\n`);
+  writeFileSync(join(dir, 'hooks', 'pre-down.sh'), `#!/bin/sh\necho "pre-down $*" >> /tmp/calls.log\n[ "$2" = ${FAILING_DOWN_PORT} ] && exit 1\nexit 0\n`);
   for (const h of ['pre-up.sh', 'pre-down.sh']) chmodSync(join(dir, 'hooks', h), 0o755);
   const config = JSON.parse(readFileSync(join(dir, 'peridio.json'), 'utf8')) as { remote_access_tunnels: Record<string, unknown> };
   config.remote_access_tunnels['service_ports'] = [ECHO_PORT, FAILING_PORT, FAILING_DOWN_PORT];
@@ -199,7 +200,7 @@ describe.skipIf(!canRun)('remote access tunnel end to end (network namespace, wi
     expect(ifname).toMatch(/^peridio-[A-Z2-7]{7}$/);
     expect(logged(`Tunnel ${open.prn} interface ${ifname} up`)).toBe(true);
     expect(serverIfname(open)).toMatch(/^vfwg\d+$/);
-    const calls = readFileSync(join(dir, 'hooks', 'calls.log'), 'utf8');
+    const calls = readFileSync(join(dir, 'root', 'tmp', 'calls.log'), 'utf8');
     expect(calls).toContain(`pre-up ${ifname} ${ECHO_PORT} ${open.device_proxy_ip_address} ${open.server_proxy_ip_address}/32 ${hostIp} 555\n`);
     // wg is the oracle for the handshake (inside the device's mount and network namespaces)
     const handshakes = sh('nsenter', ['-t', String(agent?.pid), '-m', '-n', 'wg', 'show', ifname as string, 'latest-handshakes']);
@@ -221,7 +222,7 @@ describe.skipIf(!canRun)('remote access tunnel end to end (network namespace, wi
     expect(hostLinks()).not.toContain(`${serverIf}:`);
     expect(wgGoFor(serverIf)).toEqual([]);
     await expect(roundTrip(open.local_address as string, 'x')).rejects.toThrow(/ECONNREFUSED/);
-    expect(readFileSync(join(dir, 'hooks', 'calls.log'), 'utf8')).toMatch(/^pre-down peridio-/m);
+    expect(readFileSync(join(dir, 'root', 'tmp', 'calls.log'), 'utf8')).toMatch(/^pre-down peridio-/m);
   });
 
   it('a failing pre-up hook closes the tunnel device_error_interface_up and leaves nothing behind', async () => {

@@ -10,7 +10,8 @@ import { formatCidr, parseCidr, subtractCidrs, type Cidr } from './cidr.js';
 import { dataPlaneMissing, interfaceNames, localSubnets, usedPorts } from './local-net.js';
 import { DYNAMIC_PORTS, freePortRanges, pickFreePort } from './ports.js';
 import { latestHandshake, LIVENESS_EVERY_MS, LIVENESS_FIRST_MS, packetCounters, tunnelInactive } from './liveness.js';
-import { formatQuickConfig, hookArguments, readQuickConfigTags, type QuickConfig } from './quick-config.js';
+import { formatQuickConfig, hookArguments, hookLine, readQuickConfigTags, type QuickConfig } from './quick-config.js';
+import { ownRoot } from '../update/installers/installer-opts.js';
 import { parseConfigureReply, parseTunnelEvent, parseTunnelList, type ServerTunnel } from './server-reply.js';
 import { tunnelInterfaceName, wgKeyPair } from './wg-keys.js';
 
@@ -176,6 +177,28 @@ export function createTunnelManager(options: TunnelManagerOptions): TunnelManage
     ...[...tunnels.values()].flatMap((t) => [parseCidr(t.address), parseCidr(t.serverIp)]).filter((c): c is Cidr => c !== undefined),
   ];
 
+  /**
+   * The hooks of the wg-quick file. A device without a root of its own (process, inproc) runs
+   * them with its own /tmp and /run (hookLine); without `unshare` to give it those, the hooks are
+   * left out rather than run against the host's.
+   */
+  const hookLines = async (args: string, ifname: string): Promise<QuickConfig['hooks']> => {
+    const hooks: QuickConfig['hooks'] = {};
+    const scripts = (['preUp', 'postUp', 'preDown', 'postDown'] as const).filter((name) => rat.hooks[name] !== null);
+    if (scripts.length === 0) return hooks;
+    let deviceView: { unshare: string; tmp: string; run: string } | undefined;
+    if (!ownRoot(paths)) {
+      const unshare = await tool('unshare');
+      if (unshare === undefined) {
+        log.warn(`Tunnel interface ${ifname}: hooks left out: "unshare" (util-linux) is not on PATH to run them with this device's /tmp and /run instead of the host's`);
+        return hooks;
+      }
+      deviceView = { unshare, tmp: paths.map('/tmp'), run: paths.map('/run') };
+    }
+    for (const name of scripts) hooks[name] = hookLine(paths.map(rat.hooks[name] as string), args, deviceView);
+    return hooks;
+  };
+
   /** §7.3 step 3 onwards: keys, offers, configure, the wg-quick file and the interface. */
   const openTunnel = async (prn: string, dport: number): Promise<void> => {
     if (tunnels.has(prn) || pending.has(prn) || stopped) return;
@@ -210,10 +233,12 @@ export function createTunnelManager(options: TunnelManagerOptions): TunnelManage
       const args = hookArguments({
         ifname, dport, deviceIp: server.deviceIp, serverIp: server.serverProxyIp, wanIfname: '', endpointIp: server.serverTunnelIp, routingTable: rat.routingTable,
       });
-      const hooks: QuickConfig['hooks'] = {};
-      for (const name of ['preUp', 'postUp', 'preDown', 'postDown'] as const) {
-        const script = rat.hooks[name];
-        if (script !== null) hooks[name] = `${paths.map(script)} ${args}`;
+      let hooks: QuickConfig['hooks'];
+      try {
+        hooks = await hookLines(args, ifname);
+      } catch (e) {
+        log.error(`Tunnel ${prn} failed to configure interface ${ifname}: ${(e as Error).message}`);
+        return await close(t, 'device_error_interface_configure');
       }
       const host = server.serverTunnelIp.includes(':') ? `[${server.serverTunnelIp}]` : server.serverTunnelIp;
       const text = formatQuickConfig({

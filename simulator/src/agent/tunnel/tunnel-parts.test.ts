@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { haveTools, run } from '@vfleet/core/test-support';
 import { formatCidr, parseCidr, subtractCidrs, type Cidr } from './cidr.js';
 import { freePortRanges, pickFreePort, portsInProcNet } from './ports.js';
-import { formatQuickConfig, hookArguments, readQuickConfigTags } from './quick-config.js';
+import { formatQuickConfig, hookArguments, hookLine, readQuickConfigTags } from './quick-config.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { preDownSh, preUpSh } from '../../devices/templates.js';
 import { tunnelInterfaceName, wgKeyPair, WG_KEY } from './wg-keys.js';
 import { parseConfigureReply, parseTunnelEvent, parseTunnelList } from './server-reply.js';
 import { latestHandshake, tunnelInactive } from './liveness.js';
@@ -133,5 +138,37 @@ describe('liveness', () => {
     expect(latestHandshake('P1I6FJl48LG6fKu99SgHTjwC79IiRAHgx0sphxO4Fn8=\t1764358000\n')).toBe(1764358000);
     expect(latestHandshake('P1I6FJl48LG6fKu99SgHTjwC79IiRAHgx0sphxO4Fn8=\t0\n')).toBe(0);
     expect(latestHandshake('')).toBe(0);
+  });
+});
+
+describe('tunnel hooks of a device without a root of its own', () => {
+  it('are wrapped so that they run with the device\'s /tmp and /run, quoted for wg-quick', () => {
+    expect(hookLine('/dev dir/hooks/pre-up.sh', 'peridio-X 22')).toBe("'/dev dir/hooks/pre-up.sh' peridio-X 22");
+    const line = hookLine('/d/hooks/pre-up.sh', 'peridio-X 22', { unshare: '/usr/bin/unshare', tmp: '/d/root/tmp', run: '/d/root/run' });
+    expect(line).toMatch(/^\/usr\/bin\/unshare -m --propagation private sh -c '.*mount --bind "\$1" \/tmp.*' vfleet-hook \/d\/root\/tmp \/d\/root\/run \/d\/hooks\/pre-up\.sh peridio-X 22$/);
+    expect(() => hookLine('/d#x/pre-up.sh', 'a')).toThrow("a path with '#' or a line break cannot go into a wg-quick file");
+  });
+
+  const root = process.getuid?.() === 0;
+  it.skipIf(!root || !haveTools('unshare', 'bash'))('keep the EVK hooks\' counter in the device\'s /tmp, never the host\'s (bash eval, as wg-quick runs them)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vfleet-hook-'));
+    const port = 65000 + Math.floor(Math.random() * 500);
+    const hostCounter = `/tmp/peridio_counter_${port}`;
+    try {
+      writeFileSync(join(dir, 'pre-up.sh'), preUpSh, { mode: 0o755 });
+      writeFileSync(join(dir, 'pre-down.sh'), preDownSh, { mode: 0o755 });
+      const view = { unshare: 'unshare', tmp: join(dir, 'root/tmp'), run: join(dir, 'root/run') };
+      const evalHook = (script: string) => spawnSync('bash', ['-c', `eval "$1"`, 'wg-quick', hookLine(join(dir, script), `peridio-T ${port}`, view)], { encoding: 'utf8' });
+      expect(evalHook('pre-up.sh').status).toBe(0);
+      expect(evalHook('pre-up.sh').status).toBe(0);
+      expect(readFileSync(join(dir, `root/tmp/peridio_counter_${port}`), 'utf8').trim()).toBe('2');
+      expect(existsSync(hostCounter)).toBe(false);
+      expect(evalHook('pre-down.sh').status).toBe(0);
+      expect(readFileSync(join(dir, `root/tmp/peridio_counter_${port}`), 'utf8').trim()).toBe('1');
+      expect(existsSync(hostCounter)).toBe(false);
+    } finally {
+      rmSync(hostCounter, { force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
