@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -195,12 +195,15 @@ describe.runIf(enabled)('namespace runtime against the embedded backend', () => 
     await mine.prepare?.();
     const dev = await mine.start(launch('EI-ML-0001'));
     await until(() => online('EI-ML-0001') !== undefined, 30_000);
+    const ours = run('ip', ['netns', 'list']).split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.endsWith('-EI-ML-0001') && n.startsWith('vfleet-'));
+    expect(ours).toHaveLength(1);
+    // even when the other workspace's registry names it
+    mkdirSync(join(root, 'other-home', 'run'), { recursive: true });
+    writeFileSync(join(root, 'other-home', 'run', 'namespace.json'), JSON.stringify([{ id: 'EI-ML-0001', netns: ours[0], veth: 'vfzzzzz2', address: '10.217.0.2', index: 2 }]));
     const other = createNamespaceRuntime({ home: join(root, 'other-home'), ...shared });
     const report = await other.cleanup();
     expect(report.removed).toEqual([]);
     expect(online('EI-ML-0001')).toBeDefined();
-    const ours = run('ip', ['netns', 'list']).split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.endsWith('-EI-ML-0001') && n.startsWith('vfleet-'));
-    expect(ours).toHaveLength(1);
     const mineCleanup = await mine.cleanup();
     expect(mineCleanup.removed.map((r) => r.kind)).toContain('netns');
     expect(await dev.exit).toMatchObject({ signal: 'SIGKILL' });

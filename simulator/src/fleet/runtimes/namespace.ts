@@ -350,7 +350,8 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
       const netnsList = await tryTool('ip', ['netns', 'list']);
       const names = new Set([
         ...netnsList.stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(netnsPrefix)),
-        ...recorded.map((s) => s.netns).filter((n) => existsSync(`/run/netns/${n}`)),
+        // a registry entry names a netns of this home only (never someone else's, whatever the file says)
+        ...recorded.map((s) => s.netns).filter((n) => n.startsWith(netnsPrefix) && existsSync(`/run/netns/${n}`)),
       ]);
       for (const ns of names) {
         const pids = await tryTool('ip', ['netns', 'pids', ns]);
