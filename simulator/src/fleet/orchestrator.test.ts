@@ -13,6 +13,7 @@ import { createFleet, type Fleet } from './orchestrator.js';
 import { createInprocRuntime } from './runtimes/inproc.js';
 import { backendRebooter } from './backend-reboot.js';
 import type { DeviceEvent, Runtime } from './types.js';
+import { REBOOT_EXIT_CODE } from '../agent/agent.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vfleet-orch-'));
 const home = join(root, 'home');
@@ -129,6 +130,28 @@ describe('createFleet with the inproc runtime', () => {
     await until(() => !online('OR-0005'));
     await f.close();
   }, 60_000);
+
+  it('slows down a device that keeps rebooting without ever connecting', async () => {
+    const starts: number[] = [];
+    const rebooting: Runtime = {
+      ...createInprocRuntime(),
+      async start(launch) {
+        starts.push(Date.now());
+        // the agent asks for a reboot at once, every boot
+        return { id: launch.id, exit: Promise.resolve({ code: REBOOT_EXIT_CODE, signal: null }), stop: async () => undefined, kill: async () => undefined };
+      },
+    };
+    const f = await createFleet({ runtime: rebooting, devicesDir, ids: ['OR-0003'], rebootDelayMs: 10, backoff: { initialMs: 100, maxMs: 400 } });
+    await f.start({ ids: ['OR-0003'] });
+    await new Promise((r) => setTimeout(r, 1500));
+    await f.close();
+    // five at the reboot delay, then 100, 200, 400, 400… ms apart: about 9 boots, not 150
+    expect(starts.length).toBeGreaterThanOrEqual(7);
+    expect(starts.length).toBeLessThanOrEqual(11);
+    const gaps = starts.slice(1).map((t, i) => t - (starts[i] as number));
+    expect(gaps.slice(5, 8).every((g, i) => g >= [100, 200, 400][i]! - 5)).toBe(true);
+    expect(f.status('OR-0003')?.run).not.toBe('failed');
+  });
 
   it('keeps what a device prints free of terminal control sequences', async () => {
     let stopped: () => void = () => undefined;

@@ -83,11 +83,16 @@ interface Dev extends Tracked {
   timer?: NodeJS.Timeout | undefined;
   asked?: 'reboot' | 'kill' | 'stop';
   consecutiveCrashes: number;
+  /** Reboots since the agent last connected: a device that reboots before ever connecting gets backoff. */
+  rebootsWithoutJoin: number;
   everJoined: boolean;
   lines: string[];
   /** The first stderr lines of this boot: an agent that cannot start says why there. */
   stderrHead: string[];
 }
+
+/** Reboots in a row without connecting that restart after the plain reboot delay (U-Boot's bootlimit is 3). */
+const FREE_REBOOTS = 5;
 
 /** Most devices one `add` makes (as `--count` everywhere). */
 const MAX_ADD = 100_000;
@@ -120,7 +125,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
     const status: DeviceStatus = { id, runtime: runtime.name, run: 'stopped', phase: 'offline', boots: 0, crashes: 0 };
     if (m?.cohort) status.cohort = m.cohort;
     if (m?.tags) status.tags = [...m.tags];
-    const d: Dev = { status, joined: false, dir: join(opts.devicesDir, id), wanted: false, busy: false, consecutiveCrashes: 0, everJoined: false, lines: [], stderrHead: [] };
+    const d: Dev = { status, joined: false, dir: join(opts.devicesDir, id), wanted: false, busy: false, consecutiveCrashes: 0, rebootsWithoutJoin: 0, everJoined: false, lines: [], stderrHead: [] };
     devices.set(id, d);
     opts.recorder?.device(status);
     return d;
@@ -135,6 +140,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
     if (kind === 'connected') {
       d.everJoined = true;
       d.consecutiveCrashes = 0;
+      d.rebootsWithoutJoin = 0;
       ramp.settled(d.status.id);
     }
     if (kind === 'installed') readInstalled(d);
@@ -273,10 +279,15 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
       return;
     }
     if (asked === 'reboot' || exit.code === REBOOT_EXIT_CODE) {
+      // a real board in a reboot loop keeps rebooting; here the loop slows down once it has gone
+      // on for a while without the agent connecting, instead of restarting it at 1 Hz for ever
+      d.rebootsWithoutJoin++;
+      const beyond = d.rebootsWithoutJoin - FREE_REBOOTS;
+      const delay = beyond <= 0 ? rebootDelay : Math.max(rebootDelay, Math.min(backoffMax, backoffInitial * 2 ** (beyond - 1)));
       setRun(d, 'rebooting');
-      emit(d, 'exited', { ...data, reboot: true });
+      emit(d, 'exited', { ...data, reboot: true, ...(beyond > 0 ? { delayMs: delay } : {}) });
       d.status.phase = 'rebooting';
-      later(d, rebootDelay);
+      later(d, delay);
       return;
     }
     if (asked !== 'kill' && exit.code === 0) {

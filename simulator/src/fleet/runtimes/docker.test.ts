@@ -162,6 +162,10 @@ describe.runIf(enabled)('docker runtime against the embedded backend', () => {
     const b = await rt.start(launch('EI-ML-0001'));
     await b.kill();
     expect(await b.exit).toEqual({ code: null, signal: 'SIGKILL' });
+    // a container removed from outside is no clean stop (the fleet restarts it as a crash)
+    const c = await rt.start(launch('EI-ML-0001'));
+    run('docker', ['rm', '-f', `${prefix}EI-ML-0001`]);
+    expect(await c.exit).toEqual({ code: null, signal: 'SIGKILL' });
   }, 60_000);
 
   it('states a missing image, the network ceiling, and refuses a device directory that is not there', async () => {

@@ -229,12 +229,14 @@ export function createDockerRuntime(opts: DockerRuntimeOptions): DockerRuntime {
       const exit = follow.exit.then(async (r) => {
         // the container's exit code (wait returns at once for a stopped one); the client's when the engine is gone
         const waited = await tool(engine, ['wait', id], { timeoutMs: 24 * 3600_000 }).catch(() => undefined);
-        const code = waited?.code === 0 && /^\d+$/.test(waited.stdout.trim()) ? Number(waited.stdout.trim()) : r.code;
+        const code = waited?.code === 0 && /^\d+$/.test(waited.stdout.trim()) ? Number(waited.stdout.trim()) : undefined;
         await removeContainer(id).catch(() => undefined);
         if (loop !== undefined) await detachLoop(home, loop).catch(() => undefined);
         if (fwEnvOverride !== undefined) rmSync(fwEnvOverride, { force: true });
         shard.used--;
-        if (killed && (code === 137 || code === null)) return { code: null, signal: 'SIGKILL' };
+        // no exit code: the container was removed from outside, or the engine is gone. Not a clean
+        // exit (the log client's 0 says nothing about the device), so it counts as killed.
+        if (code === undefined || (killed && code === 137)) return { code: null, signal: 'SIGKILL' };
         return { code, signal: r.signal };
       });
       return {
