@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isVfleetError } from '@vfleet/core';
@@ -151,6 +151,37 @@ describe('createFleet with the inproc runtime', () => {
     const gaps = starts.slice(1).map((t, i) => t - (starts[i] as number));
     expect(gaps.slice(5, 8).every((g, i) => g >= [100, 200, 400][i]! - 5)).toBe(true);
     expect(f.status('OR-0003')?.run).not.toBe('failed');
+  });
+
+  it('stop and remove wait for a start in flight; a removed device leaves no record behind', async () => {
+    const calls: string[] = [];
+    const slow: Runtime = {
+      ...createInprocRuntime(),
+      async start(launch) {
+        calls.push(`start ${launch.id}`);
+        // like docker run: the device exists only once this returns
+        await new Promise((r) => setTimeout(r, 300));
+        let end: (e: { code: number; signal: null }) => void = () => undefined;
+        const exit = new Promise<{ code: number; signal: null }>((r) => (end = r));
+        return { id: launch.id, exit, stop: async () => { calls.push(`stop ${launch.id}`); end({ code: 0, signal: null }); }, kill: async () => end({ code: 0, signal: null }) };
+      },
+    };
+    const recorded: string[] = [];
+    const recorder = { device: (st: { id: string; run: string }) => recorded.push(`${st.id}:${st.run}`), event: () => undefined, forget: (id: string) => recorded.push(`forget ${id}`), close: () => undefined };
+    await generateDevices({ home, out: devicesDir, cohort: 'release', env: 'file', diskBytes: 0, force: false, deviceApi: backend.deviceApiUrl, specs: [{ id: 'OR-0009', cohort: 'release', tags: [], target: 'arm64-v8' }] });
+    const f = await createFleet({ runtime: slow, devicesDir, ids: ['OR-0001', 'OR-0009'], recorder, ramp: { rate: 100, concurrency: 4 } });
+    await until(() => calls.length === 2);
+    await f.stop({ ids: ['OR-0001'] });
+    // returned only once the device it was starting had been stopped
+    expect(calls).toContain('stop OR-0001');
+    expect(f.status('OR-0001')?.run).toBe('stopped');
+    await f.remove({ ids: ['OR-0009'] });
+    expect(calls).toContain('stop OR-0009');
+    expect(existsSync(join(devicesDir, 'OR-0009'))).toBe(false);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(recorded.slice(recorded.indexOf('forget OR-0009'))).toEqual(['forget OR-0009']);
+    expect(recorded.filter((r) => r.startsWith('OR-0009:')).at(-1)).not.toBe('OR-0009:failed');
+    await f.close();
   });
 
   it('keeps what a device prints free of terminal control sequences', async () => {

@@ -85,11 +85,18 @@ interface Dev extends Tracked {
   consecutiveCrashes: number;
   /** Reboots since the agent last connected: a device that reboots before ever connecting gets backoff. */
   rebootsWithoutJoin: number;
+  /** The boot in progress (start, run, exit), which stop and remove wait for. */
+  booting?: Promise<void>;
+  /** Removed from the fleet: whatever its last boot still does is neither recorded nor announced. */
+  removed?: boolean;
   everJoined: boolean;
   lines: string[];
   /** The first stderr lines of this boot: an agent that cannot start says why there. */
   stderrHead: string[];
 }
+
+/** How long past the grace period stop and remove wait for a start in flight to end. */
+const BOOT_SETTLE_MS = 30_000;
 
 /** Reboots in a row without connecting that restart after the plain reboot delay (U-Boot's bootlimit is 3). */
 const FREE_REBOOTS = 5;
@@ -144,6 +151,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
       ramp.settled(d.status.id);
     }
     if (kind === 'installed') readInstalled(d);
+    if (d.removed) return;
     opts.recorder?.event(e);
     opts.recorder?.device(d.status);
     for (const l of listeners) {
@@ -171,7 +179,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
   function setRun(d: Dev, run: DeviceStatus['run']): void {
     d.status.run = run;
     if (run === 'failed' || run === 'stopped' || run === 'no-network') ramp.settled(d.status.id);
-    opts.recorder?.device(d.status);
+    if (!d.removed) opts.recorder?.device(d.status);
   }
 
   function fail(d: Dev, reason: string): void {
@@ -204,13 +212,18 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
     const d = devices.get(id);
     if (!d || closed || !d.wanted || d.busy) return;
     d.busy = true;
-    try {
-      await bootOnce(d);
-    } catch (e) {
-      fail(d, `orchestrator: ${firstLine(e)}`);
-    } finally {
-      d.busy = false;
-    }
+    const run = (async () => {
+      try {
+        await bootOnce(d);
+      } catch (e) {
+        fail(d, `orchestrator: ${firstLine(e)}`);
+      } finally {
+        d.busy = false;
+      }
+    })();
+    d.booting = run;
+    await run;
+    if (d.booting === run) delete d.booting;
   }
 
   async function bootOnce(d: Dev): Promise<void> {
@@ -337,6 +350,13 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
       setRun(d, 'stopped');
       d.status.phase = 'offline';
     }
+    // a start in flight ends with a stop (bootOnce checks `wanted`): done when that boot is
+    const booting = d.booting;
+    if (booting !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([booting, new Promise<void>((r) => (timer = setTimeout(r, graceMs + BOOT_SETTLE_MS)))]);
+      clearTimeout(timer);
+    }
   }
 
   async function rebootDev(d: Dev): Promise<void> {
@@ -418,6 +438,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
     },
     async remove(sel) {
       const list = select(sel);
+      for (const d of list) d.removed = true;
       await Promise.all(list.map((d) => stopDev(d, 'stop')));
       const ids = list.map((d) => d.status.id);
       const onDisk = new Set(listDevices(opts.devicesDir).map((x) => x.meta.id));
