@@ -50,6 +50,7 @@ export async function startDemo(opts: DemoOptions) {
   const fleet: Fleet = await createFleet({
     runtime: createInprocRuntime({ onAgent: (id, agent) => (agent ? agents.set(id, agent) : agents.delete(id)) }),
     devicesDir,
+    owner: 'the vfleet demo',
     ids: product.devices.map((d) => d.id),
     backend: { adminUrl: backend.admin.url, adminToken: backend.adminToken, deviceApiUrl: backend.deviceApiUrl },
     requestReboot: backendRebooter(backend, product.product),

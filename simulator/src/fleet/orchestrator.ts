@@ -4,6 +4,7 @@ import { REBOOT_EXIT_CODE } from '../agent/agent.js';
 import { escapeControls } from '../agent/connect/log-text.js';
 import { readDeviceEnv } from '../devices/device-env.js';
 import { readDeviceMeta } from '../devices/device-files.js';
+import { lockDeviceFolder, type FolderLock } from './folder-lock.js';
 import { generateDevices } from '../devices/generate.js';
 import { listDevices, removeDevices } from '../devices/list.js';
 import { checkDeviceId, checkTags, type DeviceMeta, type EnvMode } from '../devices/spec.js';
@@ -63,6 +64,10 @@ export interface FleetOptions {
   signal?: AbortSignal;
   /** The caller already ran `runtime.prepare()` (the supervisor does, before the backend listens). */
   prepared?: boolean;
+  /** Who runs this fleet, for the message another fleet gets when it finds the device folder taken. */
+  owner?: string;
+  /** The device folder's lock, held by the caller for several fleets of its own (vfleet load's phases). */
+  folderLock?: FolderLock;
 }
 
 /** A fleet run by this process: the FleetHandle plus what only a local owner can see. */
@@ -124,7 +129,14 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
   const listeners = new Set<(e: DeviceEvent) => void>();
   let closed = false;
 
-  if (!opts.prepared) await runtime.prepare?.();
+  // one fleet per device folder, held until close()
+  const lock: FolderLock = opts.folderLock === undefined ? lockDeviceFolder(opts.devicesDir, opts.owner ?? `a fleet of process ${process.pid}`) : { release: () => undefined };
+  try {
+    if (!opts.prepared) await runtime.prepare?.();
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
   const ramp = createRamp({ ...opts.ramp, start: (id) => void boot(id) });
 
   function track(id: string, meta?: DeviceMeta): Dev {
@@ -138,8 +150,13 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
     return d;
   }
 
-  if (opts.ids) for (const id of opts.ids) track(id);
-  else for (const d of listDevices(opts.devicesDir)) track(d.meta.id, d.meta);
+  try {
+    if (opts.ids) for (const id of opts.ids) track(id);
+    else for (const d of listDevices(opts.devicesDir)) track(d.meta.id, d.meta);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
 
   function emit(d: Dev, kind: DeviceEventKind, data?: DeviceEvent['data'], line?: string): void {
     const e: DeviceEvent = { at: Date.now(), id: d.status.id, kind, ...(data === undefined ? {} : { data }), ...(line === undefined ? {} : { line }) };
@@ -457,6 +474,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
       const end = Date.now() + graceMs + 2000;
       while ([...devices.values()].some((d) => d.busy) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
       opts.recorder?.close();
+      lock.release();
     },
   };
   opts.signal?.addEventListener('abort', () => void fleet.close(), { once: true });

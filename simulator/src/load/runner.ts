@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { VfleetError } from '@vfleet/core';
@@ -7,6 +7,7 @@ import { seedEvk } from '../backend/evk-seed.js';
 import { generateDevices } from '../devices/generate.js';
 import { deviceIds, evkSpecs, type DeviceSpec } from '../devices/spec.js';
 import { createFleet, type Fleet } from '../fleet/orchestrator.js';
+import { LOCK_NAME, lockDeviceFolder, type FolderLock } from '../fleet/folder-lock.js';
 import { createRuntime } from '../fleet/runtimes/index.js';
 import { BACKEND_HOST_NAME, type DeviceStatus, type Runtime } from '../fleet/types.js';
 import { bundleBinaries } from '../product/installed-state.js';
@@ -83,7 +84,15 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadReport> {
     throw e;
   }
   const devicesDir = join(workDir, 'devices');
-  rmSync(devicesDir, { recursive: true, force: true });
+  // taken before the folder is cleared: another run (or fleet) over it is refused, not wiped
+  let folderLock: FolderLock;
+  try {
+    folderLock = lockDeviceFolder(devicesDir, `vfleet load ${s.file ?? ''}`.trim());
+  } catch (e) {
+    if (opts.workDir === undefined) rmSync(workDir, { recursive: true, force: true });
+    throw e;
+  }
+  for (const name of readdirSync(devicesDir)) if (name !== LOCK_NAME) rmSync(join(devicesDir, name), { recursive: true, force: true });
 
   const startedAt = Date.now();
   const controller = new AbortController();
@@ -203,6 +212,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadReport> {
     clearInterval(sampler);
     for (const t of faultTimers) clearTimeout(t);
     await Promise.all(fleets.map((f) => f.close().catch(() => undefined)));
+    folderLock.release();
     await backend?.close().catch(() => undefined);
     if (prepared) await runtime.cleanup().catch(() => undefined);
     opts.signal?.removeEventListener('abort', onAbort);
@@ -273,6 +283,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadReport> {
       runtime,
       prepared: true,
       devicesDir,
+      folderLock,
       ids: specs.map((sp) => sp.id),
       autostart: false,
       ...(backend ? { backend: { adminUrl: backend.adminUrl, adminToken: backend.adminToken, deviceApiUrl: backend.deviceApiUrl }, requestReboot: backend.reboot } : {}),

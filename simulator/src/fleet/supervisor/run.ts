@@ -132,6 +132,7 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<Supervis
     const fleet = await createFleet({
       runtime,
       prepared: true,
+      owner: `vfleet up, VFLEET_HOME ${home}`,
       devicesDir,
       ids,
       ...(opts.ramp ? { ramp: opts.ramp } : {}),
