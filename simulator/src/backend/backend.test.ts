@@ -239,6 +239,41 @@ describe('embedded backend', () => {
     expect(backend.socket.isOnline(uuid)).toBe(true);
     ws.close();
   });
+
+  it('relays console output to the user even when the store cannot record the socket event', async () => {
+    const device = new WebSocket(`wss://localhost:${backend.deviceApiPort}/socket/websocket?vsn=2.0.0`, {
+      cert: readFileSync(dev('EI-ML-0006', 'device-certificate.pem')),
+      key: readFileSync(dev('EI-ML-0006', 'device-private-key.pem')),
+      ca: readFileSync(backend.deviceApiCaPath),
+    });
+    const replies: unknown[] = [];
+    device.on('message', (m) => replies.push(JSON.parse(String(m))));
+    await new Promise((r, j) => device.once('open', r).once('error', j));
+    device.send(JSON.stringify(['1', '1', 'device', 'phx_join', {}]));
+    device.send(JSON.stringify(['2', '2', 'console', 'phx_join', {}]));
+    const uuid = () => backend.store.devices.list().find((d) => d.identifier === 'EI-ML-0006')?.uuid ?? '';
+    while (backend.socket.joinParams(uuid(), 'console') === undefined) await new Promise((r) => setTimeout(r, 10));
+    const user = new WebSocket(`${backend.admin.url.replace(/^http/, 'ws')}/api/v1/devices/EI-ML-0006/console/websocket`, { headers: { authorization: `Bearer ${backend.adminToken}` } });
+    const output: unknown[] = [];
+    user.on('message', (m) => output.push(JSON.parse(String(m))));
+    await new Promise((r, j) => user.once('open', r).once('error', j));
+    const record = backend.store.recordEvent;
+    backend.store.recordEvent = (kind, ...rest) => {
+      if (kind.startsWith('socket_')) throw new Error('events table is full');
+      record(kind, ...rest);
+    };
+    try {
+      device.send(JSON.stringify([null, '3', 'console', 'up', { data: 'login: ' }]));
+      const until = Date.now() + 2000;
+      while (output.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      expect(output).toEqual([{ type: 'output', data: 'login: ' }]);
+      expect(replies).toContainEqual([null, '3', 'console', 'phx_reply', { status: 'ok', response: {} }]);
+    } finally {
+      backend.store.recordEvent = record;
+      user.close();
+      device.close();
+    }
+  });
 });
 
 function root_(): string {

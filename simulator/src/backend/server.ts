@@ -88,6 +88,13 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
   const host = opts.host ?? '127.0.0.1';
   const publicHost = opts.publicHost ?? host;
   const onError = opts.onError ?? ((e: unknown) => process.emitWarning(`backend: ${(e as Error).stack ?? String(e)}`));
+  const guarded = (work: () => void): void => {
+    try {
+      work();
+    } catch (e) {
+      onError(e);
+    }
+  };
   const store = openStore(join(opts.home, 'backend.db'), { organizationUuid: ws.organizationUuid, organizationName: ws.organizationName, onError, checkpointWorker: true });
   const identity = ensureServerIdentity(paths.pki, [publicHost, ...(opts.hostNames ?? [])], ws.organizationName);
   writeOnce(join(opts.home, 'backend-url-secret'), randomBytes(32).toString('hex'));
@@ -168,15 +175,14 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
       const a = auth.authenticate(req.socket as TLSSocket);
       return a.ok ? { deviceUuid: a.device.uuid, identifier: a.device.identifier } : null;
     },
+    // each consumer on its own: a store that cannot record an event must not cost the relay or the caller theirs
     onEvent: (e) => {
-      try {
+      guarded(() => {
         if (e.kind === 'online' || e.kind === 'offline') store.setDeviceOnline(e.deviceUuid, e.kind === 'online');
         if (e.kind !== 'heartbeat') store.recordEvent(`socket_${e.kind}`, e.deviceUuid, e);
-        consoleRelay.current?.onSocketEvent(e);
-        opts.onEvent?.(e);
-      } catch (err) {
-        onError(err);
-      }
+      });
+      guarded(() => consoleRelay.current?.onSocketEvent(e));
+      guarded(() => opts.onEvent?.(e));
     },
   });
 

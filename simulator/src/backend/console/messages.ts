@@ -1,4 +1,5 @@
 // The user side of the console relay: JSON text frames between `vfleet shell` (or the TUI) and the backend.
+import { jsonTextTooDeep, MAX_JSON_DEPTH } from '../../json-depth.js';
 
 /** User → backend. */
 export type UserMessage =
@@ -21,6 +22,8 @@ const isDimension = (v: unknown): v is number => Number.isInteger(v) && (v as nu
 
 /** Decodes one user frame; a string names what was wrong and what is accepted. */
 export function decodeUserMessage(text: string): UserMessage | string {
+  const deep = jsonTextTooDeep(text);
+  if (deep >= 0) return `frame: nested deeper than ${MAX_JSON_DEPTH} levels (at character ${deep}); send {"type":"input"|"resize"|"restart", …}`;
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -10,7 +10,11 @@ import { CLOSE_DEVICE_GONE, CLOSE_TAKEN_OVER, CLOSE_TOO_SLOW, decodeUserMessage,
 
 /** `/api/v1/devices/<uuid | prn | identifier>/console/websocket[?takeover=1]` */
 const PATH = /^\/api\/v1\/devices\/([^/]+)\/console\/websocket$/;
-/** Output queued for a client that does not read; beyond it the session ends rather than grow. */
+/**
+ * Output queued for a client that does not read, or input queued for a device that does not: beyond
+ * it the session ends rather than grow. Input is not dropped instead, as a shell would then run
+ * whatever part of a paste got through.
+ */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
 export interface ConsoleRelayOptions {
@@ -136,6 +140,9 @@ export function attachConsoleRelay(options: ConsoleRelayOptions): ConsoleRelay {
       if (byDevice.get(device.uuid) !== s) return;
       const m = isBinary ? 'frame: binary frames are not accepted; send JSON text frames' : decodeUserMessage(text(data));
       if (typeof m === 'string') return send(s, { type: 'error', message: m });
+      if (socket.bufferedBytes(device.uuid) > MAX_BUFFERED_BYTES) {
+        return end(s, CLOSE_TOO_SLOW, `device ${device.identifier} does not read its console input; session closed`);
+      }
       const [event, payload] =
         m.type === 'input' ? ['dn', { data: m.data }] : m.type === 'resize' ? ['window_size', { height: m.height, width: m.width }] : ['restart', {}];
       if (!socket.push(device.uuid, 'console', event, payload)) deviceGone(s, 'left the console channel');

@@ -3,10 +3,10 @@ import type { TLSSocket } from 'node:tls';
 import { parsePrn } from '@vfleet/core';
 import { describeTarget, requestUrl } from '../request-url.js';
 import { resolveUpdate, type StateHeaders } from '../resolve/index.js';
-import type { Device, Store } from '../store/index.js';
+import { isStoreError, type Device, type Store, type StoreErrorKind } from '../store/index.js';
 import type { createDeviceAuthenticator } from './auth.js';
 import { BodyError, readJsonObject } from './body.js';
-import { tunnelJson, type DeviceTunnelHandler } from './tunnels.js';
+import { closeReason, tunnelJson, type DeviceTunnelHandler } from './tunnels.js';
 import { updateResponse } from './update-response.js';
 
 export interface DeviceRouterOptions {
@@ -18,6 +18,9 @@ export interface DeviceRouterOptions {
   now?: () => Date;
   onError?: (e: unknown) => void;
 }
+
+/** A store rejection is the device's input being wrong: its status, with the message naming the field. */
+const STORE_STATUS: Record<StoreErrorKind, number> = { unknown_field: 400, invalid: 422, reference: 422, conflict: 409, not_found: 404 };
 
 const header = (req: IncomingMessage, name: string): string | null => {
   const v = req.headers[name];
@@ -95,19 +98,20 @@ export function createDeviceRouter(opts: DeviceRouterOptions) {
       } catch {
         return send(res, 400, { error: `/tunnels/${m[1]}: the tunnel id is not valid percent-encoding` });
       }
+      const missing = () => send(res, 404, { error: `no tunnel ${m[1]} for this device` });
+      if (!tunnelOf(id, device)) return missing();
+      const configure = m[2] !== undefined && method === 'POST';
+      if (!configure && (m[2] !== undefined || method !== 'PATCH')) return send(res, 405, { error: 'use POST …/configure or PATCH' });
+      const body = await readJsonObject(req);
+      // read again: the tunnel may have changed (configured, closed) while the body was arriving
       const tunnel = tunnelOf(id, device);
-      if (!tunnel) return send(res, 404, { error: `no tunnel ${m[1]} for this device` });
-      if (m[2] && method === 'POST') {
-        const r = await opts.tunnels.configure(device, tunnel, await readJsonObject(req), req.socket.remoteAddress);
+      if (!tunnel) return missing();
+      if (configure) {
+        const r = await opts.tunnels.configure(device, tunnel, body, req.socket.remoteAddress);
         return send(res, r.status, r.body);
       }
-      if (!m[2] && method === 'PATCH') {
-        const body = await readJsonObject(req);
-        if (body['state'] !== 'closed') return send(res, 422, { error: 'state: only "closed" may be set by a device' });
-        const reason = typeof body['close_reason'] === 'string' ? body['close_reason'].slice(0, 100) : null;
-        return send(res, 200, { data: tunnelJson(opts.tunnels.closed(device, tunnel, reason)) });
-      }
-      return send(res, 405, { error: 'use POST …/configure or PATCH' });
+      if (body['state'] !== 'closed') return send(res, 422, { error: 'state: only "closed" may be set by a device' });
+      return send(res, 200, { data: tunnelJson(opts.tunnels.closed(device, tunnel, closeReason(body['close_reason']))) });
     }
     send(res, 404, { error: `no route ${method} ${path}` });
   }
@@ -121,6 +125,7 @@ export function createDeviceRouter(opts: DeviceRouterOptions) {
       await route(req, res, auth.device, path);
     } catch (e) {
       if (e instanceof BodyError) return send(res, e.status, { error: e.message });
+      if (isStoreError(e) && !res.headersSent) return send(res, STORE_STATUS[e.kind], { error: e.message });
       opts.onError?.(e);
       if (!res.headersSent) send(res, 500, { error: 'internal error' });
       else res.destroy();

@@ -26,6 +26,16 @@ describe('Phoenix v2 frames', () => {
       reason: 'frame[2] topic: got ""; expected a non-empty string' });
   });
 
+  it('refuses JSON nested deeper than 64 levels before parsing it, and takes 64', () => {
+    const nested = (depth: number) => `[null,"1","device","phx_join",{"a":${'['.repeat(depth - 2)}${']'.repeat(depth - 2)}}]`;
+    expect(parseFrame(nested(64))).toMatchObject({ ok: true, frame: { event: 'phx_join' } });
+    expect(parseFrame(nested(65))).toEqual({ ok: false, joinRef: null, ref: null, topic: null,
+      reason: 'frame: nested deeper than 64 levels (at character 97); expected [join_ref, ref, topic, event, payload]' });
+    expect(parseFrame(nested(500_000))).toMatchObject({ ok: false, reason: expect.stringMatching(/^frame: nested deeper than 64 levels/) });
+    // brackets inside strings are text, not nesting
+    expect(parseFrame(`[null,"1","console","up",{"data":"${'['.repeat(1000)}"}]`)).toMatchObject({ ok: true });
+  });
+
   it('refuses text over the size limit before parsing it', () => {
     expect(parseFrame(`[null,"1","console","up",{"data":"${'x'.repeat(100)}"}]`, 64)).toMatchObject({ ok: false,
       reason: 'frame: 137 characters exceeds the limit of 64' });

@@ -1,4 +1,5 @@
 // Phoenix channel serializer v2 (JSON text): [join_ref, ref, topic, event, payload].
+import { jsonTextTooDeep, MAX_JSON_DEPTH } from '../../json-depth.js';
 
 export interface PhoenixFrame {
   joinRef: string | null;
@@ -35,6 +36,10 @@ export function parseFrame(text: string, maxChars = 1024 * 1024): ParsedFrame {
   const none = { ok: false as const, joinRef: null, ref: null, topic: null };
   if (text.length > maxChars) {
     return { ...none, reason: `frame: ${text.length} characters exceeds the limit of ${maxChars}` };
+  }
+  const deep = jsonTextTooDeep(text);
+  if (deep >= 0) {
+    return { ...none, reason: `frame: nested deeper than ${MAX_JSON_DEPTH} levels (at character ${deep}); expected [join_ref, ref, topic, event, payload]` };
   }
   let value: unknown;
   try {

@@ -73,6 +73,23 @@ describe.skipIf(!tls)('Phoenix socket server over mTLS (raw ws client)', () => {
     expect(s.socket.isOnline('dev-dev-a')).toBe(true);
   });
 
+  it('answers a frame nested too deep with phx_error, joins nothing and keeps serving', async () => {
+    const s = await start();
+    const c = await connect();
+    const deep = `["1","1","device","phx_join",{"a":${'['.repeat(500_000)}${']'.repeat(500_000)}}]`;
+    expect(await c.call(deep)).toEqual([null, null, 'phoenix', 'phx_error', { reason: expect.stringMatching(/^frame: nested deeper than 64 levels/) }]);
+    expect(s.socket.joinParams('dev-dev-a')).toBeUndefined();
+    expect(s.events.map((e) => e.kind)).toEqual(['protocol_error']);
+    expect(await c.call([null, '2', 'phoenix', 'heartbeat', {}])).toEqual([null, '2', 'phoenix', 'phx_reply', OK]);
+  });
+
+  it('reports the bytes queued toward a device, 0 for one not connected', async () => {
+    const s = await start();
+    await joined();
+    expect(s.socket.bufferedBytes('dev-dev-a')).toBe(0);
+    expect(s.socket.bufferedBytes('dev-nobody')).toBe(0);
+  });
+
   it('replies "unmatched topic" to an unknown topic and to a push before joining', async () => {
     const s = await start();
     const c = await connect();

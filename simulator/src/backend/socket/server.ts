@@ -153,6 +153,7 @@ export function createPhoenixSocketServer(opts: PhoenixSocketOptions): PhoenixSo
     },
     isOnline: (deviceUuid) => byDevice.get(deviceUuid)?.channels.device !== undefined,
     onlineCount: () => online,
+    bufferedBytes: (deviceUuid) => byDevice.get(deviceUuid)?.ws.bufferedAmount ?? 0,
     joinParams: (deviceUuid, topic = 'device') => byDevice.get(deviceUuid)?.channels[topic]?.params,
     async close() {
       if (closing) return;

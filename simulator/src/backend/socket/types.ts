@@ -54,6 +54,8 @@ export interface PhoenixSocketServer {
   push(deviceUuid: string, topic: SocketTopic, event: string, payload: unknown): boolean;
   isOnline(deviceUuid: string): boolean;
   onlineCount(): number;
+  /** Bytes queued toward the device that its connection has not taken yet (0 when not connected). */
+  bufferedBytes(deviceUuid: string): number;
   /** Params of the device's current join of `topic` (default `device`), or undefined. */
   joinParams(deviceUuid: string, topic?: SocketTopic): JoinParams | undefined;
   /** Detaches from the server, closes every connection with 1001 and resolves once they are gone. */

@@ -105,16 +105,34 @@ export function createTunnelPlane(opts: TunnelPlaneOptions = {}): TunnelPlane {
   /** Set by closeAll (the backend stopping): no tunnel opens after it, and one still opening is undone. */
   let closed = false;
   const opening = new Set<Promise<unknown>>();
+  /** Per tunnel, the tail of its opens and closes: they run one after another, so none loses an interface. */
+  const queues = new Map<string, Promise<void>>();
 
-  const close = async (uuid: string) => {
+  const serial = <T>(uuid: string, job: () => Promise<T>): Promise<T> => {
+    const before = queues.get(uuid);
+    const run = before === undefined ? job() : before.then(job);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    queues.set(uuid, tail);
+    void tail.then(() => {
+      if (queues.get(uuid) === tail) queues.delete(uuid);
+    });
+    return run;
+  };
+
+  const closeNow = async (uuid: string) => {
     const t = open.get(uuid);
     if (!t) return;
     open.delete(uuid);
     await Promise.all([t.forward.close(), t.peer.stop()]);
   };
+  const close = (uuid: string) => serial(uuid, () => closeNow(uuid));
 
   const openOne = async (spec: PlaneOpenSpec): Promise<PlaneTunnel> => {
-    await close(spec.uuid);
+    if (closed) throw new Error('tunnel data plane closed');
+    await closeNow(spec.uuid);
     if (socketDir === undefined) {
       if (opts.socketDir === undefined) socketDir = mkdtempSync(join(tmpdir(), 'vfleet-wg-'));
       else {
@@ -173,7 +191,7 @@ export function createTunnelPlane(opts: TunnelPlaneOptions = {}): TunnelPlane {
     async open(spec) {
       if (missing !== undefined) throw new Error(`tunnel data plane unavailable: ${missing}`);
       if (closed) throw new Error('tunnel data plane closed');
-      const p = openOne(spec);
+      const p = serial(spec.uuid, () => openOne(spec));
       opening.add(p);
       try {
         return await p;

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { localSubnets, wgKeyPair } from '../../agent/tunnel/index.js';
 import type { TunnelDataPlaneInfo, TunnelRequest } from '../admin/index.js';
-import { allocateAddresses, parseConfigureBody, remoteIpv4, tunnelJson, type DeviceTunnelHandler, type TunnelReply } from '../device-api/tunnels.js';
+import { allocateAddresses, parseConfigureBody, remoteIpv4, tunnelJson, type ConfigureBody, type DeviceTunnelHandler, type TunnelReply } from '../device-api/tunnels.js';
 import type { PhoenixSocketServer } from '../socket/index.js';
 import type { Device, Store, Tunnel } from '../store/index.js';
 import { requestTunnel } from '../tunnel-request.js';
@@ -47,6 +47,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export function createTunnelService(o: TunnelServiceOptions): TunnelService {
   const { store, socket, plane } = o;
   const timers = new Map<string, NodeJS.Timeout>();
+  /** Tunnels whose configure is under way: a second configure of one of them gets 409. */
+  const configuring = new Set<string>();
   const keyDir = join(o.home, 'tunnels');
   const keyFile = (uuid: string) => join(keyDir, `${uuid}.json`);
   let stopped = false;
@@ -107,6 +109,56 @@ export function createTunnelService(o: TunnelServiceOptions): TunnelService {
     return opened;
   };
 
+  /** Configure proper, for a tunnel no other request is configuring. */
+  const configureOne = async (device: Device, stale: Tunnel, body: ConfigureBody, remoteAddress: string | undefined): Promise<TunnelReply> => {
+    const tunnel = store.tunnels.get(stale.uuid) ?? stale;
+    if (tunnel.state !== 'requested') return { status: 409, body: { error: `tunnel is ${tunnel.state}, not requested` } };
+    const live = store.tunnels.list().filter((t) => t.state !== 'closed');
+    const taken = new Set(live.flatMap((t) => [t.device_proxy_ip_address ?? '', t.server_proxy_ip_address ?? '']));
+    // the server's own subnets: tunnel addresses must not shadow them
+    const addresses = allocateAddresses(body.cidrBlocks, taken, plane.missing === undefined ? localSubnets() : []);
+    if (!addresses) return { status: 422, body: { error: 'cidr_blocks: no free /30 in the offered blocks' } };
+    const deviceIp = remoteIpv4(remoteAddress);
+    let t = store.tunnels.update(tunnel.uuid, {
+      device_public_key: body.devicePublicKey,
+      device_proxy_port: body.deviceProxyPort,
+      device_proxy_ip_address: addresses.device,
+      server_proxy_ip_address: addresses.server,
+      server_tunnel_ip_address: o.endpointHost,
+    });
+    let serverKey: string;
+    let proxyPort: number;
+    let forwardPort: number | null = null;
+    if (plane.missing === undefined) {
+      try {
+        const saved = { private_key: wgKeyPair().privateKey, ...(deviceIp === undefined ? {} : { device_endpoint: `${deviceIp}:${body.deviceProxyPort}` }) };
+        const opened = await bringUp(t, body.devicePublicKey, saved);
+        serverKey = opened.publicKey;
+        proxyPort = opened.listenPort;
+        forwardPort = opened.forwardPort;
+      } catch (e) {
+        o.onError(e);
+        markClosed(t, 'server_error_create');
+        return { status: 503, body: { error: `server WireGuard peer: ${(e as Error).message}` } };
+      }
+      // closed (device, admin, timeout) while the peer came up: undo it rather than open a closed tunnel
+      const after = store.tunnels.get(t.uuid);
+      if (after?.state !== 'requested') {
+        await teardown(t.uuid);
+        return { status: 409, body: { error: `tunnel is ${after?.state ?? 'deleted'}, not requested` } };
+      }
+    } else {
+      // control plane only: the device gets a real key and address, but nothing answers on the server side
+      serverKey = wgKeyPair().publicKey;
+      proxyPort = 51820;
+      store.recordEvent('tunnel_no_data_plane', device.uuid, { tunnel: t.prn, reason: plane.missing });
+    }
+    t = store.tunnels.update(t.uuid, { state: 'open', server_public_key: serverKey, server_proxy_port: proxyPort, server_tunnel_port: forwardPort });
+    store.recordEvent('tunnel_configured', device.uuid, { tunnel: t.prn, device_ip: addresses.device, forward_port: forwardPort });
+    armExpiry(t);
+    return { status: 200, body: { data: tunnelJson(t) } };
+  };
+
   return {
     request(deviceUuid, request) {
       const t = requestTunnel(store, socket, deviceUuid, request);
@@ -114,48 +166,16 @@ export function createTunnelService(o: TunnelServiceOptions): TunnelService {
       return t;
     },
 
-    async configure(device: Device, tunnel: Tunnel, raw, remoteAddress): Promise<TunnelReply> {
+    async configure(device, tunnel, raw, remoteAddress) {
       const body = parseConfigureBody(raw);
       if (typeof body === 'string') return { status: 422, body: { error: body } };
-      if (tunnel.state !== 'requested') return { status: 409, body: { error: `tunnel is ${tunnel.state}, not requested` } };
-      const live = store.tunnels.list().filter((t) => t.state !== 'closed');
-      const taken = new Set(live.flatMap((t) => [t.device_proxy_ip_address ?? '', t.server_proxy_ip_address ?? '']));
-      // the server's own subnets: tunnel addresses must not shadow them
-      const addresses = allocateAddresses(body.cidrBlocks, taken, plane.missing === undefined ? localSubnets() : []);
-      if (!addresses) return { status: 422, body: { error: 'cidr_blocks: no free /30 in the offered blocks' } };
-      const deviceIp = remoteIpv4(remoteAddress);
-      let t = store.tunnels.update(tunnel.uuid, {
-        device_public_key: body.devicePublicKey,
-        device_proxy_port: body.deviceProxyPort,
-        device_proxy_ip_address: addresses.device,
-        server_proxy_ip_address: addresses.server,
-        server_tunnel_ip_address: o.endpointHost,
-      });
-      let serverKey: string;
-      let proxyPort: number;
-      let forwardPort: number | null = null;
-      if (plane.missing === undefined) {
-        try {
-          const saved = { private_key: wgKeyPair().privateKey, ...(deviceIp === undefined ? {} : { device_endpoint: `${deviceIp}:${body.deviceProxyPort}` }) };
-          const opened = await bringUp(t, body.devicePublicKey, saved);
-          serverKey = opened.publicKey;
-          proxyPort = opened.listenPort;
-          forwardPort = opened.forwardPort;
-        } catch (e) {
-          o.onError(e);
-          markClosed(t, 'server_error_create');
-          return { status: 503, body: { error: `server WireGuard peer: ${(e as Error).message}` } };
-        }
-      } else {
-        // control plane only: the device gets a real key and address, but nothing answers on the server side
-        serverKey = wgKeyPair().publicKey;
-        proxyPort = 51820;
-        store.recordEvent('tunnel_no_data_plane', device.uuid, { tunnel: t.prn, reason: plane.missing });
+      if (configuring.has(tunnel.uuid)) return { status: 409, body: { error: 'tunnel is being configured by another request' } };
+      configuring.add(tunnel.uuid);
+      try {
+        return await configureOne(device, tunnel, body, remoteAddress);
+      } finally {
+        configuring.delete(tunnel.uuid);
       }
-      t = store.tunnels.update(t.uuid, { state: 'open', server_public_key: serverKey, server_proxy_port: proxyPort, server_tunnel_port: forwardPort });
-      store.recordEvent('tunnel_configured', device.uuid, { tunnel: t.prn, device_ip: addresses.device, forward_port: forwardPort });
-      armExpiry(t);
-      return { status: 200, body: { data: tunnelJson(t) } };
     },
 
     closed(device, tunnel, reason) {

@@ -1,0 +1,115 @@
+// Configure while the server peer is still coming up, on a stand-in data plane whose opens finish
+// when the test says so.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { wgKeyPair } from '../../agent/tunnel/index.js';
+import type { PhoenixSocketServer } from '../socket/index.js';
+import { seedCatalog } from '../store/fixtures/seed.js';
+import { tempStore, type TempStore } from '../store/fixtures/temp-store.js';
+import type { Device, Tunnel } from '../store/index.js';
+import type { PlaneOpenSpec, PlaneTunnel, TunnelPlane } from './tunnel-plane.js';
+import { createTunnelService, type TunnelService } from './tunnel-service.js';
+
+const socket: PhoenixSocketServer = {
+  push: () => false,
+  isOnline: () => false,
+  onlineCount: () => 0,
+  bufferedBytes: () => 0,
+  joinParams: () => undefined,
+  close: async () => undefined,
+};
+
+/** A data plane that records opens and closes; each open waits for `finish()`. */
+function heldPlane() {
+  const open = new Map<string, PlaneTunnel>();
+  const waiting: (() => void)[] = [];
+  const log: string[] = [];
+  const plane: TunnelPlane = {
+    missing: undefined,
+    async open(spec: PlaneOpenSpec) {
+      log.push(`open ${spec.deviceIp}`);
+      await new Promise<void>((resolve) => waiting.push(resolve));
+      const info = { uuid: spec.uuid, ifname: 'vfwg0', pid: 1, ...wgKeyPair(), listenPort: 51999, forwardPort: 40000 };
+      open.set(spec.uuid, info);
+      return info;
+    },
+    async close(uuid) {
+      log.push('close');
+      open.delete(uuid);
+    },
+    async closeAll() {
+      open.clear();
+    },
+    list: () => [...open.values()],
+    get: (uuid) => open.get(uuid),
+    lastHandshake: async () => null,
+  };
+  const opening = async () => {
+    while (waiting.length === 0) await new Promise((r) => setTimeout(r, 5));
+  };
+  return { plane, log, opening, finish: () => waiting.splice(0).forEach((f) => f()) };
+}
+
+let t: TempStore;
+let home: string;
+let device: Device;
+let service: TunnelService | undefined;
+const errors: unknown[] = [];
+
+beforeEach(() => {
+  t = tempStore({ flushMs: 60_000 });
+  home = mkdtempSync(join(tmpdir(), 'vfleet-tunnel-service-'));
+  device = t.store.devices.create({ product_uuid: seedCatalog(t.store).product.uuid, identifier: 'EI-ML-0001' });
+  errors.length = 0;
+});
+afterEach(async () => {
+  await service?.stop();
+  service = undefined;
+  t.cleanup();
+  rmSync(home, { recursive: true, force: true });
+});
+
+function start(plane: TunnelPlane): TunnelService {
+  service = createTunnelService({ store: t.store, socket, plane, home, endpointHost: '127.0.0.1', onError: (e) => errors.push(e) });
+  return service;
+}
+
+const requested = (): Tunnel => service?.request(device.uuid, { device_tunnel_port: 22 }) as Tunnel;
+const body = () => ({ cidr_blocks: ['198.18.0.0/16'], device_proxy_port: 51820, device_public_key: wgKeyPair().publicKey });
+
+describe('tunnel configure with a data plane', () => {
+  it('answers 409 to a second configure while the first is bringing the peer up, and opens one peer', async () => {
+    const held = heldPlane();
+    const s = start(held.plane);
+    const tunnel = requested();
+    const first = s.configure(device, tunnel, body(), '127.0.0.1');
+    await held.opening();
+    const second = s.configure(device, tunnel, body(), '127.0.0.1');
+    const late = new Promise((r) => setTimeout(() => r('no answer while the first is under way'), 1000).unref());
+    expect(await Promise.race([second, late])).toEqual({ status: 409, body: { error: 'tunnel is being configured by another request' } });
+    held.finish();
+    expect((await first).status).toBe(200);
+    expect(held.log).toEqual(['open 198.18.0.2']);
+    expect(held.plane.list()).toHaveLength(1);
+    expect(t.store.tunnels.get(tunnel.uuid)?.state).toBe('open');
+    // once configured, a late configure finds it open
+    expect(await s.configure(device, tunnel, body(), '127.0.0.1')).toEqual({ status: 409, body: { error: 'tunnel is open, not requested' } });
+    expect(errors).toEqual([]);
+  });
+
+  it('undoes the peer of a tunnel the device closed while it was coming up', async () => {
+    const held = heldPlane();
+    const s = start(held.plane);
+    const tunnel = requested();
+    const configuring = s.configure(device, tunnel, body(), '127.0.0.1');
+    await held.opening();
+    s.closed(device, t.store.tunnels.get(tunnel.uuid) as Tunnel, 'normal');
+    held.finish();
+    expect(await configuring).toEqual({ status: 409, body: { error: 'tunnel is closed, not requested' } });
+    expect(held.plane.list()).toEqual([]);
+    expect(t.store.tunnels.get(tunnel.uuid)).toMatchObject({ state: 'closed', close_reason: 'normal' });
+    expect(errors).toEqual([]);
+  });
+});
