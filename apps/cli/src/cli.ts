@@ -1,5 +1,7 @@
+import { inspect } from 'node:util';
 import { CommanderError } from 'commander';
 import { isVfleetError } from '@vfleet/core';
+import { printable } from './admin.js';
 import { buildProgram } from './program.js';
 
 /** Exit codes: 0 ok, 1 a user-facing failure, 2 usage error, 70 an internal bug. */
@@ -9,16 +11,17 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    // messages quote servers, devices and files: their control characters are shown escaped, never sent to the terminal
     if (isVfleetError(e)) {
-      console.error(`vfleet: ${e.message}`);
+      console.error(`vfleet: ${printable(e.message, true)}`);
       return e.code === 'VFLEET_USAGE' ? 2 : 1;
     }
     // the machine refused an operation (no such file, permission, disk full): its message names the call and the path
     if (isSystemError(e)) {
-      console.error(`vfleet: ${e.message}`);
+      console.error(`vfleet: ${printable(e.message, true)}`);
       return 1;
     }
-    console.error(e);
+    console.error(printable(inspect(e, { colors: false }), true));
     return 70;
   }
 }

@@ -1,7 +1,8 @@
 // The user side of a remote console: one session on a device's console through the backend's admin API.
 import { VfleetError } from '@vfleet/core';
 import { WebSocket } from 'ws';
-import { CLOSE_DEVICE_GONE, CLOSE_TAKEN_OVER, MAX_INPUT_CHARS, type RelayMessage, type UserMessage } from '../backend/console/index.js';
+import { CLOSE_DEVICE_GONE, CLOSE_TAKEN_OVER, MAX_INPUT_CHARS, type UserMessage } from '../backend/console/index.js';
+import { peerText } from '../backend/admin-client.js';
 
 export interface OpenShellOptions {
   /** Admin API base URL, e.g. `http://127.0.0.1:4000`. */
@@ -14,7 +15,7 @@ export interface OpenShellOptions {
   /** Terminal size sent as the first `window_size`. */
   size?: { cols: number; rows: number };
   signal?: AbortSignal;
-  /** How long connecting may take (default 10 s). */
+  /** How long connecting may take, a refusal's body included (default 10 s). */
   timeoutMs?: number;
 }
 
@@ -71,22 +72,32 @@ function inputChunks(data: string): string[] {
   return chunks;
 }
 
+/** A refusal's body is read this far; what fits is kept for the message. */
+const MAX_REFUSAL_BYTES = 64 * 1024;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 function refusal(status: number, body: string, device: string): VfleetError {
-  let message = body.trim();
+  let message: string | undefined;
   let code = '';
   try {
-    const e = (JSON.parse(body) as { error?: { code?: string; message?: string } }).error;
-    message = e?.message ?? message;
-    code = e?.code ?? '';
+    const e: unknown = (JSON.parse(body) as { error?: unknown } | null)?.error;
+    if (isObject(e)) {
+      if (typeof e['message'] === 'string' && e['message'].trim() !== '') message = peerText(e['message']);
+      if (typeof e['code'] === 'string') code = ` ${peerText(e['code'], 60)}`;
+    }
   } catch {
-    // not JSON: keep the text
+    // not JSON: quote the text
   }
+  // not the backend's own refusal (a proxy, another server): say what answered, with the start of its body
+  message ??= `console of ${device}: HTTP ${status}${code}${body.trim() === '' ? '' : `: ${peerText(body)}`}`;
   // unknown device and malformed requests are the caller's input; offline, busy, auth are the world's state
   const usage = status === 404 || status === 400;
-  return new VfleetError(usage ? 'VFLEET_USAGE' : 'VFLEET_IO', message || `console of ${device}: HTTP ${status}${code ? ` ${code}` : ''}`);
+  return new VfleetError(usage ? 'VFLEET_USAGE' : 'VFLEET_IO', message);
 }
 
-function endOf(code: number, reason: string, device: string): ShellEnd {
+function endOf(code: number, rawReason: string, device: string): ShellEnd {
+  const reason = peerText(rawReason);
   if (code === CLOSE_TAKEN_OVER) return { reason: 'taken_over', message: `console of ${device}: ${reason || 'another session took over'}` };
   if (code === CLOSE_DEVICE_GONE) return { reason: 'device_gone', message: reason || `device ${device} left the console channel` };
   return { reason: 'backend_closed', message: `console of ${device}: the backend closed the session (${code}${reason ? ` ${reason}` : ''})` };
@@ -100,11 +111,12 @@ function endOf(code: number, reason: string, device: string): ShellEnd {
 export function openShell(options: OpenShellOptions): Promise<ShellSession> {
   const url = wsUrl(options.adminUrl, options.device, options.takeover === true);
   const { device } = options;
+  const timeoutMs = options.timeoutMs ?? 10_000;
   return new Promise<ShellSession>((resolve, reject) => {
     const ws = new WebSocket(url, {
       headers: { authorization: `Bearer ${options.token}` },
       perMessageDeflate: false,
-      handshakeTimeout: options.timeoutMs ?? 10_000,
+      handshakeTimeout: timeoutMs,
     });
     const outputs = new Set<(data: string) => void>();
     const errors = new Set<(message: string) => void>();
@@ -118,9 +130,13 @@ export function openShell(options: OpenShellOptions): Promise<ShellSession> {
       ws.close(1000, 'detached');
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    // ws's handshake timeout is an idle timeout, which a server answering a byte at a time keeps alive
+    let onDeadline = (): void => fail(new VfleetError('VFLEET_IO', `console of ${device}: the backend did not open the session within ${timeoutMs / 1000} s`));
+    const deadline = setTimeout(() => onDeadline(), timeoutMs);
     const fail = (e: VfleetError): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(deadline);
       options.signal?.removeEventListener('abort', onAbort);
       ws.terminate();
       reject(e);
@@ -128,9 +144,20 @@ export function openShell(options: OpenShellOptions): Promise<ShellSession> {
 
     ws.on('unexpected-response', (_req, res) => {
       const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => fail(refusal(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), device)));
-      res.on('error', () => fail(refusal(res.statusCode ?? 0, '', device)));
+      let size = 0;
+      const refused = (): void => {
+        res.destroy();
+        fail(refusal(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), device));
+      };
+      onDeadline = refused; // a refusal still arriving at the deadline: say what came
+      res.on('data', (c: Buffer) => {
+        if (settled) return;
+        chunks.push(c.subarray(0, MAX_REFUSAL_BYTES - size));
+        size += c.length;
+        if (size >= MAX_REFUSAL_BYTES) refused();
+      });
+      res.on('end', refused);
+      res.on('error', refused);
     });
     ws.on('error', (e) => {
       fail(new VfleetError('VFLEET_IO', `admin API ${options.adminUrl} unreachable: ${e.message} (is \`vfleet backend\` running?)`, { cause: e }));
@@ -138,16 +165,19 @@ export function openShell(options: OpenShellOptions): Promise<ShellSession> {
     const send = (m: UserMessage): void => {
       if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
     };
+    // frames the client does not understand (not JSON, not an object, unknown type) are dropped
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
-      let m: RelayMessage;
+      let m: unknown;
       try {
-        m = JSON.parse(String(data)) as RelayMessage;
+        m = JSON.parse(String(data));
       } catch {
         return;
       }
-      if (m.type === 'output' && typeof m.data === 'string') outputs.forEach((l) => l(m.data));
-      else if (m.type === 'error' && typeof m.message === 'string') errors.forEach((l) => l(m.message));
+      if (!isObject(m)) return;
+      const { type, data: output, message } = m;
+      if (type === 'output' && typeof output === 'string') outputs.forEach((l) => l(output));
+      else if (type === 'error' && typeof message === 'string') errors.forEach((l) => l(peerText(message)));
     });
     ws.on('close', (code, reasonBuf) => {
       options.signal?.removeEventListener('abort', onAbort);
@@ -157,6 +187,7 @@ export function openShell(options: OpenShellOptions): Promise<ShellSession> {
     ws.on('open', () => {
       if (settled) return;
       settled = true;
+      clearTimeout(deadline);
       if (options.size !== undefined) send({ type: 'resize', width: options.size.cols, height: options.size.rows });
       resolve({
         write: (data) => {

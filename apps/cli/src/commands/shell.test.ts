@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { haveTools } from '@vfleet/core/test-support';
 import {
   createAdminClient, createAgent, evkSpecs, generateDevices, initWorkspace, loadProduct, seedEvk, startBackend, type Agent, type Backend,
@@ -58,6 +61,20 @@ describe('vfleet shell', () => {
     expect(r.code).toBe(code);
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(r.err.trim()).toMatch(message);
+  });
+
+  it('a refusal quoting terminal escapes: one line with them escaped', async () => {
+    const body = JSON.stringify({ error: { code: 'busy', message: 'device \u001b]0;OWNED\u0007\u001b[2J\u009b41mgone' } });
+    const hostile = createServer();
+    hostile.on('upgrade', (_req, socket: Duplex) => socket.end(`HTTP/1.1 409 Conflict\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`));
+    await new Promise<void>((r) => hostile.listen(0, '127.0.0.1', r));
+    try {
+      const r = await vfleet('shell', 'EI-ML-0001', '--admin-url', `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`);
+      expect({ code: r.code, err: r.err }).toEqual({ code: 1, err: 'vfleet: device \\u001b]0;OWNED\\u0007\\u001b[2J\\u009b41mgone' });
+    } finally {
+      hostile.closeAllConnections();
+      await new Promise((r) => hostile.close(r));
+    }
   });
 
   // The real binary in a real terminal (tmux): raw mode, resize, ~. and the terminal put back (needs `npm run build`).

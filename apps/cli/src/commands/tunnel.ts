@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { VfleetError } from '@vfleet/core';
 import { closeTunnel, listTunnels, openTunnel, resolveDevice, type TunnelRow } from '@vfleet/simulator';
-import { adminFrom, adminUrlOption, table } from '../admin.js';
+import { adminFrom, adminUrlOption, printable, table } from '../admin.js';
 
 /** `--ttl 1h` / `30m` / `90s` / `3600` → seconds (1 s … 24 h). */
 export function ttlSeconds(text: string): number {
@@ -39,12 +39,13 @@ export function registerTunnel(program: Command): void {
         ttlSeconds: ttlSeconds(flags.ttl),
         timeoutMs: Number(flags.timeout) * 1000,
       });
+      // what the backend answered is printed escaped: it may quote a device
       if (t.local_address === null) {
-        console.log(`${t.prn} open on the device (${t.device_proxy_ip_address ?? '?'}), but this backend carries no tunnel traffic (it needs root, /dev/net/tun and wireguard-go)`);
+        console.log(printable(`${t.prn} open on the device (${t.device_proxy_ip_address ?? '?'}), but this backend carries no tunnel traffic (it needs root, /dev/net/tun and wireguard-go)`));
         return;
       }
-      console.log(t.local_address);
-      console.error(`${t.prn} → ${device}:${t.device_tunnel_port} until ${t.expires_at}; close with: vfleet tunnel close ${t.prn}`);
+      console.log(printable(t.local_address));
+      console.error(printable(`${t.prn} → ${device}:${t.device_tunnel_port} until ${t.expires_at}; close with: vfleet tunnel close ${t.prn}`));
     });
   tunnel
     .command('ls')
@@ -65,6 +66,6 @@ export function registerTunnel(program: Command): void {
     .description('close a tunnel (PRN or UUID): the device is told, the server end goes')
     .action(async (prn: string) => {
       const t = await closeTunnel(adminFrom(program, tunnel.opts<{ adminUrl: string }>()), prn);
-      console.log(`${t.prn} ${t.state} (${t.close_reason ?? '-'})`);
+      console.log(printable(`${t.prn} ${t.state} (${t.close_reason ?? '-'})`));
     });
 }

@@ -112,4 +112,16 @@ describe('tunnels', () => {
     expect(() => t.store.tunnels.update(tunnel.uuid, { state: 'open' })).toThrow(/tunnel.state: cannot go from closed to open/);
     expect(t.store.tunnels.list({ device_uuid: d.uuid, state: 'closed' })).toHaveLength(1);
   });
+
+  it('refuse a close_reason with C0, DEL or C1 control characters and keep other text as given', () => {
+    const d = t.store.devices.create({ product_uuid: s.product.uuid, identifier: 'EI-ML-0001' });
+    const tunnel = () => t.store.tunnels.create({ device_uuid: d.uuid, device_tunnel_port: 22, expires_at: '2026-03-01T13:00:00Z' });
+    for (const reason of ['\u001b[2Jx', 'a\u007fb', '\u009b2J\u009b31mRED', 'line\u0085next', 'x\u0080']) {
+      const { uuid } = tunnel();
+      expect(() => t.store.tunnels.update(uuid, { state: 'closed', close_reason: reason })).toThrow(/^tunnel.close_reason: contains control characters$/);
+      expect(t.store.tunnels.get(uuid)).toMatchObject({ state: 'requested', close_reason: null });
+    }
+    expect(t.store.tunnels.update(tunnel().uuid, { state: 'closed', close_reason: 'géré ✓ \u00a0nbsp' }).close_reason).toBe('géré ✓ \u00a0nbsp');
+    expect(() => t.store.devices.create({ product_uuid: s.product.uuid, identifier: 'EI-ML-0002', tags: ['ok', 'c1\u009b'] })).toThrow(/^device.tags\[1\]: expected a non-empty string/);
+  });
 });

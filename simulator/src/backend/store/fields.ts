@@ -2,10 +2,11 @@ import { isUuid, parsePrn, type PrnType } from '@vfleet/core';
 import { StoreError } from './errors.js';
 
 const LINE_BREAKS = new Set([0x0a, 0x0d]);
+// C0, DEL and C1 (0x9b is a one-byte CSI on some terminals, so a stored value could drive the reader's terminal)
 const hasControl = (text: string, multiline = false): boolean =>
   [...text].some((c) => {
     const code = c.charCodeAt(0);
-    return (code < 0x20 || code === 0x7f) && !(multiline && LINE_BREAKS.has(code));
+    return (code < 0x20 || (code >= 0x7f && code <= 0x9f)) && !(multiline && LINE_BREAKS.has(code));
   });
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
