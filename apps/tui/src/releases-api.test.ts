@@ -21,6 +21,16 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
+describe('releases API against an answer of the wrong shape', () => {
+  it('rejects with one clear error instead of a TypeError', async () => {
+    for (const answer of [{ releases: null }, { releases: [null] }, { releases: [{ name: 'no uuid' }] }, {}]) {
+      const fake = createReleasesApi({ call: async () => answer as never, upload: async () => ({}) });
+      await expect(fake.list()).rejects.toThrow('admin API GET /api/v1/releases: expected a list of objects with a uuid');
+      await expect(fake.binaryUuids()).rejects.toThrow('admin API GET /api/v1/binaries: expected a list of objects with a uuid');
+    }
+  });
+});
+
 describe('releases through the admin API', () => {
   it('lists, enables, phases by value and by tags', async () => {
     const r1002 = (await api.list()).find((r) => r.name === 'release-r1002');

@@ -35,7 +35,15 @@ type Row = Record<string, unknown> & { uuid: string };
 
 /** The admin API calls the TUI makes, typed. */
 export function createReleasesApi(client: AdminClient): ReleasesApi {
-  const list = async <T>(path: string): Promise<T[]> => Object.values(await client.call('GET', `/api/v1/${path}`))[0] as T[];
+  // a listing is `{ <plural>: [ {uuid, …}, … ] }`; anything else (a backend of another version, a
+  // proxy's page) is one clear error, never a TypeError deeper in the TUI
+  const list = async <T>(path: string): Promise<T[]> => {
+    const rows = Object.values(await client.call('GET', `/api/v1/${path}`))[0];
+    if (!Array.isArray(rows) || !rows.every((r) => typeof r === 'object' && r !== null && typeof (r as { uuid?: unknown }).uuid === 'string')) {
+      throw new Error(`admin API GET /api/v1/${path}: expected a list of objects with a uuid`);
+    }
+    return rows as T[];
+  };
   return {
     list: () => list<ReleaseRow>('releases'),
     async setDisabled(uuid, disabled) {

@@ -11,6 +11,7 @@ describe('log text', () => {
   it('quotes a peer value as JSON cut short, and survives values JSON cannot hold', () => {
     expect(quoted('x\ny')).toBe('"x\\ny"');
     expect(quoted({ a: 1 })).toBe('{"a":1}');
+    expect(quoted('a\u009b2Jb\u007f')).toBe('"a\\u009b2Jb\\u007f"');
     expect(quoted('z'.repeat(300))).toBe(`"${'z'.repeat(199)}…`);
     let deep: unknown = 1;
     for (let i = 0; i < 100_000; i++) deep = [deep];

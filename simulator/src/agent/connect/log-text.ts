@@ -17,7 +17,10 @@ export function escapeControls(text: string, keepNewlines = false): string {
   return re.test(text) ? text.replace(re, escape) : text;
 }
 
-/** A value from a peer for a log line: JSON (so quoted, every control character escaped), cut to `max` characters. */
+/**
+ * A value from a peer for a log line: JSON (so quoted, C0 controls escaped by JSON itself), with
+ * DEL and C1 controls (which JSON leaves as they are) escaped too, cut to `max` characters.
+ */
 export function quoted(value: unknown, max = 200): string {
   let text: string;
   try {
@@ -25,6 +28,7 @@ export function quoted(value: unknown, max = 200): string {
   } catch {
     text = Array.isArray(value) ? '[…]' : typeof value === 'object' ? '{…}' : String(value);
   }
+  text = escapeControls(text);
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
