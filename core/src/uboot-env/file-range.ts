@@ -43,9 +43,10 @@ export function openForReading(file: string, what: string, opts?: RangeOptions):
     fs.closeSync(fd);
     throw ioError(file, `read ${what}`, e);
   }
-  if (!st.isFile() && !st.isBlockDevice()) {
+  // on the host side (noFollow) only regular files: a device node there may be one a container made of a host disk
+  if (!st.isFile() && (opts?.noFollow === true || !st.isBlockDevice())) {
     fs.closeSync(fd);
-    throw new VfleetError('VFLEET_IO', `${file}: refusing to read ${what}: not a regular file or block device`);
+    throw new VfleetError('VFLEET_IO', `${file}: refusing to read ${what}: not a regular file${opts?.noFollow === true ? '' : ' or block device'}`);
   }
   return fd;
 }

@@ -61,6 +61,23 @@ describe('a device directory with links planted in it', () => {
     expect(readFileSync(join(out, 'F-2', 'root/etc/hosts'), 'utf8')).toContain('localhost');
   });
 
+  it('writes /etc/hosts into neither a FIFO nor a device node the device made (without blocking)', () => {
+    const dir = join(out, 'F-2');
+    const hosts = join(dir, 'root', 'etc', 'hosts');
+    rmSync(hosts, { force: true });
+    execFileSync('mkfifo', [hosts]);
+    expect(() => writeDeviceFile(dir, 'root/etc/hosts', 'x')).toThrow(`${hosts}: cannot write it: ENXIO`);
+    rmSync(hosts);
+    if (process.getuid?.() === 0) {
+      // a container's root can mknod a host disk's node in its directory: here /dev/null's (1, 3)
+      execFileSync('mknod', [hosts, 'c', '1', '3']);
+      expect(() => ensureLoopbackHosts(dir)).toThrow(`${hosts}: refusing to write it: not a regular file`);
+      rmSync(hosts);
+    }
+    ensureLoopbackHosts(dir);
+    expect(readFileSync(hosts, 'utf8')).toContain('vfleet-backend');
+  });
+
   it('boots neither from a linked disk.img nor through a linked uboot.env, and writes nothing outside', () => {
     const disk = join(out, 'D-2', 'disk.img');
     const copy = join(outside, 'disk-copy.img');
@@ -83,7 +100,7 @@ describe('a device directory with links planted in it', () => {
     const dir = join(out, 'D-3');
     unlinkSync(join(dir, 'fw_env.config'));
     execFileSync('mkfifo', [join(dir, 'fw_env.config')]);
-    expect(() => readDeviceEnv(dir)).toThrow(`${join(dir, 'fw_env.config')}: refusing to read fw_env.config: not a regular file or block device`);
+    expect(() => readDeviceEnv(dir)).toThrow(`${join(dir, 'fw_env.config')}: refusing to read fw_env.config: not a regular file`);
     unlinkSync(join(dir, 'vfleet.json'));
     execFileSync('mkfifo', [join(dir, 'vfleet.json')]);
     expect(() => readDeviceText(dir, 'vfleet.json', 1000)).toThrow(`${join(dir, 'vfleet.json')}: refusing to read it: not a regular file`);

@@ -43,10 +43,11 @@ export function isPlainFile(deviceDir: string, file: string): boolean {
   }
 }
 
-/** Flags for writing a file of the device directory: never through a link at the last component. */
-export const WRITE_NO_FOLLOW = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW;
-
-/** Writes `data` to `rel` under the device directory (making its folders), refusing any link on the way. */
+/**
+ * Writes `data` to `rel` under the device directory (making its folders), refusing any link on the
+ * way and anything but a regular file at the end: a container's root can mknod a node of a host
+ * disk in its own directory, which the host must never write. Not truncated before that check.
+ */
 export function writeDeviceFile(deviceDir: string, rel: string, data: string): void {
   const file = requireInDevice(deviceDir, join(deviceDir, rel));
   const parent = join(file, '..');
@@ -55,12 +56,15 @@ export function writeDeviceFile(deviceDir: string, rel: string, data: string): v
   requireInDevice(deviceDir, file);
   let fd: number;
   try {
-    fd = fs.openSync(file, WRITE_NO_FOLLOW, 0o644);
+    // O_NONBLOCK: opening a FIFO for writing would otherwise wait for a reader
+    fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK, 0o644);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new VfleetError('VFLEET_IO', `${file}: refusing to follow a symbolic link in the device directory ${deviceDir}`);
-    throw e;
+    throw new VfleetError('VFLEET_IO', `${file}: cannot write it: ${(e as Error).message}`, { cause: e });
   }
   try {
+    if (!fs.fstatSync(fd).isFile()) throw new VfleetError('VFLEET_IO', `${file}: refusing to write it: not a regular file`);
+    fs.ftruncateSync(fd, 0);
     fs.writeFileSync(fd, data);
   } finally {
     fs.closeSync(fd);
