@@ -109,6 +109,14 @@ describe('a device directory with links planted in it', () => {
     symlinkSync('/dev/zero', join(dir, 'vfleet.json'));
     expect(() => readDeviceText(dir, 'vfleet.json', 1000)).toThrow(/vfleet\.json: refusing to follow a symbolic link/);
   });
+
+  it('devices create --force does not take such a directory for a device of its own (nor hang on it)', async () => {
+    const dir = join(out, 'D-3');
+    rmSync(join(dir, 'vfleet.json'), { force: true });
+    execFileSync('mkfifo', [join(dir, 'vfleet.json')]);
+    const r = await generateDevices({ home, out, cohort: 'release', env: 'file', diskBytes: 0, force: true, specs: [{ id: 'D-3', cohort: 'release', tags: [], target: 'arm64-v8' }] });
+    expect(r.failed).toEqual([{ id: 'D-3', error: `${dir} exists and is not a vfleet device directory; refusing to replace it` }]);
+  });
 });
 
 describe('vfleet.json', () => {

@@ -1,12 +1,13 @@
 // Writes device directories from a generation plan. Loaded by worker threads, so it imports only the
 // slim core entry points (no X.509 parser, no product or workspace code): a worker starts in
 // milliseconds instead of the ~0.35 s the whole of @vfleet/core costs.
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { abImageTemplate, type ImageRegion } from '@vfleet/core/disk';
 import { VfleetError } from '@vfleet/core/errors';
 import { identityTemplate, type IdentitySigner } from '@vfleet/core/pki/identity-template';
 import type { IssuerPems } from '@vfleet/core';
+import { readDeviceMeta } from './device-files.js';
 import { checkDeviceId, checkTags, type DeviceMeta, type DeviceSpec, type EnvMode } from './spec.js';
 import { entrypointSh, preDownSh, preUpSh } from './templates.js';
 
@@ -191,12 +192,8 @@ const tmpSuffix = (): string => Math.floor(Math.random() * 0x100000000).toString
 
 /** `--force` only ever replaces what vfleet made: a directory whose vfleet.json names this device. */
 function isVfleetDevice(dir: string, id: string): boolean {
-  try {
-    const meta = JSON.parse(readFileSync(join(dir, 'vfleet.json'), 'utf8')) as Partial<DeviceMeta>;
-    return meta.generator === 'vfleet' && meta.id === id;
-  } catch {
-    return false;
-  }
+  // never through a link, a FIFO or without bound: the directory may hold what a device put there
+  return readDeviceMeta(dir, id) !== undefined;
 }
 
 /** Writes up to the last non-zero byte and extends with a hole: the EVK's 0x00-padded env costs one block. */
