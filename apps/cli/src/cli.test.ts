@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
@@ -14,6 +14,16 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const vfleet = (...argv: string[]) => runVfleet(join(root, 'home'), argv);
+
+describe('vfleet and the file system', () => {
+  it("states Node's own file-system refusals (ERR_FS_*) in one line with the path, not as a crash", async () => {
+    const home = join(root, 'odd-home');
+    mkdirSync(join(home, 'run', 'supervisor.json'), { recursive: true });
+    const r = await runVfleet(home, ['down']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(new RegExp(`^vfleet: .*EISDIR.*${join(home, 'run', 'supervisor.json')}$`));
+  });
+});
 
 describe('vfleet init / devices', () => {
   it('initialises once and says so the second time', async () => {

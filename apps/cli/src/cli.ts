@@ -30,6 +30,7 @@ export async function main(argv: string[]): Promise<number> {
 function isSystemError(e: unknown): e is Error & { code: string; syscall: string } {
   if (!(e instanceof Error)) return false;
   const { code, syscall } = e as Error & { code?: unknown; syscall?: unknown };
-  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) && typeof syscall === 'string';
+  // ERR_FS_*: Node's own file-system refusals (a directory where a file should be), which name the path too
+  return typeof code === 'string' && ((/^E[A-Z0-9]+$/.test(code) && typeof syscall === 'string') || code.startsWith('ERR_FS_'));
 }
 

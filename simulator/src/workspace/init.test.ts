@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initWorkspace } from './init.js';
@@ -52,5 +53,31 @@ describe('initWorkspace', () => {
 
   it('names the file when workspace.json is missing or broken', () => {
     expect(() => readWorkspace(home)).toThrow(/no workspace here \(run `vfleet init`\)/);
+    initWorkspace({ home });
+    const file = workspacePaths(home).manifest;
+    for (const text of ['null', '[]', '"x"']) {
+      writeFileSync(file, text);
+      expect(() => readWorkspace(home)).toThrow(`${file}: expected a JSON object`);
+    }
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('leaves no truncated key or certificate when the disk fills, and completes once there is room', () => {
+    const mount = join(home, 'small');
+    mkdirSync(mount);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mount]);
+    try {
+      const ws = join(mount, 'ws');
+      // a few KiB left: some files fit, one does not
+      execFileSync('dd', ['if=/dev/zero', `of=${join(mount, 'filler')}`, 'bs=1k', 'count=236'], { stdio: 'ignore' });
+      expect(() => initWorkspace({ home: ws })).toThrow(/: cannot write it: ENOSPC/);
+      const files = (readdirSync(ws, { recursive: true, encoding: 'utf8' }) as string[]).map((f) => join(ws, f)).filter((f) => statSync(f).isFile());
+      expect(files.filter((f) => statSync(f).size === 0 || /\.tmp-/.test(f))).toEqual([]);
+      rmSync(join(mount, 'filler'));
+      initWorkspace({ home: ws });
+      expect(readFileSync(workspacePaths(ws).intermediateCert('edge-inference', 'daily-debug'), 'utf8')).toContain('BEGIN CERTIFICATE');
+      expect(readWorkspace(ws).product).toBe('edge-inference');
+    } finally {
+      execFileSync('umount', [mount]);
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { VfleetError, createIntermediateCa, createRootCa, createSigningKeyPair } from '@vfleet/core';
 import { loadProduct } from '../product/product.js';
@@ -40,6 +40,19 @@ export function initWorkspace(opts: InitOptions): InitResult {
   const put = (path: string, data: string, mode?: number) => {
     if (writeOnce(path, data, mode)) created.push(path);
   };
+  /** Both halves of a pair or neither: a key whose certificate could not be written (disk full) goes again. */
+  const putPair = (first: [string, string, number?], second: [string, string, number?]) => {
+    put(...first);
+    try {
+      put(...second);
+    } catch (e) {
+      if (created.at(-1) === first[0]) {
+        rmSync(first[0], { force: true });
+        created.pop();
+      }
+      throw e;
+    }
+  };
 
   let root: { certPem: string; keyPem: string };
   if (existsSync(paths.rootCert) && existsSync(paths.rootKey)) {
@@ -48,16 +61,14 @@ export function initWorkspace(opts: InitOptions): InitResult {
     throw new VfleetError('VFLEET_WORKSPACE', `${paths.pki}: root CA is half there (certificate or key missing); restore it or remove both`);
   } else {
     root = createRootCa({ commonName: `Root CA ${manifest.organizationName}` });
-    put(paths.rootKey, root.keyPem);
-    put(paths.rootCert, root.certPem, 0o644);
+    putPair([paths.rootKey, root.keyPem], [paths.rootCert, root.certPem, 0o644]);
   }
   for (const cohort of product.cohorts) {
     const cert = paths.intermediateCert(product.product, cohort);
     const key = paths.intermediateKey(product.product, cohort);
     if (!existsSync(cert) && !existsSync(key)) {
       const ca = createIntermediateCa({ commonName: `Intermediate CA ${product.product} ${cohort}`, issuer: root });
-      put(key, ca.keyPem);
-      put(cert, ca.certPem, 0o644);
+      putPair([key, ca.keyPem], [cert, ca.certPem, 0o644]);
     } else if (!existsSync(cert) || !existsSync(key)) {
       throw new VfleetError('VFLEET_WORKSPACE', `${cert}: intermediate CA for cohort ${cohort} is half there; restore it or remove both files`);
     }
@@ -65,8 +76,7 @@ export function initWorkspace(opts: InitOptions): InitResult {
     const priv = paths.signingPrivateKey(cohort);
     if (!existsSync(pub) && !existsSync(priv)) {
       const pair = createSigningKeyPair();
-      put(priv, pair.privateKeyPem);
-      put(pub, pair.publicKeyPem, 0o644);
+      putPair([priv, pair.privateKeyPem], [pub, pair.publicKeyPem, 0o644]);
     } else if (!existsSync(pub) || !existsSync(priv)) {
       throw new VfleetError('VFLEET_WORKSPACE', `${pub}: signing key for cohort ${cohort} is half there; restore it or remove both files`);
     }

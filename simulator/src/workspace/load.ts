@@ -20,6 +20,7 @@ export function readWorkspace(home: string): WorkspaceManifest {
     const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
     throw new VfleetError('VFLEET_WORKSPACE', missing ? `${home}: no workspace here (run \`vfleet init\`)` : `${file}: ${(cause as Error).message}`, { cause });
   }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new VfleetError('VFLEET_WORKSPACE', `${file}: expected a JSON object`);
   const m = json as Partial<WorkspaceManifest>;
   for (const key of ['product', 'organizationName', 'organizationUuid'] as const) {
     if (typeof m[key] !== 'string' || m[key] === '') {

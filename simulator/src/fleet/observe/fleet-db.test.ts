@@ -60,3 +60,47 @@ describe('fleet.db', () => {
     again.close();
   });
 });
+
+describe('fleet.db on a full disk', () => {
+  const isRoot = process.getuid?.() === 0;
+  it.skipIf(!isRoot)('keeps what it could not write, says so once, and writes it all once there is room again', () => {
+    const mount = join(root, 'small');
+    execFileSync('mkdir', ['-p', mount]);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount]);
+    const path = join(mount, 'fleet.db');
+    const errors: string[] = [];
+    const db = openFleetDb(path, { flushMs: 60_000, onError: (e) => errors.push(e.message) });
+    try {
+      db.device(status('F-1'));
+      db.flush();
+      // the rest of the disk taken
+      try {
+        execFileSync('dd', ['if=/dev/zero', `of=${join(mount, 'filler')}`, 'bs=64k'], { stdio: 'ignore' });
+      } catch {
+        // dd ends with "no space left"
+      }
+      const big = 'x'.repeat(300);
+      for (let i = 0; i < 1000; i++) db.event({ at: i, id: 'F-1', kind: 'log', line: `${i} ${big}` });
+      db.device(status('F-1', { version: '2.0.0' }));
+      expect(() => db.flush()).not.toThrow();
+      expect(() => db.flush()).not.toThrow();
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(new RegExp(`^${path}: cannot record the fleet's state: .*full.*; kept in memory and tried again$`));
+      rmSync(join(mount, 'filler'));
+      db.flush();
+      expect(errors[1]).toBe(`${path}: recording again after 2 failed write(s)`);
+      expect(db.devices()).toEqual([status('F-1', { version: '2.0.0' })]);
+      expect(db.events('F-1', 1)[0]?.line).toBe(`999 ${big}`);
+      db.close();
+    } finally {
+      db.close();
+      execFileSync('umount', [mount]);
+    }
+  });
+
+  it('names the file it cannot open', () => {
+    const path = join(root, 'garbage.db');
+    execFileSync('sh', ['-c', `head -c 8192 /dev/urandom > ${path}`]);
+    expect(() => openFleetDb(path)).toThrow(new RegExp(`^${path}: cannot open the fleet's database: .* \\(move it away and a new one is made\\)$`));
+  });
+});

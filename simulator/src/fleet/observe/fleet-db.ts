@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
+import { VfleetError } from '@vfleet/core';
 import type { FleetRecorder } from '../orchestrator.js';
 import type { DeviceEvent, DeviceStatus } from '../types.js';
 
@@ -11,7 +12,16 @@ export interface FleetDbOptions {
   total?: number;
   /** Write-behind period (default 250 ms); also flushed when 5,000 events wait. */
   flushMs?: number;
+  /**
+   * A batch that could not be written (disk full, I/O error): it stays queued and is tried again,
+   * and this hears of it once per streak of failures, and again when the writes resume. Default: a
+   * warning line.
+   */
+  onError?: (e: Error) => void;
 }
+
+/** Events kept in memory while writes fail; beyond it the oldest go (and the count is reported). */
+const MAX_WAITING = 100_000;
 
 export interface FleetDb extends FleetRecorder {
   /** Writes what waits now. */
@@ -47,11 +57,17 @@ interface EventRow {
 export function openFleetDb(path: string, opts: FleetDbOptions = {}): FleetDb {
   const perDevice = opts.perDevice ?? 500;
   const total = opts.total ?? 200_000;
-  mkdirSync(dirname(path), { recursive: true });
-  const db: Database = new BetterSqlite3(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.exec(SCHEMA);
+  const onError = opts.onError ?? ((e: Error) => process.emitWarning(e.message));
+  let db: Database;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    db = new BetterSqlite3(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.exec(SCHEMA);
+  } catch (e) {
+    throw new VfleetError('VFLEET_IO', `${path}: cannot open the fleet's database: ${(e as Error).message} (move it away and a new one is made)`, { cause: e });
+  }
   const putDevice: Statement = db.prepare('INSERT INTO devices (id, status, updated_at) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at');
   const delDevice = db.prepare('DELETE FROM devices WHERE id = ?');
   const delDeviceEvents = db.prepare('DELETE FROM events WHERE device = ?');
@@ -63,6 +79,9 @@ export function openFleetDb(path: string, opts: FleetDbOptions = {}): FleetDb {
   const sinceTrim = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
+  /** Failed writes in a row, and events dropped meanwhile (beyond MAX_WAITING). */
+  let failing = 0;
+  let dropped = 0;
 
   const write = db.transaction((events: DeviceEvent[], devices: Array<[string, DeviceStatus | null]>) => {
     const now = Date.now();
@@ -91,9 +110,28 @@ export function openFleetDb(path: string, opts: FleetDbOptions = {}): FleetDb {
     if (closed || (pending.length === 0 && dirty.size === 0)) return;
     const events = pending;
     const devices = [...dirty];
+    try {
+      write(events, devices);
+    } catch (e) {
+      // rolled back: the batch stays queued (bounded) and is tried again; the fleet carries on
+      if (pending.length > MAX_WAITING) {
+        dropped += pending.length - MAX_WAITING;
+        pending = pending.slice(-MAX_WAITING);
+      }
+      if (failing++ === 0) onError(new Error(`${path}: cannot record the fleet's state: ${(e as Error).message}; kept in memory and tried again`));
+      if (timer === undefined) {
+        timer = setTimeout(flush, Math.max(1000, opts.flushMs ?? 250));
+        timer.unref();
+      }
+      return;
+    }
     pending = [];
     dirty.clear();
-    write(events, devices);
+    if (failing > 0) {
+      onError(new Error(`${path}: recording again after ${failing} failed write(s)${dropped > 0 ? `; the ${dropped} oldest waiting events were dropped` : ''}`));
+      failing = 0;
+      dropped = 0;
+    }
   }
 
   function later(): void {
@@ -145,7 +183,13 @@ export function openFleetDb(path: string, opts: FleetDbOptions = {}): FleetDb {
       if (closed) return;
       flush();
       closed = true;
-      db.close();
+      clearTimeout(timer);
+      if (pending.length > 0 || dirty.size > 0) onError(new Error(`${path}: closed with ${pending.length} event(s) and ${dirty.size} status(es) not recorded`));
+      try {
+        db.close();
+      } catch (e) {
+        onError(new Error(`${path}: ${(e as Error).message}`));
+      }
     },
   };
 }

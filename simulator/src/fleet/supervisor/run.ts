@@ -127,7 +127,7 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<Supervis
       if (made.failed.length > 0) say(`  ${made.failed.length} device(s) could not be written: ${made.failed.slice(0, 3).map((f) => `${f.id}: ${f.error}`).join('; ')}`);
       if (made.created.length > 0) say(`${made.created.length} device(s) written to ${devicesDir} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }
-    const recorder = openFleetDb(paths.db);
+    const recorder = openFleetDb(paths.db, { onError: (e) => say(e.message) });
     cleanupOnError.unshift(async () => recorder.close());
     const fleet = await createFleet({
       runtime,
