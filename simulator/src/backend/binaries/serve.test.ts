@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
@@ -140,5 +140,72 @@ describe('binary hosting', () => {
     expect(events.at(-1)).toBe('aborted:1000');
     faults.clear();
     expect((await fetch(base + signer.path(UUID))).status).toBe(200);
+  });
+});
+
+describe('binary hosting of stored content that is not what the catalog says', () => {
+  const stored = randomBytes(6 * 1024 * 1024);
+  const errors: string[] = [];
+  const phases: string[] = [];
+  let throttle: number | undefined;
+  let damaged: Server;
+  let url: (uuid: string) => string;
+  const file = (uuid: string) => join(dir, `d-${uuid}`);
+
+  beforeAll(async () => {
+    const handle = createBinaryHandler({
+      signer,
+      lookup: (uuid) => ({ path: file(uuid), size: stored.length }),
+      throttle: () => throttle,
+      onError: (e) => errors.push(e.message),
+      onDownload: (e) => phases.push(e.phase),
+    });
+    damaged = createServer((req, res) => void handle(req, res));
+    await new Promise<void>((r) => damaged.listen(0, '127.0.0.1', r));
+    url = (uuid) => `http://127.0.0.1:${(damaged.address() as AddressInfo).port}${signer.path(uuid)}`;
+  });
+  afterAll(async () => {
+    damaged.closeAllConnections();
+    await new Promise((r) => damaged.close(r));
+  });
+
+  it.each([
+    ['missing', '21111111-2222-4333-8444-555555555555', () => undefined, /is missing/],
+    ['shorter than the catalog says', '31111111-2222-4333-8444-555555555555', (p: string) => writeFileSync(p, stored.subarray(0, 100)), /holds 100 bytes, the catalog says 6291456/],
+    ['longer than the catalog says', '41111111-2222-4333-8444-555555555555', (p: string) => writeFileSync(p, Buffer.concat([stored, stored.subarray(0, 10)])), /holds 6291466 bytes/],
+    ['a directory', '51111111-2222-4333-8444-555555555555', (p: string) => mkdirSync(p), /is not a regular file/],
+  ])('answers 500, tells onError the file, and records no download when the file is %s', async (_what, uuid, make, why) => {
+    make(file(uuid));
+    errors.length = 0;
+    phases.length = 0;
+    const res = await fetch(url(uuid));
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ error: { status: 500, message: `binary ${uuid}: stored content is unavailable` } });
+    expect(errors).toEqual([expect.stringContaining(file(uuid))]);
+    expect(errors[0]).toMatch(why);
+    expect(phases).toEqual([]);
+  });
+
+  it('cuts a download whose file shrinks mid-way, tells onError and records it as aborted, not ended', async () => {
+    const uuid = '61111111-2222-4333-8444-555555555555';
+    writeFileSync(file(uuid), stored);
+    errors.length = 0;
+    phases.length = 0;
+    throttle = 64 * 1024 * 1024; // a 1 MiB chunk every 16 ms, and at most three read ahead: the file shrinks while they go out
+    try {
+      const res = await fetch(url(uuid));
+      expect(res.headers.get('content-length')).toBe(String(stored.length));
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      await reader.read();
+      truncateSync(file(uuid), 4.5 * 1024 * 1024);
+      await expect((async () => {
+        for (;;) if ((await reader.read()).done) return;
+      })()).rejects.toThrow();
+      await until(() => phases.length === 2);
+      expect(phases).toEqual(['start', 'aborted']);
+      expect(errors).toEqual([expect.stringMatching(new RegExp(`reading ${file(uuid)} failed mid-download: ended after 4718592 of 6291456 bytes`))]);
+    } finally {
+      throttle = undefined;
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -29,6 +30,8 @@ export interface ServeBinariesOptions {
   /** Bytes per second per download; unlimited when absent. */
   throttle?: () => number | undefined;
   onDownload?: (e: { binaryUuid: string; phase: 'start' | 'end' | 'aborted'; bytes: number; start: number; remote: string | undefined }) => void;
+  /** A stored binary is missing, not a file, or not the size the catalog says (the client got a 500), or went short mid-download. */
+  onError?: (e: Error) => void;
   /** Hot binaries served from memory (default: a cache of DEFAULT_CONTENT_CACHE's size); false streams every download from disk. */
   memory?: ContentCache | false;
 }
@@ -51,6 +54,15 @@ export function createBinaryHandler(opts: ServeBinariesOptions) {
     if (!binary) return reply(res, 404, `no binary ${uuid}`);
     const fault = opts.faults?.(uuid);
     if (fault?.status !== undefined) return reply(res, fault.status, `injected fault: status ${fault.status}`);
+    // the catalog's size becomes Content-Length: a file that is not that size would be cut off mid-body
+    const problem = await stat(binary.path).then(
+      (st) => (!st.isFile() ? 'is not a regular file' : st.size !== binary.size ? `holds ${st.size} bytes, the catalog says ${binary.size}` : undefined),
+      (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? 'is missing' : `cannot be read (${e.message})`),
+    );
+    if (problem !== undefined) {
+      opts.onError?.(new Error(`binary ${uuid}: stored content ${binary.path} ${problem}; not served`));
+      return reply(res, 500, `binary ${uuid}: stored content is unavailable`);
+    }
     const range = parseRange(req.headers.range, binary.size);
     if (range.kind === 'unsatisfiable') {
       return reply(res, 416, `range ${JSON.stringify(req.headers.range)} not satisfiable for ${binary.size} bytes`, { 'content-range': `bytes */${binary.size}` });
@@ -80,13 +92,22 @@ export function createBinaryHandler(opts: ServeBinariesOptions) {
     const source = createReadStream(binary.path, { start, end, highWaterMark: 1024 * 1024 });
     // the common case streams the file straight to the socket; faults and throttling add a stage
     const counter = fault !== undefined || bytesPerSecond !== undefined ? new ByteCounter(start, fault, bytesPerSecond) : undefined;
+    let readFailure: Error | undefined;
+    source.once('error', (e) => (readFailure = e));
+    let finished = false;
     try {
       await (counter ? pipeline(source, counter, res) : pipeline(source, res));
-      opts.onDownload?.({ binaryUuid: uuid, phase: 'end', bytes: counter?.bytes ?? source.bytesRead, start, remote });
+      finished = source.bytesRead >= end - start + 1;
+      // a file cut short after the stat ends the stream early, without an error
+      if (!finished) readFailure = new Error(`ended after ${start + source.bytesRead} of ${binary.size} bytes`);
     } catch {
-      opts.onDownload?.({ binaryUuid: uuid, phase: 'aborted', bytes: counter?.bytes ?? source.bytesRead, start, remote });
-      res.destroy();
+      // the client went away, an injected fault cut it, or the read failed (readFailure)
     }
+    if (readFailure !== undefined) opts.onError?.(new Error(`binary ${uuid}: reading ${binary.path} failed mid-download: ${readFailure.message}`));
+    opts.onDownload?.({ binaryUuid: uuid, phase: finished ? 'end' : 'aborted', bytes: counter?.bytes ?? source.bytesRead, start, remote });
+    // the socket, not just the response: a response that ended short is already detached from it, and
+    // the client would wait on the kept-alive connection for the missing bytes
+    if (!finished) req.socket.destroy();
     return true;
   };
 }

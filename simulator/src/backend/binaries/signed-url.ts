@@ -7,6 +7,8 @@ export interface UrlSigner {
 }
 
 export function createUrlSigner(secret: Buffer, ttlSeconds = 3600): UrlSigner {
+  // a short key makes the URLs guessable; an empty one (Buffer.from('zz', 'hex')) makes them forgeable
+  if (secret.length < 32) throw new RangeError(`binary URL secret: ${secret.length} bytes, at least 32 needed`);
   const mac = (uuid: string, expires: string) => createHmac('sha256', secret).update(`${uuid}\n${expires}`).digest('base64url');
   return {
     path(binaryUuid, now = Date.now()) {

@@ -10,6 +10,7 @@ import { makeTables } from './tables.js';
 import type { Organization, ReportedState } from './types.js';
 import { WriteBehind, type WriteBehindOptions } from './write-behind.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
+import { storeOpenError } from './open-error.js';
 import { artifactsRepo } from './repos/artifacts.js';
 import { artifactVersionsRepo } from './repos/artifact-versions.js';
 import { binariesRepo } from './repos/binaries.js';
@@ -53,16 +54,17 @@ export function openStore(file: string, options: StoreOptions = {}) {
   try {
     db = new BetterSqlite3(file);
   } catch (cause) {
-    throw new VfleetError('VFLEET_IO', `${file}: cannot open the backend database (${(cause as Error).message})`, { cause });
+    throw storeOpenError(file, cause);
   }
   try {
+    // SQLite reads the file only now: a file that is no database fails here, not in the constructor
     for (const pragma of STORE_PRAGMAS) db.pragma(pragma);
     migrate(db, file);
     const org = organization(db, file, options);
     return assemble(db, file, org, options);
   } catch (e) {
     db.close();
-    throw e;
+    throw storeOpenError(file, e);
   }
 }
 
@@ -92,18 +94,19 @@ function assemble(db: BetterSqlite3.Database, file: string, org: Organization, o
     changed: () => void generation++,
     generation: () => generation,
   };
-  const onError = options.onError ?? ((e: unknown) => process.emitWarning(`backend store: batched write failed: ${(e as Error).message}`));
+  const onError = options.onError ?? ((e: unknown) => process.emitWarning(e instanceof VfleetError ? e.message : `backend store ${file}: batched write failed: ${(e as Error).message}`));
   const writeBehind = new WriteBehind(db, {
     flushMs: options.flushMs ?? 100,
     maxPending: options.maxPending ?? 2000,
     retention: options.retention ?? 100_000,
     pruneEvery: options.pruneEvery ?? 1000,
+    maxQueued: options.maxQueued ?? 50_000,
     onError,
   });
   const cp = options.checkpointWorker;
   const checkpointer: Checkpointer | undefined = cp === undefined || cp === false || file === ':memory:'
     ? undefined
-    : startCheckpointer(db, file, { ...(typeof cp === 'object' ? { everyMs: cp.everyMs } : {}), onError: (m) => onError(new Error(m)) });
+    : startCheckpointer(db, file, { ...(typeof cp === 'object' ? { everyMs: cp.everyMs } : {}), onError: (m) => onError(new VfleetError('VFLEET_IO', `${file}: ${m}`)) });
   const t = makeTables(ctx);
   const caVerificationCodes = caVerificationCodesRepo(ctx);
   const repos = {
@@ -158,12 +161,19 @@ function assemble(db: BetterSqlite3.Database, file: string, org: Organization, o
     flush: (): void => writeBehind.flush(),
     /** Runs `fn` in one transaction (rolled back if it throws). */
     transaction: <R>(fn: () => R): R => db.transaction(fn)(),
+    /** Writes what is queued and closes; a write that fails now (full disk) is reported through onError, never thrown. */
     close(): void {
       if (!open) return;
       open = false;
-      writeBehind.flush();
-      checkpointer?.close();
-      db.close();
+      try {
+        writeBehind.flush();
+      } catch (cause) {
+        const { touches, events } = writeBehind.pending();
+        onError(new VfleetError('VFLEET_IO', `${file}: ${events} queued events and ${touches} device sightings could not be written before closing and are lost (${(cause as Error).message})`, { cause }));
+      } finally {
+        checkpointer?.close();
+        db.close();
+      }
     },
   };
 }

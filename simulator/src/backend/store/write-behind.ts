@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
+import { VfleetError } from '@vfleet/core';
 import { StoreError } from './errors.js';
 import type { ReportedState } from './types.js';
 
@@ -27,9 +28,17 @@ export interface WriteBehindOptions {
   retention: number;
   /** Prune after this many inserted events, at most `2 × pruneEvery` rows per pass. */
   pruneEvery: number;
-  /** A timed flush failed (the batch stays queued for the next one). */
+  /**
+   * Events kept queued while writes fail (a full disk): beyond this the oldest are dropped, said
+   * once per failing period through `onError`. Touches need no bound (one entry per device).
+   */
+  maxQueued: number;
+  /** A batched write failed (the batch stays queued and is retried), or queued events were dropped. */
   onError: (error: unknown) => void;
 }
+
+/** The longest wait between retries of a failing batch. */
+const MAX_RETRY_MS = 5000;
 
 /** An event's data longer than this (as JSON) is stored as `{truncated, chars, head}` with its first EVENT_DATA_HEAD_CHARS. */
 export const MAX_EVENT_DATA_CHARS = 4096;
@@ -47,6 +56,12 @@ export class WriteBehind {
   private events: [string, string | null, string, string][] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private sincePrune = 0;
+  /** Whether the batch being written pruned (write() runs inside the transaction flush() commits). */
+  private pruned = false;
+  /** Consecutive failed writes: while > 0 nothing is written synchronously, a backed-off timer retries. */
+  private failures = 0;
+  /** Events dropped during the current failing period (reported once, when the first are dropped). */
+  private dropped = 0;
   private readonly touchStmt: Statement;
   private readonly eventStmt: Statement;
   private readonly bounds: Statement;
@@ -104,13 +119,34 @@ export class WriteBehind {
       json = JSON.stringify({ truncated: true, chars: json.length, head: json.slice(0, EVENT_DATA_HEAD_CHARS) });
     }
     this.events.push([at, deviceUuid, kind, json ?? '{}']);
+    if (this.events.length > this.opts.maxQueued) this.dropOldest();
     this.scheduled();
   }
 
+  /** Touches and events waiting to be written. */
+  pending(): { touches: number; events: number } {
+    return { touches: this.touches.size, events: this.events.length };
+  }
+
+  /** Writes everything queued now; throws (keeping it all queued) when the write fails. */
   flush(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.touches.size > 0 || this.events.length > 0) this.writeAll();
+    if (this.touches.size === 0 && this.events.length === 0) return;
+    try {
+      this.writeAll();
+    } catch (e) {
+      // the transaction rolled back: what it held is still queued, and is retried later
+      this.failures++;
+      if (this.events.length > this.opts.maxQueued) this.dropOldest();
+      throw e;
+    }
+    // cleared only after COMMIT: a commit that fails (SQLITE_FULL) must not take the batch with it
+    this.touches.clear();
+    this.sincePrune = this.pruned ? 0 : this.sincePrune + this.events.length;
+    this.events = [];
+    this.failures = 0;
+    this.dropped = 0;
   }
 
   /** Deletes the oldest events beyond the retention bound, at most `limit` rows. Returns rows deleted. */
@@ -121,19 +157,46 @@ export class WriteBehind {
     return cutoff >= lo ? this.pruneStmt.run(cutoff).changes : 0;
   }
 
+  /**
+   * Drops the oldest queued events down to 90 % of the bound (not one per record: a splice of a
+   * 50 000-entry array on every event would cost more than the write it waits for).
+   */
+  private dropOldest(): void {
+    const drop = this.events.length - Math.floor(this.opts.maxQueued * 0.9);
+    if (drop <= 0) return;
+    this.events.splice(0, drop);
+    if (this.dropped === 0) {
+      this.opts.onError(new VfleetError('VFLEET_IO', `backend store: batched writes are failing: dropped the ${drop} oldest queued events to keep at most ${this.opts.maxQueued} in memory (more may go until a write succeeds)`));
+    }
+    this.dropped += drop;
+  }
+
   private scheduled(): void {
-    if (this.opts.flushMs === 0 || this.touches.size + this.events.length >= this.opts.maxPending) {
-      this.flush();
+    if (this.failures > 0) {
+      // writes are failing: a full batch per record would throw at every caller; the retry timer writes it
+      this.retryLater();
+    } else if (this.opts.flushMs === 0 || this.touches.size + this.events.length >= this.opts.maxPending) {
+      this.flushOrReport();
     } else if (this.timer === undefined) {
-      this.timer = setTimeout(() => {
-        try {
-          this.flush();
-        } catch (e) {
-          this.opts.onError(e);
-        }
-      }, this.opts.flushMs);
+      this.timer = setTimeout(() => this.flushOrReport(), this.opts.flushMs);
       this.timer.unref();
     }
+  }
+
+  private flushOrReport(): void {
+    try {
+      this.flush();
+    } catch (e) {
+      this.opts.onError(e);
+      this.retryLater();
+    }
+  }
+
+  private retryLater(): void {
+    if (this.timer !== undefined) return;
+    const delay = Math.min(Math.max(this.opts.flushMs, 50) * 2 ** Math.min(this.failures - 1, 10), MAX_RETRY_MS);
+    this.timer = setTimeout(() => this.flushOrReport(), delay);
+    this.timer.unref();
   }
 
   private write(): void {
@@ -144,13 +207,9 @@ export class WriteBehind {
         reported: r === undefined ? 0 : 1, release_prn: r?.release_prn ?? null, version: r?.version ?? null, bundle_prn: r?.bundle_prn ?? null,
       });
     }
-    this.touches.clear();
     for (const e of this.events) this.eventStmt.run(...e);
-    this.sincePrune += this.events.length;
-    this.events = [];
-    if (this.sincePrune >= this.opts.pruneEvery) {
-      this.sincePrune = 0;
-      this.prune();
-    }
+    // pruning is part of the same transaction: the counter restarts only once it committed (flush)
+    this.pruned = this.sincePrune + this.events.length >= this.opts.pruneEvery;
+    if (this.pruned) this.prune();
   }
 }

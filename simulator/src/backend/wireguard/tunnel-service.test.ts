@@ -1,6 +1,7 @@
 // Configure while the server peer is still coming up, on a stand-in data plane whose opens finish
 // when the test says so.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -111,5 +112,43 @@ describe('tunnel configure with a data plane', () => {
     expect(held.plane.list()).toEqual([]);
     expect(t.store.tunnels.get(tunnel.uuid)).toMatchObject({ state: 'closed', close_reason: 'normal' });
     expect(errors).toEqual([]);
+  });
+});
+
+describe('tunnel resume after a restart', () => {
+  /** Opens a data-plane tunnel through a plane that comes up at once, then stops the service as a backend close does. */
+  async function openThenStop(): Promise<Tunnel> {
+    const held = heldPlane();
+    const s = start(held.plane);
+    const tunnel = requested();
+    const configuring = s.configure(device, tunnel, body(), '127.0.0.1');
+    await held.opening();
+    held.finish();
+    expect((await configuring).status).toBe(200);
+    await s.stop();
+    return t.store.tunnels.get(tunnel.uuid) as Tunnel;
+  }
+
+  it.each([
+    ['garbage', (file: string) => writeFileSync(file, 'not json'), /does not hold the server key of open tunnel/],
+    ['JSON without a key', (file: string) => writeFileSync(file, '{"device_endpoint":"127.0.0.1:51820"}'), /does not hold the server key/],
+    ['missing', (file: string) => rmSync(file), /cannot read the server key of open tunnel .*ENOENT/],
+    ['a FIFO', (file: string) => {
+      rmSync(file);
+      execFileSync('mkfifo', [file]);
+    }, /cannot read the server key of open tunnel .*not a regular file/],
+  ])('closes an open tunnel whose saved key is %s, with a server error reason and an error naming the file', async (_what, damage, why) => {
+    const open = await openThenStop();
+    expect(open).toMatchObject({ state: 'open', server_tunnel_port: 40000 });
+    const file = join(home, 'tunnels', `${open.uuid}.json`);
+    damage(file);
+    const held = heldPlane();
+    const s = start(held.plane);
+    await s.resume();
+    expect(t.store.tunnels.get(open.uuid)).toMatchObject({ state: 'closed', close_reason: 'server_error_resume' });
+    expect(await s.dataPlane(open.uuid)).toBeUndefined();
+    expect(held.log).toEqual(['close']);
+    expect(errors.map((e) => (e as Error).message)).toEqual([expect.stringContaining(file)]);
+    expect((errors[0] as Error).message).toMatch(why);
   });
 });

@@ -1,8 +1,9 @@
 // The backend's side of remote access tunnels (protocol §7): requests, configure with address
 // allocation and the server WireGuard peer, device and admin closes, extend, TTL and request
 // timeouts, and resuming open tunnels after a restart (same key and ports, from <home>/tunnels).
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { VfleetError } from '@vfleet/core';
 import { localSubnets, wgKeyPair } from '../../agent/tunnel/index.js';
 import type { TunnelDataPlaneInfo, TunnelRequest } from '../admin/index.js';
 import { allocateAddresses, parseConfigureBody, remoteIpv4, tunnelJson, type ConfigureBody, type DeviceTunnelHandler, type TunnelReply } from '../device-api/tunnels.js';
@@ -53,19 +54,47 @@ export function createTunnelService(o: TunnelServiceOptions): TunnelService {
   const keyFile = (uuid: string) => join(keyDir, `${uuid}.json`);
   let stopped = false;
 
-  const readKey = (uuid: string): SavedKey | undefined => {
+  /** The saved server key of an open tunnel; throws naming the file when it is missing or damaged. */
+  const readKey = (uuid: string): SavedKey => {
+    const file = keyFile(uuid);
+    let text: string;
     try {
-      const v = JSON.parse(readFileSync(keyFile(uuid), 'utf8')) as SavedKey;
-      return typeof v.private_key === 'string' ? v : undefined;
+      // O_NONBLOCK and a regular-file check: a FIFO put there must not hang the backend's start
+      const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+      try {
+        if (!fstatSync(fd).isFile()) throw new Error('not a regular file');
+        text = readFileSync(fd, 'utf8');
+      } finally {
+        closeSync(fd);
+      }
+    } catch (e) {
+      throw new VfleetError('VFLEET_WORKSPACE', `${file}: cannot read the server key of open tunnel ${uuid} (${(e as Error).message}); the tunnel is closed`, { cause: e });
+    }
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
     } catch {
-      return undefined;
+      v = undefined;
+    }
+    const key = v as Partial<SavedKey> | undefined;
+    if (typeof key?.private_key !== 'string' || (key.device_endpoint !== undefined && typeof key.device_endpoint !== 'string')) {
+      throw new VfleetError('VFLEET_WORKSPACE', `${file}: does not hold the server key of open tunnel ${uuid} (JSON with a private_key string); the tunnel is closed`);
+    }
+    return key as SavedKey;
+  };
+
+  const removeKey = (uuid: string) => {
+    try {
+      rmSync(keyFile(uuid), { force: true });
+    } catch (e) {
+      o.onError(e); // a directory in its place: reported, and the rest of the close still happens
     }
   };
 
   const teardown = async (uuid: string) => {
     clearTimeout(timers.get(uuid));
     timers.delete(uuid);
-    rmSync(keyFile(uuid), { force: true });
+    removeKey(uuid);
     await plane.close(uuid);
   };
 
@@ -218,12 +247,13 @@ export function createTunnelService(o: TunnelServiceOptions): TunnelService {
         if (t.state !== 'open') continue;
         if (Date.parse(t.expires_at) <= Date.now()) {
           markClosed(t, 'ttl_timeout');
-          rmSync(keyFile(t.uuid), { force: true });
+          removeKey(t.uuid);
           continue;
         }
-        const saved = readKey(t.uuid);
-        if (plane.missing === undefined && saved !== undefined && t.device_public_key !== null) {
+        // a tunnel opened with a data plane has a forward port and a saved key; one opened without has neither
+        if (plane.missing === undefined && t.device_public_key !== null && t.server_tunnel_port !== null) {
           try {
+            const saved = readKey(t.uuid);
             const opened = await bringUp(t, t.device_public_key, saved);
             // the device's peer names the old endpoint port: a tunnel that lost it cannot carry traffic
             if (opened.listenPort !== t.server_proxy_port) throw new Error(`tunnel ${t.prn}: WireGuard port ${t.server_proxy_port} is taken`);
