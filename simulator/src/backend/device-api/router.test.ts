@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { wgKeyPair } from '../../agent/tunnel/index.js';
-import type { PhoenixSocketServer } from '../socket/index.js';
 import { seedCatalog } from '../store/fixtures/seed.js';
 import { tempStore, type TempStore } from '../store/fixtures/temp-store.js';
 import { StoreError, type Device, type Tunnel } from '../store/index.js';
@@ -16,15 +15,9 @@ import { createTunnelPlane } from '../wireguard/tunnel-plane.js';
 import { createTunnelService } from '../wireguard/tunnel-service.js';
 import { createDeviceRouter } from './router.js';
 import type { DeviceTunnelHandler } from './tunnels.js';
+import { offlineSocket } from '../../test-support/offline-socket.js';
 
-const socket: PhoenixSocketServer = {
-  push: () => false,
-  isOnline: () => false,
-  onlineCount: () => 0,
-  bufferedBytes: () => 0,
-  joinParams: () => undefined,
-  close: async () => undefined,
-};
+const socket = offlineSocket;
 
 let t: TempStore;
 let home: string;

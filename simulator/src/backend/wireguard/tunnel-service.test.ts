@@ -6,21 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { wgKeyPair } from '../../agent/tunnel/index.js';
-import type { PhoenixSocketServer } from '../socket/index.js';
 import { seedCatalog } from '../store/fixtures/seed.js';
 import { tempStore, type TempStore } from '../store/fixtures/temp-store.js';
 import type { Device, Tunnel } from '../store/index.js';
 import type { PlaneOpenSpec, PlaneTunnel, TunnelPlane } from './tunnel-plane.js';
 import { createTunnelService, type TunnelService } from './tunnel-service.js';
+import { offlineSocket } from '../../test-support/offline-socket.js';
 
-const socket: PhoenixSocketServer = {
-  push: () => false,
-  isOnline: () => false,
-  onlineCount: () => 0,
-  bufferedBytes: () => 0,
-  joinParams: () => undefined,
-  close: async () => undefined,
-};
+const socket = offlineSocket;
 
 /** A data plane that records opens and closes; each open waits for `finish()`. */
 function heldPlane() {
