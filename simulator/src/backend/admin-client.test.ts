@@ -109,3 +109,13 @@ describe('admin client', () => {
     expect((await rejection(ok.call('GET', '/x'))).message).toBe('admin API GET /x: the response body did not arrive within 0.3 s');
   });
 });
+
+describe('an admin server that never answers', () => {
+  it('is given up after the idle timeout with one line, not waited on for ever', async () => {
+    const client = await serve(() => undefined, { idleTimeoutMs: 200 });
+    const t0 = Date.now();
+    const e = await rejection(client.call('GET', '/api/v1/releases'));
+    expect(e.message).toMatch(/^admin API GET \/api\/v1\/releases: no answer from http:\/\/127\.0\.0\.1:\d+ for 0\.2 s$/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+});

@@ -15,6 +15,8 @@ export interface AdminClientLimits {
   maxErrorBytes?: number;
   /** How long the body may take once the headers arrived (default 60 s). */
   bodyTimeoutMs?: number;
+  /** How long the connection may stay silent (no answer yet, or a stalled body) before the call gives up (default 120 s). */
+  idleTimeoutMs?: number;
 }
 
 const MIB = 1024 * 1024;
@@ -40,6 +42,7 @@ export function createAdminClient(baseUrl: string, token: string, limits: AdminC
   const maxBody = limits.maxBodyBytes ?? 256 * MIB;
   const maxError = limits.maxErrorBytes ?? 64 * 1024;
   const bodyTimeoutMs = limits.bodyTimeoutMs ?? 60_000;
+  const idleTimeoutMs = limits.idleTimeoutMs ?? 120_000;
 
   function send(method: string, path: string, headers: Record<string, string | number>, body?: Buffer | Readable): Promise<Record<string, unknown>> {
     const what = `admin API ${method} ${path}`;
@@ -98,6 +101,11 @@ export function createAdminClient(baseUrl: string, token: string, limits: AdminC
         });
         res.on('end', () => finish(false));
         res.on('error', (e) => fail(new VfleetError('VFLEET_IO', `${what}: the response broke off: ${e.message}`, { cause: e })));
+      });
+      // a server that accepts and never answers must not hold the caller (the CLI, the TUI) for ever
+      req.setTimeout(idleTimeoutMs, () => {
+        reject(new VfleetError('VFLEET_IO', `${what}: no answer from ${baseUrl} for ${idleTimeoutMs / 1000} s`));
+        req.destroy();
       });
       req.on('error', (e) => reject(new VfleetError('VFLEET_IO', `admin API ${baseUrl} unreachable: ${e.message}`, { cause: e })));
       if (body === undefined || Buffer.isBuffer(body)) req.end(body);
