@@ -60,6 +60,18 @@ describe('write-behind while commits fail', () => {
     expect(f.committed()).toEqual({ events: Array.from({ length: 300 }, (_, i) => i), versions: ['9.9.2', '9.9.2'] });
   });
 
+  it('lets events be listed while writes fail (what is committed), and lists the rest once they succeed', async () => {
+    const f = failingStore({ flushMs: 60_000, maxPending: 10_000 });
+    for (let i = 0; i < 20; i++) f.store.recordEvent('probe', null, { i });
+    const probes = () => f.store.events.list({ kind: 'probe' }).map((e) => (e.data as { i: number }).i);
+    expect(probes()).toEqual([]);
+    expect(probes()).toEqual([]);
+    expect(f.errors).toHaveLength(1);
+    f.free();
+    await until(() => f.committed().events.length === 20, 10_000);
+    expect(probes()).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
   it('does not throw at the recorder when a batch past maxPending cannot be written, and keeps it', async () => {
     const f = failingStore({ flushMs: 0, maxPending: 10 });
     for (let i = 0; i < 50; i++) expect(() => f.store.recordEvent('probe', null, { i })).not.toThrow();

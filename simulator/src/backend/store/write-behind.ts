@@ -183,6 +183,14 @@ export class WriteBehind {
     }
   }
 
+  /**
+   * Writes what is queued before a read, if it can: while writes fail the read goes on with what
+   * is committed (what waits is still queued, and the failure was reported), rather than failing.
+   */
+  flushForRead(): void {
+    if (this.failures === 0) this.flushOrReport();
+  }
+
   private flushOrReport(): void {
     try {
       this.flush();

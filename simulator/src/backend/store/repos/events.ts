@@ -19,8 +19,9 @@ export function eventsRepo(ctx: Ctx, writeBehind: WriteBehind) {
     record(kind: string, deviceUuid: string | null, data?: unknown): void {
       writeBehind.record(ctx.now(), deviceUuid, kind, data);
     },
+    /** Committed events; what is still queued is written first when the database takes it. */
     list(filter: EventFilter = {}): StoredEvent[] {
-      writeBehind.flush();
+      writeBehind.flushForRead();
       const clauses = ['id > @since'];
       if (filter.device_uuid !== undefined) clauses.push('device_uuid = @device_uuid');
       if (filter.kind !== undefined) clauses.push('kind = @kind');
