@@ -31,6 +31,7 @@ export { attachTerminal, terminalSize, type AttachOptions, type TerminalIn, type
 export { openTunnel, listTunnels, closeTunnel, extendTunnel, resolveDevice, type OpenTunnelOptions, type TunnelRow } from './remote/tunnel-client.js';
 export * from './load/index.js';
 export { createDevicePaths, type DevicePathsOptions, type PathMode } from './agent/connect/index.js';
+export { escapeControls } from './agent/connect/log-text.js';
 export { createProcessRuntime, defaultAgentEntry, type ProcessRuntimeOptions } from './fleet/runtimes/process.js';
 export { createRuntime, pickRuntime, allRuntimes, hostFacts, RUNTIME_NAMES, type HostFacts } from './fleet/runtimes/index.js';
 export { openFleetDb, type FleetDb, type FleetDbOptions } from './fleet/observe/fleet-db.js';
