@@ -3,6 +3,14 @@
 // (download, SHA-256, Ed25519, write, symlink, advance) from the embedded backend (child process).
 // Wall time from enabling the release until every device has advanced, against the floor measured
 // in the same run: hashing and writing the same bytes locally, N times, on all cores.
+// Both are timed from the same memory state. On a VM whose balloon reports free pages to the host
+// (this one does), writing into memory that has been free for a while costs about twice the CPU of
+// writing into memory freed a moment ago (the host maps the pages again): the floor run right after
+// the rollout, evicting its files, cost 20-23 CPU-s for 1000 x 16 MiB; the same floor 60 s after
+// those files were deleted, 40-46. So the rollout starts at least BENCH_SETTLE_S (default 60)
+// seconds after the bench started, and the floor that counts (floorSeconds) runs after the
+// rollout's files are deleted and as long again; the floor run at once after it, in the warm state,
+// is printed too (floorWarmSeconds). BENCH_SETTLE_S=0 times both without waiting.
 // Usage: node bench/rollout.mjs [agents=1000] [MiB=16]
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +22,7 @@ import { startBackendProcess } from './lib/start-backend.mjs';
 import { deterministicBytes } from './lib/bytes.mjs';
 import { hashWriteFloor } from './lib/hash-write-floor.mjs';
 import { processCpuSeconds } from './lib/proc-cpu.mjs';
+import { tcpCounters, tcpCountersSince } from './lib/tcp-counters.mjs';
 import { useLauncherAllocator } from './lib/allocator.mjs';
 
 const allocator = useLauncherAllocator();
@@ -38,6 +47,8 @@ async function startProfiler(dir) {
 }
 
 
+const benchStart = performance.now();
+const settleMs = Number(process.env.BENCH_SETTLE_S ?? 60) * 1000;
 const n = Number(process.argv[2] ?? 1000);
 const mib = Number(process.argv[3] ?? 16);
 const size = mib * 1024 * 1024;
@@ -95,9 +106,12 @@ try {
   while (agents.some((a) => !a.socket?.isJoined('device'))) await sleep(200);
   const version = (s) => readUbootEnvFromConfig(join(out, s.id, 'fw_env.config'), { resolvePath: (p) => p.replace('/etc/peridiod', join(out, s.id)) }).vars.get('peridio_vsn_current');
 
+  // the same memory state as the floor below: nothing freed in the last settleMs
+  await sleep(benchStart + settleMs - performance.now());
   const profiler = await startProfiler(process.env.BENCH_CPU_PROF);
   const cpu0 = process.cpuUsage();
   const backendCpu0 = processCpuSeconds(server.child.pid);
+  const tcp0 = tcpCounters();
   const t0 = performance.now();
   await admin.call('PATCH', `/api/v1/releases/${release.uuid}`, { disabled: false });
   let pending = specs;
@@ -112,14 +126,22 @@ try {
   const seconds = (performance.now() - t0) / 1000;
   const agentCpu = process.cpuUsage(cpu0);
   const backendCpuSeconds = processCpuSeconds(server.child.pid) - backendCpu0;
+  const tcp = tcpCountersSince(tcp0);
   await profiler.stop();
   const verified = specs.slice(0, 5).every((s) => createHash('sha256').update(readFileSync(join(out, s.id, 'root', 'opt', 'rollout', 'payload.bin'))).digest('hex') === createHash('sha256').update(content).digest('hex'));
   await Promise.all(agents.splice(0).map((a) => a.stop()));
 
-  // Floor: the same bytes hashed and written N times, spread over every core.
-  const floorDir = join(root, 'floor');
-  mkdirSync(floorDir);
-  const floor = await hashWriteFloor({ dir: floorDir, n, size, threads: availableParallelism() });
+  // Floor: the same bytes hashed and written N times, spread over every core; first in the rollout's
+  // memory state (its files deleted, then as long a wait as before it), then at once (warm).
+  rmSync(out, { recursive: true, force: true });
+  await sleep(settleMs);
+  const floorRun = async (name) => {
+    const dir = join(root, name);
+    mkdirSync(dir);
+    return hashWriteFloor({ dir, n, size, threads: availableParallelism() });
+  };
+  const floor = await floorRun('floor');
+  const floorWarm = await floorRun('floor-warm');
   const floorSeconds = floor.seconds;
   console.log(JSON.stringify({ allocator,
     bench: 'rollout',
@@ -129,9 +151,15 @@ try {
     seconds: +seconds.toFixed(1),
     aggregateMiBPerSecond: +((n * mib) / seconds).toFixed(0),
     floorSeconds: +floorSeconds.toFixed(1),
+    floorWarmSeconds: +floorWarm.seconds.toFixed(1),
+    settleSeconds: settleMs / 1000,
     ratioToFloor: +(seconds / floorSeconds).toFixed(2),
+    ratioToWarmFloor: +(seconds / floorWarm.seconds).toFixed(2),
     // CPU seconds (user+system, all threads) beside wall time: steadier than wall time on a busy machine
-    cpuSeconds: { agents: +((agentCpu.user + agentCpu.system) / 1e6).toFixed(1), agentsSystem: +(agentCpu.system / 1e6).toFixed(1), backend: +backendCpuSeconds.toFixed(1), floor: +floor.cpuSeconds.toFixed(1) },
+    cpuSeconds: { agents: +((agentCpu.user + agentCpu.system) / 1e6).toFixed(1), agentsSystem: +(agentCpu.system / 1e6).toFixed(1), backend: +backendCpuSeconds.toFixed(1), floor: +floor.cpuSeconds.toFixed(1), floorWarm: +floorWarm.cpuSeconds.toFixed(1) },
+    // loopback TCP during the rollout (the whole namespace's counters): a thousand connections can
+    // push the stack into memory pressure, where it drops and retransmits
+    tcp,
     loadAverage: loadavg().map((l) => +l.toFixed(2)),
     contentVerified: verified,
     errorLines: errors,
