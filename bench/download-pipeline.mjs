@@ -5,6 +5,7 @@
 // into a file, as the `file` installer does. No backend, no agents, no polls: CPU seconds per GiB in
 // this process are steadier than bench/rollout.mjs's wall time. Baseline in the same run:
 // bench/rollout.mjs's floor worker on one thread (as many bytes hashed and written, no network).
+// Each measurement starts from the same memory state (bench/lib/settle.mjs).
 // Also in the same run, for comparison: the same downloads the plain Node way (node:http GET, a
 // hashing Transform, fs.createWriteStream), which no vfleet code touches.
 // Files go to --out (default: the temp directory; a tmpfs such as /dev/shm takes the disk out of
@@ -22,6 +23,7 @@ import { signBinary } from '@vfleet/core';
 import { useLauncherAllocator } from './lib/allocator.mjs';
 import { deterministicBytes } from './lib/bytes.mjs';
 import { hashWriteFloor } from './lib/hash-write-floor.mjs';
+import { settleClock, settleSeconds } from './lib/settle.mjs';
 // internals of the agent, not part of @vfleet/simulator's API: the built files
 import { createHttpFetch } from '../simulator/dist/agent/update/download/fetch-binary.js';
 import { DEFAULT_DOWNLOAD_TUNING, downloadBinary } from '../simulator/dist/agent/update/download/download.js';
@@ -62,8 +64,11 @@ if (process.argv[2] === '--serve') {
     };
     const fetch = createHttpFetch();
     const log = { debug() {}, info() {}, warn() {}, error() {} };
+    // every measurement starts from the same memory state (bench/lib/settle.mjs)
+    const settle = settleClock();
     /** Runs `what` with a fresh directory for its files, which is removed (outside the measurement) afterwards. */
     const measure = async (what) => {
+      await settle.wait();
       const dir = mkdtempSync(join(root, 'files-'));
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
@@ -71,6 +76,7 @@ if (process.argv[2] === '--serve') {
       const cpu = process.cpuUsage(cpu0);
       const seconds = (performance.now() - t0) / 1000;
       rmSync(dir, { recursive: true, force: true });
+      settle.freed();
       return { seconds, cpu: (cpu.user + cpu.system) / 1e6, system: cpu.system / 1e6 };
     };
 
@@ -107,6 +113,7 @@ if (process.argv[2] === '--serve') {
       downloads: n,
       binaryMiB: mib,
       out: outAt > 0 ? process.argv[outAt + 1] : tmpdir(),
+      settleSeconds,
       seconds: +pipeline.seconds.toFixed(2),
       cpuSecondsPerGiB: perGiB(pipeline.cpu),
       systemSecondsPerGiB: perGiB(pipeline.system),

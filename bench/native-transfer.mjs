@@ -2,8 +2,8 @@
 // What issue [agent]'s rollout figure costs with no Node.js at all: N downloads of an M MiB binary
 // from nginx (sendfile) on 127.0.0.1, each hashed (SHA-256) and written in one pass by a small C
 // client (bench/native/http-hash-write.c, compiled here) on as many threads as cores, then
-// bench/rollout.mjs's floor in the same run and in the same order (hashing and writing the same
-// bytes locally, after the downloads, while their files are still cached). The gap between this and
+// bench/rollout.mjs's floor in the same run (hashing and writing the same bytes locally), each from
+// the same memory state as there (bench/lib/settle.mjs). The gap between this and
 // the floor is what the transfer itself costs on this machine; bench/rollout.mjs's gap beyond it is
 // the agent's. Needs nginx, a C compiler and OpenSSL's headers (Debian: nginx-light gcc libssl-dev).
 // Prints one JSON object. Usage: node bench/native-transfer.mjs [downloads=1000] [MiB=16] [threads=cores]
@@ -15,6 +15,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deterministicBytes } from './lib/bytes.mjs';
 import { hashWriteFloor } from './lib/hash-write-floor.mjs';
+import { settleClock, settleSeconds } from './lib/settle.mjs';
 import { processCpuSeconds } from './lib/proc-cpu.mjs';
 
 const n = Number(process.argv[2] ?? 1000);
@@ -86,6 +87,9 @@ try {
 
   const files = join(root, 'native');
   mkdirSync(files);
+  // the downloads and the floor each start from the same memory state (bench/lib/settle.mjs)
+  const settle = settleClock();
+  await settle.wait();
   const server0 = processCpuSeconds(worker);
   const client0 = processCpuSeconds(process.pid, { children: true });
   const t0 = performance.now();
@@ -101,7 +105,10 @@ try {
   const serverCpu = processCpuSeconds(worker) - server0;
   const [digest, bytes] = out.trim().split(' ');
 
-  // the floor of bench/rollout.mjs, in the same order: after the downloads, their files still cached
+  // the floor of bench/rollout.mjs, as there: after the downloads' files are deleted and a settle
+  rmSync(files, { recursive: true, force: true });
+  settle.freed();
+  await settle.wait();
   const floorDir = join(root, 'floor');
   mkdirSync(floorDir);
   const floor = await hashWriteFloor({ dir: floorDir, n, size, threads: availableParallelism() });
@@ -112,6 +119,7 @@ try {
     clientThreads: threads,
     seconds: +seconds.toFixed(1),
     floorSeconds: +floor.seconds.toFixed(1),
+    settleSeconds,
     ratioToFloor: +(seconds / floor.seconds).toFixed(2),
     cpuSeconds: { client: +clientCpu.toFixed(1), server: +serverCpu.toFixed(1), floor: +floor.cpuSeconds.toFixed(1) },
     loadAverage: loadavg().map((l) => +l.toFixed(2)),

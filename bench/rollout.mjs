@@ -3,14 +3,10 @@
 // (download, SHA-256, Ed25519, write, symlink, advance) from the embedded backend (child process).
 // Wall time from enabling the release until every device has advanced, against the floor measured
 // in the same run: hashing and writing the same bytes locally, N times, on all cores.
-// Both are timed from the same memory state. On a VM whose balloon reports free pages to the host
-// (this one does), writing into memory that has been free for a while costs about twice the CPU of
-// writing into memory freed a moment ago (the host maps the pages again): the floor run right after
-// the rollout, evicting its files, cost 20-23 CPU-s for 1000 x 16 MiB; the same floor 60 s after
-// those files were deleted, 40-46. So the rollout starts at least BENCH_SETTLE_S (default 60)
-// seconds after the bench started, and the floor that counts (floorSeconds) runs after the
-// rollout's files are deleted and as long again; the floor run at once after it, in the warm state,
-// is printed too (floorWarmSeconds). BENCH_SETTLE_S=0 times both without waiting.
+// Both are timed from the same memory state (bench/lib/settle.mjs): the rollout starts at least
+// BENCH_SETTLE_S (60) seconds after the bench started, and the floor that counts (floorSeconds) runs
+// after the rollout's files are deleted and as long a wait. The floor run at once after it, in the
+// warm state the old order gave it, is printed too (floorWarmSeconds).
 // Usage: node bench/rollout.mjs [agents=1000] [MiB=16]
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +19,7 @@ import { deterministicBytes } from './lib/bytes.mjs';
 import { hashWriteFloor } from './lib/hash-write-floor.mjs';
 import { processCpuSeconds } from './lib/proc-cpu.mjs';
 import { tcpCounters, tcpCountersSince } from './lib/tcp-counters.mjs';
+import { settleClock, settleSeconds } from './lib/settle.mjs';
 import { useLauncherAllocator } from './lib/allocator.mjs';
 
 const allocator = useLauncherAllocator();
@@ -47,8 +44,7 @@ async function startProfiler(dir) {
 }
 
 
-const benchStart = performance.now();
-const settleMs = Number(process.env.BENCH_SETTLE_S ?? 60) * 1000;
+const settle = settleClock();
 const n = Number(process.argv[2] ?? 1000);
 const mib = Number(process.argv[3] ?? 16);
 const size = mib * 1024 * 1024;
@@ -106,8 +102,8 @@ try {
   while (agents.some((a) => !a.socket?.isJoined('device'))) await sleep(200);
   const version = (s) => readUbootEnvFromConfig(join(out, s.id, 'fw_env.config'), { resolvePath: (p) => p.replace('/etc/peridiod', join(out, s.id)) }).vars.get('peridio_vsn_current');
 
-  // the same memory state as the floor below: nothing freed in the last settleMs
-  await sleep(benchStart + settleMs - performance.now());
+  // the same memory state as the floor below
+  await settle.wait();
   const profiler = await startProfiler(process.env.BENCH_CPU_PROF);
   const cpu0 = process.cpuUsage();
   const backendCpu0 = processCpuSeconds(server.child.pid);
@@ -134,7 +130,8 @@ try {
   // Floor: the same bytes hashed and written N times, spread over every core; first in the rollout's
   // memory state (its files deleted, then as long a wait as before it), then at once (warm).
   rmSync(out, { recursive: true, force: true });
-  await sleep(settleMs);
+  settle.freed();
+  await settle.wait();
   const floorRun = async (name) => {
     const dir = join(root, name);
     mkdirSync(dir);
@@ -152,7 +149,7 @@ try {
     aggregateMiBPerSecond: +((n * mib) / seconds).toFixed(0),
     floorSeconds: +floorSeconds.toFixed(1),
     floorWarmSeconds: +floorWarm.seconds.toFixed(1),
-    settleSeconds: settleMs / 1000,
+    settleSeconds,
     ratioToFloor: +(seconds / floorSeconds).toFixed(2),
     ratioToWarmFloor: +(seconds / floorWarm.seconds).toFixed(2),
     // CPU seconds (user+system, all threads) beside wall time: steadier than wall time on a busy machine
