@@ -12,7 +12,7 @@ export interface ToolRun {
   cwd?: string;
   env?: Readonly<Record<string, string>>;
   signal: AbortSignal;
-  /** Whole-run limit; the process gets SIGTERM, then SIGKILL after `killAfterMs`. */
+  /** Whole-run limit; the process group gets SIGTERM, then SIGKILL after `killAfterMs`. */
   timeoutMs?: number;
   killAfterMs?: number;
 }
@@ -25,13 +25,37 @@ export interface ToolResult {
 }
 
 const OUTPUT_TAIL = 4096;
+/** How long output may still arrive after the tool exits, before its pipes are closed. */
+const DRAIN_MS = 200;
 
-/** The agent's one way to run a program: no shell, bounded output, killed on abort or timeout. */
+/** Process groups that are running a tool or were told to stop; SIGKILLed if the agent exits. */
+const liveGroups = new Set<number>();
+let exitHook = false;
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is already gone
+  }
+}
+
+/**
+ * The agent's one way to run a program: no shell, bounded output, in its own process group, which
+ * abort, timeout and the agent's exit kill. It settles when the program exits, even if something
+ * it started still holds its stdout/stderr.
+ */
 export function spawnTool(command: string, args: readonly string[], run: ToolRun): Promise<ToolResult> {
   childProcess ??= typeof process.getBuiltinModule === 'function'
     ? process.getBuiltinModule('node:child_process')
     : (createRequire('/')('node:child_process') as typeof ChildProcess);
   const { spawn } = childProcess;
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', () => {
+      for (const pid of liveGroups) signalGroup(pid, 'SIGKILL');
+    });
+  }
   return new Promise((resolve, reject) => {
     if (run.signal.aborted) {
       reject(run.signal.reason as Error);
@@ -41,7 +65,11 @@ export function spawnTool(command: string, args: readonly string[], run: ToolRun
       cwd: run.cwd,
       env: run.env === undefined ? process.env : { ...process.env, ...run.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // a group of its own (setsid), so a stop reaches what the tool started too
+      detached: true,
     });
+    const pid = child.pid;
+    if (pid !== undefined) liveGroups.add(pid);
     let output = '';
     const keep = (chunk: Buffer): void => {
       output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL);
@@ -50,24 +78,49 @@ export function spawnTool(command: string, args: readonly string[], run: ToolRun
     child.stderr.on('data', keep);
     let killTimer: NodeJS.Timeout | undefined;
     const terminate = (): void => {
-      child.kill('SIGTERM');
-      killTimer ??= setTimeout(() => child.kill('SIGKILL'), run.killAfterMs ?? 5000);
+      if (pid === undefined || killTimer !== undefined) return;
+      signalGroup(pid, 'SIGTERM');
+      killTimer = setTimeout(() => {
+        signalGroup(pid, 'SIGKILL');
+        liveGroups.delete(pid);
+      }, run.killAfterMs ?? 5000);
+      // outlives the tool itself, for group members that ignore SIGTERM, without holding the agent
+      killTimer.unref();
     };
     const timeout = run.timeoutMs === undefined ? undefined : setTimeout(terminate, run.timeoutMs);
     run.signal.addEventListener('abort', terminate, { once: true });
-    const done = (): void => {
+    const toolEnded = (): void => {
       clearTimeout(timeout);
-      clearTimeout(killTimer);
       run.signal.removeEventListener('abort', terminate);
+      // Left running after a normal exit, as a service its post-install started would be on a device.
+      if (pid !== undefined && killTimer === undefined) liveGroups.delete(pid);
+    };
+    let settled = false;
+    let drain: NodeJS.Timeout | undefined;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    const finish = (): void => {
+      if (settled || exit === undefined) return;
+      settled = true;
+      clearTimeout(drain);
+      if (run.signal.aborted) reject(run.signal.reason as Error);
+      else resolve({ ...exit, output });
     };
     child.on('error', (cause) => {
-      done();
+      if (settled) return;
+      settled = true;
+      toolEnded();
       reject(new VfleetError('VFLEET_IO', `${command}: cannot run: ${cause.message}`, { cause }));
     });
-    child.on('close', (code, signal) => {
-      done();
-      if (run.signal.aborted) reject(run.signal.reason as Error);
-      else resolve({ code, signal, output });
+    child.on('exit', (code, signal) => {
+      toolEnded();
+      exit = { code, signal };
+      drain = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish();
+      }, DRAIN_MS);
     });
+    // all pipes closed after the exit: nothing else holds them, the output is complete
+    child.on('close', finish);
   });
 }
