@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { sha256Hex, VfleetError } from '@vfleet/core';
 import type { AgentLogger } from '../../types.js';
 import { writeStaged } from '../installers/write-staged.js';
 import { loadOrCreateDek } from './dek.js';
 import type { DeviceSigner } from './device-signature.js';
-import { hashing, readIfExists, sha256OfFile, writeFileAtomic } from './files.js';
+import { entryChunks, hashing, MAX_SIG_BYTES, openEntry, readEntry, renameOver, sha256OfEntry, writeFileAtomic, type NoEntry } from './files.js';
 import { decryptBuffer, decryptChunks, encryptBuffer, encryptChunks, isPdc1 } from './pdc1.js';
 
 export interface CacheStoreOptions {
@@ -24,7 +24,8 @@ export const CONTENT_DIRS = ['release', 'override', 'bundle', 'binary'] as const
 /**
  * peridiod's cache (protocol §5.8): every stored file X has X.sig, the device key's signature over
  * the lowercase-hex SHA-256 of the stored bytes; with encryption on the stored bytes are PDC1.
- * A file whose signature does not verify reads as missing. Paths are relative to the root.
+ * A file whose signature does not verify reads as missing, and so does anything but a regular file
+ * (warned; opened so that it cannot block; a later write replaces it). Paths are relative to the root.
  */
 export class CacheStore {
   readonly root: string;
@@ -68,10 +69,13 @@ export class CacheStore {
     await writeFileAtomic(`${abs}.sig`, this.options.signer.sign(sha256Hex(stored)));
   }
 
+  private readSig(rel: string): Promise<Buffer | NoEntry> {
+    return readEntry(this.root, `${rel}.sig`, this.options.log, MAX_SIG_BYTES);
+  }
+
   async read(rel: string): Promise<Buffer | undefined> {
-    const abs = this.path(rel);
-    const [stored, sig] = await Promise.all([readIfExists(abs), readIfExists(`${abs}.sig`)]);
-    if (stored === undefined || sig === undefined) return undefined;
+    const [stored, sig] = await Promise.all([readEntry(this.root, rel, this.options.log), this.readSig(rel)]);
+    if (!Buffer.isBuffer(stored) || !Buffer.isBuffer(sig)) return undefined;
     if (!this.options.signer.verify(sha256Hex(stored), sig.toString('ascii'))) return undefined;
     if (!isPdc1(stored)) return stored;
     if (this.dek === undefined) return undefined;
@@ -83,10 +87,9 @@ export class CacheStore {
   }
 
   async exists(rel: string): Promise<boolean> {
-    const abs = this.path(rel);
-    const sig = await readIfExists(`${abs}.sig`);
-    if (sig === undefined) return false;
-    const hash = await sha256OfFile(abs);
+    const sig = await this.readSig(rel);
+    if (!Buffer.isBuffer(sig)) return false;
+    const hash = await sha256OfEntry(this.root, rel, this.options.log);
     return hash !== undefined && this.options.signer.verify(hash, sig.toString('ascii'));
   }
 
@@ -104,7 +107,7 @@ export class CacheStore {
     const hash = this.dek === undefined ? undefined : createHash('sha256');
     try {
       await writeStaged(hash === undefined ? source : hashing(encryptChunks(source, this.dek as Buffer), hash), temp, 0o600, signal);
-      await rename(temp, abs);
+      await renameOver(temp, abs);
     } catch (error) {
       await rm(temp, { force: true });
       throw error;
@@ -121,7 +124,7 @@ export class CacheStore {
       }
       const abs = this.path(rel);
       await mkdir(dirname(abs), { recursive: true, mode: 0o700 });
-      await rename(plainPath, abs);
+      await renameOver(plainPath, abs);
       await writeFileAtomic(`${abs}.sig`, this.options.signer.sign(plainSha256));
     } finally {
       await rm(plainPath, { force: true });
@@ -130,22 +133,23 @@ export class CacheStore {
 
   /** Streams a stored file's plaintext; throws at the end if its device signature does not verify. */
   async *readStream(rel: string): AsyncGenerator<Buffer> {
-    const abs = this.path(rel);
-    const sig = await readIfExists(`${abs}.sig`);
-    if (sig === undefined) throw new VfleetError('VFLEET_IO', `cache ${rel}: missing or unsigned`);
-    const head = Buffer.alloc(4);
-    const handle = await open(abs, 'r');
+    const missing = () => new VfleetError('VFLEET_IO', `cache ${rel}: missing or unsigned`);
+    const sig = await this.readSig(rel);
+    if (!Buffer.isBuffer(sig)) throw missing();
+    const entry = await openEntry(this.root, rel, this.options.log);
+    if (typeof entry === 'string') throw missing();
     try {
-      await handle.read(head, 0, 4, 0);
+      const head = Buffer.alloc(4);
+      await entry.handle.read(head, 0, 4, 0);
+      const hash = createHash('sha256');
+      const raw = hashing(entryChunks(entry), hash);
+      if (isPdc1(head) && this.dek === undefined) throw new VfleetError('VFLEET_IO', `cache ${rel}: encrypted but no data key is loaded`);
+      yield* isPdc1(head) ? decryptChunks(raw, this.dek as Buffer, `cache ${rel}`) : raw;
+      if (!this.options.signer.verify(hash.digest('hex'), sig.toString('ascii'))) {
+        throw new VfleetError('VFLEET_IO', `cache ${rel}: device signature does not match the stored bytes`);
+      }
     } finally {
-      await handle.close();
-    }
-    const hash = createHash('sha256');
-    const raw = hashing(createReadStream(abs), hash);
-    if (isPdc1(head) && this.dek === undefined) throw new VfleetError('VFLEET_IO', `cache ${rel}: encrypted but no data key is loaded`);
-    yield* isPdc1(head) ? decryptChunks(raw, this.dek as Buffer, `cache ${rel}`) : raw;
-    if (!this.options.signer.verify(hash.digest('hex'), sig.toString('ascii'))) {
-      throw new VfleetError('VFLEET_IO', `cache ${rel}: device signature does not match the stored bytes`);
+      await entry.handle.close();
     }
   }
 
