@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { createDevicePaths } from './device-paths.js';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createDevicePaths, makeDeviceDir } from './device-paths.js';
 
 describe('createDevicePaths', () => {
   const mapped = createDevicePaths({ root: '/srv/devices/d1', mode: 'mapped' });
@@ -34,5 +37,63 @@ describe('createDevicePaths', () => {
 
   it('needs a root in mapped mode', () => {
     expect(() => createDevicePaths({ mode: 'mapped' })).toThrow(/needs the device directory/);
+  });
+});
+
+describe('makeDeviceDir', () => {
+  let base: string;
+  let device: string;
+  let outside: string;
+  const label = 'test: installer_opts.path';
+  beforeEach(() => {
+    base = realpathSync(mkdtempSync(join(tmpdir(), 'vfleet-device-paths-')));
+    device = join(base, 'd1');
+    outside = join(base, 'host');
+    mkdirSync(outside);
+  });
+  afterEach(() => rmSync(base, { recursive: true, force: true }));
+
+  it('creates each missing component under the device directory and returns the mapped path', async () => {
+    const paths = createDevicePaths({ root: device, mode: 'mapped' });
+    expect(await makeDeviceDir(paths, '/opt/a/b', label)).toBe(join(device, 'root/opt/a/b'));
+    expect(lstatSync(join(device, 'root/opt/a/b')).isDirectory()).toBe(true);
+    expect(await makeDeviceDir(paths, '/etc/peridiod/x', label)).toBe(join(device, 'x'));
+    expect(await makeDeviceDir(paths, '/opt/a/b', label)).toBe(join(device, 'root/opt/a/b'));
+  });
+
+  it.each([['root'], ['root/opt'], ['root/opt/a']])('refuses when %s is a symbolic link, naming the path and the link', async (planted) => {
+    const paths = createDevicePaths({ root: device, mode: 'mapped' });
+    mkdirSync(join(device, planted, '..'), { recursive: true });
+    symlinkSync(outside, join(device, planted));
+    await expect(makeDeviceDir(paths, '/opt/a/b', label)).rejects.toMatchObject({
+      code: 'VFLEET_IO',
+      message: `test: installer_opts.path "/opt/a/b": ${join(device, planted)} is a symbolic link (to ${outside}), which a mapped device may not follow; refusing to write through it`,
+    });
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
+  it('refuses a dangling link and a file where a directory should be', async () => {
+    const paths = createDevicePaths({ root: device, mode: 'mapped' });
+    mkdirSync(join(device, 'root'), { recursive: true });
+    symlinkSync(join(outside, 'later'), join(device, 'root/opt'));
+    await expect(makeDeviceDir(paths, '/opt/a', label)).rejects.toThrow(`${join(device, 'root/opt')} is a symbolic link (to ${join(outside, 'later')})`);
+    expect(readdirSync(outside)).toEqual([]);
+    writeFileSync(join(device, 'root/srv'), '');
+    await expect(makeDeviceDir(paths, '/srv/a', label)).rejects.toThrow(`test: installer_opts.path "/srv/a": ${join(device, 'root/srv')} exists and is not a directory`);
+  });
+
+  it('accepts a device directory that is itself reached through a link (the host chose it)', async () => {
+    mkdirSync(device);
+    symlinkSync(device, join(base, 'alias'));
+    const paths = createDevicePaths({ root: join(base, 'alias'), mode: 'mapped' });
+    expect(await makeDeviceDir(paths, '/opt/a', label)).toBe(join(base, 'alias/root/opt/a'));
+    expect(lstatSync(join(device, 'root/opt/a')).isDirectory()).toBe(true);
+  });
+
+  it('follows links in a container, where the paths are the device\'s own', async () => {
+    symlinkSync(outside, join(base, 'app'));
+    const paths = createDevicePaths({ mode: 'container' });
+    expect(await makeDeviceDir(paths, join(base, 'app/x'), label)).toBe(join(base, 'app/x'));
+    expect(readdirSync(outside)).toEqual(['x']);
   });
 });

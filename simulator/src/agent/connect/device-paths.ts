@@ -1,4 +1,5 @@
 // The one place device paths become host paths (DESIGN.md "Device filesystem").
+import { lstat, mkdir, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { VfleetError } from '@vfleet/core';
 import type { DevicePaths } from '../types.js';
@@ -48,4 +49,51 @@ export function createDevicePaths(options: DevicePathsOptions): DevicePaths {
       return host;
     },
   };
+}
+
+function dirRefusal(label: string, devicePath: string, host: string, why: string): VfleetError {
+  return new VfleetError('VFLEET_IO', `${label} ${JSON.stringify(devicePath)}: ${host} ${why}; refusing to write through it`);
+}
+
+/** Makes `dir` (a child of a checked directory) unless it exists, then insists it is a real directory. */
+async function realDirectory(dir: string, label: string, devicePath: string): Promise<void> {
+  try {
+    await mkdir(dir); // never follows a link at `dir`: an existing link is EEXIST and is caught below
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const stat = await lstat(dir);
+  if (stat.isSymbolicLink()) {
+    const target = await readlink(dir).catch(() => '?');
+    throw dirRefusal(label, devicePath, dir, `is a symbolic link (to ${target}), which a mapped device may not follow`);
+  }
+  if (!stat.isDirectory()) throw dirRefusal(label, devicePath, dir, 'exists and is not a directory');
+}
+
+/**
+ * Creates the host directory for `devicePath` and returns it. For a mapped device every component
+ * below the device directory is made one at a time and must be a real directory, not a symbolic
+ * link: the device's links would resolve on the host (an absolute one against the host's `/`), so
+ * following one could write outside the device directory. A device whose paths are real (a
+ * container) is its own filesystem, links included, as for peridiod. `label` names the option the
+ * path came from in errors (`file installer: installer_opts.path`).
+ */
+export async function makeDeviceDir(paths: DevicePaths, devicePath: string, label: string): Promise<string> {
+  const host = paths.map(devicePath);
+  if (paths.map('/') === '/') {
+    await mkdir(host, { recursive: true });
+    return host;
+  }
+  const deviceDir = paths.map(PERIDIOD_DIR);
+  if (!isInside(host, deviceDir)) throw dirRefusal(label, devicePath, host, `is outside the device directory ${deviceDir}`);
+  await mkdir(deviceDir, { recursive: true }); // chosen by the host, not the device, so links to it are fine
+  let dir = deviceDir;
+  for (const part of path.relative(deviceDir, host).split(path.sep).filter((p) => p !== '')) {
+    dir = path.join(dir, part);
+    await realDirectory(dir, label, devicePath);
+  }
+  // one more look, after the walk: a component swapped for a link meanwhile shows up here
+  const [real, realDeviceDir] = await Promise.all([realpath(host), realpath(deviceDir)]);
+  if (!isInside(real, realDeviceDir)) throw dirRefusal(label, devicePath, host, `resolves to ${real}, outside the device directory ${realDeviceDir}`);
+  return host;
 }

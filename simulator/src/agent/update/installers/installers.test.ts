@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { customMetadataHash, decodeUbootEnv, encodeUbootEnv } from '@vfleet/core';
@@ -82,6 +82,74 @@ describe('installers', () => {
     await file.path?.(join(dir, 'src'), env);
     expect(readlinkSync(join(dir, 'root/srv/p.bin'))).toBe(b.uuid);
     expect(readFileSync(join(dir, 'root/srv/p.bin'), 'utf8')).toBe('from-path');
+  });
+
+  describe('file: on a mapped device, links planted in the device directory are not followed', () => {
+    let outside: string;
+    beforeEach(() => {
+      outside = tempDir('installers-host');
+    });
+    afterEach(() => removeDir(outside));
+
+    it.each([['root/opt/app'], ['root/opt'], ['root']])('refuses when %s is a link out of the device directory, writing nothing there', async (planted) => {
+      mkdirSync(join(dir, planted, '..'), { recursive: true });
+      symlinkSync(outside, join(dir, planted));
+      const { job: file } = job('file', { path: '/opt/app', name: 'app.bin' });
+      await expect(file.stream?.(bytes('payload'), env)).rejects.toThrow(
+        `file installer: installer_opts.path "/opt/app": ${join(dir, planted)} is a symbolic link (to ${outside}), which a mapped device may not follow; refusing to write through it`,
+      );
+      expect(readdirSync(outside)).toEqual([]);
+    });
+
+    it('refuses a link that stays inside the device directory too (its target would resolve on the host)', async () => {
+      mkdirSync(join(dir, 'root/opt/real'), { recursive: true });
+      symlinkSync('real', join(dir, 'root/opt/app'));
+      const { job: file } = job('file', { path: '/opt/app', name: 'app.bin' });
+      await expect(file.stream?.(bytes('payload'), env)).rejects.toThrow(`${join(dir, 'root/opt/app')} is a symbolic link (to real)`);
+      expect(readdirSync(join(dir, 'root/opt/real'))).toEqual([]);
+    });
+
+    it('neither opens nor truncates a file linked at the old staging names, and replaces links at <uuid> and <name>', async () => {
+      const host = join(dir, 'root/srv');
+      mkdirSync(host, { recursive: true });
+      const victims = ['partial', 'link', 'uuid', 'name'].map((v) => join(outside, v));
+      for (const v of victims) writeFileSync(v, 'HOST FILE\n');
+      const { b, job: file } = job('file', { path: '/srv', name: 'x.bin' });
+      symlinkSync(victims[0] as string, join(host, `.${b.uuid}.partial`));
+      symlinkSync(victims[1] as string, join(host, `.${b.uuid}.link`));
+      symlinkSync(victims[2] as string, join(host, b.uuid));
+      symlinkSync(victims[3] as string, join(host, 'x.bin'));
+      await file.stream?.(bytes('payload'), env);
+      expect(victims.map((v) => readFileSync(v, 'utf8'))).toEqual(Array(4).fill('HOST FILE\n'));
+      expect(lstatSync(join(host, b.uuid)).isFile()).toBe(true);
+      expect(readlinkSync(join(host, 'x.bin'))).toBe(b.uuid);
+      expect(readFileSync(join(host, 'x.bin'), 'utf8')).toBe('payload');
+      expect(readdirSync(host).sort()).toEqual([b.uuid, 'x.bin'].sort());
+    });
+  });
+
+  it('file: removes the staging files a killed install of the same binary left, and nothing else', async () => {
+    const host = join(dir, 'root/opt/x');
+    mkdirSync(host, { recursive: true });
+    const { b, job: file } = job('file', { path: '/opt/x', name: 'app.bin' });
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'keep');
+    writeFileSync(join(host, `.${b.uuid}.0123456789abcdef.partial`), 'half');
+    symlinkSync(victim, join(host, `.${b.uuid}.0123456789abcdef.link`));
+    writeFileSync(join(host, '.other.partial'), 'not ours');
+    await file.stream?.(bytes('abc'), env);
+    expect(readdirSync(host).sort()).toEqual(['.other.partial', 'app.bin', b.uuid].sort());
+    expect(readFileSync(victim, 'utf8')).toBe('keep');
+  });
+
+  it('file: a container device (paths as they are) still follows its own links', async () => {
+    const real = join(dir, 'real');
+    mkdirSync(real);
+    symlinkSync(real, join(dir, 'app'));
+    const { b, job: file } = job('file', { path: join(dir, 'app'), name: 'a.bin' });
+    await file.stream?.(bytes('in-container'), { ...env, paths: { map: (p) => p } });
+    expect(readFileSync(join(real, 'a.bin'), 'utf8')).toBe('in-container');
+    expect(readdirSync(real).sort()).toEqual([b.uuid, 'a.bin'].sort());
   });
 
   it('cache: stores the binary encrypted, signed and stamped cached', async () => {

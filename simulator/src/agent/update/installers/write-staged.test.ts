@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -91,6 +91,19 @@ describe('writeStaged', () => {
     expect(Date.now() - started).toBeLessThan(150);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(ended).toBe(true);
+  });
+
+  it('refuses an existing file or link at the path, leaving it and what it points to untouched', async () => {
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'keep me');
+    symlinkSync(victim, join(dir, 'planted-link'));
+    symlinkSync(join(dir, 'nothing-yet'), join(dir, 'dangling-link'));
+    const signal = new AbortController().signal;
+    await expect(writeStaged(pieces(Buffer.from('payload'), [7]), victim, 0o600, signal)).rejects.toThrow(`EEXIST: file already exists, open '${victim}'`);
+    await expect(writeStaged(pieces(Buffer.from('payload'), [7]), join(dir, 'planted-link'), 0o600, signal)).rejects.toThrow('EEXIST');
+    await expect(writeStaged(pieces(Buffer.from('payload'), [7]), join(dir, 'dangling-link'), 0o600, signal)).rejects.toThrow('EEXIST');
+    expect(readFileSync(victim, 'utf8')).toBe('keep me');
+    expect(() => readFileSync(join(dir, 'nothing-yet'))).toThrow('ENOENT');
   });
 
   it('refuses to start once aborted', async () => {

@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 
 /** Bytes per write of copied (small) chunks; two such buffers per file, made when first needed. */
@@ -10,15 +11,21 @@ async function writeAll(file: FileHandle, buffer: Uint8Array, length: number): P
   }
 }
 
+/**
+ * Create only: an existing file or link at the path (say one planted under a predictable name) is
+ * an error, never truncated or followed.
+ */
+const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
 /** A chunk at least this large that arrives on a stage boundary is written as it is, not copied. */
 export const DIRECT_BYTES = 32 * 1024;
 
 /**
- * Writes a byte stream into a new file at `path` (truncating it) with asynchronous writes, one at a
- * time and in order. A chunk of DIRECT_BYTES or more that starts on a stage boundary is written from
- * the chunk itself, and the next chunk is asked for only once that write is done (so a lent chunk,
- * valid until the next is asked for, is never read after that); a download keeps filling its other
- * buffers meanwhile. Smaller chunks are copied into one of two STAGE_BYTES buffers, made on first
+ * Writes a byte stream into a new file at `path`, which must not exist yet (callers pick an
+ * unpredictable name), with asynchronous writes, one at a time and in order. A chunk of
+ * DIRECT_BYTES or more that starts on a stage boundary is written from the chunk itself, and the
+ * next chunk is asked for only once that write is done (so a lent chunk, valid until the next is
+ * asked for, is never read after that); a download keeps filling its other buffers meanwhile. Smaller chunks are copied into one of two STAGE_BYTES buffers, made on first
  * use: one fills while the other is written. Network chunks are dropped as soon as they are written
  * or copied instead of waiting in a disk queue, which keeps them short-lived for the garbage collector
  * (with many downloads in one process, chunks held until their write completed were promoted to the
@@ -27,7 +34,7 @@ export const DIRECT_BYTES = 32 * 1024;
  */
 export async function writeStaged(source: AsyncIterable<Uint8Array>, path: string, mode: number, signal: AbortSignal): Promise<void> {
   signal.throwIfAborted();
-  const file = await open(path, 'w', mode);
+  const file = await open(path, CREATE_NEW, mode);
   const iterator = source[Symbol.asyncIterator]();
   // One listener for the whole call rejects whichever wait is current. (A Promise.race against one
   // long-lived abort promise would leave a reaction on it per wait, keeping every chunk alive.)
