@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { abLayout, customMetadataHash, readRange } from '@vfleet/core';
@@ -28,6 +29,32 @@ const DISK = 32 * MiB;
 const IMAGE = 2 * MiB + 512;
 const layout = abLayout({ sizeBytes: DISK });
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+describe('hostSafeSwupdateArgs', () => {
+  it('outside a container, takes only extra_args that neither run commands, touch host files nor change trust', () => {
+    expect(hostSafeSwupdateArgs(['-v', '-e', 'stable,b', '--bootloader=uboot', '-H', 'vfleet-evk:1.0', '--max-version', '3.0']))
+      .toEqual(['-v', '-e', 'stable,b', '--bootloader', 'uboot', '-H', 'vfleet-evk:1.0', '--max-version', '3.0']);
+    for (const [args, why] of [
+      [['-P', 'touch /tmp/pwned'], '"-P" is not accepted'],
+      [['--postupdate=reboot'], '"--postupdate=reboot" is not accepted'],
+      [['-f', '/etc/swupdate.cfg'], '"-f" is not accepted'],
+      [['-o', '/etc/passwd'], '"-o" is not accepted'],
+      [['-u', '-t x -u h -i d'], '"-u" is not accepted'],
+      [['-vk/etc/peridiod/x.pem'], '"-vk/etc/peridiod/x.pem" is not accepted'],
+      [['-e'], '"-e" needs a value'],
+      [['--verbose=1'], '"--verbose=1" takes no value'],
+      [['-B', 'grub'], '"-B" names bootloader "grub", whose env is a host file; only "uboot" is accepted'],
+      [['--bootloader=ebg'], 'names bootloader "ebg"'],
+    ] as const) {
+      expect(() => hostSafeSwupdateArgs(args)).toThrow(why);
+    }
+    // the trust anchor is the device's provisioned swupdate-ca.pem with purpose codeSigning; nothing the server sends changes it
+    for (const args of [['-k', '/etc/peridiod/rogue-ca.pem'], ['--key=/etc/peridiod/rogue-ca.pem'], ['--ca-path', '/etc/peridiod'], ['--cert-purpose', 'emailProtection'], ['--cert-purpose=codeSigning'], ['--forced-signer-name', 'x'], ['-K', '/etc/peridiod/aes'], ['--key-aes', '/etc/peridiod/aes']]) {
+      expect(() => hostSafeSwupdateArgs(args)).toThrow(new RegExp(`installer_opts\\.extra_args: ${JSON.stringify(args[0]).replace(/[/.]/g, '\\$&')} changes what verifies or decrypts the \\.swu, which is only /etc/peridiod/swupdate-ca\\.pem with purpose codeSigning for a device outside a container`));
+    }
+    expect(() => hostSafeSwupdateArgs(['-P', 'x'])).toThrow(/installer_opts\.extra_args: "-P" is not accepted for a device outside a container \(swupdate runs on the host there\)/);
+  });
+});
+
 const real = haveTools('swupdate', 'openssl', 'unshare', 'fw_printenv', 'fw_setenv') && canRunAsDevice();
 
 function job(extra: string[] = []) {
@@ -160,6 +187,12 @@ describe.skipIf(!real)('swupdate installer with the real swupdate', () => {
     await refused(good.out, /swupdate exited with 1 \(slot b\): .*(hwrevision|HW compatibility|not compatible)/i);
   }, 60_000);
 
+  it('refuses, without waiting on it, an /etc/hwrevision the device made a FIFO', async () => {
+    rmSync(join(dir, 'root', 'etc', 'hwrevision'));
+    execFileSync('mkfifo', [join(dir, 'root', 'etc', 'hwrevision')]);
+    await refused(good.out, /hwrevision: refusing to read it: not a regular file/);
+  }, 60_000);
+
   it('takes the selection from extra_args when given, and checks that one', async () => {
     await job(['-e', 'stable,b']).path?.(copy(good.out), env);
     expect(deviceEnv(dir).get('peridio_active')).toBe('b');
@@ -193,34 +226,49 @@ describe.skipIf(!real)('swupdate installer with the real swupdate', () => {
       { name: 'rootfs.img', size: image.size, data: () => [bytes.subarray(image.dataOffset, image.dataOffset + image.size)] },
     ]);
     await refused(out, /swupdate exited with 1 \(slot b\): Authentication of all signatures failed/);
-    // control: trusting the device's chain too, swupdate's default purpose (no extendedKeyUsage needed) lets it in,
-    // so the codeSigning purpose is what keeps device keys from signing updates
-    const both = join(dir, 'root-and-intermediate.pem');
-    writeFileSync(both, readFileSync(signer.caPath, 'utf8') + readFileSync(deviceSigner.chainPath, 'utf8'));
-    // extra_args name device paths (this device is mapped: /etc/peridiod/x is <dir>/x)
-    await refused(out, /Authentication of all signatures failed/, ['-k', '/etc/peridiod/root-and-intermediate.pem', '--cert-purpose', 'codeSigning']);
-    await job(['--key=/etc/peridiod/root-and-intermediate.pem', '--cert-purpose', 'emailProtection']).path?.(copy(out), env);
-    expect(deviceEnv(dir).get('peridio_active')).toBe('b');
+    // a device on the host keeps that trust: extra_args naming the device's chain and swupdate's default purpose
+    // (no extendedKeyUsage needed) would let it in, so they are refused, naming the flag
+    writeFileSync(join(dir, 'root-and-intermediate.pem'), readFileSync(signer.caPath, 'utf8') + readFileSync(deviceSigner.chainPath, 'utf8'));
+    await refused(out, /"--key=\/etc\/peridiod\/root-and-intermediate.pem" changes what verifies or decrypts the \.swu, which is only \/etc\/peridiod\/swupdate-ca.pem with purpose codeSigning for a device outside a container/, ['--key=/etc/peridiod/root-and-intermediate.pem', '--cert-purpose', 'emailProtection']);
+    await refused(out, /"--cert-purpose" changes what verifies/, ['--cert-purpose', 'emailProtection']);
   }, 60_000);
 
-  it('outside a container, takes only extra_args that neither run commands nor touch host files', () => {
-    const paths = { map: (p: string) => (p.startsWith('/etc/peridiod/') ? join('/dev-dir', p.slice(14)) : join('/dev-dir/root', p)) };
-    expect(hostSafeSwupdateArgs(['-v', '-e', 'stable,b', '--key=/etc/peridiod/k.pem', '-K', '/keys/aes', '--max-version', '3.0'], paths))
-      .toEqual(['-v', '-e', 'stable,b', '--key', '/dev-dir/k.pem', '-K', '/dev-dir/root/keys/aes', '--max-version', '3.0']);
-    for (const [args, why] of [
-      [['-P', 'touch /tmp/pwned'], '"-P" is not accepted'],
-      [['--postupdate=reboot'], '"--postupdate=reboot" is not accepted'],
-      [['-f', '/etc/swupdate.cfg'], '"-f" is not accepted'],
-      [['-o', '/etc/passwd'], '"-o" is not accepted'],
-      [['-u', '-t x -u h -i d'], '"-u" is not accepted'],
-      [['-k'], '"-k" needs a value'],
-      [['-k', '../../etc/shadow'], 'extra_args[0]: "../../etc/shadow" is not absolute'],
-      [['--verbose=1'], '"--verbose=1" takes no value'],
-    ] as const) {
-      expect(() => hostSafeSwupdateArgs(args, paths)).toThrow(why);
-    }
-    expect(() => hostSafeSwupdateArgs(['-P', 'x'], paths)).toThrow(/installer_opts\.extra_args: "-P" is not accepted for a device outside a container \(swupdate runs on the host there\)/);
-  });
+  it('refuses, on the host, extra_args that make a CA the server supplied the trust anchor', async () => {
+    // the server's own CA, dropped into the device directory (by a `file` binary, say) and named with -k
+    const rogue = join(root, 'rogue');
+    initWorkspace({ home: rogue });
+    const rogueSigner = await ensureSwuSigner(rogue);
+    copyFileSync(rogueSigner.caPath, join(dir, 'rogue-ca.pem'));
+    const signed = await buildOsSwu({ name: 'edge-inference-os', version: '6.6.6', size: IMAGE, health: 'ok', diskBytes: DISK, signer: rogueSigner, out: join(root, 'rogue.swu') });
+    await refused(signed.out, /"-k" changes what verifies or decrypts the \.swu/, ['-k', '/etc/peridiod/rogue-ca.pem', '--cert-purpose', 'codeSigning']);
+    await refused(signed.out, /"--ca-path" changes what verifies/, ['--ca-path', '/etc/peridiod/rogue-ca.pem']);
+    expect(deviceEnv(dir).get('a.peridio_version')).not.toBe('6.6.6');
+  }, 60_000);
+
+  // what a .swu signed by the workspace signer must not do to the host when the device is mapped onto it
+  const PAYLOAD = Buffer.from('written on the host\n');
+  const SCRIPT = (escape: string) => Buffer.from(`#!/bin/sh\nid > ${escape}/script-ran-as\n`);
+  const hostWrite = (escape: string) => `{ files: ( { filename = "payload.txt"; path = "${escape}/pwned.txt"; sha256 = "${sha(PAYLOAD)}"; } );
+      scripts: ( { filename = "evil.sh"; type = "shellscript"; sha256 = "${sha(SCRIPT(escape))}"; } ); }`;
+  it.each([
+    ['in the selection', (w: string) => `stable = { a = ${w}; b = ${w}; };`, [], /software\.stable\.b\.files\[0\] \(path .*\/pwned\.txt\): files are written to paths of the host/],
+    ['under the board of the device\'s /etc/hwrevision', (w: string) => `vfleet-evk = { stable = { b = ${w}; }; }; stable = { b = { bootenv: ( { name = "x"; value = "y"; } ); }; };`, [], /software\.vfleet-evk\.stable\.b\.files\[0\]/],
+    ['in the last of two selections in extra_args (the one swupdate uses)', (w: string) => `stable = { a = { bootenv: ( { name = "x"; value = "y"; } ); }; b = ${w}; };`, ['-e', 'stable,a', '-e', 'stable,b'], /software\.stable\.b\.files\[0\]/],
+  ] as const)('refuses, before swupdate runs, files and scripts for the host %s', async (_where, layoutOf, extra, message) => {
+    const escape = join(root, `host-outside-${counter}`);
+    mkdirSync(escape);
+    const description = Buffer.from(`software = {\n  version = "1.0.0";\n  hardware-compatibility = [ "1.0" ];\n  ${layoutOf(hostWrite(escape))}\n};\n`);
+    const sig = await cmsSign(description, signer);
+    const out = join(root, `host-write-${counter}.swu`);
+    await writeSwu(out, [
+      { name: 'sw-description', size: description.length, data: () => [description] },
+      { name: 'sw-description.sig', size: sig.length, data: () => [sig] },
+      { name: 'payload.txt', size: PAYLOAD.length, data: () => [PAYLOAD] },
+      { name: 'evil.sh', size: SCRIPT(escape).length, data: () => [SCRIPT(escape)] },
+    ]);
+    await refused(out, new RegExp(`${message.source}.*refused before swupdate ran`), [...extra]);
+    expect([existsSync(join(escape, 'pwned.txt')), existsSync(join(escape, 'script-ran-as'))]).toEqual([false, false]);
+  }, 60_000);
 
   it('names what is missing: the trust certificate, an unknown active slot', async () => {
     rmSync(join(dir, 'swupdate-ca.pem'));

@@ -1,5 +1,5 @@
 // `swupdate` (protocol §5.7) through the real Debian swupdate, seeing the device's own /etc.
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { VfleetError, readUbootEnvFromConfig } from '@vfleet/core';
@@ -7,8 +7,9 @@ import { findTool } from '../process/find-tool.js';
 import { spawnTool } from '../process/spawn-tool.js';
 import type { DevicePaths } from '../../types.js';
 import type { InstallEnv, InstallerFactory } from './installer.js';
-import { absoluteDevicePath, optsError, ownRoot, stringList } from './installer-opts.js';
+import { optsError, ownRoot, stringList } from './installer-opts.js';
 import { SWU_SOFTWARE_SET, checkSwuFitsSlots } from '../../../artifacts/swu-fit.js';
+import { readDeviceText } from '../../../devices/device-files.js';
 
 const SWUPDATE_TIMEOUT_MS = 60 * 60 * 1000;
 const DEVICE_DIR = '/etc/peridiod';
@@ -35,29 +36,39 @@ const NAMESPACE_SCRIPT = [
 const hasFlag = (args: readonly string[], ...names: string[]): boolean =>
   args.some((a) => names.includes(a) || names.some((n) => n.startsWith('--') && a.startsWith(`${n}=`)));
 
-/** The `<set>,<mode>` of an explicit -e / --select in extra_args. */
-function explicitSelection(args: readonly string[]): { set: string; mode: string } | undefined {
+/** The value swupdate ends up with for an option given in extra_args: its getopt loop keeps the last. */
+function lastValue(args: readonly string[], short: string, long: string): string | undefined {
+  let found: string | undefined;
   for (const [i, a] of args.entries()) {
-    const value = a === '-e' || a === '--select' ? args[i + 1] : a.startsWith('--select=') ? a.slice('--select='.length) : undefined;
-    if (value === undefined) continue;
-    const [set = '', mode = ''] = value.split(',');
-    return { set, mode };
+    if (a === short || a === long) found = args[i + 1];
+    else if (a.startsWith(`${long}=`)) found = a.slice(long.length + 1);
   }
-  return undefined;
+  return found;
+}
+
+/** The `<set>,<mode>` of an explicit -e / --select in extra_args, split at the first comma as swupdate does. */
+function explicitSelection(args: readonly string[]): { set: string; mode: string } | undefined {
+  const value = lastValue(args, '-e', '--select');
+  if (value === undefined) return undefined;
+  const comma = value.indexOf(',');
+  return comma < 0 ? { set: value, mode: '' } : { set: value.slice(0, comma), mode: value.slice(comma + 1) };
 }
 
 // swupdate options a device mapped onto the host may pass: none runs a command (-P, -p), reads a
-// configuration (-f), writes a file (-o), fetches (-d) or serves (-u, -w); paths are device paths.
-const HOST_SAFE_VALUE = new Set(['-e', '--select', '-l', '--loglevel', '-N', '--no-downgrading', '-R', '--no-reinstalling', '--max-version', '-H', '--hwrevision', '--cert-purpose', '--forced-signer-name', '-B', '--bootloader']);
-const HOST_SAFE_PATH = new Set(['-k', '--key', '-K', '--key-aes', '--ca-path']);
+// configuration (-f), writes a file (-o), fetches (-d) or serves (-u, -w), or changes trust (below).
+const HOST_SAFE_VALUE = new Set(['-e', '--select', '-l', '--loglevel', '-N', '--no-downgrading', '-R', '--no-reinstalling', '--max-version', '-H', '--hwrevision', '-B', '--bootloader']);
 const HOST_SAFE_FLAG = new Set(['-v', '--verbose', '-n', '--dry-run', '-M', '--no-transaction-marker', '-m', '--no-state-marker', '-c', '--check', '-L', '--syslog']);
+// what verifies (-k, --ca-path, --cert-purpose, --forced-signer-name) or decrypts (-K) a .swu: on the host the device's provisioned CA decides alone
+const HOST_TRUST = new Set(['-k', '--key', '--ca-path', '--cert-purpose', '--forced-signer-name', '-K', '--key-aes']);
+// the env a mapped device has is U-Boot's in its own disk; grub's or EFI Boot Guard's would be the host's
+const HOST_BOOTLOADERS = new Set(['uboot']);
 
 /**
  * extra_args for a swupdate that runs on the host (a device outside a container): only the options
- * above, with the file options' device paths mapped into the device directory. Anything else is
- * refused, naming it: a server must not run commands or touch files of the host through them.
+ * above. Anything else is refused, naming it: a server must not run commands, touch files of the host
+ * or replace the trust anchor through them.
  */
-export function hostSafeSwupdateArgs(extra: readonly string[], paths: DevicePaths): string[] {
+export function hostSafeSwupdateArgs(extra: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < extra.length; i++) {
     const arg = extra[i] as string;
@@ -66,22 +77,17 @@ export function hostSafeSwupdateArgs(extra: readonly string[], paths: DevicePath
     const refuse = (why: string): never => {
       throw optsError('extra_args', `${JSON.stringify(arg)} ${why} for a device outside a container (swupdate runs on the host there); run it in a container to pass any option`);
     };
+    if (HOST_TRUST.has(flag)) refuse(`changes what verifies or decrypts the .swu, which is only ${SWUPDATE_TRUST_PATH} with purpose codeSigning`);
     if (HOST_SAFE_FLAG.has(flag)) {
       if (eq >= 0) refuse('takes no value');
       out.push(arg);
       continue;
     }
-    const takesPath = HOST_SAFE_PATH.has(flag);
-    if (!takesPath && !HOST_SAFE_VALUE.has(flag)) refuse('is not accepted');
+    if (!HOST_SAFE_VALUE.has(flag)) refuse('is not accepted');
     const value = eq >= 0 ? arg.slice(eq + 1) : extra[++i];
-    if (value === undefined) refuse('needs a value');
-    if (!takesPath) {
-      out.push(flag, value as string);
-      continue;
-    }
-    const field = `extra_args[${eq >= 0 ? i : i - 1}]`;
-    const devicePath = absoluteDevicePath({ [field]: value }, field);
-    out.push(flag, paths.map(devicePath));
+    if (value === undefined) return refuse('needs a value');
+    if ((flag === '-B' || flag === '--bootloader') && !HOST_BOOTLOADERS.has(value)) refuse(`names bootloader ${JSON.stringify(value)}, whose env is a host file; only "uboot" is accepted`);
+    out.push(flag, value);
   }
   return out;
 }
@@ -93,6 +99,18 @@ function firstExisting(paths: DevicePaths, ...devicePaths: string[]): { device: 
     if (existsSync(host)) return { device, host };
   }
   return undefined;
+}
+
+/** The board swupdate looks sw-description up under: -H's `<board>:`, else the first word of the device's /etc/hwrevision. */
+function boardName(args: readonly string[], paths: DevicePaths): string | undefined {
+  const given = lastValue(args, '-H', '--hwrevision');
+  if (given !== undefined) return given.split(':')[0];
+  const hw = firstExisting(paths, '/etc/hwrevision');
+  if (hw === undefined) return undefined;
+  // on the host the file is the device's: no FIFO, link or endless file may hold the agent
+  const text = ownRoot(paths) ? readFileSync(hw.host, 'latin1') : readDeviceText(paths.map(DEVICE_DIR), path.relative(paths.map(DEVICE_DIR), hw.host), 4096);
+  // fscanf("%ms") words: split on C whitespace only
+  return text?.split(/[ \t\n\v\f\r]+/).find((w) => w !== '');
 }
 
 /** The slot not booted, from `peridio_active` in the device's env (like fwup's upgrade.a / upgrade.b guards). */
@@ -136,7 +154,7 @@ export const swupdateInstaller: InstallerFactory = (_binary, opts) => {
   const run = async (file: string, install: InstallEnv): Promise<void> => {
     const { paths } = install;
     const own = ownRoot(paths);
-    const extra = own ? givenArgs : hostSafeSwupdateArgs(givenArgs, paths);
+    const extra = own ? givenArgs : hostSafeSwupdateArgs(givenArgs);
     const swupdate = await findTool('swupdate', install.toolPath);
     if (swupdate === undefined) throw new VfleetError('VFLEET_IO', `swupdate installer needs "swupdate", which is not on PATH (${install.toolPath || 'empty'})`);
     const fwEnv = firstExisting(paths, `${DEVICE_DIR}/fw_env.config`, '/etc/fw_env.config');
@@ -146,7 +164,7 @@ export const swupdateInstaller: InstallerFactory = (_binary, opts) => {
     if (!hasFlag(extra, '-k', '--key')) {
       const trust = firstExisting(paths, SWUPDATE_TRUST_PATH);
       if (trust === undefined) {
-        throw new VfleetError('VFLEET_IO', `swupdate installer: no certificate to verify the .swu with at ${SWUPDATE_TRUST_PATH} (${paths.map(SWUPDATE_TRUST_PATH)}); copy the workspace root CA (pki/ca/root-certificate.pem) there or pass -k in extra_args`);
+        throw new VfleetError('VFLEET_IO', `swupdate installer: no certificate to verify the .swu with at ${SWUPDATE_TRUST_PATH} (${paths.map(SWUPDATE_TRUST_PATH)}); copy the workspace root CA (pki/ca/root-certificate.pem) there${own ? ' or pass -k in extra_args' : ''}`);
       }
       args.push('-k', trust.host);
       if (!hasFlag(extra, '--cert-purpose')) args.push('--cert-purpose', 'codeSigning');
@@ -159,8 +177,8 @@ export const swupdateInstaller: InstallerFactory = (_binary, opts) => {
       args.push('-e', `${selection.set},${selection.mode}`);
     }
     args.push(...extra);
-    // refuse, before swupdate runs, a .swu that would write the device's disk outside the selected slot
-    checkSwuFitsSlots(file, paths, selection);
+    // refuse, before swupdate runs, a .swu that would write the device's disk outside the selected slot (or, on the host, anything else)
+    checkSwuFitsSlots(file, paths, selection, boardName(extra, paths));
 
     // in a container whose /etc/fw_env.config is the device's own, swupdate runs as is; else in a private mount namespace
     const direct = own && sameFile('/etc/fw_env.config', fwEnv.host);
