@@ -1,10 +1,12 @@
 import type { LoadReport } from './report.js';
 
-/** XML 1.0 has no place for control characters other than tab, newline and carriage return. */
-const allowed = (c: string) => c.charCodeAt(0) >= 0x20 || c === '\t' || c === '\n' || c === '\r';
+/** XML 1.0's Char production: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]. */
+const xmlChar = (cp: number) =>
+  cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
 
+// anything else (C0 controls, U+FFFE, U+FFFF, lone surrogates) becomes U+FFFD, so the reader sees something was there
 const escape = (s: string) =>
-  [...s].filter(allowed).join('').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
+  Array.from(s, (c) => (xmlChar(c.codePointAt(0) ?? 0) ? c : '\uFFFD')).join('').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
 
 /**
  * JUnit XML for CI: one testsuite per run, one testcase per threshold (and per wait check); a run

@@ -101,6 +101,16 @@ describe('reports', () => {
     expect(xml).toContain('<testcase classname="vfleet load unit.checks" name="wait until all on 2.0.0" time="0"></testcase>');
   });
 
+  it('JUnit keeps to XML 1.0 characters: others (controls, U+FFFE, U+FFFF, lone surrogates) become U+FFFD', () => {
+    const r = report();
+    r.scenario.name = 'r\u0001\uFFFE\uFFFF\uD800x\uDC00\t\u{1F600}\uD7FF\uE000';
+    const xml = junitReport(r);
+    expect(xml).toContain('<testsuite name="vfleet load r\uFFFD\uFFFD\uFFFD\uFFFDx\uFFFD\t\u{1F600}\uD7FF\uE000" ');
+    // the whole document, as code points, against the XML 1.0 Char production
+    const bad = [...xml].map((c) => c.codePointAt(0) ?? 0).filter((cp) => !(cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || cp >= 0x10000));
+    expect(bad).toEqual([]);
+  });
+
   it('JUnit and HTML mark an incomplete run so CI never reads it as green', () => {
     const r = report({ incompleteReason: 'interrupted (Ctrl-C)' });
     expect([r.complete, r.pass, r.exitCode]).toEqual([false, false, 2]);
