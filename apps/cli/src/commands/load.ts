@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { VfleetError } from '@vfleet/core';
 import {
   createProgress,
+  escapeControls,
   parseDuration,
   parsePercent,
   parseRate,
@@ -15,7 +18,9 @@ import {
   withTarget,
   checkReportTargets,
   writeReports,
+  type LoadReport,
   type MetricsEndpoint,
+  type ReportFiles,
   type RuntimeName,
   type Scenario,
 } from '@vfleet/simulator';
@@ -43,6 +48,34 @@ interface LoadFlags {
   workDir?: string;
   keep?: boolean;
 }
+
+/**
+ * The reports in `dir`; if they cannot go there after a run (which cannot be repeated), in a fresh
+ * folder under the OS temp dir, saying so in one line, so the results are never dropped.
+ */
+function writeReportsSomewhere(dir: string, report: LoadReport): { files: ReportFiles; moved: boolean } {
+  try {
+    return { files: writeReports(dir, report), moved: false };
+  } catch (e) {
+    const first = (e as Error).message.split('\n')[0];
+    let spare = join(tmpdir(), 'vfleet-reports-*');
+    try {
+      spare = mkdtempSync(join(tmpdir(), 'vfleet-reports-'));
+      const files = writeReports(spare, report);
+      console.error(escapeControls(`vfleet: ${first}; the reports are in ${spare} instead`));
+      return { files, moved: true };
+    } catch (e2) {
+      throw new VfleetError('VFLEET_IO', `${first}; nor could they go to ${spare}: ${(e2 as Error).message.split('\n')[0]}`, { cause: e });
+    }
+  }
+}
+
+/** What the terminal shows of a message from the scenario, a child process or the backend: its first line, controls escaped. */
+const shown = (e: unknown): string => escapeControls(String((e as Error).message).split('\n')[0] ?? '');
+
+// a reader that went away (`vfleet load … | head`) must not end the run before its teardown and
+// reports; it stays, as every later write to the closed pipe fails again
+const ignoreClosedPipe = (): void => undefined;
 
 const usage = (message: string): never => {
   throw new VfleetError('VFLEET_USAGE', message);
@@ -121,6 +154,9 @@ export function registerLoad(program: Command): void {
     .option('--work-dir <dir>', 'device directories and backend state during the run (default: a temp folder, removed after)')
     .option('--keep', 'keep --work-dir after the run')
     .action(async (file: string | undefined, flags: LoadFlags, cmd: Command) => {
+      for (const stream of [process.stdout, process.stderr]) {
+        if (!stream.listeners('error').includes(ignoreClosedPipe)) stream.on('error', ignoreClosedPipe);
+      }
       const home = resolveHome(program.opts<{ home?: string }>().home);
       const outDir = resolve(flags.out ?? join(home, 'reports'));
       let scenario: Scenario;
@@ -135,7 +171,7 @@ export function registerLoad(program: Command): void {
         checkReportTargets(outDir, scenario.name);
         if (flags.metricsPort !== undefined) endpoint = await startMetricsEndpoint(flags.metricsPort, scenario.name);
       } catch (e) {
-        console.error(`vfleet: ${(e as Error).message.split('\n')[0]}`);
+        console.error(`vfleet: ${shown(e)}`);
         process.exitCode = 2;
         return;
       }
@@ -143,16 +179,15 @@ export function registerLoad(program: Command): void {
       // the handlers stay for the whole run: with none left, the backend child's exit hook would
       // re-raise the signal and end the process before the teardown and the reports
       const onSignal = (signal: NodeJS.Signals) => {
-        progress.clear();
         if (controller.signal.aborted) {
           // the second one is not ours to handle: the signal's default action ends the process
-          process.stderr.write('vfleet: forced stop; no reports\n');
+          progress.say('vfleet: forced stop; no reports');
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
           process.kill(process.pid, signal);
           return;
         }
-        process.stderr.write('vfleet: stopping (Ctrl-C again to force)…\n');
+        progress.say('vfleet: stopping (Ctrl-C again to force)…');
         controller.abort();
       };
       process.on('SIGINT', onSignal);
@@ -163,13 +198,14 @@ export function registerLoad(program: Command): void {
       const begin = () => {
         if (started) return;
         started = true;
-        if (endpoint) process.stderr.write(`metrics: ${endpoint.url}\n`);
+        if (endpoint) progress.say(`metrics: ${endpoint.url}`);
       };
+      // phase notes quote the scenario, hook output and the backend
       const say = (line: string) => {
         begin();
-        progress.clear();
-        process.stderr.write(`${line}\n`);
+        progress.say(escapeControls(line));
       };
+      const print = (line: string) => console.log(escapeControls(line));
       try {
         const report = await runLoad({
           scenario,
@@ -184,17 +220,18 @@ export function registerLoad(program: Command): void {
           ...(flags.workDir === undefined ? {} : { workDir: resolve(flags.workDir), keepWorkDir: flags.keep === true }),
         });
         progress.clear();
-        const files = writeReports(outDir, report);
+        const { files, moved } = writeReportsSomewhere(outDir, report);
         const verdict = !report.complete ? `INCOMPLETE (${report.incompleteReason})` : report.pass ? 'PASS' : 'FAIL';
-        console.log(`${scenario.name}: ${verdict} · ${report.devices.updated}/${report.devices.provisioned} updated · ${report.durationSeconds.toFixed(1)}s`);
-        for (const t of report.thresholds) console.log(`  ${t.pass ? 'ok  ' : 'FAIL'} ${t.threshold} (measured ${t.actualText})`);
-        for (const c of report.checks.filter((x) => !x.pass)) console.log(`  FAIL wait ${c.name}: ${c.message}`);
-        console.log(`reports: ${files.json} ${files.junit} ${files.html}`);
-        process.exitCode = report.exitCode;
+        print(`${scenario.name}: ${verdict} · ${report.devices.updated}/${report.devices.provisioned} updated · ${report.durationSeconds.toFixed(1)}s`);
+        for (const t of report.thresholds) print(`  ${t.pass ? 'ok  ' : 'FAIL'} ${t.threshold} (measured ${t.actualText})`);
+        for (const c of report.checks.filter((x) => !x.pass)) print(`  FAIL wait ${c.name}: ${c.message}`);
+        print(`reports: ${files.json} ${files.junit} ${files.html}`);
+        // not where they were asked for: CI would miss them, so the run does not count as passed
+        process.exitCode = moved ? 2 : report.exitCode;
       } catch (e) {
         // runLoad throws only from its preflight, before a device starts; writing the reports may fail too
         progress.clear();
-        console.error(`vfleet: ${(e as Error).message.split('\n')[0]}`);
+        console.error(`vfleet: ${shown(e)}`);
         process.exitCode = 2;
       } finally {
         process.off('SIGINT', onSignal);
