@@ -129,6 +129,36 @@ thresholds:
     }
   });
 
+  it.each([
+    ['a cohort the product lacks', 'name: t\nphases:\n  - provision: {count: 1, cohort: "\\e[2J"}\n', /^x\.yaml:3:35: phases\[0\]\.provision\.cohort: "\\u001b\[2J": expected one of release, release-debug, daily-release, daily-debug \(the edge-inference product's cohorts\)$/],
+    ['a tag with control characters', 'name: t\nphases:\n  - provision: {count: 1, tags: [ok, "\\e[31mred"]}\n', /^x\.yaml:3:38: phases\[0\]\.provision\.tags\[1\]: tag "\\u001b\[31mred" must be 1 to 128 printable characters without a comma$/],
+    ['a tag with a comma', 'name: t\nphases:\n  - provision: {count: 1, tags: "a,b"}\n', /^x\.yaml:3:33: phases\[0\]\.provision\.tags: tag "a,b" must be 1 to 128 printable characters without a comma$/],
+    ['a tag with a C1 control the backend refuses', 'name: t\nphases:\n  - provision: {count: 1, tags: ["a\\x9bb"]}\n', /^x\.yaml:3:34: phases\[0\]\.provision\.tags\[0\]: expected a non-empty string of at most 128 printable characters, got "a\\u009bb"$/],
+    ['more than 100 tags', `name: t\nphases:\n  - provision: {count: 1, tags: [${Array.from({ length: 101 }, (_, i) => `t${i}`).join(', ')}]}\n`, /^x\.yaml:3:33: phases\[0\]\.provision\.tags: 101 tags, at most 100 accepted$/],
+    ['a target outside the safe alphabet', 'name: t\nphases:\n  - provision: {count: 1, target: "\\e[31m../../x"}\n', /^x\.yaml:3:35: phases\[0\]\.provision\.target: target "\\u001b\[31m\.\.\/\.\.\/x" must match \^\[A-Za-z0-9\]/],
+    ['a release name with control characters', 'name: t\nrelease: {name: "\\e[31mR", version: 3.0.0}\nphases: [teardown]\n', /^x\.yaml:2:17: release\.name: "\\u001b\[31mR": contains control characters; a release name is 1 to 100 characters without control characters$/],
+    ['a release name too long for its created artifact', `name: t\nrelease: {name: ${'r'.repeat(93)}, version: 3.0.0, create: {binary: 1KiB}}\nphases: [teardown]\n`, /^x\.yaml:2:17: release\.name: "r{79}…: 93 characters; with release\.create at most 92 \(its artifact is named <name>-payload, at most 100\)$/],
+    ['a binary over the backend upload limit', 'name: t\nrelease: {name: r, version: 2.0.0, create: {binary: 1000000GiB}}\nphases: [teardown]\n', /^x\.yaml:2:53: release\.create\.binary: 1073741824000000 bytes; the embedded backend accepts binaries of at most 8589934592 \(8 GiB\)$/],
+    ['a binary one byte over 8 GiB', 'name: t\nrelease: {name: r, version: 2.0.0, create: {binary: 8589934593}}\nphases: [teardown]\n', /^x\.yaml:2:53: release\.create\.binary: 8589934593 bytes; the embedded backend accepts binaries of at most 8589934592/],
+    ['a phase tag with control characters', 'name: t\nrelease: {name: r, version: 3.0.0}\nphases:\n  - rollout:\n      - enable: {tags: ["\\e[2JX"]}\n', /^x\.yaml:5:25: phases\[0\]\.rollout\[0\]\.enable\.tags\[0\]: tag "\\u001b\[2JX" must be 1 to 128 printable characters without a comma$/],
+    ['a phase tag with a C1 control', 'name: t\nrelease: {name: r, version: 3.0.0}\nphases:\n  - rollout:\n      - phase: {tags: "\\x85"}\n', /^x\.yaml:5:23: phases\[0\]\.rollout\[0\]\.phase\.tags: expected a non-empty string of at most 128 printable characters, got "\\u0085"$/],
+    ['a description over 4 KiB', `description: ${'d'.repeat(4097)}\n${minimal()}`, /^x\.yaml:1:14: description: 4097 bytes; at most 4096 \(4 KiB\) accepted \(it is copied into every report\)$/],
+  ])('refuses %s while parsing, before anything starts', (_what, source, message) => {
+    expect(issueOf(source)).toMatch(message);
+  });
+
+  it('accepts what the later layers accept', () => {
+    const s = parseScenario(`description: ${'d'.repeat(4096)}\nname: t\nrelease: {name: ${'r'.repeat(92)}, version: 2.0.0, create: {binary: 8GiB}}\nphases:\n  - provision: {count: 1, cohort: daily-debug, tags: [canary, "lab 2"], target: arm-ethos-u65}\n  - rollout:\n      - enable: {tags: [canary]}\n`, 'x.yaml');
+    expect(s.release).toEqual({ name: 'r'.repeat(92), version: '2.0.0', create: { binaryBytes: 8 * 1024 ** 3, reboot: false } });
+    expect(s.phases[0]).toMatchObject({ kind: 'provision', cohort: 'daily-debug', tags: ['canary', 'lab 2'], target: 'arm-ethos-u65' });
+    expect(s.description).toHaveLength(4096);
+  });
+
+  it('quotes at most 80 characters of a refused value', () => {
+    const message = issueOf(`name: t\nphases:\n  - provision: {count: 1, prefix: ${'p'.repeat(1_000_000)}-}\n`);
+    expect(message).toBe(`x.yaml:3:35: phases[0].provision.prefix: "${'p'.repeat(79)}…: letters, digits, . _ - (device ids are <prefix>-0001…)`);
+  });
+
   it('names an unreadable file in one line', () => {
     expect(() => readScenario('/nonexistent/s.yaml')).toThrow(/^\/nonexistent\/s\.yaml: cannot read the scenario: ENOENT/);
   });

@@ -1,16 +1,29 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { isMap, isScalar, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import { VfleetError, isHostPort, parseSize } from '@vfleet/core';
+import { DEFAULT_MAX_UPLOAD_BYTES } from '../backend/admin/context.js';
+import { Fields } from '../backend/store/fields.js';
+import { StoreError } from '../backend/store/errors.js';
+import { checkTags, checkTarget } from '../devices/spec.js';
 import type { RuntimeName } from '../fleet/types.js';
+import { loadProduct, type Product } from '../product/product.js';
 import type { Fault, Phase, PhaseValue, ProvisionPhase, RolloutStep, Scenario, ScenarioRelease, ScenarioTarget, WaitCondition } from './scenario.js';
 import { parseThreshold, ThresholdSyntaxError, type Threshold } from './thresholds.js';
 import { parseDuration, parsePercent, parseRate } from './units.js';
-import { YamlReader, type ScenarioIssue } from './yaml-reader.js';
+import { clip, printable, quote, YamlReader, type ScenarioIssue } from './yaml-reader.js';
 
 const RUNTIMES: readonly RuntimeName[] = ['inproc', 'process', 'namespace', 'docker', 'podman'];
 const PHASES = ['provision', 'ramp', 'steady', 'rollout', 'wait', 'faults', 'teardown'] as const;
 const VERSION = /^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
+/** Largest scenario file read: hand-written YAML is a few KiB; the bound keeps parsing well under a second. */
+export const MAX_SCENARIO_BYTES = 1024 * 1024;
+/** The description is copied into every report. */
+const MAX_DESCRIPTION_BYTES = 4096;
+/** Names the backend stores are at most this long (Fields.text's limit for `name`). */
+const MAX_NAME_CHARS = 100;
+/** release.create names its artifact `<release>-payload`. */
+const PAYLOAD_SUFFIX = '-payload';
 
 /** An invalid scenario: every issue with file, line and column; the message is the first of them. */
 export class ScenarioError extends VfleetError {
@@ -23,13 +36,44 @@ export class ScenarioError extends VfleetError {
 
 /** Reads and validates a scenario file; relative paths in it resolve against its folder. */
 export function readScenario(file: string): Scenario {
-  let source: string;
+  return parseScenario(readSource(file), file, dirname(resolve(file)));
+}
+
+/** The file's text: a regular file of at most MAX_SCENARIO_BYTES (a FIFO or device would block or never end). */
+function readSource(file: string): string {
+  const refuse = (why: string, cause?: unknown): VfleetError =>
+    new VfleetError('VFLEET_USAGE', `${file}: cannot read the scenario: ${why}`, cause === undefined ? undefined : { cause });
+  let fd: number;
   try {
-    source = readFileSync(file, 'utf8');
+    // O_NONBLOCK: opening a FIFO without a writer would otherwise wait for ever
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (cause) {
-    throw new VfleetError('VFLEET_USAGE', `${file}: cannot read the scenario: ${(cause as Error).message}`, { cause });
+    throw refuse((cause as Error).message, cause);
   }
-  return parseScenario(source, file, dirname(resolve(file)));
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw refuse(`it is ${fileKind(st)}; expected a regular YAML file of at most ${MAX_SCENARIO_BYTES} bytes (1 MiB)`);
+    const tooBig = (size: string) => refuse(`it is ${size} bytes; at most ${MAX_SCENARIO_BYTES} (1 MiB) accepted`);
+    if (st.size > MAX_SCENARIO_BYTES) throw tooBig(String(st.size));
+    const buf = Buffer.alloc(MAX_SCENARIO_BYTES + 1);
+    let n = 0;
+    for (let got = -1; got !== 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
+    if (n > MAX_SCENARIO_BYTES) throw tooBig(`more than ${MAX_SCENARIO_BYTES}`); // grew after fstat
+    return buf.toString('utf8', 0, n);
+  } catch (cause) {
+    throw cause instanceof VfleetError ? cause : refuse((cause as Error).message, cause);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function fileKind(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
 }
 
 /** Validates scenario YAML; throws ScenarioError naming `file:line:col` of each problem. */
@@ -47,8 +91,11 @@ function readRoot(r: YamlReader, root: Node | null, baseDir: string): Scenario |
   const top = r.map(root, '', ['name', 'description', 'seed', 'target', 'release', 'phases', 'thresholds', 'sample_interval', 'floor']);
   if (!top) return undefined;
   const name = top.has('name') ? r.string(top.get('name')?.value, 'name') : r.fail(root, 'name', 'missing: every scenario has a name');
-  if (name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) r.fail(top.get('name')?.value, 'name', `${JSON.stringify(name)}: letters, digits, . _ - (it names the report files)`);
+  if (name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) r.fail(top.get('name')?.value, 'name', `${quote(name)}: letters, digits, . _ - (it names the report files)`);
   const description = top.has('description') ? r.string(top.get('description')?.value, 'description') : undefined;
+  if (description !== undefined && Buffer.byteLength(description) > MAX_DESCRIPTION_BYTES) {
+    r.fail(top.get('description')?.value, 'description', `${Buffer.byteLength(description)} bytes; at most ${MAX_DESCRIPTION_BYTES} (4 KiB) accepted (it is copied into every report)`);
+  }
   const seed = top.has('seed') ? r.int(top.get('seed')?.value, 'seed', 0, 2 ** 32 - 1) : 1;
   const target = readTarget(r, top.get('target')?.value, baseDir);
   const release = top.has('release') ? readRelease(r, top.get('release')?.value) : undefined;
@@ -74,7 +121,7 @@ function readRoot(r: YamlReader, root: Node | null, baseDir: string): Scenario |
         if (!(e instanceof ThresholdSyntaxError)) throw e;
         const p = r.pos(n);
         const quoted = isScalar(n) && (n.type === 'QUOTE_DOUBLE' || n.type === 'QUOTE_SINGLE') ? 1 : 0;
-        r.issues.push({ line: p.line, col: p.col + quoted + e.offset, path: `thresholds[${i}]`, message: `${JSON.stringify(text)}: ${e.message}` });
+        r.issues.push({ line: p.line, col: p.col + quoted + e.offset, path: `thresholds[${i}]`, message: `${quote(text)}: ${clip(e.message)}` });
       }
     }
   }
@@ -99,15 +146,15 @@ function readTarget(r: YamlReader, node: Node | null | undefined, baseDir: strin
   if (!m) return undefined;
   const runtime = m.has('runtime') ? r.string(m.get('runtime')?.value, 'target.runtime') : 'inproc';
   if (runtime !== undefined && !(RUNTIMES as readonly string[]).includes(runtime)) {
-    r.fail(m.get('runtime')?.value, 'target.runtime', `${JSON.stringify(runtime)}: expected one of ${RUNTIMES.join(', ')}`);
+    r.fail(m.get('runtime')?.value, 'target.runtime', `${quote(runtime)}: expected one of ${RUNTIMES.join(', ')}`);
   }
   const deviceApi = m.has('device_api') ? r.string(m.get('device_api')?.value, 'target.device_api', 'host or host:port') : undefined;
-  if (deviceApi !== undefined && !isHostPort(deviceApi)) r.fail(m.get('device_api')?.value, 'target.device_api', `${JSON.stringify(deviceApi)}: expected host or host:port without a scheme, port 1–65535`);
+  if (deviceApi !== undefined && !isHostPort(deviceApi)) r.fail(m.get('device_api')?.value, 'target.device_api', `${quote(deviceApi)}: expected host or host:port without a scheme, port 1–65535`);
   const ca = m.has('device_api_ca') ? r.string(m.get('device_api_ca')?.value, 'target.device_api_ca', 'a PEM file path') : undefined;
   const hook = m.has('hook') ? r.string(m.get('hook')?.value, 'target.hook', 'a command') : undefined;
   const scaleNode = m.get('size_scale')?.value;
   const sizeScale = m.has('size_scale') ? r.scalar(scaleNode, 'target.size_scale', 'a number 0 < x ≤ 1') : 1;
-  if (sizeScale !== undefined && (typeof sizeScale !== 'number' || !(sizeScale > 0 && sizeScale <= 1))) r.fail(scaleNode, 'target.size_scale', `${JSON.stringify(sizeScale)}: expected a number 0 < x ≤ 1 (EVK binary sizes times this)`);
+  if (sizeScale !== undefined && (typeof sizeScale !== 'number' || !(sizeScale > 0 && sizeScale <= 1))) r.fail(scaleNode, 'target.size_scale', `${quote(sizeScale)}: expected a number 0 < x ≤ 1 (EVK binary sizes times this)`);
   if (deviceApi !== undefined && m.has('size_scale')) r.fail(m.get('size_scale')?.key as Node, 'target.size_scale', 'only with the embedded backend (it seeds the EVK binaries)');
   if (deviceApi !== undefined && !m.has('device_api_ca')) r.fail(m.get('device_api')?.key as Node, 'target.device_api_ca', 'missing: a real device API needs the CA its devices trust (device_api_ca)');
   if (deviceApi === undefined && m.has('device_api_ca')) r.fail(m.get('device_api_ca')?.key as Node, 'target.device_api_ca', 'only with target.device_api (the embedded backend brings its own CA)');
@@ -124,9 +171,14 @@ function readTarget(r: YamlReader, node: Node | null | undefined, baseDir: strin
 function readRelease(r: YamlReader, node: Node | null | undefined): ScenarioRelease | undefined {
   const m = r.map(node, 'release', ['name', 'version', 'create']);
   if (!m) return undefined;
-  const name = m.has('name') ? r.string(m.get('name')?.value, 'release.name') : r.fail(node, 'release.name', 'missing: the release name in the backend');
+  const nameNode = m.get('name')?.value;
+  const name = m.has('name') ? r.string(nameNode, 'release.name') : r.fail(node, 'release.name', 'missing: the release name in the backend');
+  // the admin API's rule for names (a release's, and with create its `<name>-payload` artifact's)
+  const nameRule = (entity: string, value: string) => () => new Fields(entity, { name: value }, ['name']).text('name', MAX_NAME_CHARS);
+  // a refused value is kept (the issue already fails the parse) so later checks do not report its absence
+  const nameOk = name !== undefined && check(r, nameNode, 'release.name', name, nameRule('release', name), `${quote(name)}: `, `; a release name is 1 to ${MAX_NAME_CHARS} characters without control characters`);
   const version = m.has('version') ? r.string(m.get('version')?.value, 'release.version', 'a version like 2.0.0') : r.fail(node, 'release.version', 'missing: the version devices report once updated, e.g. 2.0.0');
-  if (version !== undefined && !VERSION.test(version)) r.fail(m.get('version')?.value, 'release.version', `${JSON.stringify(version)}: expected a semantic version like 2.0.0`);
+  if (version !== undefined && !VERSION.test(version)) r.fail(m.get('version')?.value, 'release.version', `${quote(version)}: expected a semantic version like 2.0.0`);
   let create: ScenarioRelease['create'];
   if (m.has('create')) {
     const c = r.map(m.get('create')?.value, 'release.create', ['binary', 'reboot']);
@@ -135,6 +187,12 @@ function readRelease(r: YamlReader, node: Node | null | undefined): ScenarioRele
         ? r.parsed(c.get('binary')?.value, 'release.create.binary', (t) => sizeOrUndefined(t), 'a size like 16MiB')
         : r.fail(m.get('create')?.value, 'release.create.binary', 'missing: the size of the release binary, e.g. 16MiB');
       if (binaryBytes === 0) r.fail(c.get('binary')?.value, 'release.create.binary', 'must be at least 1 byte');
+      if (binaryBytes !== undefined && binaryBytes > DEFAULT_MAX_UPLOAD_BYTES) {
+        r.fail(c.get('binary')?.value, 'release.create.binary', `${binaryBytes} bytes; the embedded backend accepts binaries of at most ${DEFAULT_MAX_UPLOAD_BYTES} (${DEFAULT_MAX_UPLOAD_BYTES / 1024 ** 3} GiB)`);
+      }
+      if (name !== undefined && nameOk && !passes(nameRule('artifact', `${name}${PAYLOAD_SUFFIX}`))) {
+        r.fail(nameNode, 'release.name', `${quote(name)}: ${name.length} characters; with release.create at most ${MAX_NAME_CHARS - PAYLOAD_SUFFIX.length} (its artifact is named <name>${PAYLOAD_SUFFIX}, at most ${MAX_NAME_CHARS})`);
+      }
       const reboot = c.has('reboot') ? r.bool(c.get('reboot')?.value, 'release.create.reboot') : false;
       if (binaryBytes !== undefined && reboot !== undefined) create = { binaryBytes, reboot };
     }
@@ -160,7 +218,7 @@ function readPhase(r: YamlReader, node: Node, path: string): Phase | undefined {
     kind = String((node.items[0]?.key as { value: unknown }).value);
     body = node.items[0]?.value as Node | null;
   } else return r.fail(node, path, `expected one phase: a mapping with one key of ${PHASES.join(', ')}`);
-  if (!(PHASES as readonly string[]).includes(kind)) return r.fail(node, path, `unknown phase ${JSON.stringify(kind)}; expected one of ${PHASES.join(', ')}`);
+  if (!(PHASES as readonly string[]).includes(kind)) return r.fail(node, path, `unknown phase ${quote(kind)}; expected one of ${PHASES.join(', ')}`);
   const at = r.pos(node);
   const p = `${path}.${kind}`;
   switch (kind as (typeof PHASES)[number]) {
@@ -204,14 +262,19 @@ function readProvision(r: YamlReader, body: Node | null | undefined, p: string, 
   if (evk && (m.has('count') || m.has('prefix') || m.has('tags'))) r.fail(m.get('evk')?.key as Node, p, 'evk: true makes the EVK six devices (ids and tags from the product); drop count, prefix and tags');
   const count = evk ? 6 : m.has('count') ? r.int(m.get('count')?.value, `${p}.count`, 1, 100_000) : r.fail(body, `${p}.count`, 'missing: how many devices (or evk: true)');
   const prefix = m.has('prefix') ? r.string(m.get('prefix')?.value, `${p}.prefix`) : 'LOAD';
-  if (prefix !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,50}$/.test(prefix)) r.fail(m.get('prefix')?.value, `${p}.prefix`, `${JSON.stringify(prefix)}: letters, digits, . _ - (device ids are <prefix>-0001…)`);
+  if (prefix !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,50}$/.test(prefix)) r.fail(m.get('prefix')?.value, `${p}.prefix`, `${quote(prefix)}: letters, digits, . _ - (device ids are <prefix>-0001…)`);
   const cohort = m.has('cohort') ? r.string(m.get('cohort')?.value, `${p}.cohort`) : undefined;
-  const tags = m.has('tags') ? r.stringList(m.get('tags')?.value, `${p}.tags`) : [];
+  const product = cohort === undefined ? undefined : shippedProduct();
+  if (cohort !== undefined && product !== undefined && !product.cohorts.includes(cohort)) {
+    r.fail(m.get('cohort')?.value, `${p}.cohort`, `${quote(cohort)}: expected one of ${product.cohorts.join(', ')} (the ${product.product} product's cohorts)`);
+  }
+  const tags = m.has('tags') ? readTags(r, m.get('tags')?.value, `${p}.tags`, 'device', 'tags') : [];
   const target = m.has('target') ? r.string(m.get('target')?.value, `${p}.target`) : undefined;
+  if (target !== undefined) check(r, m.get('target')?.value, `${p}.target`, target, () => checkTarget(target, `${p}.target`));
   const poll = m.has('poll_interval') ? r.parsed(m.get('poll_interval')?.value, `${p}.poll_interval`, parseDuration, 'a duration like 5s, at most 24 days') : undefined;
   if (poll !== undefined && poll < 100) r.fail(m.get('poll_interval')?.value, `${p}.poll_interval`, 'at least 100ms');
   const env = m.has('env') ? r.string(m.get('env')?.value, `${p}.env`) : 'file';
-  if (env !== undefined && env !== 'file' && env !== 'disk') r.fail(m.get('env')?.value, `${p}.env`, `${JSON.stringify(env)}: expected file or disk`);
+  if (env !== undefined && env !== 'file' && env !== 'disk') r.fail(m.get('env')?.value, `${p}.env`, `${quote(env)}: expected file or disk`);
   const disk = m.has('disk') ? r.parsed(m.get('disk')?.value, `${p}.disk`, sizeOrUndefined, 'a size like 256MiB, or 0 for none') : env === 'disk' ? 64 * 1024 * 1024 : 0;
   if (env === 'disk' && disk === 0) r.fail(m.get('disk')?.value, `${p}.disk`, 'env: disk needs a disk image (not 0)');
   const cacheEncryption = m.has('cache_encryption') ? r.bool(m.get('cache_encryption')?.value, `${p}.cache_encryption`) : undefined;
@@ -268,7 +331,7 @@ function readRollout(r: YamlReader, body: Node | null | undefined, p: string, at
 function readPhaseValue(r: YamlReader, node: Node | null | undefined, path: string): PhaseValue | undefined {
   if (isMap(node)) {
     const m = r.map(node, path, ['tags']);
-    const tags = m?.has('tags') ? r.stringList(m.get('tags')?.value, `${path}.tags`) : m && r.fail(node, `${path}.tags`, 'missing: the phase tags');
+    const tags = m?.has('tags') ? readTags(r, m.get('tags')?.value, `${path}.tags`, 'release', 'phase_tags') : m && r.fail(node, `${path}.tags`, 'missing: the phase tags');
     return tags === undefined ? undefined : { tags };
   }
   const want = 'a percentage (50%), a fraction 0..1, a device count ≥ 2, or {tags: [...]}';
@@ -278,7 +341,65 @@ function readPhaseValue(r: YamlReader, node: Node | null | undefined, path: stri
   const pct = parsePercent(text);
   if (pct !== undefined && pct <= 1) return { value: pct, text };
   if (typeof v === 'number' && v >= 0 && (v <= 1 || Number.isInteger(v))) return { value: v, text };
-  return r.fail(node, path, `${JSON.stringify(v)} is not ${want}`);
+  return r.fail(node, path, `${quote(v)} is not ${want}`);
+}
+
+/**
+ * Tags as the later layers take them: the device generator (checkTags: no commas, at most 100) and
+ * the backend store (Fields.strings: at most 128 characters, no C0/C1 controls). Phase tags select
+ * devices by their tags, so they keep to the same rules.
+ */
+function readTags(r: YamlReader, node: Node | null | undefined, path: string, entity: 'device' | 'release', field: 'tags' | 'phase_tags'): string[] | undefined {
+  const tags = r.stringList(node, path);
+  if (tags === undefined) return undefined;
+  const both = (list: string[], where: string) => () => {
+    checkTags(list, where);
+    new Fields(entity, { [field]: list }, [field]).strings(field);
+  };
+  const nodes = isSeq(node) ? (node.items as Node[]) : [node as Node];
+  let ok = true;
+  tags.forEach((tag, i) => {
+    const at = isSeq(node) ? `${path}[${i}]` : path;
+    ok = check(r, nodes[i], at, tag, both([tag], at)) && ok;
+  });
+  if (ok) check(r, node, path, tags, both(tags, path));
+  // refused tags are kept (their issues fail the parse) so the phase still counts for the checks after it
+  return tags;
+}
+
+/**
+ * Runs a later layer's validator now, so its refusal names `file:line:col` and the scenario path
+ * instead of a flag or an API field; its own `where: ` prefix gives way to the path, and the value
+ * it quotes whole is cut to 80 characters.
+ */
+function check(r: YamlReader, node: Node | null | undefined, path: string, value: unknown, validate: () => unknown, before = '', after = ''): boolean {
+  try {
+    validate();
+    return true;
+  } catch (e) {
+    if (!(e instanceof VfleetError)) throw e;
+    const prefix = e instanceof StoreError ? `${e.field}: ` : `${path}: `;
+    const message = (e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message).replace(JSON.stringify(value), quote(value));
+    r.fail(node, path, `${before}${clip(printable(message))}${after}`);
+    return false;
+  }
+}
+
+function passes(validate: () => unknown): boolean {
+  try {
+    validate();
+    return true;
+  } catch (e) {
+    if (e instanceof VfleetError) return false;
+    throw e;
+  }
+}
+
+let shipped: Product | undefined;
+/** The product the load runner's embedded backend seeds (loadProduct's default); its cohorts are the ones a device can join. */
+function shippedProduct(): Product {
+  shipped ??= loadProduct();
+  return shipped;
 }
 
 /** `95% on 2.0.0`, `all on 2.0.0`, `10 on 2.0.0`, `100% online`. */

@@ -1,5 +1,25 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { SourcePos } from './scenario.js';
+
+const QUOTE_CHARS = 80;
+
+/** Cuts `text` to `max` characters plus `…` (never inside a surrogate pair), so a huge value cannot flood a one-line error. */
+export function clip(text: string, max = 200): string {
+  if (text.length <= max) return text;
+  const end = /[\uD800-\uDBFF]/.test(text.charAt(max - 1)) ? max - 1 : max;
+  return `${text.slice(0, end)}…`;
+}
+
+/** `text` with C0, DEL and C1 controls written as `\uXXXX`, so a message cannot drive the reader's terminal. */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A value as an error message quotes it: JSON (C1 controls escaped too), cut to 80 characters. */
+export function quote(value: unknown): string {
+  return clip(printable(JSON.stringify(value) ?? String(value)), QUOTE_CHARS);
+}
 
 /** One problem in a scenario file: where, which path, what is wrong and what would be accepted. */
 export interface ScenarioIssue {
@@ -19,12 +39,36 @@ export class YamlReader {
   private readonly lines = new LineCounter();
 
   constructor(source: string) {
-    const doc = parseDocument(source, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
+    // yaml's own uniqueKeys compares every key with every other (over a minute for a 1 MiB mapping); duplicateKeys is linear
+    const doc = parseDocument(source, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: false });
     for (const e of doc.errors) {
-      const p = e.linePos?.[0] ?? { line: 1, col: 1 };
-      this.issues.push({ line: p.line, col: p.col, path: '', message: `YAML: ${e.message.split('\n')[0] ?? e.code}` });
+      const p = this.lines.linePos(e.pos[0]);
+      this.issues.push({ line: p.line, col: p.col, path: '', message: `YAML: ${clip(printable(e.message.split('\n')[0] ?? e.code))}` });
     }
-    this.root = doc.errors.length > 0 ? null : (doc.contents as Node | null);
+    if (doc.errors.length === 0) this.duplicateKeys(doc.contents as Node | null);
+    this.root = this.issues.length > 0 ? null : (doc.contents as Node | null);
+  }
+
+  /** Every mapping's repeated scalar keys, as yaml's uniqueKeys finds them, in document order; iterative, so depth cannot overflow the stack. */
+  private duplicateKeys(root: Node | null): void {
+    const stack: unknown[] = [root];
+    while (stack.length > 0) {
+      const node = stack.pop();
+      const children: unknown[] = [];
+      if (isMap(node)) {
+        const seen = new Set<unknown>();
+        for (const pair of node.items) {
+          if (isScalar(pair.key)) {
+            if (seen.has(pair.key.value)) this.fail(pair.key, '', `YAML: Map keys must be unique; ${quote(pair.key.value)} is repeated`);
+            seen.add(pair.key.value);
+          }
+          children.push(pair.key, pair.value);
+        }
+      } else if (isSeq(node)) {
+        for (const item of node.items) children.push(isPair(item) ? item.value : item);
+      }
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+    }
   }
 
   pos(node: Node | null | undefined): SourcePos {
@@ -46,7 +90,7 @@ export class YamlReader {
     for (const pair of (node as YAMLMap<Node, Node | null>).items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
       if (key === undefined || !allowed.includes(key)) {
-        this.fail(pair.key, path, `unknown key ${JSON.stringify(key ?? '?')}; expected one of ${allowed.join(', ')}`);
+        this.fail(pair.key, path, `unknown key ${quote(key ?? '?')}; expected one of ${allowed.join(', ')}`);
         continue;
       }
       out.set(key, pair);
@@ -77,13 +121,13 @@ export class YamlReader {
   bool(node: Node | null | undefined, path: string): boolean | undefined {
     const v = this.scalar(node, path, 'true or false');
     if (v === undefined || typeof v === 'boolean') return v;
-    return this.fail(node, path, `expected true or false, got ${JSON.stringify(v)}`);
+    return this.fail(node, path, `expected true or false, got ${quote(v)}`);
   }
 
   int(node: Node | null | undefined, path: string, min: number, max: number): number | undefined {
     const v = this.scalar(node, path, `a whole number from ${min} to ${max}`);
     if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) return this.fail(node, path, `${JSON.stringify(v)}: expected a whole number from ${min} to ${max}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) return this.fail(node, path, `${quote(v)}: expected a whole number from ${min} to ${max}`);
     return v;
   }
 
@@ -92,7 +136,7 @@ export class YamlReader {
     const v = this.scalar(node, path, want);
     if (v === undefined) return undefined;
     const out = parse(String(v));
-    return out === undefined ? this.fail(node, path, `${JSON.stringify(v)} is not ${want}`) : out;
+    return out === undefined ? this.fail(node, path, `${quote(v)} is not ${want}`) : out;
   }
 
   stringList(node: Node | null | undefined, path: string): string[] | undefined {

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Store } from '../store/index.js';
 import { bearerChecker } from './auth.js';
-import type { AdminContext } from './context.js';
+import { DEFAULT_MAX_UPLOAD_BYTES, type AdminContext } from './context.js';
 import type { AdminHooks } from './hooks.js';
 import { describeTarget, requestUrl } from '../request-url.js';
 import { HttpError, toHttpError } from './http-error.js';
@@ -52,7 +52,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
     store: options.store,
     hooks: options.hooks,
     storageDir: options.storageDir,
-    maxUploadBytes: options.maxUploadBytes ?? 8 * 1024 ** 3,
+    maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
   };
   const router = new Router();
   catalogRoutes(router, ctx.store, ctx.storageDir);
