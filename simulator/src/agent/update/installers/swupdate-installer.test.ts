@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -191,6 +191,28 @@ describe.skipIf(!real)('swupdate installer with the real swupdate', () => {
     rmSync(join(dir, 'root', 'etc', 'hwrevision'));
     execFileSync('mkfifo', [join(dir, 'root', 'etc', 'hwrevision')]);
     await refused(good.out, /hwrevision: refusing to read it: not a regular file/);
+  }, 60_000);
+
+  it('refuses, on the host, a fw_env.config that puts the env outside the device directory or behind a link', async () => {
+    const victim = join(root, 'host-victim');
+    writeFileSync(victim, 'host data\n');
+    symlinkSync(victim, join(dir, 'env-link'));
+    const disk0 = sha(readFileSync(disk()));
+    const cases: [string, RegExp, string[]][] = [
+      ['/dev/sda 0x0 0x4000', /names "\/dev\/sda", which is not a file in \/etc\/peridiod; swupdate runs on the host/, []],
+      ['/etc/peridiod/../../host 0x0 0x4000', /which is not a file in \/etc\/peridiod/, []],
+      ['/etc/peridiod/env-link 0x0 0x4000', /refusing to follow a symbolic link in the device directory/, []],
+      // with the slot given nothing of vfleet reads the env first: swupdate itself would open it through the link
+      ['/etc/peridiod/env-link 0x0 0x4000', /refusing to follow a symbolic link in the device directory/, ['-e', 'stable,b']],
+    ];
+    for (const [line, message, extra] of cases) {
+      writeFileSync(join(dir, 'fw_env.config'), `${line}\n`);
+      const error = await job(extra).path?.(copy(good.out), env).then(() => undefined, (e: unknown) => e);
+      expect(error, line).toBeInstanceOf(Error);
+      expect((error as Error).message).toMatch(message);
+    }
+    expect(readFileSync(victim, 'utf8')).toBe('host data\n');
+    expect(sha(readFileSync(disk()))).toBe(disk0);
   }, 60_000);
 
   it('takes the selection from extra_args when given, and checks that one', async () => {

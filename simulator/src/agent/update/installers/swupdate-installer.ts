@@ -1,15 +1,15 @@
 // `swupdate` (protocol §5.7) through the real Debian swupdate, seeing the device's own /etc.
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, realpathSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { VfleetError, readUbootEnvFromConfig } from '@vfleet/core';
+import { VfleetError, parseFwEnvConfig, readUbootEnvFromConfig } from '@vfleet/core';
 import { findTool } from '../process/find-tool.js';
 import { spawnTool } from '../process/spawn-tool.js';
 import type { DevicePaths } from '../../types.js';
 import type { InstallEnv, InstallerFactory } from './installer.js';
 import { optsError, ownRoot, stringList } from './installer-opts.js';
 import { SWU_SOFTWARE_SET, checkSwuFitsSlots } from '../../../artifacts/swu-fit.js';
-import { readDeviceText } from '../../../devices/device-files.js';
+import { readDeviceText, requireInDevice } from '../../../devices/device-files.js';
 
 const SWUPDATE_TIMEOUT_MS = 60 * 60 * 1000;
 const DEVICE_DIR = '/etc/peridiod';
@@ -113,6 +113,30 @@ function boardName(args: readonly string[], paths: DevicePaths): string | undefi
   return text?.split(/[ \t\n\v\f\r]+/).find((w) => w !== '');
 }
 
+/**
+ * On the host swupdate writes the env, as root, wherever the device's fw_env.config says: every copy
+ * must be a regular file in the device directory (its env file or disk.img), reached through no link,
+ * never a host file or block device.
+ */
+function requireEnvInDevice(fwEnv: { host: string; device: string }, paths: DevicePaths): void {
+  const deviceDir = paths.map(DEVICE_DIR);
+  const refuse = (copy: string, why: string): never => {
+    throw new VfleetError('VFLEET_IO', `swupdate installer: ${fwEnv.device} names ${JSON.stringify(copy)}, ${why}; swupdate runs on the host for a device outside a container and would write the env there as root`);
+  };
+  const text = readDeviceText(deviceDir, path.relative(deviceDir, fwEnv.host), 64 * 1024) ?? '';
+  for (const { path: copy } of parseFwEnvConfig(text, fwEnv.device).copies) {
+    if (!copy.startsWith(`${DEVICE_DIR}/`) || copy.split('/').includes('..')) refuse(copy, `which is not a file in ${DEVICE_DIR}`);
+    const host = requireInDevice(deviceDir, paths.map(copy));
+    let regular = false;
+    try {
+      regular = lstatSync(host).isFile();
+    } catch {
+      refuse(copy, 'which does not exist');
+    }
+    if (!regular) refuse(copy, 'which is not a regular file');
+  }
+}
+
 /** The slot not booted, from `peridio_active` in the device's env (like fwup's upgrade.a / upgrade.b guards). */
 function inactiveSlot(config: { host: string; device: string }, paths: DevicePaths): 'a' | 'b' {
   const resolvePath = (p: string): string => (path.posix.isAbsolute(p) ? paths.map(p) : p);
@@ -159,6 +183,7 @@ export const swupdateInstaller: InstallerFactory = (_binary, opts) => {
     if (swupdate === undefined) throw new VfleetError('VFLEET_IO', `swupdate installer needs "swupdate", which is not on PATH (${install.toolPath || 'empty'})`);
     const fwEnv = firstExisting(paths, `${DEVICE_DIR}/fw_env.config`, '/etc/fw_env.config');
     if (fwEnv === undefined) throw new VfleetError('VFLEET_IO', `swupdate installer: the device has no fw_env.config (${DEVICE_DIR}/fw_env.config or /etc/fw_env.config), so swupdate cannot set its env`);
+    if (!own) requireEnvInDevice(fwEnv, paths);
     const args = ['-i', file];
     if (!hasFlag(extra, '-B', '--bootloader')) args.push('-B', 'uboot');
     if (!hasFlag(extra, '-k', '--key')) {
