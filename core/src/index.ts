@@ -1,4 +1,5 @@
 export * from './errors.js';
+export { fileKind } from './file-kind.js';
 export * from './uboot-env/index.js';
 export * from './disk/index.js';
 export * from './agent-config/index.js';

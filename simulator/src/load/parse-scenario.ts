@@ -1,7 +1,7 @@
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
-import { VfleetError, isHostPort, parseSize } from '@vfleet/core';
+import { VfleetError, fileKind, isHostPort, parseSize } from '@vfleet/core';
 import { DEFAULT_MAX_UPLOAD_BYTES } from '../backend/admin/context.js';
 import { Fields } from '../backend/store/fields.js';
 import { StoreError } from '../backend/store/errors.js';
@@ -52,7 +52,7 @@ function readSource(file: string): string {
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw refuse(`it is ${fileKind(st)}; expected a regular YAML file of at most ${MAX_SCENARIO_BYTES} bytes (1 MiB)`);
+    if (!st.isFile()) throw refuse(`it is a ${fileKind(st)}; expected a regular YAML file of at most ${MAX_SCENARIO_BYTES} bytes (1 MiB)`);
     const tooBig = (size: string) => refuse(`it is ${size} bytes; at most ${MAX_SCENARIO_BYTES} (1 MiB) accepted`);
     if (st.size > MAX_SCENARIO_BYTES) throw tooBig(String(st.size));
     const buf = Buffer.alloc(MAX_SCENARIO_BYTES + 1);
@@ -65,15 +65,6 @@ function readSource(file: string): string {
   } finally {
     closeSync(fd);
   }
-}
-
-function fileKind(st: Stats): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a FIFO (named pipe)';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
 }
 
 /** Validates scenario YAML; throws ScenarioError naming `file:line:col` of each problem. */

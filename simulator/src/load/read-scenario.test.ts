@@ -44,7 +44,7 @@ describe('readScenario on what is not a small regular file', () => {
   it('refuses a FIFO at once instead of waiting for a writer', () => {
     const fifo = join(dir, 'scenario.fifo');
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
-    expect(readInChild(fifo)).toEqual({ output: `${fifo}: cannot read the scenario: it is a FIFO (named pipe); expected a regular YAML file of at most 1048576 bytes (1 MiB)`, stderr: '', signal: null });
+    expect(readInChild(fifo)).toEqual({ output: `${fifo}: cannot read the scenario: it is a FIFO; expected a regular YAML file of at most 1048576 bytes (1 MiB)`, stderr: '', signal: null });
   });
 
   it('refuses a character device such as /dev/zero without reading it', () => {
