@@ -11,7 +11,8 @@ import { loadProduct, type Product } from '../product/product.js';
 import type { Fault, Phase, PhaseValue, ProvisionPhase, RolloutStep, Scenario, ScenarioRelease, ScenarioTarget, WaitCondition } from './scenario.js';
 import { parseThreshold, ThresholdSyntaxError, type Threshold } from './thresholds.js';
 import { parseDuration, parsePercent, parseRate } from './units.js';
-import { clip, printable, quote, YamlReader, type ScenarioIssue } from './yaml-reader.js';
+import { escapeControls } from '../agent/connect/log-text.js';
+import { clip, quote, YamlReader, type ScenarioIssue } from './yaml-reader.js';
 
 const RUNTIMES: readonly RuntimeName[] = ['inproc', 'process', 'namespace', 'docker', 'podman'];
 const PHASES = ['provision', 'ramp', 'steady', 'rollout', 'wait', 'faults', 'teardown'] as const;
@@ -371,7 +372,7 @@ function check(r: YamlReader, node: Node | null | undefined, path: string, value
     if (!(e instanceof VfleetError)) throw e;
     const prefix = e instanceof StoreError ? `${e.field}: ` : `${path}: `;
     const message = (e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message).replace(JSON.stringify(value), quote(value));
-    r.fail(node, path, `${before}${clip(printable(message))}${after}`);
+    r.fail(node, path, `${before}${clip(escapeControls(message))}${after}`);
     return false;
   }
 }

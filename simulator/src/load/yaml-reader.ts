@@ -1,4 +1,5 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
+import { escapeControls } from '../agent/connect/log-text.js';
 import type { SourcePos } from './scenario.js';
 
 const QUOTE_CHARS = 80;
@@ -10,15 +11,9 @@ export function clip(text: string, max = 200): string {
   return `${text.slice(0, end)}…`;
 }
 
-/** `text` with C0, DEL and C1 controls written as `\uXXXX`, so a message cannot drive the reader's terminal. */
-export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
 /** A value as an error message quotes it: JSON (C1 controls escaped too), cut to 80 characters. */
 export function quote(value: unknown): string {
-  return clip(printable(JSON.stringify(value) ?? String(value)), QUOTE_CHARS);
+  return clip(escapeControls(JSON.stringify(value) ?? String(value)), QUOTE_CHARS);
 }
 
 /** One problem in a scenario file: where, which path, what is wrong and what would be accepted. */
@@ -43,7 +38,7 @@ export class YamlReader {
     const doc = parseDocument(source, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: false });
     for (const e of doc.errors) {
       const p = this.lines.linePos(e.pos[0]);
-      this.issues.push({ line: p.line, col: p.col, path: '', message: `YAML: ${clip(printable(e.message.split('\n')[0] ?? e.code))}` });
+      this.issues.push({ line: p.line, col: p.col, path: '', message: `YAML: ${clip(escapeControls(e.message.split('\n')[0] ?? e.code))}` });
     }
     if (doc.errors.length === 0) this.duplicateKeys(doc.contents as Node | null);
     this.root = this.issues.length > 0 ? null : (doc.contents as Node | null);
