@@ -205,7 +205,10 @@ describe.runIf(enabled)('namespace runtime against the embedded backend', () => 
     expect(report.removed).toEqual([]);
     expect(online('EI-ML-0001')).toBeDefined();
     const mineCleanup = await mine.cleanup();
-    expect(mineCleanup.removed.map((r) => r.kind)).toContain('netns');
+    // the device's processes are killed; its netns goes either by cleanup's own delete or by the runtime's
+    // teardown of the ended device, whichever comes first (then it is not in the report), so it is checked below
+    expect(mineCleanup.removed.map((r) => r.kind)).toContain('process');
+    expect(mineCleanup.errors).toEqual([]);
     expect(await dev.exit).toMatchObject({ signal: 'SIGKILL' });
     expect(run('ip', ['netns', 'list'])).not.toContain(ours[0]);
   }, 60_000);
