@@ -1,4 +1,5 @@
 import { isUuid, parsePrn, type PrnType } from '@vfleet/core';
+import { escapeControls } from '../../agent/connect/log-text.js';
 import { StoreError } from './errors.js';
 
 const LINE_BREAKS = new Set([0x0a, 0x0d]);
@@ -10,10 +11,12 @@ const hasControl = (text: string, multiline = false): boolean =>
   });
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
-/** A value as it is quoted in an error message: JSON, cut to 60 characters. */
+/** A value as it is quoted in an error message: JSON with DEL and C1 escaped too, cut to 60 characters (never inside a pair). */
 export function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  const text = escapeControls(JSON.stringify(value) ?? String(value));
+  if (text.length <= 60) return text;
+  const cut = /[\uD800-\uDBFF]/.test(text.charAt(56)) ? 56 : 57;
+  return `${text.slice(0, cut)}...`;
 }
 
 /**
@@ -34,8 +37,8 @@ export class Fields {
     if (unknown.length > 0) {
       throw new StoreError(
         'unknown_field',
-        `${entity}.${unknown[0] ?? ''}`,
-        `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (accepted: ${allowed.join(', ')})`,
+        `${entity}.${escapeControls(unknown[0] ?? '')}`,
+        `unknown field${unknown.length > 1 ? 's' : ''} ${escapeControls(unknown.join(', '))} (accepted: ${allowed.join(', ')})`,
       );
     }
   }
