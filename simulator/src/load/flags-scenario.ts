@@ -1,6 +1,7 @@
 import { VfleetError } from '@vfleet/core';
 import type { RuntimeName } from '../fleet/types.js';
 import type { Phase, Scenario } from './scenario.js';
+import { releaseIssues } from './release-rules.js';
 import { parseThreshold, ThresholdSyntaxError } from './thresholds.js';
 
 /** The common case without a file: N devices, a ramp, optionally one release to everyone, thresholds. */
@@ -24,7 +25,20 @@ export interface FlagScenarioOptions {
 
 const at = { line: 0, col: 0 };
 
+/** The flag each release field came from, in the order they are reported. */
+const RELEASE_FLAGS = { version: '--version', binary: '--binary-size', name: '--release' } as const;
+
 export function scenarioFromFlags(o: FlagScenarioOptions): Scenario {
+  if (o.release) {
+    // the backend's own rules, before anything starts (as a scenario file's release gets them at parse time)
+    const { name, version, binaryBytes } = o.release;
+    const issues = releaseIssues(name, version, binaryBytes);
+    const first = (Object.keys(RELEASE_FLAGS) as Array<keyof typeof RELEASE_FLAGS>).map((f) => issues.find((i) => i.field === f)).find((i) => i !== undefined);
+    if (first) {
+      const value = first.field === 'binary' ? String(binaryBytes) : JSON.stringify(first.field === 'name' ? name : version);
+      throw new VfleetError('VFLEET_USAGE', `${RELEASE_FLAGS[first.field]} ${value}: ${first.message}`);
+    }
+  }
   const phases: Phase[] = [
     { kind: 'provision', at, evk: false, count: o.devices, prefix: 'LOAD', tags: [], env: 'file', diskBytes: 0, ...(o.pollIntervalMs === undefined ? {} : { pollIntervalMs: o.pollIntervalMs }) },
     { kind: 'ramp', at, ratePerSecond: o.ratePerSecond, jitter: o.jitter },
