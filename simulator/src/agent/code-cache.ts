@@ -7,11 +7,12 @@
 // before V8 sees them. A missing, damaged or rejected cache is written anew, once, by the process
 // that found it so (at exit, or two seconds in, so it holds what the agent compiled while
 // starting). A cache that cannot be written (read-only image) only costs that saving.
-import { closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
 import { crc32 } from 'node:zlib';
+import { readRegularFile } from '@vfleet/core/fs/read-regular-file';
 
 type CommonJsWrapper = (exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string) => void;
 
@@ -60,29 +61,6 @@ export function decodeCodeCache(file: Buffer, key: CodeCacheKey): Buffer | undef
   return file.readUInt32LE(12) === crc32(data) ? data : undefined;
 }
 
-/** The file's bytes; undefined where there is none, `invalid` where it is not a regular file of a size this loader writes. */
-function readCacheFile(file: string): Buffer | 'invalid' | undefined {
-  let fd: number;
-  try {
-    // non-blocking: opening a FIFO put in its place must not wait for a writer
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : 'invalid';
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile() || st.size <= HEADER || st.size > MAX_CACHE) return 'invalid';
-    const buf = Buffer.allocUnsafe(st.size);
-    let got = 0;
-    for (let n = 1; got < buf.length && n > 0; got += n) n = readSync(fd, buf, got, buf.length - got, got);
-    return got === buf.length ? buf : 'invalid';
-  } catch {
-    return 'invalid';
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function writeCacheFile(file: string, bytes: Uint8Array): void {
   // pid alone is not unique: agents in pid namespaces share the bundle directory
   const tmp = `${file}.${process.pid}-${Math.random().toString(36).slice(2, 10)}.tmp`;
@@ -111,13 +89,14 @@ export function runWithCodeCache(bundle: string, cacheFile: string, writeAfterMs
   let source = bytes.toString('utf8');
   // keep line numbers: the wrapper goes on the first line, as node's own CommonJS loader does
   if (source.startsWith('#!')) source = `//${source.slice(2)}`;
-  const file = readCacheFile(cacheFile);
-  const cached = file === undefined || file === 'invalid' ? undefined : decodeCodeCache(file, key);
+  // a FIFO, a directory or a short or damaged file in the cache's place is `invalid`, and replaced
+  const read = readRegularFile(cacheFile, MAX_CACHE);
+  const cached = read.status === 'ok' ? decodeCodeCache(read.bytes, key) : undefined;
   const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n})`, {
     filename: bundle,
     ...(cached === undefined ? {} : { cachedData: cached }),
   });
-  const cache: CodeCacheState = file === undefined ? 'missing' : cached === undefined ? 'invalid' : script.cachedDataRejected === true ? 'rejected' : 'used';
+  const cache: CodeCacheState = read.status === 'missing' ? 'missing' : cached === undefined ? 'invalid' : script.cachedDataRejected === true ? 'rejected' : 'used';
   if (cache !== 'used') {
     let written = false;
     const write = () => {

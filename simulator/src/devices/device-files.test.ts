@@ -134,6 +134,8 @@ describe('vfleet.json', () => {
     }
     writeFileSync(join(dir, 'vfleet.json'), 'x'.repeat(70 * 1024));
     expect(readDeviceMeta(dir, 'M-1')).toBeUndefined();
+    expect(() => readDeviceText(dir, 'vfleet.json', 64 * 1024)).toThrow(`${join(dir, 'vfleet.json')}: refusing to read it: 71680 bytes, more than 65536`);
+    expect(readDeviceText(dir, 'missing.json', 64 * 1024)).toBeUndefined();
   });
 
   it('a broken one, or a dangling link, leaves `devices list` listing the other devices', () => {

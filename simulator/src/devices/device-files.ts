@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { VfleetError } from '@vfleet/core/errors';
+import { readRegularFile } from '@vfleet/core/fs/read-regular-file';
 import type { DeviceMeta } from './spec.js';
 
 /**
@@ -84,30 +85,13 @@ export function mkdirInDevice(deviceDir: string, rel: string): string {
  */
 export function readDeviceText(deviceDir: string, rel: string, maxBytes: number): string | undefined {
   const file = requireInDevice(deviceDir, join(deviceDir, rel));
-  let fd: number;
-  try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    if (code === 'ELOOP') throw new VfleetError('VFLEET_IO', `${file}: refusing to follow a symbolic link in the device directory ${deviceDir}`);
-    throw new VfleetError('VFLEET_IO', `${file}: cannot read it: ${(e as Error).message}`, { cause: e });
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw new VfleetError('VFLEET_IO', `${file}: refusing to read it: not a regular file`);
-    if (st.size > maxBytes) throw new VfleetError('VFLEET_IO', `${file}: refusing to read it: ${st.size} bytes, more than ${maxBytes}`);
-    const bytes = Buffer.alloc(st.size);
-    let done = 0;
-    while (done < bytes.length) {
-      const n = fs.readSync(fd, bytes, done, bytes.length - done, done);
-      if (n === 0) break;
-      done += n;
-    }
-    return bytes.subarray(0, done).toString('utf8');
-  } finally {
-    fs.closeSync(fd);
-  }
+  const r = readRegularFile(file, maxBytes, { noFollow: true });
+  if (r.status === 'ok') return r.bytes.toString('utf8');
+  if (r.status === 'missing') return undefined;
+  if (r.status === 'link') throw new VfleetError('VFLEET_IO', `${file}: refusing to follow a symbolic link in the device directory ${deviceDir}`);
+  if (r.status === 'failed') throw new VfleetError('VFLEET_IO', `${file}: cannot read it: ${r.error.message}`, { cause: r.error });
+  const why = r.status === 'not-regular' ? 'not a regular file' : r.size === undefined ? `more than ${maxBytes} bytes` : `${r.size} bytes, more than ${maxBytes}`;
+  throw new VfleetError('VFLEET_IO', `${file}: refusing to read it: ${why}`);
 }
 
 /** Longest vfleet.json read: a few hundred bytes in practice (100 tags of 128 characters fit). */

@@ -1,7 +1,7 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
-import { VfleetError, fileKind, isHostPort, parseSize } from '@vfleet/core';
+import { VfleetError, isHostPort, parseSize } from '@vfleet/core';
+import { readRegularFile } from '@vfleet/core/fs/read-regular-file';
 import { DEFAULT_MAX_UPLOAD_BYTES } from '../backend/admin/context.js';
 import { Fields } from '../backend/store/fields.js';
 import { StoreError } from '../backend/store/errors.js';
@@ -42,30 +42,12 @@ export function readScenario(file: string): Scenario {
 
 /** The file's text: a regular file of at most MAX_SCENARIO_BYTES (a FIFO or device would block or never end). */
 function readSource(file: string): string {
-  const refuse = (why: string, cause?: unknown): VfleetError =>
-    new VfleetError('VFLEET_USAGE', `${file}: cannot read the scenario: ${why}`, cause === undefined ? undefined : { cause });
-  let fd: number;
-  try {
-    // O_NONBLOCK: opening a FIFO without a writer would otherwise wait for ever
-    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-  } catch (cause) {
-    throw refuse((cause as Error).message, cause);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw refuse(`it is a ${fileKind(st)}; expected a regular YAML file of at most ${MAX_SCENARIO_BYTES} bytes (1 MiB)`);
-    const tooBig = (size: string) => refuse(`it is ${size} bytes; at most ${MAX_SCENARIO_BYTES} (1 MiB) accepted`);
-    if (st.size > MAX_SCENARIO_BYTES) throw tooBig(String(st.size));
-    const buf = Buffer.alloc(MAX_SCENARIO_BYTES + 1);
-    let n = 0;
-    for (let got = -1; got !== 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
-    if (n > MAX_SCENARIO_BYTES) throw tooBig(`more than ${MAX_SCENARIO_BYTES}`); // grew after fstat
-    return buf.toString('utf8', 0, n);
-  } catch (cause) {
-    throw cause instanceof VfleetError ? cause : refuse((cause as Error).message, cause);
-  } finally {
-    closeSync(fd);
-  }
+  const r = readRegularFile(file, MAX_SCENARIO_BYTES);
+  if (r.status === 'ok') return r.bytes.toString('utf8');
+  const why = r.status === 'not-regular' ? `it is a ${r.kind}; expected a regular YAML file of at most ${MAX_SCENARIO_BYTES} bytes (1 MiB)`
+    : r.status === 'too-big' ? `it is ${r.size ?? `more than ${MAX_SCENARIO_BYTES}`} bytes; at most ${MAX_SCENARIO_BYTES} (1 MiB) accepted`
+    : r.error.message;
+  throw new VfleetError('VFLEET_USAGE', `${file}: cannot read the scenario: ${why}`, 'error' in r ? { cause: r.error } : undefined);
 }
 
 /** Validates scenario YAML; throws ScenarioError naming `file:line:col` of each problem. */

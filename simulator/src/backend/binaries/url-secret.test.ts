@@ -40,6 +40,13 @@ describe('loadOrCreateUrlSecret', () => {
     expect(readFileSync(file, 'utf8')).toBe(`${text}\n`);
   });
 
+  it('refuses a file bigger than any secret instead of reading all of it, and leaves it alone', () => {
+    const huge = 'ab'.repeat(512 * 1024);
+    writeFileSync(file, huge);
+    expect(() => loadOrCreateUrlSecret(file)).toThrow(`${file}: is more than 4096 bytes, too big for a binary URL secret (64 hex digits); remove it to make a new one`);
+    expect(readFileSync(file, 'utf8')).toBe(huge);
+  });
+
   it('refuses a directory and a FIFO without blocking on them', () => {
     mkdirSync(file);
     expect(() => loadOrCreateUrlSecret(file)).toThrow(/backend-url-secret: is not a regular file/);

@@ -1,9 +1,10 @@
 // The backend's side of remote access tunnels (protocol §7): requests, configure with address
 // allocation and the server WireGuard peer, device and admin closes, extend, TTL and request
 // timeouts, and resuming open tunnels after a restart (same key and ports, from <home>/tunnels).
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VfleetError } from '@vfleet/core';
+import { readRegularFile } from '@vfleet/core/fs/read-regular-file';
 import { localSubnets, wgKeyPair } from '../../agent/tunnel/index.js';
 import type { TunnelDataPlaneInfo, TunnelRequest } from '../admin/index.js';
 import { allocateAddresses, parseConfigureBody, remoteIpv4, tunnelJson, type ConfigureBody, type DeviceTunnelHandler, type TunnelReply } from '../device-api/tunnels.js';
@@ -44,6 +45,7 @@ interface SavedKey {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_KEY_FILE_BYTES = 64 * 1024; // vfleet writes a key and an endpoint, under 200 bytes
 
 export function createTunnelService(o: TunnelServiceOptions): TunnelService {
   const { store, socket, plane } = o;
@@ -57,22 +59,15 @@ export function createTunnelService(o: TunnelServiceOptions): TunnelService {
   /** The saved server key of an open tunnel; throws naming the file when it is missing or damaged. */
   const readKey = (uuid: string): SavedKey => {
     const file = keyFile(uuid);
-    let text: string;
-    try {
-      // O_NONBLOCK and a regular-file check: a FIFO put there must not hang the backend's start
-      const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-      try {
-        if (!fstatSync(fd).isFile()) throw new Error('not a regular file');
-        text = readFileSync(fd, 'utf8');
-      } finally {
-        closeSync(fd);
-      }
-    } catch (e) {
-      throw new VfleetError('VFLEET_WORKSPACE', `${file}: cannot read the server key of open tunnel ${uuid} (${(e as Error).message}); the tunnel is closed`, { cause: e });
+    // a FIFO put there must not hang the backend's start, nor a huge file fill its memory
+    const r = readRegularFile(file, MAX_KEY_FILE_BYTES);
+    if (r.status !== 'ok') {
+      const why = r.status === 'not-regular' ? 'not a regular file' : r.status === 'too-big' ? `more than ${MAX_KEY_FILE_BYTES} bytes` : r.error.message;
+      throw new VfleetError('VFLEET_WORKSPACE', `${file}: cannot read the server key of open tunnel ${uuid} (${why}); the tunnel is closed`, 'error' in r ? { cause: r.error } : undefined);
     }
     let v: unknown;
     try {
-      v = JSON.parse(text);
+      v = JSON.parse(r.bytes.toString('utf8'));
     } catch {
       v = undefined;
     }
