@@ -32,7 +32,7 @@ export function scenarioFromFlags(o: FlagScenarioOptions): Scenario {
   if (o.release) {
     // the backend's own rules, before anything starts (as a scenario file's release gets them at parse time)
     const { name, version, binaryBytes } = o.release;
-    const issues = releaseIssues(name, version, binaryBytes);
+    const issues = releaseIssues({ name, version, binaryBytes });
     const first = (Object.keys(RELEASE_FLAGS) as Array<keyof typeof RELEASE_FLAGS>).map((f) => issues.find((i) => i.field === f)).find((i) => i !== undefined);
     if (first) {
       const value = first.field === 'binary' ? String(binaryBytes) : JSON.stringify(first.field === 'name' ? name : version);

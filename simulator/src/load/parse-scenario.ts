@@ -2,13 +2,13 @@ import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import { VfleetError, isHostPort, parseSize } from '@vfleet/core';
 import { readRegularFile } from '@vfleet/core/fs/read-regular-file';
-import { DEFAULT_MAX_UPLOAD_BYTES } from '../backend/admin/context.js';
 import { Fields } from '../backend/store/fields.js';
 import { StoreError } from '../backend/store/errors.js';
 import { checkTags, checkTarget } from '../devices/spec.js';
 import type { RuntimeName } from '../fleet/types.js';
 import { loadProduct, type Product } from '../product/product.js';
 import type { Fault, Phase, PhaseValue, ProvisionPhase, RolloutStep, Scenario, ScenarioRelease, ScenarioTarget, WaitCondition } from './scenario.js';
+import { isVersion, releaseIssues } from './release-rules.js';
 import { parseThreshold, ThresholdSyntaxError, type Threshold } from './thresholds.js';
 import { parseDuration, parsePercent, parseRate } from './units.js';
 import { escapeControls } from '../agent/connect/log-text.js';
@@ -16,15 +16,10 @@ import { clip, quote, YamlReader, type ScenarioIssue } from './yaml-reader.js';
 
 const RUNTIMES: readonly RuntimeName[] = ['inproc', 'process', 'namespace', 'docker', 'podman'];
 const PHASES = ['provision', 'ramp', 'steady', 'rollout', 'wait', 'faults', 'teardown'] as const;
-const VERSION = /^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
 /** Largest scenario file read: hand-written YAML is a few KiB; the bound keeps parsing well under a second. */
 export const MAX_SCENARIO_BYTES = 1024 * 1024;
 /** The description is copied into every report. */
 const MAX_DESCRIPTION_BYTES = 4096;
-/** Names the backend stores are at most this long (Fields.text's limit for `name`). */
-const MAX_NAME_CHARS = 100;
-/** release.create names its artifact `<release>-payload`. */
-const PAYLOAD_SUFFIX = '-payload';
 
 /** An invalid scenario: every issue with file, line and column; the message is the first of them. */
 export class ScenarioError extends VfleetError {
@@ -146,30 +141,30 @@ function readRelease(r: YamlReader, node: Node | null | undefined): ScenarioRele
   const m = r.map(node, 'release', ['name', 'version', 'create']);
   if (!m) return undefined;
   const nameNode = m.get('name')?.value;
+  const versionNode = m.get('version')?.value;
   const name = m.has('name') ? r.string(nameNode, 'release.name') : r.fail(node, 'release.name', 'missing: the release name in the backend');
-  // the admin API's rule for names (a release's, and with create its `<name>-payload` artifact's)
-  const nameRule = (entity: string, value: string) => () => new Fields(entity, { name: value }, ['name']).text('name', MAX_NAME_CHARS);
-  // a refused value is kept (the issue already fails the parse) so later checks do not report its absence
-  const nameOk = name !== undefined && check(r, nameNode, 'release.name', name, nameRule('release', name), `${quote(name)}: `, `; a release name is 1 to ${MAX_NAME_CHARS} characters without control characters`);
-  const version = m.has('version') ? r.string(m.get('version')?.value, 'release.version', 'a version like 2.0.0') : r.fail(node, 'release.version', 'missing: the version devices report once updated, e.g. 2.0.0');
-  if (version !== undefined && !VERSION.test(version)) r.fail(m.get('version')?.value, 'release.version', `${quote(version)}: expected a semantic version like 2.0.0`);
+  const version = m.has('version') ? r.string(versionNode, 'release.version', 'a version like 2.0.0') : r.fail(node, 'release.version', 'missing: the version devices report once updated, e.g. 2.0.0');
   let create: ScenarioRelease['create'];
+  let binaryNode: Node | null | undefined;
+  let binaryBytes: number | undefined;
   if (m.has('create')) {
     const c = r.map(m.get('create')?.value, 'release.create', ['binary', 'reboot']);
     if (c) {
-      const binaryBytes = c.has('binary')
-        ? r.parsed(c.get('binary')?.value, 'release.create.binary', (t) => sizeOrUndefined(t), 'a size like 16MiB')
+      binaryNode = c.get('binary')?.value;
+      binaryBytes = c.has('binary')
+        ? r.parsed(binaryNode, 'release.create.binary', (t) => sizeOrUndefined(t), 'a size like 16MiB')
         : r.fail(m.get('create')?.value, 'release.create.binary', 'missing: the size of the release binary, e.g. 16MiB');
-      if (binaryBytes === 0) r.fail(c.get('binary')?.value, 'release.create.binary', 'must be at least 1 byte');
-      if (binaryBytes !== undefined && binaryBytes > DEFAULT_MAX_UPLOAD_BYTES) {
-        r.fail(c.get('binary')?.value, 'release.create.binary', `${binaryBytes} bytes; the embedded backend accepts binaries of at most ${DEFAULT_MAX_UPLOAD_BYTES} (${DEFAULT_MAX_UPLOAD_BYTES / 1024 ** 3} GiB)`);
-      }
-      if (name !== undefined && nameOk && !passes(nameRule('artifact', `${name}${PAYLOAD_SUFFIX}`))) {
-        r.fail(nameNode, 'release.name', `${quote(name)}: ${name.length} characters; with release.create at most ${MAX_NAME_CHARS - PAYLOAD_SUFFIX.length} (its artifact is named <name>${PAYLOAD_SUFFIX}, at most ${MAX_NAME_CHARS})`);
-      }
       const reboot = c.has('reboot') ? r.bool(c.get('reboot')?.value, 'release.create.reboot') : false;
       if (binaryBytes !== undefined && reboot !== undefined) create = { binaryBytes, reboot };
     }
+  }
+  // the backend's rules (the admin API's for names, SemVer for the version, the upload limit), before anything starts;
+  // a refused value is kept (the issue already fails the parse) so later checks do not report its absence
+  for (const issue of releaseIssues({ name, version, binaryBytes })) {
+    const value = issue.field === 'name' ? name : issue.field === 'version' ? version : undefined;
+    const at = issue.field === 'name' ? nameNode : issue.field === 'version' ? versionNode : binaryNode;
+    const message = value === undefined ? issue.message : `${quote(value)}: ${clip(escapeControls(issue.message.replace(JSON.stringify(value), quote(value))))}`;
+    r.fail(at, issue.field === 'binary' ? 'release.create.binary' : `release.${issue.field}`, message);
   }
   if (name === undefined || version === undefined) return undefined;
   return { name, version, ...(create === undefined ? {} : { create }) };
@@ -359,16 +354,6 @@ function check(r: YamlReader, node: Node | null | undefined, path: string, value
   }
 }
 
-function passes(validate: () => unknown): boolean {
-  try {
-    validate();
-    return true;
-  } catch (e) {
-    if (e instanceof VfleetError) return false;
-    throw e;
-  }
-}
-
 let shipped: Product | undefined;
 /** The product the load runner's embedded backend seeds (loadProduct's default); its cohorts are the ones a device can join. */
 function shippedProduct(): Product {
@@ -383,7 +368,7 @@ export function parseWait(text: string): WaitCondition | undefined {
   const a = m[1] as string;
   const amount = a === 'all' ? { fraction: 1 } : a.endsWith('%') ? { fraction: (parsePercent(a) as number) } : { count: Number(a) };
   if ('fraction' in amount && amount.fraction > 1) return undefined;
-  if (m[2] !== undefined && !VERSION.test(m[2])) return undefined;
+  if (m[2] !== undefined && !isVersion(m[2])) return undefined;
   return { amount, state: m[2] !== undefined ? { version: m[2] } : { online: true }, text: text.trim() };
 }
 
