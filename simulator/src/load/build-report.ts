@@ -57,7 +57,7 @@ export function buildReport(r: ReportInput): LoadReport {
       aggregateBytesPerSecond: aggregate === undefined ? null : Math.round(aggregate),
     },
     floor: r.floor
-      ? { seconds: +r.floor.seconds.toFixed(3), threads: r.floor.threads, bytes: r.floor.bytes, bytesPerSecond: Math.round(r.floor.bytes / r.floor.seconds), ratio: floorRatio === undefined ? null : +floorRatio.toFixed(3) }
+      ? { seconds: +r.floor.seconds.toFixed(3), settledSeconds: r.floor.settledSeconds, threads: r.floor.threads, bytes: r.floor.bytes, bytesPerSecond: Math.round(r.floor.bytes / r.floor.seconds), ratio: floorRatio === undefined ? null : +floorRatio.toFixed(3) }
       : null,
     thresholds,
     checks: r.checks,

@@ -57,7 +57,7 @@ export function htmlReport(r: LoadReport): string {
 <tr><th>enable → last device updated</th><td>${ro.seconds === null ? '–' : formatDuration(ro.seconds * 1000)}</td></tr>
 <tr><th>bytes per device</th><td>${ro.bytesPerDevice === null ? 'unknown' : formatBytes(ro.bytesPerDevice)}</td></tr>
 <tr><th>aggregate throughput</th><td>${ro.aggregateBytesPerSecond === null ? '–' : formatByteRate(ro.aggregateBytesPerSecond)}</td></tr>
-${r.floor ? `<tr><th>floor (hash + write the same bytes, ${r.floor.threads} thread${r.floor.threads === 1 ? '' : 's'})</th><td>${formatDuration(r.floor.seconds * 1000)} · ${formatByteRate(r.floor.bytesPerSecond)}</td></tr>
+${r.floor ? `<tr><th>floor (hash + write the same bytes, ${r.floor.threads} thread${r.floor.threads === 1 ? '' : 's'}${r.floor.settledSeconds > 0 ? `, ${r.floor.settledSeconds} s after the devices' files were deleted` : ''})</th><td>${formatDuration(r.floor.seconds * 1000)} · ${formatByteRate(r.floor.bytesPerSecond)}</td></tr>
 <tr><th>rollout / floor</th><td>${r.floor.ratio === null ? '–' : `${r.floor.ratio.toFixed(2)}×`}</td></tr>` : ''}
 </table>`;
   const errorItems = Object.entries(r.errors.byKind).sort((a, b) => b[1] - a[1]).map(([name, value]) => ({ name, value }));

@@ -85,7 +85,7 @@ export interface LoadReport {
     /** updated devices × bytesPerDevice / seconds. */
     aggregateBytesPerSecond: number | null;
   };
-  floor: { seconds: number; threads: number; bytes: number; bytesPerSecond: number; ratio: number | null } | null;
+  floor: { seconds: number; settledSeconds: number; threads: number; bytes: number; bytesPerSecond: number; ratio: number | null } | null;
   thresholds: ThresholdResult[];
   checks: CheckRecord[];
   timeline: Timeline;

@@ -12,15 +12,17 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const run = (yaml: string, opts: Pick<Parameters<typeof runLoad>[0], 'signal' | 'onSample'> = {}) => {
+const run = (yaml: string, opts: Pick<Parameters<typeof runLoad>[0], 'signal' | 'onSample' | 'say' | 'floorSettleMs'> = {}) => {
   const scenario = parseScenario(yaml, 'test.yaml');
   return runLoad({ scenario, home: join(root, 'no-home'), workDir: join(root, scenario.name), ...opts });
 };
 
 describe('runLoad', () => {
-  it('injects kills, reboots and a binary fault; counts injected crashes apart from errors; serves live metrics', async () => {
+  it('injects kills, reboots and a binary fault; counts injected crashes apart from errors; serves live metrics; times the floor after the settle it asks for', async () => {
     const endpoint = await startMetricsEndpoint(0, 'faults');
     const scraped: string[] = [];
+    const said: string[] = [];
+    const freed: number[] = [];
     let scraping: Promise<void> | undefined;
     try {
       const report = await run(
@@ -28,6 +30,7 @@ describe('runLoad', () => {
 name: faults
 seed: 3
 sample_interval: 250ms
+floor: true
 release: {name: load-1.3.0, version: 1.3.0, create: {binary: 256KiB, reboot: true}}
 phases:
   - provision: {count: 4, poll_interval: 500ms}
@@ -48,6 +51,11 @@ thresholds:
   - count(reboot_to_online) >= 5
 `,
         {
+          say: (line) => said.push(line),
+          floorSettleMs: (bytes) => {
+            freed.push(bytes);
+            return 250;
+          },
           onSample: (live) => {
             endpoint.update(live);
             if (live.updated > 0 && scraping === undefined) {
@@ -68,6 +76,10 @@ thresholds:
       expect(scraped[0]).toMatch(/^vfleet_load_devices_updated\{scenario="faults"\} [1-4]$/m);
       expect(scraped[0]).toMatch(/^vfleet_load_time_to_update_seconds\{scenario="faults",quantile="0.95"\} \d/m);
       expect(scraped[0]).toMatch(/^vfleet_load_crashes_total\{scenario="faults"\} 1$/m);
+      // the floor waits as long as it is told for the bytes the deleted devices freed, says so, and reports it
+      expect(freed).toEqual([4 * 256 * 1024]);
+      expect(said.filter((l) => l.startsWith('floor: '))).toEqual([expect.stringMatching(/^floor: waiting 0\.25 s first: /), `floor: hashing and writing ${256 * 1024} bytes × 4 devices`]);
+      expect(report.floor).toMatchObject({ settledSeconds: 0.25, bytes: 4 * 256 * 1024, threads: expect.any(Number) });
     } finally {
       await endpoint.close();
     }

@@ -15,7 +15,7 @@ import { loadProduct, targetsFor, type Product } from '../product/product.js';
 import { initWorkspace } from '../workspace/init.js';
 import { readWorkspace } from '../workspace/load.js';
 import { MetricsCollector } from './collector.js';
-import { measureFloor, type FloorResult } from './floor.js';
+import { floorSettleMs, measureFloor, type FloorResult } from './floor.js';
 import { preflightTarget } from './preflight.js';
 import { pick, seededRandom } from './random.js';
 import { startLoadBackend, type LoadBackend } from './backend-host.js';
@@ -33,6 +33,8 @@ export interface LoadRunOptions {
   /** Device directories and the embedded backend's state live here during the run (default: a temp folder, removed after). */
   workDir?: string;
   keepWorkDir?: boolean;
+  /** How long the floor waits after the devices' files are deleted, given the bytes freed (default: floorSettleMs). */
+  floorSettleMs?: (freedBytes: number) => number;
   /** Ctrl-C: stop the phases, tear down, report what was measured (marked incomplete). */
   signal?: AbortSignal;
   /** Phase messages (one line each). */
@@ -223,8 +225,12 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadReport> {
   const bytesPerDevice = collector.releaseBytes;
   if (!opts.keepWorkDir) rmSync(devicesDir, { recursive: true, force: true });
   if (s.floor && !signal.aborted && bytesPerDevice && collector.counters.updated > 0) {
-    say(`floor: hashing and writing ${bytesPerDevice} bytes × ${collector.counters.updated} devices`);
-    floor = await measureFloor(join(workDir, 'floor'), collector.counters.updated, bytesPerDevice);
+    const settleMs = opts.keepWorkDir ? 0 : (opts.floorSettleMs ?? floorSettleMs)(bytesPerDevice * collector.counters.updated);
+    if (settleMs > 0) say(`floor: waiting ${settleMs / 1000} s first: this VM's balloon hands freed memory back to its host, and memory freed a moment ago would make the floor look cheaper than the rollout's writes were`);
+    if (await sleep(settleMs, signal)) {
+      say(`floor: hashing and writing ${bytesPerDevice} bytes × ${collector.counters.updated} devices`);
+      floor = await measureFloor(join(workDir, 'floor'), collector.counters.updated, bytesPerDevice, settleMs / 1000);
+    }
   }
   if (!opts.keepWorkDir && opts.workDir === undefined) rmSync(workDir, { recursive: true, force: true });
 
