@@ -83,6 +83,19 @@ describe.skipIf(process.platform !== 'linux')('spawnTool', () => {
     expect(running(daemon ?? 0)).toBe(true);
   });
 
+  it('keeps what the tool started alive when it writes to the inherited output after the result settled', async () => {
+    // the daemon writes once the drain is over; with its pipes closed that write was SIGPIPE and the daemon died
+    const path = join(dir, 'tool');
+    writeFileSync(path, `#!/bin/sh\necho $$ > ${dir}/group\n(sleep 0.6; echo "daemon still logging"; echo "daemon still logging" >&2; echo written > ${dir}/wrote; exec sleep 40) &\necho $! > ${dir}/daemon\necho "installed"\n`, { mode: 0o755 });
+    const result = await settleWithin(spawnTool(path, [], { signal: new AbortController().signal }));
+    expect(result).toMatchObject({ code: 0, signal: null });
+    expect(result.output).toBe('installed\n');
+    const daemon = pidIn('daemon') ?? 0;
+    await waitFor('the daemon to write after the result settled', () => existsSync(join(dir, 'wrote')) || !running(daemon));
+    expect(readFileSync(join(dir, 'wrote'), 'utf8')).toBe('written\n');
+    expect(running(daemon)).toBe(true);
+  });
+
   it('passes the exit code and output of a failing tool through', async () => {
     const result = await settleWithin(spawnTool(tool('echo "no such package" >&2; exit 3'), [], { signal: new AbortController().signal }));
     expect(result.code).toBe(3);

@@ -25,7 +25,7 @@ export interface ToolResult {
 }
 
 const OUTPUT_TAIL = 4096;
-/** How long output may still arrive after the tool exits, before its pipes are closed. */
+/** How long output may still arrive after the tool exits, before the result settles without it. */
 const DRAIN_MS = 200;
 
 /** Process groups that are running a tool or were told to stop; SIGKILLed if the agent exits. */
@@ -41,9 +41,21 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 /**
+ * Once the result has settled, what the tool started may still hold its stdout/stderr (a service a
+ * post-install started). Closing the pipes would kill it with SIGPIPE at its next write, so they
+ * are read and dropped until it closes them; unref'd, they never keep the agent alive.
+ */
+function release(stream: NodeJS.ReadableStream & { unref?: () => void }, keep: (chunk: Buffer) => void): void {
+  stream.removeListener('data', keep);
+  stream.on('data', () => undefined);
+  stream.on('error', () => undefined);
+  stream.unref?.();
+}
+
+/**
  * The agent's one way to run a program: no shell, bounded output, in its own process group, which
  * abort, timeout and the agent's exit kill. It settles when the program exits, even if something
- * it started still holds its stdout/stderr.
+ * it started still holds its stdout/stderr (whose later output is dropped, see `release`).
  */
 export function spawnTool(command: string, args: readonly string[], run: ToolRun): Promise<ToolResult> {
   childProcess ??= typeof process.getBuiltinModule === 'function'
@@ -115,8 +127,8 @@ export function spawnTool(command: string, args: readonly string[], run: ToolRun
       toolEnded();
       exit = { code, signal };
       drain = setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
+        release(child.stdout, keep);
+        release(child.stderr, keep);
         finish();
       }, DRAIN_MS);
     });
