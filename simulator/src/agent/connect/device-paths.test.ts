@@ -2,7 +2,7 @@ import { lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDevicePaths, makeDeviceDir } from './device-paths.js';
+import { createDevicePaths, makeDeviceDir, mappedDeviceDir, resolvesToItself } from './device-paths.js';
 
 describe('createDevicePaths', () => {
   const mapped = createDevicePaths({ root: '/srv/devices/d1', mode: 'mapped' });
@@ -95,5 +95,35 @@ describe('makeDeviceDir', () => {
     const paths = createDevicePaths({ mode: 'container' });
     expect(await makeDeviceDir(paths, join(base, 'app/x'), label)).toBe(join(base, 'app/x'));
     expect(readdirSync(outside)).toEqual(['x']);
+  });
+});
+
+describe('resolvesToItself and mappedDeviceDir', () => {
+  let base: string;
+  beforeEach(() => {
+    base = realpathSync(mkdtempSync(join(tmpdir(), 'vfleet-device-paths-')));
+  });
+  afterEach(() => rmSync(base, { recursive: true, force: true }));
+
+  it('is true for real folders and files, false through a link at any depth, undefined for what is missing', async () => {
+    const device = join(base, 'd1');
+    mkdirSync(join(device, 'root/real'), { recursive: true });
+    writeFileSync(join(device, 'root/real/file'), '');
+    symlinkSync('real', join(device, 'root/inside'));
+    symlinkSync(base, join(device, 'root/out'));
+    symlinkSync(join(device, 'root/real/file'), join(device, 'root/real/file-link'));
+    symlinkSync(device, join(base, 'alias'));
+    expect(await resolvesToItself(device, join(device, 'root/real/file'))).toBe(true);
+    expect(await resolvesToItself(join(base, 'alias'), join(base, 'alias/root/real'))).toBe(true);
+    expect(await resolvesToItself(device, join(device, 'root/inside/file'))).toBe(false);
+    expect(await resolvesToItself(device, join(device, 'root/out/d1'))).toBe(false);
+    expect(await resolvesToItself(device, join(device, 'root/real/file-link'))).toBe(false);
+    expect(await resolvesToItself(device, join(device, 'root/missing/x'))).toBeUndefined();
+    expect(await resolvesToItself(device, join(device, 'root/real/file/x'))).toBeUndefined();
+  });
+
+  it('names the device directory of a mapped device and none for a container', () => {
+    expect(mappedDeviceDir(createDevicePaths({ root: '/srv/devices/d1', mode: 'mapped' }))).toBe('/srv/devices/d1');
+    expect(mappedDeviceDir(createDevicePaths({ mode: 'container' }))).toBeUndefined();
   });
 });

@@ -51,12 +51,17 @@ export function createDevicePaths(options: DevicePathsOptions): DevicePaths {
   };
 }
 
-function dirRefusal(label: string, devicePath: string, host: string, why: string): VfleetError {
-  return new VfleetError('VFLEET_IO', `${label} ${JSON.stringify(devicePath)}: ${host} ${why}; refusing to write through it`);
+/** A mapped device's host directory, below which no link is followed; undefined where the device's paths are its own (a container). */
+export function mappedDeviceDir(paths: DevicePaths): string | undefined {
+  return paths.map('/') === '/' ? undefined : paths.map(PERIDIOD_DIR);
+}
+
+function dirRefusal(what: string, host: string, why: string): VfleetError {
+  return new VfleetError('VFLEET_IO', `${what}: ${host} ${why}; refusing to write through it`);
 }
 
 /** Makes `dir` (a child of a checked directory) unless it exists, then insists it is a real directory. */
-async function realDirectory(dir: string, label: string, devicePath: string): Promise<void> {
+async function realDirectory(dir: string, what: string): Promise<void> {
   try {
     await mkdir(dir); // never follows a link at `dir`: an existing link is EEXIST and is caught below
   } catch (error) {
@@ -65,9 +70,42 @@ async function realDirectory(dir: string, label: string, devicePath: string): Pr
   const stat = await lstat(dir);
   if (stat.isSymbolicLink()) {
     const target = await readlink(dir).catch(() => '?');
-    throw dirRefusal(label, devicePath, dir, `is a symbolic link (to ${target}), which a mapped device may not follow`);
+    throw dirRefusal(what, dir, `is a symbolic link (to ${target}), which a mapped device may not follow`);
   }
-  if (!stat.isDirectory()) throw dirRefusal(label, devicePath, dir, 'exists and is not a directory');
+  if (!stat.isDirectory()) throw dirRefusal(what, dir, 'exists and is not a directory');
+}
+
+/**
+ * Whether `host`, below the directory `base`, is reached through no symbolic link from `base` down
+ * (itself included): it resolves to itself. Undefined when it or a folder on the way is missing.
+ */
+export async function resolvesToItself(base: string, host: string): Promise<boolean | undefined> {
+  try {
+    const [real, realBase] = await Promise.all([realpath(host), realpath(base)]);
+    return real === path.join(realBase, path.relative(base, host));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Makes the host directory `host` below `base` (which the host chose, so a link to it is fine), one
+ * component at a time, each a real directory and not a symbolic link. `what` starts any error.
+ */
+export async function makeDirBelow(base: string, host: string, what: string): Promise<string> {
+  if (!isInside(host, base)) throw dirRefusal(what, host, `is outside the device directory ${base}`);
+  await mkdir(base, { recursive: true });
+  let dir = base;
+  for (const part of path.relative(base, host).split(path.sep).filter((p) => p !== '')) {
+    dir = path.join(dir, part);
+    await realDirectory(dir, what);
+  }
+  // one more look, after the walk: a component swapped for a link meanwhile shows up here
+  const [real, realBase] = await Promise.all([realpath(host), realpath(base)]);
+  if (!isInside(real, realBase)) throw dirRefusal(what, host, `resolves to ${real}, outside the device directory ${realBase}`);
+  return host;
 }
 
 /**
@@ -80,20 +118,10 @@ async function realDirectory(dir: string, label: string, devicePath: string): Pr
  */
 export async function makeDeviceDir(paths: DevicePaths, devicePath: string, label: string): Promise<string> {
   const host = paths.map(devicePath);
-  if (paths.map('/') === '/') {
+  const deviceDir = mappedDeviceDir(paths);
+  if (deviceDir === undefined) {
     await mkdir(host, { recursive: true });
     return host;
   }
-  const deviceDir = paths.map(PERIDIOD_DIR);
-  if (!isInside(host, deviceDir)) throw dirRefusal(label, devicePath, host, `is outside the device directory ${deviceDir}`);
-  await mkdir(deviceDir, { recursive: true }); // chosen by the host, not the device, so links to it are fine
-  let dir = deviceDir;
-  for (const part of path.relative(deviceDir, host).split(path.sep).filter((p) => p !== '')) {
-    dir = path.join(dir, part);
-    await realDirectory(dir, label, devicePath);
-  }
-  // one more look, after the walk: a component swapped for a link meanwhile shows up here
-  const [real, realDeviceDir] = await Promise.all([realpath(host), realpath(deviceDir)]);
-  if (!isInside(real, realDeviceDir)) throw dirRefusal(label, devicePath, host, `resolves to ${real}, outside the device directory ${realDeviceDir}`);
-  return host;
+  return makeDirBelow(deviceDir, host, `${label} ${JSON.stringify(devicePath)}`);
 }

@@ -3,6 +3,7 @@ import { CacheStore } from './cache/cache-store.js';
 import { createDeviceSigner } from './cache/device-signature.js';
 import { checkForUpdate, loadTrustedKeys, type CheckDeps } from './check-update.js';
 import { DEFAULT_DOWNLOAD_TUNING } from './download/download.js';
+import { mappedDeviceDir } from '../connect/device-paths.js';
 import { createHostsLookup } from '../connect/host-lookup.js';
 import { createHttpFetch } from './download/fetch-binary.js';
 import { BUILTIN_INSTALLERS } from './installers/resolve-installer.js';
@@ -21,7 +22,8 @@ export function createUpdater(options: UpdaterOptions): Updater {
   const stopper = new AbortController();
   const signal = AbortSignal.any([options.signal, stopper.signal]);
   const cache = new CacheStore({
-    root: options.paths.map(config.cacheDir), encryption: config.cacheEncryptionEnabled, signer: createDeviceSigner(options.identity.privateKey ?? options.identity.keyPem), log,
+    root: options.paths.map(config.cacheDir), deviceDir: mappedDeviceDir(options.paths), encryption: config.cacheEncryptionEnabled,
+    signer: createDeviceSigner(options.identity.privateKey ?? options.identity.keyPem), log,
   });
   const env: PipelineEnv = {
     config, log, cache, paths: options.paths, kv: createKvWriter(options.kv), requestReboot: options.requestReboot,
@@ -58,6 +60,7 @@ export function createUpdater(options: UpdaterOptions): Updater {
   async function check(awaitPlan: boolean): Promise<void> {
     try {
       await prepare();
+      await cache.ensure();
       if (signal.aborted) return;
       const next = await checkForUpdate(deps);
       if (next === undefined || signal.aborted) return;

@@ -112,7 +112,7 @@ describe('CacheStore', () => {
   it('imports a large file encrypted in one streaming pass and streams it back; a bad .sig fails at the end', async () => {
     const { cache } = await store();
     const plain = Buffer.alloc(300_000, 7);
-    const temp = cache.tempPath();
+    const temp = await cache.tempPath();
     writeFileSync(temp, plain);
     await cache.importFile('binary/k/binary', temp, createHash('sha256').update(plain).digest('hex'));
     expect(existsSync(temp)).toBe(false);

@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { sha256Hex, VfleetError } from '@vfleet/core';
 import type { AgentLogger } from '../../types.js';
 import { writeStaged } from '../installers/write-staged.js';
+import { cacheRootSound, existingCacheDir, makeCacheDir, makeCacheRoot } from './cache-folders.js';
 import { loadOrCreateDek } from './dek.js';
 import type { DeviceSigner } from './device-signature.js';
 import { entryChunks, hashing, MAX_SIG_BYTES, openEntry, readEntry, renameOver, sha256OfEntry, writeFileAtomic, type NoEntry } from './files.js';
@@ -13,6 +14,11 @@ import { decryptBuffer, decryptChunks, encryptBuffer, encryptChunks, isPdc1 } fr
 export interface CacheStoreOptions {
   /** Host path of `cache_dir`. */
   root: string;
+  /**
+   * A mapped (process/inproc) device's host directory: no folder from it down to a cache entry is
+   * reached through a link. Unset for a device whose paths are its own (a container): links followed.
+   */
+  deviceDir?: string | undefined;
   encryption: boolean;
   signer: DeviceSigner;
   log: AgentLogger;
@@ -26,10 +32,13 @@ export const CONTENT_DIRS = ['release', 'override', 'bundle', 'binary'] as const
  * the lowercase-hex SHA-256 of the stored bytes; with encryption on the stored bytes are PDC1.
  * A file whose signature does not verify reads as missing, and so does anything but a regular file
  * (warned; opened so that it cannot block; a later write replaces it). Paths are relative to the root.
+ * On a mapped device a folder of the cache that is a link is never followed: reads treat it as
+ * missing, writes replace it (cache-folders.ts).
  */
 export class CacheStore {
   readonly root: string;
   private dek: Buffer | undefined;
+  private remaking: Promise<void> | undefined;
 
   constructor(private readonly options: CacheStoreOptions) {
     this.root = options.root;
@@ -41,7 +50,7 @@ export class CacheStore {
 
   /** Mode 0700, empty `.tmp/`, DEK loaded (a replaced DEK purges the encrypted content). */
   async init(): Promise<void> {
-    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    await makeCacheRoot(this.root, this.options.deviceDir, this.options.log);
     const mode = (await stat(this.root)).mode & 0o777;
     if (mode !== 0o700) {
       this.options.log.warn(`[Cache] ${this.options.root} permissions ${mode.toString(8)} are too open, setting 0700`);
@@ -55,26 +64,56 @@ export class CacheStore {
     if (replaced) await Promise.all(CONTENT_DIRS.map((d) => rm(this.path(d), { recursive: true, force: true })));
   }
 
+  /**
+   * Called before every poll: a cache folder the device replaced (by a link, file or FIFO, or
+   * removed) since boot is made again as at boot, instead of failing every later update.
+   */
+  async ensure(): Promise<void> {
+    if (this.remaking === undefined && (await cacheRootSound(this.root, this.options.deviceDir))) return;
+    this.remaking ??= this.init().finally(() => {
+      this.remaking = undefined;
+    });
+    await this.remaking;
+  }
+
+  /** The folder `rel` of the cache, made if missing; never through a link on a mapped device. */
+  dir(rel: string): Promise<string> {
+    return makeCacheDir(this.root, rel, this.options.deviceDir, this.options.log);
+  }
+
   /** A fresh path under `.tmp/` (wiped at boot) for plaintext on its way in or out. */
-  tempPath(): string {
-    return this.path(join('.tmp', randomBytes(8).toString('hex')));
+  async tempPath(): Promise<string> {
+    return join(await this.dir('.tmp'), randomBytes(8).toString('hex'));
+  }
+
+  /** A fresh, empty folder under `.tmp/` (mode 0700), for a tool's temporary files; the caller removes it. */
+  async tempDir(): Promise<string> {
+    const dir = await this.tempPath();
+    await mkdir(dir, { mode: 0o700 });
+    return dir;
   }
 
   async write(rel: string, data: Uint8Array | string): Promise<void> {
     const plain = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const stored = this.dek === undefined ? plain : await encryptBuffer(plain, this.dek);
-    const abs = this.path(rel);
-    await mkdir(dirname(abs), { recursive: true, mode: 0o700 });
+    const abs = join(await this.dir(dirname(rel)), basename(rel));
     await writeFileAtomic(abs, stored);
     await writeFileAtomic(`${abs}.sig`, this.options.signer.sign(sha256Hex(stored)));
   }
 
-  private readSig(rel: string): Promise<Buffer | NoEntry> {
+  /** Whether the folder of entry `rel` exists and (on a mapped device) is reached through no link. */
+  private async folderOf(rel: string): Promise<boolean> {
+    return (await existingCacheDir(this.root, dirname(rel), this.options.deviceDir, this.options.log)) !== undefined;
+  }
+
+  private async readSig(rel: string): Promise<Buffer | NoEntry> {
+    if (!(await this.folderOf(rel))) return 'missing';
     return readEntry(this.root, `${rel}.sig`, this.options.log, MAX_SIG_BYTES);
   }
 
   async read(rel: string): Promise<Buffer | undefined> {
-    const [stored, sig] = await Promise.all([readEntry(this.root, rel, this.options.log), this.readSig(rel)]);
+    if (!(await this.folderOf(rel))) return undefined;
+    const [stored, sig] = await Promise.all([readEntry(this.root, rel, this.options.log), readEntry(this.root, `${rel}.sig`, this.options.log, MAX_SIG_BYTES)]);
     if (!Buffer.isBuffer(stored) || !Buffer.isBuffer(sig)) return undefined;
     if (!this.options.signer.verify(sha256Hex(stored), sig.toString('ascii'))) return undefined;
     if (!isPdc1(stored)) return stored;
@@ -86,10 +125,11 @@ export class CacheStore {
     }
   }
 
-  async exists(rel: string): Promise<boolean> {
+  /** Whether `rel` is stored and device-signed; one bigger than `maxBytes` (as stored) is not hashed but warned and missing. */
+  async exists(rel: string, maxBytes = Infinity): Promise<boolean> {
     const sig = await this.readSig(rel);
     if (!Buffer.isBuffer(sig)) return false;
-    const hash = await sha256OfEntry(this.root, rel, this.options.log);
+    const hash = await sha256OfEntry(this.root, rel, this.options.log, maxBytes);
     return hash !== undefined && this.options.signer.verify(hash, sig.toString('ascii'));
   }
 
@@ -101,9 +141,8 @@ export class CacheStore {
    * signature covers the ciphertext, hashed as it is written.
    */
   async storeStream(rel: string, source: AsyncIterable<Buffer>, plainSha256: string, signal: AbortSignal): Promise<void> {
-    const abs = this.path(rel);
-    await mkdir(dirname(abs), { recursive: true, mode: 0o700 });
-    const temp = this.tempPath();
+    const abs = join(await this.dir(dirname(rel)), basename(rel));
+    const temp = await this.tempPath();
     const hash = this.dek === undefined ? undefined : createHash('sha256');
     try {
       await writeStaged(hash === undefined ? source : hashing(encryptChunks(source, this.dek as Buffer), hash), temp, 0o600, signal);
@@ -122,8 +161,7 @@ export class CacheStore {
         await this.storeStream(rel, createReadStream(plainPath), plainSha256, new AbortController().signal);
         return;
       }
-      const abs = this.path(rel);
-      await mkdir(dirname(abs), { recursive: true, mode: 0o700 });
+      const abs = join(await this.dir(dirname(rel)), basename(rel));
       await renameOver(plainPath, abs);
       await writeFileAtomic(`${abs}.sig`, this.options.signer.sign(plainSha256));
     } finally {
@@ -153,13 +191,18 @@ export class CacheStore {
     }
   }
 
+  /** Removes `rel` (a link there is removed, not followed); nothing when its folder is reached through a link. */
   async remove(rel: string): Promise<void> {
+    if (!(await this.folderOf(rel))) return;
     await rm(this.path(rel), { recursive: true, force: true });
   }
 
+  /** The names in folder `rel`; none when it is missing or (mapped device) reached through a link. */
   async list(rel: string): Promise<string[]> {
+    const dir = await existingCacheDir(this.root, rel, this.options.deviceDir, this.options.log);
+    if (dir === undefined) return [];
     try {
-      return await readdir(this.path(rel));
+      return await readdir(dir);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;

@@ -108,12 +108,16 @@ export async function readEntry(root: string, rel: string, log: AgentLogger, max
   }
 }
 
-/** The lowercase-hex SHA-256 of a regular-file entry, or undefined when it has none. */
-export async function sha256OfEntry(root: string, rel: string, log: AgentLogger): Promise<string | undefined> {
+/** The lowercase-hex SHA-256 of a regular-file entry of at most `maxBytes`, or undefined when it has none (a bigger one is warned). */
+export async function sha256OfEntry(root: string, rel: string, log: AgentLogger, maxBytes = Infinity): Promise<string | undefined> {
   const entry = await openEntry(root, rel, log);
   if (typeof entry === 'string') return undefined;
   const hash = createHash('sha256');
   try {
+    if (entry.size > maxBytes) {
+      log.warn(`[Cache] ${rel}: ${entry.size} bytes, more than the ${maxBytes} expected; treated as missing`);
+      return undefined;
+    }
     for await (const chunk of entryChunks(entry)) hash.update(chunk);
   } finally {
     await entry.handle.close();

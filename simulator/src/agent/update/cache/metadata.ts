@@ -1,8 +1,10 @@
-import { mkdir, rename, rm, symlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { rename, rm, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { publicKeyToPem } from '@vfleet/core';
 import type { UpdateBinary, UpdateOffer } from '../model.js';
 import type { CacheStore } from './cache-store.js';
+import { pdc1Bytes } from './pdc1.js';
 import { binaryDir, binaryFile, binaryKey, bundleDir, STAMP_CACHED, STAMP_INSTALLED, viaDir } from './layout.js';
 
 const stamp = (): string => new Date().toISOString();
@@ -23,12 +25,16 @@ function viaManifest(offer: UpdateOffer): string {
 }
 
 async function linkBinary(cache: CacheStore, bundlePrn: string, b: UpdateBinary): Promise<void> {
-  const link = cache.path(`${bundleDir(bundlePrn)}/binaries/${binaryKey(b)}`);
-  await mkdir(dirname(link), { recursive: true, mode: 0o700 });
-  const temp = `${link}.tmp`;
-  await rm(temp, { force: true });
+  const link = join(await cache.dir(`${bundleDir(bundlePrn)}/binaries`), binaryKey(b));
+  // a fresh name: whatever the device left at a fixed one (a directory, say) cannot block the link
+  const temp = `${link}.${randomBytes(6).toString('hex')}.tmp`;
   await symlink(`../../../${binaryDir(b)}`, temp);
-  await rename(temp, link);
+  try {
+    await rename(temp, link);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
 }
 
 /** Step Cache `save_metadata`: the bundle (with its binaries) and the release or override manifests. */
@@ -54,9 +60,15 @@ export const stampBinaryInstalled = (cache: CacheStore, b: UpdateBinary): Promis
 export const stampBinaryCached = (cache: CacheStore, b: UpdateBinary): Promise<void> =>
   cache.write(`${binaryDir(b)}/${STAMP_CACHED}`, stamp());
 
-/** A binary counts as cached when both its content and its cached stamp carry valid device signatures. */
+/** A stamp as stored: an ISO timestamp, encrypted or not; anything bigger is not read through. */
+const MAX_STAMP_BYTES = 4096;
+
+/**
+ * A binary counts as cached when both its content and its cached stamp carry valid device signatures.
+ * Neither is hashed when bigger than it can be: a huge file planted there would cost a full read per poll.
+ */
 export async function isBinaryCached(cache: CacheStore, b: UpdateBinary): Promise<boolean> {
-  return (await cache.exists(`${binaryDir(b)}/${STAMP_CACHED}`)) && cache.exists(binaryFile(b));
+  return (await cache.exists(`${binaryDir(b)}/${STAMP_CACHED}`, MAX_STAMP_BYTES)) && cache.exists(binaryFile(b), pdc1Bytes(b.size));
 }
 
 export async function removeCachedBinary(cache: CacheStore, b: UpdateBinary): Promise<void> {

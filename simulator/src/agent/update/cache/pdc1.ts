@@ -35,6 +35,9 @@ function sealChunk(plain: Buffer, index: number, fileNonce: Buffer, dek: Buffer)
   return Buffer.concat([len, body]);
 }
 
+/** The size of `plainBytes` of plaintext once encrypted: the header, then per chunk its length, ciphertext and tag. */
+export const pdc1Bytes = (plainBytes: number): number => PDC1_HEADER_BYTES + plainBytes + (4 + TAG_BYTES) * Math.ceil(plainBytes / PDC1_CHUNK_BYTES);
+
 export function isPdc1(head: Uint8Array): boolean {
   return head.length >= 4 && PDC1_MAGIC.equals(head.subarray(0, 4));
 }

@@ -1,5 +1,6 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { lstat, rm, stat } from 'node:fs/promises';
 import { VfleetError, inflateFwupResources } from '@vfleet/core';
+import { mappedDeviceDir, resolvesToItself } from '../../connect/device-paths.js';
 import { applyFwupOffThread } from './fwup-apply-pool.js';
 import { findTool } from '../process/find-tool.js';
 import { spawnTool } from '../process/spawn-tool.js';
@@ -18,10 +19,20 @@ function stringMap(value: unknown, field: string): Record<string, string> {
   return value as Record<string, string>;
 }
 
-// Only a device image that already exists as a regular file is written (DESIGN "Virtual boot").
-async function regularFile(hostPath: string, devpath: string): Promise<void> {
-  const info = await stat(hostPath).catch(() => undefined);
-  if (info?.isFile() !== true) throw new VfleetError('VFLEET_IO', `fwup devpath ${devpath}: refused, not an existing regular file (${hostPath})`);
+/**
+ * Only a device image that already exists as a regular file is written (DESIGN "Virtual boot"). For
+ * a mapped device it must also be reached through no link: one resolves on the host, so fwup would
+ * write whatever host file it names.
+ */
+async function regularFile(hostPath: string, devpath: string, deviceDir: string | undefined): Promise<void> {
+  const refuse = (why: string): never => {
+    throw new VfleetError('VFLEET_IO', `fwup devpath ${devpath}: refused, ${why} (${hostPath})`);
+  };
+  if (deviceDir !== undefined && (await resolvesToItself(deviceDir, hostPath)) === false) {
+    refuse('reached through a symbolic link in the device directory, which is not followed for a device outside a container');
+  }
+  const info = await (deviceDir === undefined ? stat : lstat)(hostPath).catch(() => undefined);
+  if (info?.isFile() !== true) refuse('not an existing regular file');
 }
 
 /**
@@ -38,8 +49,8 @@ export const fwupInstaller: InstallerFactory = (_binary, opts, config) => {
   const stream = async (source: AsyncIterable<Buffer>, install: InstallEnv): Promise<void> => {
     const fwup = await findTool('fwup', install.toolPath);
     const device = install.paths.map(devpath);
-    await regularFile(device, devpath);
-    const archive = install.cache.tempPath();
+    await regularFile(device, devpath, mappedDeviceDir(install.paths));
+    const archive = await install.cache.tempPath();
     try {
       await writeStaged(source, archive, 0o600, install.signal);
       if (fwup === undefined) {
@@ -65,9 +76,8 @@ export const fwupInstaller: InstallerFactory = (_binary, opts, config) => {
    * worker thread: an OS image costs neither its size in memory nor a stalled fleet in this process.
    */
   const applyBuiltIn = async (archive: string, device: string, install: InstallEnv): Promise<void> => {
-    const unpacked = install.cache.tempPath();
+    const unpacked = await install.cache.tempDir();
     try {
-      await mkdir(unpacked, { mode: 0o700 });
       // what a resource may inflate to in all: every byte of it goes into the image
       const maxBytes = 2 * (await stat(device)).size;
       const inflated = await inflateFwupResources(archive, unpacked, { source: 'fwup archive', maxBytes, signal: install.signal });

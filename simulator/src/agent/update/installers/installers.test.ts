@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { customMetadataHash, decodeUbootEnv, encodeUbootEnv } from '@vfleet/core';
@@ -125,6 +125,58 @@ describe('installers', () => {
       expect(readlinkSync(join(host, 'x.bin'))).toBe(b.uuid);
       expect(readFileSync(join(host, 'x.bin'), 'utf8')).toBe('payload');
       expect(readdirSync(host).sort()).toEqual([b.uuid, 'x.bin'].sort());
+    });
+  });
+
+  describe('fwup: on a mapped device, links planted in the device directory are not followed', () => {
+    let outside: string;
+    let bin: string;
+    let cacheLog: ReturnType<typeof captureLog>;
+    let mapped: InstallEnv;
+    beforeEach(async () => {
+      outside = tempDir('installers-host');
+      // a fake fwup that writes its -d image as the real one would
+      bin = join(dir, 'bin');
+      mkdirSync(bin);
+      writeFileSync(join(bin, 'fwup'), `#!/bin/sh\necho "$3" > ${join(dir, 'archive-path')}\nprintf applied > "$5"\n`, { mode: 0o755 });
+      cacheLog = captureLog();
+      const cache = new CacheStore({ root: join(dir, 'cache'), deviceDir: dir, encryption: true, signer: createDeviceSigner(deviceKeyPem()), log: cacheLog });
+      await cache.init();
+      mapped = { ...env, cache, toolPath: bin };
+    });
+    afterEach(() => removeDir(outside));
+
+    it('stages the archive in the device\'s own cache/.tmp, never through a link the device put there', async () => {
+      mkdirSync(join(dir, 'root/data'), { recursive: true });
+      writeFileSync(join(dir, 'root/data/disk.img'), '');
+      rmSync(join(dir, 'cache/.tmp'), { recursive: true });
+      symlinkSync(outside, join(dir, 'cache/.tmp'));
+      const seen: string[] = [];
+      const watcher = watch(outside, (_event, name) => seen.push(String(name)));
+      const { job: fwup } = job('fwup', { devpath: '/data/disk.img' });
+      try {
+        await fwup.stream?.(bytes('fw-archive'), mapped);
+        await new Promise((r) => setTimeout(r, 100)); // inotify events arrive after the fact
+      } finally {
+        watcher.close();
+      }
+      expect({ seen, left: readdirSync(outside) }).toEqual({ seen: [], left: [] });
+      expect(readFileSync(join(dir, 'archive-path'), 'utf8').trim()).toMatch(new RegExp(`^${join(dir, 'cache/.tmp/')}[0-9a-f]{16}$`));
+      expect(lstatSync(join(dir, 'cache/.tmp')).isDirectory()).toBe(true);
+      expect(readFileSync(join(dir, 'root/data/disk.img'), 'utf8')).toBe('applied');
+      expect(cacheLog.messages('warn')).toEqual([`[Cache] .tmp: was a symbolic link (to ${outside}); replaced with a directory`]);
+    });
+
+    it.each([['root/data'], ['root/data/disk.img']])('refuses a devpath whose %s is a link to a host file or folder, writing nothing', async (planted) => {
+      writeFileSync(join(outside, 'disk.img'), 'HOST IMAGE');
+      mkdirSync(join(dir, planted, '..'), { recursive: true });
+      symlinkSync(planted.endsWith('.img') ? join(outside, 'disk.img') : outside, join(dir, planted));
+      const { job: fwup } = job('fwup', { devpath: '/data/disk.img' });
+      await expect(fwup.stream?.(bytes('fw-archive'), mapped)).rejects.toThrow(
+        `fwup devpath /data/disk.img: refused, reached through a symbolic link in the device directory, which is not followed for a device outside a container (${join(dir, 'root/data/disk.img')})`,
+      );
+      expect(readFileSync(join(outside, 'disk.img'), 'utf8')).toBe('HOST IMAGE');
+      expect(existsSync(join(dir, 'archive-path'))).toBe(false);
     });
   });
 

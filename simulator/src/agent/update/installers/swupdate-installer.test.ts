@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, watch, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -82,6 +82,7 @@ describe.skipIf(!real)('swupdate installer with the real swupdate', () => {
 
   let dir: string;
   let env: InstallEnv & { log: ReturnType<typeof captureLog> };
+  let cacheLog: ReturnType<typeof captureLog>;
   const disk = () => join(dir, 'disk.img');
   const snapshot = () => ({ env: deviceEnv(dir), a: sha(readRange(disk(), layout.slots.a.offset, layout.slots.a.size)), b: sha(readRange(disk(), layout.slots.b.offset, layout.slots.b.size)), data: sha(readRange(disk(), layout.slots.data.offset, layout.slots.data.size)) });
   // the installer gets a temporary copy of the binary (peridiod's path interface), deleted afterwards
@@ -98,7 +99,8 @@ describe.skipIf(!real)('swupdate installer with the real swupdate', () => {
     copyFileSync(signer.caPath, join(dir, 'swupdate-ca.pem'));
     mkdirSync(join(dir, 'root', 'etc'), { recursive: true });
     writeFileSync(join(dir, 'root', 'etc', 'hwrevision'), 'vfleet-evk 1.0\n');
-    const cache = new CacheStore({ root: join(dir, 'cache'), encryption: true, signer: createDeviceSigner(deviceKeyPem()), log: captureLog() });
+    cacheLog = captureLog();
+    const cache = new CacheStore({ root: join(dir, 'cache'), deviceDir: dir, encryption: true, signer: createDeviceSigner(deviceKeyPem()), log: cacheLog });
     await cache.init();
     env = { paths: devicePaths(dir), cache, config: testConfig({}), log: captureLog(), signal: new AbortController().signal, toolPath: process.env['PATH'] ?? '' };
   }, 30_000);
@@ -290,6 +292,50 @@ describe.skipIf(!real)('swupdate installer with the real swupdate', () => {
     ]);
     await refused(out, new RegExp(`${message.source}.*refused before swupdate ran`), [...extra]);
     expect([existsSync(join(escape, 'pwned.txt')), existsSync(join(escape, 'script-ran-as'))]).toEqual([false, false]);
+  }, 60_000);
+
+  it('on the host, makes swupdate\'s TMPDIR and namespace folder in the device\'s cache, never through a link the device put at cache/.tmp', async () => {
+    const outside = join(root, `tmp-outside-${counter}`);
+    mkdirSync(outside);
+    rmSync(join(dir, 'cache', '.tmp'), { recursive: true });
+    symlinkSync(outside, join(dir, 'cache', '.tmp'));
+    const seen: string[] = [];
+    const watcher = watch(outside, (_event, name) => seen.push(String(name)));
+    try {
+      await job().path?.(copy(good.out), env);
+      await new Promise((r) => setTimeout(r, 100)); // inotify events arrive after the fact
+    } finally {
+      watcher.close();
+    }
+    expect(deviceEnv(dir).get('peridio_active')).toBe('b');
+    expect({ seen, left: readdirSync(outside) }).toEqual({ seen: [], left: [] });
+    expect(lstatSync(join(dir, 'cache', '.tmp')).isDirectory()).toBe(true);
+    expect(readdirSync(join(dir, 'cache', '.tmp'))).toEqual([]);
+    expect(cacheLog.messages('warn')).toEqual([`[Cache] .tmp: was a symbolic link (to ${outside}); replaced with a directory`]);
+  }, 60_000);
+
+  // the old installer handed these paths to swupdate (root) and to the namespace's cp, which waited on a FIFO for the hour's timeout
+  const fifo = (rel: string) => () => {
+    rmSync(join(dir, rel));
+    execFileSync('mkfifo', [join(dir, rel)]);
+  };
+  it.each([
+    ['the trust certificate is a FIFO', [], fifo('swupdate-ca.pem'), /swupdate-ca\.pem: refusing to read it: not a regular file/],
+    ['/etc/hwrevision is a FIFO and -H names the board', ['-H', 'vfleet-evk:1.0'], fifo('root/etc/hwrevision'), /root\/etc\/hwrevision: refusing to read it: not a regular file/],
+    ['/etc/hwrevision is a link to a host file and -H names the board', ['-H', 'vfleet-evk:1.0'], () => {
+      writeFileSync(join(root, 'host-hwrevision'), 'vfleet-evk 1.0\n');
+      rmSync(join(dir, 'root/etc/hwrevision'));
+      symlinkSync(join(root, 'host-hwrevision'), join(dir, 'root/etc/hwrevision'));
+    }, /root\/etc\/hwrevision: refusing to follow a symbolic link in the device directory/],
+  ] as const)('refuses on the host, at once, when %s', async (_what, extra, plant, message) => {
+    plant();
+    const before = snapshot();
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(new Error('still waiting after 10 s')), 10_000);
+    const error = await job([...extra]).path?.(copy(good.out), { ...env, signal: stop.signal }).then(() => undefined, (e: unknown) => e);
+    clearTimeout(timer);
+    expect(String(error)).toMatch(message);
+    expect(snapshot()).toEqual(before);
   }, 60_000);
 
   it('names what is missing: the trust certificate, an unknown active slot', async () => {

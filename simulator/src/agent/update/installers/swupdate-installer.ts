@@ -1,6 +1,6 @@
 // `swupdate` (protocol §5.7) through the real Debian swupdate, seeing the device's own /etc.
 import { existsSync, lstatSync, readFileSync, realpathSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { VfleetError, parseFwEnvConfig, readUbootEnvFromConfig } from '@vfleet/core';
 import { findTool } from '../process/find-tool.js';
@@ -12,6 +12,9 @@ import { SWU_SOFTWARE_SET, checkSwuFitsSlots } from '../../../artifacts/swu-fit.
 import { readDeviceText, requireInDevice } from '../../../devices/device-files.js';
 
 const SWUPDATE_TIMEOUT_MS = 60 * 60 * 1000;
+/** Largest trust certificate (bundle) and hwrevision read from a device on the host. */
+const MAX_TRUST_BYTES = 1024 * 1024;
+const MAX_HWREVISION_BYTES = 4096;
 const DEVICE_DIR = '/etc/peridiod';
 /** The trust anchor for `-k` when extra_args name none: the workspace root CA, copied into the device directory. */
 export const SWUPDATE_TRUST_PATH = '/etc/peridiod/swupdate-ca.pem';
@@ -108,9 +111,9 @@ function boardName(args: readonly string[], paths: DevicePaths): string | undefi
   const hw = firstExisting(paths, '/etc/hwrevision');
   if (hw === undefined) return undefined;
   // on the host the file is the device's: no FIFO, link or endless file may hold the agent
-  const text = ownRoot(paths) ? readFileSync(hw.host, 'latin1') : readDeviceText(paths.map(DEVICE_DIR), path.relative(paths.map(DEVICE_DIR), hw.host), 4096);
+  const text = ownRoot(paths) ? readFileSync(hw.host, 'latin1') : deviceText(paths, hw.host, MAX_HWREVISION_BYTES);
   // fscanf("%ms") words: split on C whitespace only
-  return text?.split(/[ \t\n\v\f\r]+/).find((w) => w !== '');
+  return text.split(/[ \t\n\v\f\r]+/).find((w) => w !== '');
 }
 
 /**
@@ -118,7 +121,7 @@ function boardName(args: readonly string[], paths: DevicePaths): string | undefi
  * must be a regular file in the device directory (its env file or disk.img), reached through no link,
  * never a host file or block device.
  */
-function requireEnvInDevice(fwEnv: { host: string; device: string }, paths: DevicePaths): void {
+function requireEnvInDevice(fwEnv: { host: string; device: string }, paths: DevicePaths): string {
   const deviceDir = paths.map(DEVICE_DIR);
   const refuse = (copy: string, why: string): never => {
     throw new VfleetError('VFLEET_IO', `swupdate installer: ${fwEnv.device} names ${JSON.stringify(copy)}, ${why}; swupdate runs on the host for a device outside a container and would write the env there as root`);
@@ -135,6 +138,22 @@ function requireEnvInDevice(fwEnv: { host: string; device: string }, paths: Devi
     }
     if (!regular) refuse(copy, 'which is not a regular file');
   }
+  return text;
+}
+
+/** A device file's text, read on the host once: never through a link, never waiting on a FIFO, at most `maxBytes`. */
+function deviceText(paths: DevicePaths, host: string, maxBytes: number): string {
+  const deviceDir = paths.map(DEVICE_DIR);
+  const text = readDeviceText(deviceDir, path.relative(deviceDir, host), maxBytes);
+  if (text === undefined) throw new VfleetError('VFLEET_IO', `swupdate installer: ${host} went away before swupdate could read it`);
+  return text;
+}
+
+/** A copy in the install's own folder, which swupdate (as root) or the namespace's cp reads instead of the device's file. */
+async function copyInto(tmp: string, name: string, text: string): Promise<string> {
+  const copy = path.join(tmp, name);
+  await writeFile(copy, text, { mode: 0o600, flag: 'wx' });
+  return copy;
 }
 
 /** The slot not booted, from `peridio_active` in the device's env (like fwup's upgrade.a / upgrade.b guards). */
@@ -183,56 +202,59 @@ export const swupdateInstaller: InstallerFactory = (_binary, opts) => {
     if (swupdate === undefined) throw new VfleetError('VFLEET_IO', `swupdate installer needs "swupdate", which is not on PATH (${install.toolPath || 'empty'})`);
     const fwEnv = firstExisting(paths, `${DEVICE_DIR}/fw_env.config`, '/etc/fw_env.config');
     if (fwEnv === undefined) throw new VfleetError('VFLEET_IO', `swupdate installer: the device has no fw_env.config (${DEVICE_DIR}/fw_env.config or /etc/fw_env.config), so swupdate cannot set its env`);
-    if (!own) requireEnvInDevice(fwEnv, paths);
-    const args = ['-i', file];
-    if (!hasFlag(extra, '-B', '--bootloader')) args.push('-B', 'uboot');
-    if (!hasFlag(extra, '-k', '--key')) {
-      const trust = firstExisting(paths, SWUPDATE_TRUST_PATH);
-      if (trust === undefined) {
-        throw new VfleetError('VFLEET_IO', `swupdate installer: no certificate to verify the .swu with at ${SWUPDATE_TRUST_PATH} (${paths.map(SWUPDATE_TRUST_PATH)}); copy the workspace root CA (pki/ca/root-certificate.pem) there${own ? ' or pass -k in extra_args' : ''}`);
-      }
-      args.push('-k', trust.host);
-      if (!hasFlag(extra, '--cert-purpose')) args.push('--cert-purpose', 'codeSigning');
-    }
-    let slot: 'a' | 'b' | undefined;
-    let selection = explicitSelection(extra);
-    if (selection === undefined) {
-      slot = inactiveSlot(fwEnv, paths);
-      selection = { set: SWU_SOFTWARE_SET, mode: slot };
-      args.push('-e', `${selection.set},${selection.mode}`);
-    }
-    args.push(...extra);
-    // refuse, before swupdate runs, a .swu that would write the device's disk outside the selected slot (or, on the host, anything else)
-    checkSwuFitsSlots(file, paths, selection, boardName(extra, paths));
-
-    // in a container whose /etc/fw_env.config is the device's own, swupdate runs as is; else in a private mount namespace
-    const direct = own && sameFile('/etc/fw_env.config', fwEnv.host);
-    let command = swupdate;
-    let commandArgs = args;
-    const tmp = install.cache.tempPath();
-    const scratch = `${tmp}.ns`;
-    if (!direct) {
-      if (!canUnshare()) {
-        throw new VfleetError('VFLEET_IO', 'swupdate installer: swupdate must see the device\'s /etc/fw_env.config and /etc/hwrevision, which needs a container or root (a private mount namespace via unshare -m); run the device in a container or the agent as root');
-      }
-      const unshare = await findTool('unshare', install.toolPath);
-      if (unshare === undefined) throw new VfleetError('VFLEET_IO', `swupdate installer needs "unshare" (util-linux) to give swupdate the device's /etc, and it is not on PATH (${install.toolPath || 'empty'})`);
-      const hw = firstExisting(paths, '/etc/hwrevision');
-      command = unshare;
-      commandArgs = ['-m', '--propagation', 'private', 'sh', '-c', NAMESPACE_SCRIPT, 'vfleet-swupdate', scratch, paths.map(DEVICE_DIR), fwEnv.host, hw?.host ?? '', swupdate, ...args];
-    }
+    const envText = own ? undefined : requireEnvInDevice(fwEnv, paths);
     // swupdate's sockets and temporary copies go to TMPDIR: one directory per install, so devices never meet
-    await mkdir(tmp, { recursive: true, mode: 0o700 });
-    if (!direct) await mkdir(scratch, { mode: 0o700 });
-    install.log.info(`[Installer swupdate] swupdate ${args.join(' ')}`);
+    const tmp = await install.cache.tempDir();
+    let scratch: string | undefined;
     try {
+      const args = ['-i', file];
+      if (!hasFlag(extra, '-B', '--bootloader')) args.push('-B', 'uboot');
+      if (!hasFlag(extra, '-k', '--key')) {
+        const trust = firstExisting(paths, SWUPDATE_TRUST_PATH);
+        if (trust === undefined) {
+          throw new VfleetError('VFLEET_IO', `swupdate installer: no certificate to verify the .swu with at ${SWUPDATE_TRUST_PATH} (${paths.map(SWUPDATE_TRUST_PATH)}); copy the workspace root CA (pki/ca/root-certificate.pem) there${own ? ' or pass -k in extra_args' : ''}`);
+        }
+        args.push('-k', own ? trust.host : await copyInto(tmp, 'vfleet-trust.pem', deviceText(paths, trust.host, MAX_TRUST_BYTES)));
+        if (!hasFlag(extra, '--cert-purpose')) args.push('--cert-purpose', 'codeSigning');
+      }
+      let slot: 'a' | 'b' | undefined;
+      let selection = explicitSelection(extra);
+      if (selection === undefined) {
+        slot = inactiveSlot(fwEnv, paths);
+        selection = { set: SWU_SOFTWARE_SET, mode: slot };
+        args.push('-e', `${selection.set},${selection.mode}`);
+      }
+      args.push(...extra);
+      // refuse, before swupdate runs, a .swu that would write the device's disk outside the selected slot (or, on the host, anything else)
+      checkSwuFitsSlots(file, paths, selection, boardName(extra, paths));
+
+      // in a container whose /etc/fw_env.config is the device's own, swupdate runs as is; else in a private mount namespace
+      const direct = own && sameFile('/etc/fw_env.config', fwEnv.host);
+      let command = swupdate;
+      let commandArgs = args;
+      if (!direct) {
+        if (!canUnshare()) {
+          throw new VfleetError('VFLEET_IO', 'swupdate installer: swupdate must see the device\'s /etc/fw_env.config and /etc/hwrevision, which needs a container or root (a private mount namespace via unshare -m); run the device in a container or the agent as root');
+        }
+        const unshare = await findTool('unshare', install.toolPath);
+        if (unshare === undefined) throw new VfleetError('VFLEET_IO', `swupdate installer needs "unshare" (util-linux) to give swupdate the device's /etc, and it is not on PATH (${install.toolPath || 'empty'})`);
+        const hw = firstExisting(paths, '/etc/hwrevision');
+        // on the host, the files the script copies as root are the ones checked above, not whatever the device put there since
+        const [config, hwrevision] = envText === undefined
+          ? [fwEnv.host, hw?.host ?? '']
+          : [await copyInto(tmp, 'vfleet-fw_env.config', envText), hw === undefined ? '' : await copyInto(tmp, 'vfleet-hwrevision', deviceText(paths, hw.host, MAX_HWREVISION_BYTES))];
+        scratch = await install.cache.tempDir();
+        command = unshare;
+        commandArgs = ['-m', '--propagation', 'private', 'sh', '-c', NAMESPACE_SCRIPT, 'vfleet-swupdate', scratch, paths.map(DEVICE_DIR), config, hwrevision, swupdate, ...args];
+      }
+      install.log.info(`[Installer swupdate] swupdate ${args.join(' ')}`);
       const result = await spawnTool(command, commandArgs, { signal: install.signal, env: { TMPDIR: tmp }, timeoutMs: SWUPDATE_TIMEOUT_MS });
       const at = slot === undefined ? '' : ` (slot ${slot})`;
       if (result.code !== 0) throw new VfleetError('VFLEET_IO', `swupdate exited with ${result.code ?? result.signal}${at}: ${swupdateErrors(result.output)}`);
       install.log.info(`[Installer swupdate] Finished${at}`);
     } finally {
       await rm(tmp, { recursive: true, force: true });
-      await rm(scratch, { recursive: true, force: true });
+      if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
     }
   };
   return {

@@ -66,7 +66,7 @@ describe('buildPlan', () => {
 
   it('reads an already-cached binary from the cache, and asks for a reboot when a binary to install needs one', async () => {
     const cached = binary('file', { reboot_required: true });
-    const temp = env.cache.tempPath();
+    const temp = await env.cache.tempPath();
     writeFileSync(temp, 'x');
     await env.cache.importFile(binaryFile(cached), temp, sha256Hex(Buffer.from('x')));
     await stampBinaryCached(env.cache, cached);

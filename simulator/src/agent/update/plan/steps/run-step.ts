@@ -17,7 +17,7 @@ async function install(step: InstallStep, run: PlanRun, env: InstallEnv): Promis
     await step.job.stream(source, env);
     return;
   }
-  const temp = run.env.cache.tempPath();
+  const temp = await run.env.cache.tempPath();
   try {
     await writeStaged(source, temp, 0o600, env.signal);
     await step.job.path?.(temp, env);
