@@ -4,6 +4,7 @@ export type { Scenario, Phase, ScenarioTarget, ScenarioRelease } from './scenari
 export { parseThreshold, evaluateThreshold, type Threshold, type ThresholdResult } from './thresholds.js';
 export { scenarioFromFlags, withDeviceCount, withTarget, type FlagScenarioOptions } from './flags-scenario.js';
 export { runLoad, preflightLoad, type LoadRunOptions, type LiveState } from './runner.js';
+export { freePageReporting } from './floor.js';
 export { REPORT_SCHEMA, type LoadReport } from './report.js';
 export { checkReportTargets, writeReports, reportPaths, type ReportFiles } from './write-reports.js';
 export { htmlReport } from './report-html.js';

@@ -158,6 +158,11 @@ describe('vfleet load', () => {
       [['load', canary, '--rate', '5/s'], /^vfleet: --rate applies without a scenario file; .*evk-canary\.yaml says that itself$/],
       [['load', canary, '--poll-interval', '5s'], /^vfleet: --poll-interval applies without a scenario file/],
       [['load', '--runtime', 'lxc'], /^vfleet: --runtime "lxc": expected one of inproc, process, namespace, docker, podman$/],
+      // a release from flags gets the backend's rules before the backend starts, as a scenario file's does
+      [['load', '--version', 'nope'], /^vfleet: --version "nope": major "nope" is not a number/],
+      [['load', '--version', '01.2.3'], /^vfleet: --version "01\.2\.3": major "01" has a leading zero/],
+      [['load', '--version', '2.0.0', '--binary-size', '9GiB'], /^vfleet: --binary-size 9663676416: 9663676416 bytes; the embedded backend accepts binaries of at most 8589934592 \(8 GiB\)$/],
+      [['load', '--release', 'r'.repeat(95), '--version', '2.0.0', '--binary-size', '1MiB'], /^vfleet: --release "r{95}": 95 characters; a created release has at most 92 \(its artifact is named <name>-payload, at most 100\)$/],
     ];
     for (const [argv, message] of cases) {
       const r = await vfleet(...argv, '--out', join(root, 'never'));
