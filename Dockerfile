@@ -1,7 +1,8 @@
 # The vfleet agent image: one peridiod-compatible device per container, its device directory
 # bind-mounted on /etc/peridiod (as the Peridio EVK runs peridio/peridiod).
-# Build with `vfleet image build [--offline]`: it bundles the agent into simulator/dist/image/ and
-# builds this file with the repository as context (.dockerignore sends only that directory).
+# Build with `vfleet image build [--offline]`: it bundles the agent into a stage folder of its own
+# under simulator/dist/image/ and sends only that folder as the context (AGENT_DIR=.). A plain
+# `docker build .` from the repository works too: .dockerignore sends only simulator/dist/image/.
 ARG BASE_IMAGE=node:20-bookworm-slim
 FROM ${BASE_IMAGE}
 # 0 skips apt: the offline base (`docker import` of the host's node and tools) has no registry to use.

@@ -4,7 +4,7 @@ import { chmodSync, copyFileSync, cpSync, existsSync, linkSync, mkdirSync, mkdte
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { VfleetError } from '@vfleet/core';
@@ -13,6 +13,24 @@ import { mustTool, tool, tryTool } from './runtimes/netutil.js';
 export type Engine = 'docker' | 'podman';
 export const DEFAULT_AGENT_IMAGE = 'vfleet/agent:dev';
 export const OFFLINE_BASE_IMAGE = 'vfleet-base:local';
+
+// Docker's reference grammar: [host[:port]/]path[:tag][@digest], paths lowercase
+const REF_PATH = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const REF_HOST_PART = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const IMAGE_REF = new RegExp(
+  `^(?:${REF_HOST_PART}(?:\\.${REF_HOST_PART})*(?::[0-9]+)?/)?${REF_PATH}(?:/${REF_PATH})*` +
+    '(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$',
+);
+
+/**
+ * Why `ref` is not an image reference the engines accept, or undefined when it is one. It goes on
+ * engine command lines as a positional argument, where a leading `-` would be read as an option.
+ */
+export function imageRefProblem(ref: string): string | undefined {
+  const name = ref.replace(/@.*$/, '').replace(/:[^:/]*$/, '');
+  if (IMAGE_REF.test(ref) && name.length <= 255) return undefined;
+  return `${JSON.stringify(ref)} is not an image reference: expected [host[:port]/]name[:tag][@digest], the name lowercase [a-z0-9] parts joined by / . _ or -, at most 255 characters`;
+}
 
 /** The repository root (this file is simulator/src/fleet/image.ts or simulator/dist/fleet/image.js). */
 export function repoRoot(): string {
@@ -158,16 +176,19 @@ async function which(name: string): Promise<string | undefined> {
   return r.code === 0 && p.startsWith('/') ? p : undefined;
 }
 
-/** The shared libraries `ldd` lists for a dynamic executable (none for scripts and static binaries). */
-async function sharedLibraries(file: string): Promise<string[]> {
+/** The shared libraries `ldd` lists for a dynamic executable (none for scripts and static binaries), and those it cannot find. */
+async function sharedLibraries(file: string): Promise<{ found: string[]; notFound: string[] }> {
   const r = await tool('ldd', [file]);
-  if (r.code !== 0) return [];
-  const libs: string[] = [];
+  const found: string[] = [];
+  const notFound: string[] = [];
+  if (r.code !== 0) return { found, notFound };
   for (const line of r.stdout.split('\n')) {
+    const lost = /^\s*(\S+)\s+=>\s+not found/.exec(line);
+    if (lost?.[1] !== undefined) notFound.push(lost[1]);
     const m = /=>\s+(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(/.exec(line);
-    if (m?.[1] !== undefined) libs.push(m[1]);
+    if (m?.[1] !== undefined) found.push(m[1]);
   }
-  return libs;
+  return { found, notFound };
 }
 
 /** The path a host file has with its directory's symlinks resolved (merged /usr: /lib/x → /usr/lib/x). */
@@ -211,12 +232,15 @@ export async function stageOfflineBase(stage: string): Promise<{ files: string[]
     placeFile(stage, hostPath, at);
     const shebang = interpreter(realpathSync(hostPath));
     if (shebang !== undefined && existsSync(shebang)) await add(shebang);
-    for (const lib of await sharedLibraries(realpathSync(hostPath))) await add(lib);
+    for (const lib of (await sharedLibraries(realpathSync(hostPath))).found) await add(lib);
   };
   await add(process.execPath, '/usr/local/bin/node');
   for (const t of OFFLINE_TOOLS) {
     const p = await which(t);
+    // a tool whose libraries are not on this host would fail in every container: left out and said
+    const lost = p === undefined ? [] : (await sharedLibraries(realpathSync(p))).notFound;
     if (p === undefined) missing.push(t);
+    else if (lost.length > 0) missing.push(`${t} (${lost.join(', ')} not found)`);
     else await add(p);
   }
   const sshd = existsSync(SSHD_FILES[0] as string);
@@ -298,13 +322,17 @@ export async function buildAgentImage(opts: ImageBuildOptions = {}): Promise<Ima
   const started = Date.now();
   const engine = opts.engine ?? 'docker';
   const tag = opts.tag ?? DEFAULT_AGENT_IMAGE;
+  for (const [what, ref] of [['tag', tag], ['base image', opts.baseImage]] as const) {
+    const problem = ref === undefined ? undefined : imageRefProblem(ref);
+    if (problem !== undefined) throw new VfleetError('VFLEET_USAGE', `image build: ${what} ${problem}`);
+  }
   const say = opts.say ?? (() => undefined);
   const sig = opts.signal === undefined ? {} : { signal: opts.signal };
   const root = repoRoot();
   mkdirSync(imageStageDir(root), { recursive: true });
   const info = await tryTool(engine, ['info', '--format', '{{.ServerVersion}}'], { ...sig, timeoutMs: 20_000 });
   if (info.code !== 0) throw new VfleetError('VFLEET_USAGE', `image build: the ${engine} engine does not answer (${info.stderr.trim() || `exit ${info.code}`}); start it first`);
-  // a directory of its own inside the build context: parallel builds never see each other's bundle
+  // a directory of its own, sent alone as the build context: parallel builds never see each other's bundle
   const stageDir = mkdtempSync(join(imageStageDir(root), 'build-'));
   try {
     return await buildInContext(opts, { engine, tag, say, sig, root, stageDir, started });
@@ -346,6 +374,7 @@ async function buildInContext(
   let missingTools: string[] = [];
   if (opts.offline === true) {
     const stage = mkdtempSync(join(tmpdir(), 'vfleet-base-'));
+    const tar = `${stage}.tar`;
     try {
       const staged = await stageOfflineBase(stage);
       missingTools = staged.missing;
@@ -355,26 +384,28 @@ async function buildInContext(
       if (existing.code === 0 && existing.stdout.trim() === fingerprint) {
         say(`${OFFLINE_BASE_IMAGE} is up to date with this host's node and tools`);
       } else {
-        const tar = `${stage}.tar`;
         await mustTool('tar', ['-C', stage, '--numeric-owner', '-cf', tar, '.'], sig);
         say(`importing ${OFFLINE_BASE_IMAGE} (${staged.files.length} files from this host, ${Math.round(statSync(tar).size / 2 ** 20)} MiB)`);
         await mustTool(engine, [
           'import', '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '--change', `LABEL vfleet.base=${fingerprint}`, tar, OFFLINE_BASE_IMAGE,
         ], { ...sig, timeoutMs: 300_000 });
-        rmSync(tar, { force: true });
       }
     } finally {
+      // the tar (the size of node and the tools) too when tar or the import failed
+      rmSync(tar, { force: true });
       rmSync(stage, { recursive: true, force: true });
     }
     base = OFFLINE_BASE_IMAGE;
   }
   say(`building ${tag} from ${base ?? 'node:20-bookworm-slim'}`);
   await mustTool(engine, [
-    'build', '-f', join(root, 'Dockerfile'), '-t', tag,
+    // --force-rm: the classic builder keeps the container of a failed step otherwise
+    'build', '--force-rm', '-f', join(root, 'Dockerfile'), '-t', tag,
     ...(base === undefined ? [] : ['--build-arg', `BASE_IMAGE=${base}`]),
     ...(opts.offline === true ? ['--build-arg', 'WITH_APT=0'] : []),
-    '--build-arg', `AGENT_DIR=${relative(root, stageDir)}`,
-    root,
+    // the context is this build's stage alone: not other builds' stages (deleted while sent) or whatever else lies in simulator/dist/image
+    '--build-arg', 'AGENT_DIR=.',
+    stageDir,
   ], { ...sig, timeoutMs: 1_800_000, env: { DOCKER_BUILDKIT: '0' } });
   return { tag, base: base ?? 'node:20-bookworm-slim', natives: bundle.natives, missingTools, ms: Date.now() - started };
 }

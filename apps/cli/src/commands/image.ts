@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { buildAgentImage, DEFAULT_AGENT_IMAGE } from '@vfleet/simulator';
+import { VfleetError } from '@vfleet/core';
+import { buildAgentImage, DEFAULT_AGENT_IMAGE, OFFLINE_BASE_IMAGE } from '@vfleet/simulator';
 import { choiceFlag } from '../flags.js';
 
 export function registerImage(program: Command): void {
@@ -12,6 +13,10 @@ export function registerImage(program: Command): void {
     .option('--engine <name>', 'docker or podman', choiceFlag('--engine', ['docker', 'podman'] as const), 'docker')
     .option('--base <ref>', 'base image for an online build (Dockerfile ARG BASE_IMAGE)')
     .action(async (opts: { offline?: boolean; tag: string; engine: 'docker' | 'podman'; base?: string }) => {
+      // --offline imports its own base: a --base beside it would be dropped without a word
+      if (opts.offline === true && opts.base !== undefined) {
+        throw new VfleetError('VFLEET_USAGE', `--base ${JSON.stringify(opts.base)} with --offline: the offline build's base is always ${OFFLINE_BASE_IMAGE}, imported from this host; drop one of them`);
+      }
       const r = await buildAgentImage({
         engine: opts.engine,
         tag: opts.tag,
