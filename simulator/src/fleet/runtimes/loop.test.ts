@@ -32,11 +32,13 @@ afterAll(async () => {
 
 describe('losetup --raw output', () => {
   it('decodes every \\xNN escape, so a backing path with a space or an accent compares equal to the one attached', () => {
-    const out = parseLosetupList('/dev/loop0 /tmp/d\\xc3\\xa9\\x20vices/A-1/disk.img\n/dev/loop1 /tmp/back\\x5cslash/disk.img (deleted)\n/dev/loop2 /plain/disk.img\n');
+    // util-linux escapes the space before (deleted) too, as losetup --raw prints a removed backing file
+    const out = parseLosetupList('/dev/loop0 /tmp/d\\xc3\\xa9\\x20vices/A-1/disk.img\n/dev/loop1 /tmp/back\\x5cslash/disk.img (deleted)\n/dev/loop2 /plain/disk.img\n/dev/loop3 /tmp/A-2/disk.img\\x20(deleted)\n');
     expect([...out]).toEqual([
       ['/dev/loop0', '/tmp/dé vices/A-1/disk.img'],
       ['/dev/loop1', '/tmp/back\\slash/disk.img'],
       ['/dev/loop2', '/plain/disk.img'],
+      ['/dev/loop3', '/tmp/A-2/disk.img'],
     ]);
   });
 });

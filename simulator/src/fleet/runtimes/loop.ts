@@ -57,7 +57,7 @@ export function parseLosetupList(stdout: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of stdout.split('\n')) {
     const sp = line.indexOf(' ');
-    if (sp > 0) out.set(line.slice(0, sp), unescapeRaw(line.slice(sp + 1).replace(/ \(deleted\)$/, '')));
+    if (sp > 0) out.set(line.slice(0, sp), unescapeRaw(line.slice(sp + 1).replace(/(?: |\\x20)\(deleted\)$/, '')));
   }
   return out;
 }
