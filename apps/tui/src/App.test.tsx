@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, render } from 'ink-testing-library';
 import { App, type AppProps } from './App.js';
 import { createFleetStore, type FleetStore } from './store/fleet-store.js';
+import type { DeviceEvent, DeviceStatus } from '@vfleet/simulator';
 import { createFakeFleet, fakeDevice, fakeFleetOf, type FakeFleet } from './test-support/fake-fleet.js';
 import type { ArtifactChoice, ReleaseRow, ReleasesApi } from './releases-api.js';
 import type { DemoScript } from './demo-script.js';
@@ -535,5 +536,201 @@ describe('demo narration', () => {
     await store.refresh();
     await expect.poll(() => ran, { timeout: 4000 }).toEqual(['one', 'two']);
     await expect.poll(frame).toContain('DEMO 2/2 · two · two ran · the end');
+  });
+});
+
+// what a terminal acts on instead of showing: C0/C1 controls (ESC, BEL, CSI 0x9b), bidi overrides, zero-width space
+// eslint-disable-next-line no-control-regex
+const ACTED_ON = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200b\u2028\u2029]/;
+
+describe('hostile content', () => {
+  it('shows escape sequences, controls and bidi overrides as \\u text in every view, one line per row', async () => {
+    const fleet = createFakeFleet([
+      fakeDevice('EI\x1b[2J-1', { tags: ['a\x1b]0;pwn\x07b'], lastLog: 'log\x1b[31mred\x9b2J', version: '1.\u202e0.2' }),
+      fakeDevice('EI-2\u200b', { error: 'multi\nline\rerror\ttab', tunnel: '22\x1b]8;;http://x\x07' }),
+      fakeDevice('EI-3', { lastLog: `${'A'.repeat(100_000)}é`, error: `${'日'.repeat(100_000)}` }),
+    ]);
+    fleet.logLines.set('EI-2\u200b', ['boot\x1b[?1049l', 'x\ud800y\u2028z']);
+    const releases = fakeReleases();
+    releases.rows[0] = { ...(releases.rows[0] as ReleaseRow), name: 'rel\x1b]0;t\x07', phase_tags: ['t\x1b[2J'] };
+    const { frame, press, store } = await mount(fleet, { releases }, { columns: 160, rows: 14 });
+    fleet.emit({ at: NOW, id: 'EI-1\x1b]0;t\x07', kind: 'crashed', data: { reason: 'a\nb\x1b[2Kc' } });
+    fleet.emit({ at: NOW, id: 'EI-2\u200b', kind: 'error', line: 'e\u202eabc', data: { message: 'e\u202eabc' } });
+    await store.refresh();
+    await tick();
+    const check = (f: string) => {
+      expect(f).not.toMatch(ACTED_ON);
+      expectFits(f, 160, 14);
+      for (const l of f.split('\n')) expect(stringWidth(l)).toBeLessThanOrEqual(160);
+    };
+    const table = frame();
+    check(table);
+    expect(table.split('\n').filter((l) => /^ {2}EI/.test(l))).toHaveLength(3);
+    expect(table).toMatch(/EI\\u001b\[2… a\\u001b… inproc +online +1\.\\u202… a .* log\\u001b\[31mred\\u009b2J$/m);
+    expect(table).toMatch(/EI-2\\u200b .* 22\\u001b]8;;htt… /);
+    expect(table).toMatch(/EI-2\\u200b .*multi\\u000aline\\u000derror\\u0009tab/);
+    expect(table).toMatch(/EI-3 .* 日日日日.*…$/m);
+    await press('4');
+    check(frame());
+    await expect.poll(frame).toMatch(/EI-1\\u001b]… .* crashed +reason=a\\u000ab\\u001b\[2Kc/);
+    await expect.poll(frame).toContain('message=e\\u202eabc');
+    await press('2');
+    check(frame());
+    await expect.poll(frame).toMatch(/ 1\.\\u202e0… +1 +33%/);
+    await press('3');
+    await tick(50);
+    check(frame());
+    await expect.poll(frame).toMatch(/rel\\u001b]0… .* tags t\\u001b\[2J/);
+    await press('1', DOWN, ENTER);
+    await tick(50);
+    check(frame());
+    await expect.poll(frame).toContain('error: multi\\u000aline\\u000derror\\u0009tab');
+    await expect.poll(frame).toContain('boot\\u001b[?1049l');
+    await expect.poll(frame).toContain('x\\ud800y\\u2028z');
+    await press(ESC);
+    fleet.devices = async () => Promise.reject(new Error('boom\nsecond line\x1b]0;x\x07'));
+    await store.refresh();
+    await tick();
+    check(frame());
+    await expect.poll(frame).toContain(' fleet unreachable: boom\\u000asecond line\\u001b]0;x\\u0007 · retry 1');
+  });
+
+  it('a state, event kind or version named like an Object property neither ends the TUI nor garbles the counts', async () => {
+    const fleet = createFakeFleet([
+      fakeDevice('EI-ML-0001', { phase: 'constructor' as DeviceStatus['phase'] }),
+      fakeDevice('EI-ML-0002', { version: 'constructor' }),
+      fakeDevice('EI-ML-0003', { version: '__proto__', run: 'toString' as DeviceStatus['run'] }),
+    ]);
+    const { frame, press, store } = await mount(fleet, {}, { columns: 100, rows: 30 });
+    await expect.poll(frame).toMatch(/EI-ML-0001 .* constructor/);
+    fleet.emit({ at: NOW, id: 'EI-ML-0001', kind: 'hasOwnProperty' as DeviceEvent['kind'] });
+    await store.refresh();
+    await press('4');
+    await expect.poll(frame).toMatch(/EI-ML-0001 +\d\d:\d\d:\d\d hasOwnProperty/);
+    await press('2');
+    await expect.poll(frame).toMatch(/ construct… +1 +33%/);
+    await expect.poll(frame).toMatch(/ __proto__ +1 +33%/);
+    await expect.poll(frame).toMatch(/ toString +1/);
+    expect(frame()).not.toContain('function');
+  });
+
+  it('keeps the device view to one line a row on a narrow terminal', async () => {
+    const fleet = fakeFleetOf(2);
+    fleet.logLines.set('EI-ML-0001', ['first line', 'second line']);
+    const { frame, press } = await mount(fleet, {}, { columns: 30, rows: 12 });
+    await press(ENTER);
+    await expect.poll(frame).toContain('second line');
+    const lines = frame().split('\n');
+    const tabs = lines.findIndex((l) => l.startsWith('[logs]'));
+    expect(lines.slice(tabs + 1, tabs + 3)).toEqual(['first line', 'second line']);
+    expectFits(frame(), 30, 12);
+  });
+});
+
+describe('churn', () => {
+  it('leaves the cursor where the selected device was drawn when it goes, on the device that took its place', async () => {
+    const fleet = fakeFleetOf(30);
+    const { frame, press, store } = await mount(fleet, {}, { columns: 80, rows: 40 });
+    await press('o', 'o'); // sort by state
+    await press(...Array.from({ length: 4 }, () => DOWN)); // EI-ML-0005, row 5
+    // ten devices start checking and sort first: the cursor follows EI-ML-0005 down to row 15
+    for (let i = 20; i < 30; i++) fleet.set(`EI-ML-${String(i).padStart(4, '0')}`, { phase: 'checking' });
+    await store.refresh();
+    await tick();
+    fleet.state.delete('EI-ML-0005');
+    await store.refresh();
+    await tick();
+    // more churn: the new selection is followed, not the row number
+    fleet.set('EI-ML-0001', { phase: 'checking' });
+    await store.refresh();
+    await tick();
+    await press(ENTER);
+    await expect.poll(frame).toMatch(/^EI-ML-0006 +online/m);
+  });
+
+  it('drops marks of devices removed elsewhere: the count and the actions leave them out', async () => {
+    const fleet = fakeFleetOf(5);
+    const { frame, press, store } = await mount(fleet);
+    await press(' ', ' ', ' ');
+    await expect.poll(frame).toContain('3 marked');
+    fleet.state.delete('EI-ML-0001');
+    fleet.state.delete('EI-ML-0002');
+    await store.refresh();
+    await tick();
+    await expect.poll(frame).toContain('3/3 · 1-3 · sort id↑ · 1 marked');
+    await press('s');
+    await expect.poll(() => fleet.calls).toContainEqual({ method: 'start', arg: ['EI-ML-0003'] });
+  });
+});
+
+describe('keys that come together', () => {
+  it('takes a held j or k, a filter typed right after / and a prompt answer typed with its Enter as the keys they are', async () => {
+    const fleet = fakeFleetOf(8);
+    const { frame, press } = await mount(fleet);
+    // read while a frame was drawn, three presses of j are one input "jjj"
+    await press('jjj');
+    await press(ENTER);
+    await expect.poll(frame).toMatch(/^EI-ML-0004 +online/m);
+    await press(ESC, 'jjj', 'kk', ENTER);
+    await expect.poll(frame).toMatch(/^EI-ML-0005 +online/m);
+    await press(ESC, '/canary');
+    await expect.poll(frame).toContain('filter: canary▏');
+    await expect.poll(frame).toContain('filter "canary" · 2/8');
+    await press(ESC, '/0003\r');
+    await expect.poll(frame).toContain('filter "0003" · 1/8');
+    await expect.poll(frame).not.toContain('filter: 0003▏');
+    await press(ESC, 'a', '3\r');
+    await expect.poll(() => fleet.calls).toContainEqual({ method: 'add', arg: 3 });
+    // a pasted word is still not a string of commands
+    await press('quit');
+    await expect.poll(frame).not.toContain('quit and stop');
+    expect(fleet.calls.filter((c) => c.method !== 'add' && c.method !== 'logs')).toEqual([]);
+  });
+});
+
+describe('a very small terminal', () => {
+  it('keeps the header and the status line of a demo at 20×5: a question asked there is seen', async () => {
+    const script: DemoScript = { intro: 'Six devices wait.', auto: false, steps: [{ title: 'enable r1002', narration: 'the canaries update', run: async () => 'ok', done: () => true }] };
+    const { frame, press } = await mount(fakeFleetOf(6), { demo: script }, { columns: 20, rows: 5 });
+    await press('x');
+    const lines = frame().split('\n');
+    expect(lines[0]).toBe('vfleet · inproc · 6…');
+    expect(lines).toContain('stop EI-ML-0001? (y…');
+    expectFits(frame(), 20, 5);
+    await press('y');
+    await expect.poll(() => frame().split('\n')).toContain('stop: EI-ML-0001 do…');
+  });
+});
+
+describe('scrolled up while lines arrive', () => {
+  it('keeps a scrolled-up log view and event feed on the lines being read', async () => {
+    const fleet = fakeFleetOf(2);
+    fleet.logLines.set('EI-ML-0001', Array.from({ length: 30 }, (_, i) => `old line ${i}`));
+    const { frame, press, store } = await mount(fleet, {}, { columns: 80, rows: 12 });
+    await press(ENTER);
+    await expect.poll(frame).toContain('old line 29');
+    await press('k', 'k', 'k');
+    await expect.poll(frame).toContain('3 lines up');
+    const reading = frame().split('\n').filter((l) => l.startsWith('old line'));
+    expect(reading.at(-1)).toBe('old line 26');
+    for (let i = 0; i < 5; i++) fleet.emit({ at: NOW, id: 'EI-ML-0001', kind: 'log', line: `new line ${i}` });
+    await store.refresh();
+    await tick();
+    await expect.poll(frame).toContain('8 lines up');
+    expect(frame().split('\n').filter((l) => l.startsWith('old line'))).toEqual(reading);
+    await press('G');
+    await expect.poll(frame).toContain('new line 4');
+    await press(ESC, '4');
+    for (let i = 0; i < 20; i++) fleet.emit({ at: NOW, id: 'EI-ML-0002', kind: 'checking', line: `event ${i}` });
+    await store.refresh();
+    await press('k', 'k');
+    await expect.poll(frame).toContain('2 up');
+    const feed = frame().split('\n').filter((l) => l.includes('checking'));
+    expect(feed.at(-1)).toMatch(/event 17$/);
+    for (let i = 20; i < 24; i++) fleet.emit({ at: NOW, id: 'EI-ML-0002', kind: 'checking', line: `event ${i}` });
+    await store.refresh();
+    await tick();
+    await expect.poll(frame).toContain('6 up');
+    expect(frame().split('\n').filter((l) => l.includes('checking'))).toEqual(feed);
   });
 });

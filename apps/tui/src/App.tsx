@@ -10,6 +10,7 @@ import { useTerminalSize, type TerminalSize } from './hooks/use-terminal-size.js
 import { useDeviceLogs } from './hooks/use-device-logs.js';
 import { usePoll } from './hooks/use-poll.js';
 import { useIgnoreUnnamedKeys } from './hooks/use-unnamed-keys.js';
+import { useScrollAnchor } from './hooks/use-scroll-anchor.js';
 import { FleetTable } from './views/FleetTable.js';
 import { SummaryView } from './views/SummaryView.js';
 import { DeviceView, DEVICE_SECTIONS, type DeviceDetails, type DeviceSection } from './views/DeviceView.js';
@@ -19,6 +20,7 @@ import { HelpOverlay } from './views/HelpOverlay.js';
 import { Footer, Header, Narration, VIEWS, type TopView } from './views/Chrome.js';
 import { parseCount, parsePort, parseSemver, parseTags } from './prompts.js';
 import { installFastOutput } from './ink-output.js';
+import { cell } from './format.js';
 
 // every way of showing the dashboard renders App: its frames take ink-output's fast path from the first one
 await installFastOutput();
@@ -104,12 +106,31 @@ export function App(props: AppProps) {
   };
 
   const rows = useMemo(() => sortDevices(filterDevices(snapshot.devices, filter), sort), [snapshot.devices, filter, sort]);
+  // the row the cursor was drawn on: a selected device that goes (removed, filtered out) leaves the cursor there
+  const drawnAt = useRef(0);
   let index = cursor.id !== undefined ? rows.findIndex((d) => d.id === cursor.id) : -1;
-  if (index < 0) index = clamp(cursor.index, 0, Math.max(0, rows.length - 1));
+  if (index < 0) index = clamp(cursor.id !== undefined ? drawnAt.current : cursor.index, 0, Math.max(0, rows.length - 1));
+  drawnAt.current = index;
   const current: DeviceStatus | undefined = rows[index];
+  // the device under the cursor is the selection from then on, not one that comes back later
+  useEffect(() => {
+    if (current && current.id !== cursor.id) setCursor({ id: current.id, index });
+  }, [current, cursor.id, index]);
+  // marks of devices no longer in the fleet are dropped: actions went to them and the count included them
+  const present = useMemo(() => {
+    if (marked.size === 0) return marked;
+    let n = 0;
+    for (const d of snapshot.devices) if (marked.has(d.id)) n++;
+    if (n === marked.size) return marked;
+    return new Set(snapshot.devices.filter((d) => marked.has(d.id)).map((d) => d.id));
+  }, [marked, snapshot.devices]);
+  useEffect(() => {
+    if (present !== marked) setMarked(present);
+  }, [present, marked]);
 
   const bannerLines = snapshot.banner ? 1 : 0;
-  const narrationLines = props.demo ? 2 : 0;
+  // below 10 rows the narration goes: it pushed the header and the question being asked off the screen
+  const narrationLines = props.demo && size.rows >= 10 ? 2 : 0;
   const bodyHeight = Math.max(3, size.rows - 1 - narrationLines - bannerLines - 2);
   const visible = Math.max(1, bodyHeight - 2);
   if (index < top.current) top.current = index;
@@ -126,6 +147,9 @@ export function App(props: AppProps) {
   );
   const details = usePoll<DeviceDetails>(inspectLoad, 3000, view === 'device' && (section === 'env' || section === 'disk'));
   const logs = useDeviceLogs(fleet, store, view === 'device' ? deviceId : undefined);
+  // scrolled up, the log view and the feed stay on what is being read as lines arrive
+  useScrollAnchor(logs.appended, view === 'device' && section === 'logs', logs.lines.length - 1, setScroll);
+  useScrollAnchor(snapshot.appended, view === 'events', snapshot.events.length - 1, setEventScroll);
 
   // --- demo narration -------------------------------------------------------------------------
   const script = props.demo;
@@ -158,7 +182,7 @@ export function App(props: AppProps) {
   // --- actions ---------------------------------------------------------------------------------
   const selection = (): string[] => {
     if (view === 'device') return deviceId !== undefined ? [deviceId] : [];
-    if (marked.size > 0) return [...marked];
+    if (present.size > 0) return [...present];
     return current ? [current.id] : [];
   };
   const fleetAction = (verb: string, ids: string[], call: (sel: { ids: string[] }) => Promise<void>, after?: () => void) => {
@@ -375,13 +399,15 @@ export function App(props: AppProps) {
       item.run();
       return;
     }
+    // keys typed faster than a frame is drawn come as one input: "25⏎" is the text, then Enter
+    const typedThenEnter = input.length > 1 && input.endsWith('\r') && printable(input.slice(0, -1)) ? input.slice(0, -1) : undefined;
     if (mode.kind === 'prompt') {
       if (key.escape) {
         setMode({ kind: 'normal' });
         return setStatus('cancelled');
       }
-      if (key.return) {
-        const error = mode.accept(mode.value);
+      if (key.return || typedThenEnter !== undefined) {
+        const error = mode.accept(mode.value + (typedThenEnter ?? ''));
         if (error === 'keep') return;
         if (error !== undefined) return setMode({ ...mode, value: '', error });
         setMode((m) => (m === mode ? { kind: 'normal' } : m));
@@ -396,13 +422,22 @@ export function App(props: AppProps) {
         setFilter('');
         return setMode({ kind: 'normal' });
       }
-      if (key.return) return setMode({ kind: 'normal' });
+      if (typedThenEnter !== undefined) setFilter((f) => f + typedThenEnter);
+      if (key.return || typedThenEnter !== undefined) return setMode({ kind: 'normal' });
       if (key.backspace || key.delete) return setFilter((f) => f.slice(0, -1));
       if (input && !key.ctrl && !key.meta && printable(input)) setFilter((f) => f + input);
       return;
     }
 
     // normal mode
+    // a held j or k read while a frame was drawn comes as one input ("jjj"): each press moves
+    if (/^([jk])\1+$/.test(input)) return move((input[0] === 'j' ? 1 : -1) * input.length);
+    if (view === 'fleet' && input.length > 1 && input.startsWith('/')) {
+      const typed = typedThenEnter ?? input;
+      if (!printable(typed)) return;
+      setFilter((f) => f + typed.slice(1));
+      return setMode({ kind: typedThenEnter === undefined ? 'filter' : 'normal' });
+    }
     if (input === '?') return setMode({ kind: 'help' });
     if (input === 'q') {
       if (props.ownsFleet) return confirm('quit and stop the fleet?', quit);
@@ -473,7 +508,7 @@ export function App(props: AppProps) {
   let body: ReactNode;
   if (mode.kind === 'help') body = <HelpOverlay height={bodyHeight} width={width} />;
   else if (view === 'fleet')
-    body = <FleetTable rows={rows} total={snapshot.devices.length} cursor={index} top={top.current} height={bodyHeight} width={width} marked={marked} sort={sort} filter={filter} now={now} />;
+    body = <FleetTable rows={rows} total={snapshot.devices.length} cursor={index} top={top.current} height={bodyHeight} width={width} marked={present} sort={sort} filter={filter} now={now} />;
   else if (view === 'summary') body = <SummaryView snapshot={snapshot} width={width} height={bodyHeight} />;
   else if (view === 'releases')
     body = <ReleasesView releases={releases.value} error={releases.error} available={props.releases !== undefined} cursor={clamp(relCursor, 0, Math.max(0, relRows.length - 1))} width={width} height={bodyHeight} />;
@@ -520,7 +555,7 @@ export function App(props: AppProps) {
   return (
     <Box flexDirection="column" width={width} height={size.rows}>
       <Header title={props.title ?? 'vfleet'} runtime={fleet.runtime} total={snapshot.summary.total} online={snapshot.summary.byPhase.online ?? 0} view={view} refreshMs={props.refreshMs ?? 1000} width={width} />
-      {script && step ? (
+      {script && step && narrationLines > 0 ? (
         <Narration
           step={demo.index}
           steps={script.steps.length}
@@ -533,7 +568,7 @@ export function App(props: AppProps) {
       ) : null}
       {snapshot.banner ? (
         <Text color="white" backgroundColor="red">
-          {` ${snapshot.banner} `.slice(0, width).padEnd(width)}
+          {cell(` ${snapshot.banner} `, width)}
         </Text>
       ) : null}
       <Box height={bodyHeight} flexDirection="column">

@@ -6,7 +6,7 @@ import type { ReleaseRow, ReleasesApi } from './releases-api.js';
 import { fakeFleetOf } from './test-support/fake-fleet.js';
 import type { DeviceStatus } from '@vfleet/simulator';
 
-const snap = (devices: DeviceStatus[]): FleetSnapshot => ({ devices, summary: summarize(devices), history: [{ at: 0, total: devices.length, versions: {} }], events: [], loaded: true, refreshedAt: 0, generation: 1 });
+const snap = (devices: DeviceStatus[]): FleetSnapshot => ({ devices, summary: summarize(devices), history: [{ at: 0, total: devices.length, versions: {} }], events: [], appended: 0, loaded: true, refreshedAt: 0, generation: 1 });
 
 function releases(): ReleasesApi & { calls: unknown[][] } {
   const row: ReleaseRow = { uuid: 'r2', name: 'release-r1002', cohort_uuid: 'c', version: '2.0.0', version_requirement: '~> 1.1', disabled: true, phase_value: null, phase_tags: ['canary'] };

@@ -31,6 +31,26 @@ describe('releases API against an answer of the wrong shape', () => {
   });
 });
 
+describe('releases API against releases of the wrong shape', () => {
+  it('names the first field the releases view cannot show (a null name ended the TUI)', async () => {
+    const good = { uuid: 'u1', name: 'r', cohort_uuid: 'c', version: '1.0.0', version_requirement: null, disabled: false, phase_value: null, phase_tags: ['canary'] };
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ name: null }, 'releases[1].name is null, expected a string'],
+      [{ disabled: 'no' }, 'releases[1].disabled is a string, expected a boolean'],
+      [{ phase_tags: 'canary' }, 'releases[1].phase_tags is a string, expected a list of strings or null'],
+      [{ phase_tags: [1] }, 'releases[1].phase_tags is a list, expected a list of strings or null'],
+      [{ version: undefined }, 'releases[1].version is missing, expected a string or null'],
+      [{ phase_value: '50%' }, 'releases[1].phase_value is a string, expected a number or null'],
+    ];
+    for (const [patch, message] of cases) {
+      const fake = createReleasesApi({ call: async () => ({ releases: [good, { ...good, uuid: 'u2', ...patch }] }) as never, upload: async () => ({}) });
+      await expect(fake.list()).rejects.toThrow(`admin API GET /api/v1/releases: ${message}`);
+    }
+    const fine = createReleasesApi({ call: async () => ({ releases: [good] }) as never, upload: async () => ({}) });
+    await expect(fine.list()).resolves.toEqual([good]);
+  });
+});
+
 describe('releases through the admin API', () => {
   it('lists, enables, phases by value and by tags', async () => {
     const r1002 = (await api.list()).find((r) => r.name === 'release-r1002');

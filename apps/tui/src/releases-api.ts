@@ -33,6 +33,28 @@ export interface ReleasesApi {
 
 type Row = Record<string, unknown> & { uuid: string };
 
+const isString = (v: unknown) => typeof v === 'string';
+const kind = (v: unknown) => (v === null ? 'null' : v === undefined ? 'missing' : Array.isArray(v) ? 'a list' : `a ${typeof v}`);
+const orNull = (test: (v: unknown) => boolean) => (v: unknown) => v === null || test(v);
+/** What the releases view reads of each release, and the type each must have. */
+const RELEASE_FIELDS: Array<[keyof ReleaseRow, string, (v: unknown) => boolean]> = [
+  ['name', 'a string', isString],
+  ['cohort_uuid', 'a string', isString],
+  ['version', 'a string or null', orNull(isString)],
+  ['version_requirement', 'a string or null', orNull(isString)],
+  ['disabled', 'a boolean', (v) => typeof v === 'boolean'],
+  ['phase_value', 'a number or null', orNull((v) => typeof v === 'number')],
+  ['phase_tags', 'a list of strings or null', orNull((v) => Array.isArray(v) && v.every(isString))],
+];
+
+/** The first field of a listed release the view cannot show (a null name ended the TUI), as `releases[i].field`. */
+function badReleaseField(rows: Row[]): string | undefined {
+  for (const [i, r] of rows.entries()) {
+    for (const [field, want, ok] of RELEASE_FIELDS) if (!ok(r[field])) return `releases[${i}].${field} is ${kind(r[field])}, expected ${want}`;
+  }
+  return undefined;
+}
+
 /** The admin API calls the TUI makes, typed. */
 export function createReleasesApi(client: AdminClient): ReleasesApi {
   // a listing is `{ <plural>: [ {uuid, …}, … ] }`; anything else (a backend of another version, a
@@ -45,7 +67,12 @@ export function createReleasesApi(client: AdminClient): ReleasesApi {
     return rows as T[];
   };
   return {
-    list: () => list<ReleaseRow>('releases'),
+    async list() {
+      const rows = await list<Row>('releases');
+      const bad = badReleaseField(rows);
+      if (bad !== undefined) throw new Error(`admin API GET /api/v1/releases: ${bad}`);
+      return rows as unknown as ReleaseRow[];
+    },
     async setDisabled(uuid, disabled) {
       await client.call('PATCH', `/api/v1/releases/${uuid}`, { disabled });
     },

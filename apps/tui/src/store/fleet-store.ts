@@ -1,5 +1,6 @@
 import type { DeviceEvent, DeviceStatus, FleetHandle, FleetSummary } from '@vfleet/simulator';
 import { summarize } from './summary.js';
+import { MAX_TEXT, shorten } from '../format.js';
 
 export interface RolloutSample {
   at: number;
@@ -15,6 +16,8 @@ export interface FleetSnapshot {
   history: RolloutSample[];
   /** Events other than plain log lines, oldest first. */
   events: DeviceEvent[];
+  /** How many events were ever added to `events` (a feed scrolled up stays on what it shows). */
+  appended: number;
   /** Set while the fleet cannot be reached; the store keeps retrying. */
   banner?: string;
   /** False until the first answer from the fleet. */
@@ -48,6 +51,15 @@ export interface FleetStore {
 
 const MAX_PENDING = 20_000;
 
+/** An event as the feed keeps it: text longer than any terminal shows is cut, so 1000 kept events stay small. */
+function kept(e: DeviceEvent): DeviceEvent {
+  let long = e.line !== undefined && e.line.length > MAX_TEXT;
+  if (e.data) for (const v of Object.values(e.data)) if (typeof v === 'string' && v.length > MAX_TEXT) long = true;
+  if (!long) return e;
+  const data = e.data && Object.fromEntries(Object.entries(e.data).map(([k, v]) => [k, typeof v === 'string' ? shorten(v) : v]));
+  return { ...e, ...(e.line === undefined ? {} : { line: shorten(e.line) }), ...(data === undefined ? {} : { data }) };
+}
+
 /**
  * Holds what the UI shows and batches the fleet's event stream: events are queued as they come,
  * and once per refresh the store asks the fleet for a snapshot (when something changed), folds the
@@ -70,24 +82,29 @@ export function createFleetStore(fleet: FleetHandle, opts: FleetStoreOptions = {
   let inflight: Promise<void> | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
   let unsubscribe: (() => void) | undefined;
-  let snapshot: FleetSnapshot = { devices: [], summary: summarize([]), history: [], events: [], loaded: false, refreshedAt: 0, generation: 0 };
+  let appended = 0;
+  let snapshot: FleetSnapshot = { devices: [], summary: summarize([]), history: [], events: [], appended, loaded: false, refreshedAt: 0, generation: 0 };
 
   const onEvent = (e: DeviceEvent) => {
     dirty = true;
-    if (pending.length >= MAX_PENDING) {
-      pending.shift();
-      dropped++;
-    }
     pending.push(e);
+    // the oldest go in one cut per MAX_PENDING events: shift() per event moved 20,000 entries each time
+    if (pending.length >= 2 * MAX_PENDING) trimPending();
+  };
+  const trimPending = () => {
+    if (pending.length <= MAX_PENDING) return;
+    dropped += pending.length - MAX_PENDING;
+    pending = pending.slice(pending.length - MAX_PENDING);
   };
 
   const publish = (next: Partial<FleetSnapshot>) => {
-    snapshot = { ...snapshot, ...next, generation: snapshot.generation + 1 };
+    snapshot = { ...snapshot, ...next, appended, generation: snapshot.generation + 1 };
     for (const l of [...listeners]) l();
   };
 
   const drainEvents = (): DeviceEvent[] | undefined => {
     if (pending.length === 0) return undefined;
+    trimPending();
     const batch = pending;
     pending = [];
     if (watchers.size > 0) {
@@ -100,12 +117,14 @@ export function createFleetStore(fleet: FleetHandle, opts: FleetStoreOptions = {
       }
       for (const [id, list] of byId) for (const w of watchers.get(id) ?? []) w(list);
     }
-    const shown = batch.filter((e) => e.kind !== 'log');
+    const shown: DeviceEvent[] = [];
+    for (const e of batch) if (e.kind !== 'log') shown.push(kept(e));
     if (dropped > 0) {
       shown.push({ at: now(), id: '-', kind: 'error', data: { message: `${dropped} events dropped (the UI fell behind)` } });
       dropped = 0;
     }
     if (shown.length === 0) return undefined;
+    appended += shown.length;
     const events = snapshot.events.concat(shown);
     return events.length > maxEvents ? events.slice(events.length - maxEvents) : events;
   };

@@ -3,9 +3,10 @@ import type { DeviceStatus, FleetSummary } from '@vfleet/simulator';
 
 /** Counts by run state, phase and version, in one pass. */
 export function summarize(devices: readonly DeviceStatus[]): FleetSummary {
-  const byRun: FleetSummary['byRun'] = {};
-  const byPhase: FleetSummary['byPhase'] = {};
-  const versions: Record<string, number> = {};
+  // no prototype: a version named `constructor` or `__proto__` (the device's env says it) counts like any other
+  const byRun: FleetSummary['byRun'] = Object.create(null) as FleetSummary['byRun'];
+  const byPhase: FleetSummary['byPhase'] = Object.create(null) as FleetSummary['byPhase'];
+  const versions: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const d of devices) {
     byRun[d.run] = (byRun[d.run] ?? 0) + 1;
     byPhase[d.phase] = (byPhase[d.phase] ?? 0) + 1;

@@ -85,19 +85,17 @@ export function DeviceView(p: DeviceViewProps) {
   return (
     <Box flexDirection="column" height={p.height}>
       {head.map((l, i) => (
-        <Text key={i} bold={i === 0} wrap="truncate">
-          {l}
+        <Text key={i} bold={i === 0}>
+          {cell(l, p.width)}
         </Text>
       ))}
-      <Text>
+      <Text wrap="truncate">
         <Text color="cyan">{tabs}</Text>
         <Text dimColor>{`  ←/→ section · ↑/↓ scroll · ${follow}`}</Text>
       </Text>
       {shown.length === 0 && empty ? <Text dimColor>{empty}</Text> : null}
       {shown.map((l, i) => (
-        <Text key={start + i} wrap="truncate">
-          {l.slice(0, p.width)}
-        </Text>
+        <Text key={start + i}>{cell(l, p.width)}</Text>
       ))}
     </Box>
   );

@@ -37,7 +37,7 @@ export function EventsView({ events, scroll, width, height }: EventsViewProps) {
       {events.length === 0 ? <Text dimColor>no events yet</Text> : null}
       {events.slice(start, end).map((e, i) => (
         <Text key={start + i} wrap="truncate">
-          <Text color={COLORS[e.kind] ?? 'white'}>{cell(e.id, 12)}</Text> {eventText(e).slice(0, Math.max(0, width - 13))}
+          <Text color={(Object.hasOwn(COLORS, e.kind) ? COLORS[e.kind] : undefined) ?? 'white'}>{cell(e.id, 12)}</Text> {cell(eventText(e), width - 13)}
         </Text>
       ))}
     </Box>

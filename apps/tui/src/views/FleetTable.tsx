@@ -45,7 +45,9 @@ export function FleetTable(props: FleetTableProps) {
         </Text>
       );
     }
-    const color = stateCol ? STATE_COLORS[stateCol.value(d, props.now, stateCol.width)] : undefined;
+    const state = stateCol?.value(d, props.now, stateCol.width);
+    // own keys only: a state named `constructor` gave ink a function for a colour and ended the TUI
+    const color = state !== undefined && Object.hasOwn(STATE_COLORS, state) ? STATE_COLORS[state] : undefined;
     if (!color || !stateCol) return <Text key={d.id}>{line + nl}</Text>;
     // colour only the state cell: split the line at its terminal columns (a tag may hold wide characters)
     const column = 2 + columns.slice(0, columns.indexOf(stateCol)).reduce((n, c) => n + c.width + 1, 0);

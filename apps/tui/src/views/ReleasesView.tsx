@@ -30,7 +30,7 @@ export function ReleasesView(p: ReleasesViewProps) {
   return (
     <Box flexDirection="column" height={p.height}>
       <Text bold>{header.slice(0, p.width)}</Text>
-      {p.error ? <Text color="red">{`admin API: ${p.error} · retrying`.slice(0, p.width)}</Text> : null}
+      {p.error ? <Text color="red">{cell(`admin API: ${p.error} · retrying`, p.width)}</Text> : null}
       {p.releases === undefined && !p.error ? <Text dimColor>loading releases…</Text> : null}
       {p.releases !== undefined && rows.length === 0 ? <Text dimColor>no releases (C: create one from an artifact)</Text> : null}
       {rows.slice(first, first + room).map((r, at) => {
@@ -38,11 +38,11 @@ export function ReleasesView(p: ReleasesViewProps) {
         const line = `  ${cell(r.name, nameW)} ${cell(r.version ?? '-', 8)} ${cell(r.version_requirement ?? '-', 9)} ${cell(r.disabled ? 'disabled' : 'enabled', 8)} ${phaseText(r)}`;
         return i === p.cursor ? (
           <Text key={r.uuid} inverse>
-            {line.slice(0, p.width)}
+            {cell(line, p.width).trimEnd()}
           </Text>
         ) : (
           <Text key={r.uuid} color={r.disabled ? 'gray' : 'white'}>
-            {line.slice(0, p.width)}
+            {cell(line, p.width).trimEnd()}
           </Text>
         );
       })}

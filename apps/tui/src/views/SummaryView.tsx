@@ -59,7 +59,7 @@ export function SummaryView({ snapshot, width, height }: SummaryViewProps) {
         </Text>
       ))}
       <Text> </Text>
-      <Text bold>{target ? `ROLLOUT of ${target}: ${onTarget}/${total} (${total > 0 ? Math.round((onTarget / total) * 100) : 0}%) over ${span}s` : 'ROLLOUT: no version reported yet'}</Text>
+      <Text bold>{cell(target ? `ROLLOUT of ${target}: ${onTarget}/${total} (${total > 0 ? Math.round((onTarget / total) * 100) : 0}%) over ${span}s` : 'ROLLOUT: no version reported yet', width)}</Text>
       {target
         ? chart.map((line, i) => (
             <Text key={`c${i}`}>
