@@ -64,6 +64,13 @@ describe('parseLogLine on peridiod.log and odd input', () => {
     expect(parseLogLine('{"ts":"2025-06-01T12:00:00.000Z","level":"info","device":"X","msg":"[Cloud Server] no update"}')).toMatchObject({ kind: 'no-update', level: 'info' });
   });
 
+  it('a JSON line cannot bring a control character back through its own escapes', () => {
+    const parsed = parseLogLine('{"level":"error\\u009b","msg":"[Client] error: boom \\u001b]0;pwn\\u0007\\u009b2J"}');
+    expect(parsed).toMatchObject({ level: 'error\\u009b', message: '[Client] error: boom \\u001b]0;pwn\\u0007\\u009b2J' });
+    // eslint-disable-next-line no-control-regex
+    expect(`${parsed?.level ?? ''}${parsed?.message ?? ''}`).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+  });
+
   it('never throws: blank is nothing, garbage is a log line', () => {
     expect(parseLogLine('')).toBeUndefined();
     expect(parseLogLine('   \r')).toBeUndefined();

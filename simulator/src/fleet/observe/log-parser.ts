@@ -1,3 +1,4 @@
+import { escapeControls } from '../../agent/connect/log-text.js';
 import type { DeviceEventKind } from '../types.js';
 
 /** One agent log line, split into its prefix parts and read as a device event. */
@@ -81,7 +82,9 @@ function jsonLine(line: string): { level?: string; message: string } | undefined
     const o = JSON.parse(line) as unknown;
     if (typeof o !== 'object' || o === null || typeof (o as { msg?: unknown }).msg !== 'string') return undefined;
     const { msg, level } = o as { msg: string; level?: unknown };
-    return typeof level === 'string' ? { level, message: msg } : { message: msg };
+    // the line was escaped as text; JSON's own \u001b escapes come back as controls here
+    const message = escapeControls(msg, true);
+    return typeof level === 'string' ? { level: escapeControls(level), message } : { message };
   } catch {
     return undefined;
   }
