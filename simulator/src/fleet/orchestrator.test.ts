@@ -9,7 +9,7 @@ import { startBackend, type Backend } from '../backend/server.js';
 import { createAdminClient } from '../backend/admin-client.js';
 import { seedEvk } from '../backend/evk-seed.js';
 import { until } from '../test-support/device.js';
-import { createFleet, type Fleet } from './orchestrator.js';
+import { createFleet, MAX_LINE_CHARS, type Fleet } from './orchestrator.js';
 import { createInprocRuntime } from './runtimes/inproc.js';
 import { backendRebooter } from './backend-reboot.js';
 import type { DeviceEvent, Runtime } from './types.js';
@@ -184,19 +184,24 @@ describe('createFleet with the inproc runtime', () => {
     await f.close();
   });
 
-  it('keeps what a device prints free of terminal control sequences', async () => {
+  it('keeps what a device prints free of terminal control sequences, and each line it keeps bounded', async () => {
     let stopped: () => void = () => undefined;
     const printing: Runtime = {
       ...createInprocRuntime(),
       async start(launch) {
         launch.onLine('\u001b[2J\u001b[31mred\u001b[0m\r12:00:00.000 [info] bell\u0007', 'stdout');
+        launch.onLine(`12:00:00.000 [info] ${'y'.repeat(MAX_LINE_CHARS - 21)}😀${'z'.repeat(50_000_000)}`, 'stdout');
         const exit = new Promise<{ code: number; signal: null }>((resolve) => (stopped = () => resolve({ code: 0, signal: null })));
         return { id: launch.id, exit, stop: async () => stopped(), kill: async () => stopped() };
       },
     };
     const f = await createFleet({ runtime: printing, devicesDir, ids: ['OR-0001'] });
     for (let i = 0; i < 100 && (await f.logs('OR-0001')).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(await f.logs('OR-0001')).toEqual(['\\u001b[2J\\u001b[31mred\\u001b[0m\\u000d12:00:00.000 [info] bell\\u0007']);
+    for (let i = 0; i < 100 && (await f.logs('OR-0001')).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    const [first, long] = await f.logs('OR-0001');
+    expect(first).toBe('\\u001b[2J\\u001b[31mred\\u001b[0m\\u000d12:00:00.000 [info] bell\\u0007');
+    // cut before the emoji whose pair straddles the limit, never inside it
+    expect(long).toBe(`12:00:00.000 [info] ${'y'.repeat(MAX_LINE_CHARS - 21)}… (50000002 more characters)`);
     await f.close();
   });
 });

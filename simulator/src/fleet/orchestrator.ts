@@ -109,6 +109,8 @@ const FREE_REBOOTS = 5;
 /** Most devices one `add` makes (as `--count` everywhere). */
 const MAX_ADD = 100_000;
 
+/** Longest device output line kept and parsed: an agent's lines are a few hundred characters; a device could print gigabytes. */
+export const MAX_LINE_CHARS = 8192;
 const firstLine = (e: unknown) => ((e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '').slice(0, 300);
 
 
@@ -216,7 +218,10 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
 
   function onLine(d: Dev, raw: string, stream: 'stdout' | 'stderr'): void {
     // whatever a device prints (a real peridiod, a tool's stderr) is shown in terminals: no escape sequences
-    const line = escapeControls(raw);
+    const keep = /[\uD800-\uDBFF]/.test(raw.charAt(MAX_LINE_CHARS - 1)) ? MAX_LINE_CHARS - 1 : MAX_LINE_CHARS;
+    const cut = raw.length > MAX_LINE_CHARS ? `${raw.slice(0, keep)}… (${raw.length - keep} more characters)` : raw;
+    // a copy, so a kept line does not hold the whole raw text alive
+    const line = escapeControls(cut === raw ? raw : Buffer.from(cut, 'utf16le').toString('utf16le'));
     d.lines.push(line);
     if (d.lines.length > logLines) d.lines.splice(0, d.lines.length - logLines);
     if (stream === 'stderr' && line.trim() !== '' && d.stderrHead.length < 3) d.stderrHead.push(line.trim());
