@@ -13,6 +13,7 @@ import { abBootVars, installedOs, installedStateVars } from '../product/installe
 import { loadProduct, targetsFor } from '../product/product.js';
 import { workspacePaths } from '../workspace/home.js';
 import { readWorkspace } from '../workspace/load.js';
+import { mustReadWorkspaceText } from '../workspace/read-text.js';
 import { peridioJson } from './templates.js';
 import { checkTarget, type EnvMode } from './spec.js';
 import type { DeviceContext, GenerationPlan, TargetFiles } from './write-device.js';
@@ -45,11 +46,12 @@ export function buildContext(opts: ContextOptions): DeviceContext {
     throw new VfleetError('VFLEET_USAGE', '--env disk needs a disk image (--disk-size must not be 0)');
   }
   const paths = workspacePaths(opts.home);
+  const fromWorkspace = (file: string) => mustReadWorkspaceText(file, 'run `vfleet init`');
   const issuer = {
-    certPem: readFileSync(paths.intermediateCert(product.product, opts.cohort), 'utf8'),
-    keyPem: readFileSync(paths.intermediateKey(product.product, opts.cohort), 'utf8'),
+    certPem: fromWorkspace(paths.intermediateCert(product.product, opts.cohort)),
+    keyPem: fromWorkspace(paths.intermediateKey(product.product, opts.cohort)),
   };
-  const signingPem = readFileSync(paths.signingPublicKey(opts.cohort), 'utf8');
+  const signingPem = fromWorkspace(paths.signingPublicKey(opts.cohort));
   const trustedSigningKey = parseTrustedKey(signingPem, paths.signingPublicKey(opts.cohort)).toString('base64');
   let deviceApiCaPem: string | undefined;
   if (opts.deviceApiCa !== undefined) {
@@ -93,7 +95,7 @@ export function buildContext(opts: ContextOptions): DeviceContext {
     return files;
   };
   // A/B boards verify .swu images against the workspace root CA and name their board revision
-  const swupdate = opts.diskBytes > 0 ? { caPem: readFileSync(paths.rootCert, 'utf8'), hwrevision: `${product.product} ${DEVICE_HW_REVISION}\n` } : undefined;
+  const swupdate = opts.diskBytes > 0 ? { caPem: fromWorkspace(paths.rootCert), hwrevision: `${product.product} ${DEVICE_HW_REVISION}\n` } : undefined;
   return {
     out: opts.out,
     issuer,

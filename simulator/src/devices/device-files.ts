@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { VfleetError } from '@vfleet/core/errors';
 import { readRegularFile } from '@vfleet/core/fs/read-regular-file';
-import type { DeviceMeta } from './spec.js';
+import { checkTags, isDeviceId, isTarget, type DeviceMeta } from './spec.js';
 
 /**
  * Returns `file` if it lies under `deviceDir` and no component from there down to it (itself
@@ -99,9 +99,23 @@ const MAX_META_BYTES = 64 * 1024;
 
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+function validTags(tags: string[]): boolean {
+  try {
+    checkTags(tags, 'vfleet.json');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The device's vfleet.json if it is one vfleet wrote for device `id` (the directory's name);
- * undefined for anything else: missing, unreadable, a link, not JSON, or not of that shape.
+ * undefined for anything else: missing, unreadable, a link, not JSON, or not of that shape. The
+ * device can rewrite the file, so every field is held to what vfleet writes: its values reach
+ * terminals (`devices list`) and the fleet's views.
  */
 export function readDeviceMeta(deviceDir: string, id: string): DeviceMeta | undefined {
   let value: unknown;
@@ -114,7 +128,11 @@ export function readDeviceMeta(deviceDir: string, id: string): DeviceMeta | unde
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const m = value as Record<string, unknown>;
-  if (m['generator'] !== 'vfleet' || m['id'] !== id) return undefined;
-  if (typeof m['cohort'] !== 'string' || typeof m['target'] !== 'string' || !isStringArray(m['tags'])) return undefined;
+  if (m['generator'] !== 'vfleet' || m['id'] !== id || !isDeviceId(id)) return undefined;
+  const { cohort, target, tags, env, diskBytes, createdAt } = m;
+  if (typeof cohort !== 'string' || cohort === '' || cohort.length > 128 || CONTROL.test(cohort)) return undefined;
+  if (!isTarget(target) || !isStringArray(tags) || !validTags(tags)) return undefined;
+  if ((env !== 'file' && env !== 'disk') || !Number.isSafeInteger(diskBytes) || (diskBytes as number) < 0) return undefined;
+  if (typeof createdAt !== 'string' || CONTROL.test(createdAt)) return undefined;
   return value as DeviceMeta;
 }

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { VfleetError } from '@vfleet/core';
 import { buildContext, generationPlan, type ContextOptions } from './context.js';
+import { sweepLeftovers } from './leftovers.js';
 import type { DeviceSpec } from './spec.js';
 import { deviceWriter, emptyResult, writeBatch, writeInto, type GenerateResult, type GenerationPlan } from './write-device.js';
 
@@ -31,6 +32,8 @@ export async function generateDevices(opts: GenerateOptions): Promise<GenerateRe
   }
   // runs while the plan is made; awaited before the first device directory is created
   const spread = opts.specs.length >= SPREAD_FROM ? spreadDeviceDirectories(opts.out) : undefined;
+  // a killed run's temp and replaced directories would otherwise pile up (with private keys in them)
+  sweepLeftovers(opts.out);
   const canThread = existsSync(fileURLToPath(workerUrl));
   const threads = Math.min(opts.workers ?? generationThreads(opts.specs.length), opts.specs.length);
   const { specs, workers: _w, ...ctx } = opts;

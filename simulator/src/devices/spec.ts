@@ -21,6 +21,9 @@ export type EnvMode = 'file' | 'disk';
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+/** Whether `id` is a device id vfleet would make (see checkDeviceId). */
+export const isDeviceId = (id: unknown): id is string => typeof id === 'string' && ID_PATTERN.test(id);
+
 /** Device ids double as directory names and certificate CNs, so they are kept to a safe alphabet. */
 export function checkDeviceId(id: string, where: string): string {
   if (!ID_PATTERN.test(id)) {
@@ -30,6 +33,9 @@ export function checkDeviceId(id: string, where: string): string {
 }
 
 const TARGET_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+
+/** Whether `target` is a target vfleet would write (see checkTarget). */
+export const isTarget = (target: unknown): target is string => typeof target === 'string' && TARGET_PATTERN.test(target);
 
 /**
  * A device's binary target (peridio.json `targets`, the boot header's architecture): a name such as

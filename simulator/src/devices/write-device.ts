@@ -8,6 +8,8 @@ import { VfleetError } from '@vfleet/core/errors';
 import { identityTemplate, type IdentitySigner } from '@vfleet/core/pki/identity-template';
 import type { IssuerPems } from '@vfleet/core';
 import { readDeviceMeta } from './device-files.js';
+import { leftoverPath } from './leftovers.js';
+import { removeTree } from './remove-tree.js';
 import { checkDeviceId, checkTags, type DeviceMeta, type DeviceSpec, type EnvMode } from './spec.js';
 import { entrypointSh, preDownSh, preUpSh } from './templates.js';
 
@@ -128,7 +130,13 @@ export function deviceWriter(plan: GenerationPlan): (spec: DeviceSpec) => WriteO
     return files;
   };
 
+  // set once a failure means no device can be written in `out` (disk full, read-only): the rest fail at once
+  let halted: string | undefined;
+  const haltOn = (e: unknown, id: string): void => {
+    if (FOLDER_WIDE.some((code) => isErrno(e, code))) halted = `not attempted: writing ${id} in ${out} failed with ${(e as Error).message}`;
+  };
   return (spec) => {
+    if (halted !== undefined) throw new VfleetError('VFLEET_IO', halted);
     // library callers (fleet add, load runs) hand specs in directly: an id is a directory name
     checkDeviceId(spec.id, 'device spec');
     checkTags(spec.tags, `device spec ${spec.id}`);
@@ -139,9 +147,14 @@ export function deviceWriter(plan: GenerationPlan): (spec: DeviceSpec) => WriteO
       throw new VfleetError('VFLEET_DEVICE_EXISTS', `${final} exists and is not a vfleet device directory; refusing to replace it`);
     }
     const files = filesFor(spec.target);
-    const tmp = join(out, `.${spec.id}.tmp-${tmpSuffix()}`);
+    const tmp = leftoverPath(out, spec.id, 'tmp');
     const at = (name: string): string => `${tmp}/${name}`;
-    mkdirSync(tmp);
+    try {
+      mkdirSync(tmp);
+    } catch (e) {
+      haltOn(e, spec.id);
+      throw e;
+    }
     try {
       mkdirSync(at('hooks'));
       mkdirSync(at('cache'), { mode: 0o700 });
@@ -166,29 +179,45 @@ export function deviceWriter(plan: GenerationPlan): (spec: DeviceSpec) => WriteO
       const meta: DeviceMeta = { ...spec, generator: 'vfleet', env, diskBytes, createdAt };
       writeFileSync(at('vfleet.json'), JSON.stringify(meta, null, 2) + '\n');
       if (exists) {
-        const old = join(out, `.${spec.id}.old-${tmpSuffix()}`);
+        const old = leftoverPath(out, spec.id, 'old');
         renameSync(final, old);
         renameSync(tmp, final);
-        rmSync(old, { recursive: true, force: true });
+        try {
+          removeTree(old, () => leftoverPath(out, spec.id, 'rm'));
+        } catch {
+          // the device is replaced; the next generation in `out` removes what is left of the old one
+        }
         return 'replaced';
       }
-      renameSync(tmp, final);
+      try {
+        renameSync(tmp, final);
+      } catch (e) {
+        // another writer (a concurrent `devices create`) made this device since the check above
+        if (isErrno(e, 'ENOTEMPTY') || isErrno(e, 'EEXIST')) {
+          rmSync(tmp, { recursive: true, force: true });
+          return 'skipped';
+        }
+        throw e;
+      }
       return 'created';
     } catch (e) {
       rmSync(tmp, { recursive: true, force: true });
+      haltOn(e, spec.id);
       throw e;
     }
   };
 }
+
+/** Failures that no other device in the same folder would escape. */
+const FOLDER_WIDE = ['ENOSPC', 'EDQUOT', 'EROFS'];
+
+const isErrno = (e: unknown, code: string): boolean => (e as NodeJS.ErrnoException | undefined)?.code === code;
 
 /** Buffers posted to a worker arrive as plain Uint8Arrays. */
 function revive(signer: IdentitySigner): IdentitySigner {
   const buf = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
   return { name: buf(signer.name), keyId: buf(signer.keyId), key: signer.key };
 }
-
-/** Distinguishes concurrent writers of the same id; not a secret, so no CSPRNG call per device. */
-const tmpSuffix = (): string => Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0');
 
 /** `--force` only ever replaces what vfleet made: a directory whose vfleet.json names this device. */
 function isVfleetDevice(dir: string, id: string): boolean {

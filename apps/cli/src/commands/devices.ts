@@ -7,6 +7,7 @@ import {
   deviceIds,
   evkSpecs,
   generateDevices,
+  holdDeviceFolder,
   initWorkspace,
   listDevices,
   loadProduct,
@@ -17,7 +18,7 @@ import {
 } from '@vfleet/simulator';
 import { VfleetError } from '@vfleet/core';
 import { choiceFlag, hostPortFlag, intFlag, listFlag, sizeFlag } from '../flags.js';
-import { adminFrom, adminUrlOption, table } from '../admin.js';
+import { adminFrom, adminUrlOption, printable, table } from '../admin.js';
 
 interface CreateFlags {
   count?: number;
@@ -70,18 +71,25 @@ export function registerDevices(program: Command): void {
         specs = deviceIds(flags.prefix, flags.start, flags.count).map((id) => ({ id, cohort, tags: flags.tags, target: flags.target }));
       }
       const out = resolve(flags.out);
+      // replacing a device a running fleet uses would swap its identity and state under its agent
+      const lock = flags.force ? holdDeviceFolder(out, 'vfleet devices create --force') : undefined;
       const started = performance.now();
-      const result = await generateDevices({
-        home: h,
-        out,
-        cohort,
-        env: flags.env,
-        diskBytes: flags.diskSize,
-        force: flags.force ?? false,
-        specs,
-        ...(flags.deviceApi === undefined ? {} : { deviceApi: flags.deviceApi }),
-        ...(flags.deviceApiCa === undefined ? {} : { deviceApiCa: resolve(flags.deviceApiCa) }),
-      });
+      let result;
+      try {
+        result = await generateDevices({
+          home: h,
+          out,
+          cohort,
+          env: flags.env,
+          diskBytes: flags.diskSize,
+          force: flags.force ?? false,
+          specs,
+          ...(flags.deviceApi === undefined ? {} : { deviceApi: flags.deviceApi }),
+          ...(flags.deviceApiCa === undefined ? {} : { deviceApiCa: resolve(flags.deviceApiCa) }),
+        });
+      } finally {
+        lock?.release();
+      }
       const seconds = (performance.now() - started) / 1000;
       const made = result.created.length + result.replaced.length;
       console.log(
@@ -89,7 +97,7 @@ export function registerDevices(program: Command): void {
           `, ${result.failed.length} failed in ${seconds.toFixed(2)} s` +
           (made > 0 ? ` (${Math.round(made / seconds)} devices/s)` : ''),
       );
-      for (const f of result.failed) console.error(`vfleet: ${f.id}: ${f.error}`);
+      printFailures(result.failed);
       if (result.failed.length > 0) process.exitCode = 1;
     });
 
@@ -122,11 +130,9 @@ export function registerDevices(program: Command): void {
         console.log(`no devices in ${resolve(flags.out)}`);
         return;
       }
-      console.log(['ID', 'COHORT', 'TAGS', 'TARGET', 'ENV', 'DISK'].join('\t'));
-      for (const d of listed) {
-        const m = d.meta;
-        console.log([m.id, m.cohort, m.tags.join(',') || '-', m.target, m.env, `${Math.round(m.diskBytes / 1048576)}M`].join('\t'));
-      }
+      table(['ID', 'COHORT', 'TAGS', 'TARGET', 'ENV', 'DISK'], listed.map(({ meta: m }) => [
+        m.id, m.cohort, m.tags.join(','), m.target, m.env, `${Math.round(m.diskBytes / 1048576)}M`,
+      ]));
     });
 
   devices
@@ -139,7 +145,22 @@ export function registerDevices(program: Command): void {
       if (!flags.all && ids.length === 0) throw new VfleetError('VFLEET_USAGE', 'devices rm: name device ids or use --all');
       const out = resolve(flags.out);
       if (!existsSync(out)) throw new VfleetError('VFLEET_USAGE', `--out ${out}: no such folder`);
-      const removed = removeDevices(out, flags.all ? 'all' : ids);
+      // a running fleet's devices are removed through the fleet, never from under it
+      const removed = removeDevices(out, flags.all ? 'all' : ids, { lockAs: 'vfleet devices rm' });
       console.log(`removed ${removed.length} device(s) from ${out}`);
     });
+}
+
+/** One line per distinct error: a full disk fails every device the same way, and says so once. */
+function printFailures(failed: Array<{ id: string; error: string }>): void {
+  const byError = new Map<string, string[]>();
+  for (const f of failed) {
+    const ids = byError.get(f.error);
+    if (ids === undefined) byError.set(f.error, [f.id]);
+    else ids.push(f.id);
+  }
+  for (const [error, ids] of byError) {
+    const who = ids.length === 1 ? ids[0] : `${ids[0]} and ${ids.length - 1} more`;
+    console.error(`vfleet: ${printable(`${who}: ${error}`)}`);
+  }
 }

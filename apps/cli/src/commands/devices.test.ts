@@ -1,0 +1,73 @@
+// `vfleet devices` against a running fleet, a tampered device and a full disk.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runVfleet } from '../test-support/run-vfleet.js';
+
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'vfleet-cli-devices-'));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const vfleet = (...argv: string[]) => runVfleet(join(root, 'home'), argv);
+
+describe('vfleet devices', () => {
+  it('list shows control characters a device put in its tags escaped, not sent to the terminal', async () => {
+    const out = join(root, 'tags');
+    expect((await vfleet('devices', 'create', '--count', '1', '--disk-size', '0', '--out', out)).code).toBe(0);
+    const file = join(out, 'EI-ML-0001', 'vfleet.json');
+    const meta = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    // C1 CSI (U+009B) is a terminal control sequence introducer like ESC [
+    writeFileSync(file, JSON.stringify({ ...meta, tags: ['a\u009b2Jb'] }));
+    const r = await vfleet('devices', 'list', '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')).toEqual(['ID\tCOHORT\tTAGS\tTARGET\tENV\tDISK', 'EI-ML-0001\trelease\ta\\u009b2Jb\tarm64-v8\tfile\t0M']);
+  });
+
+  it('create --force and rm refuse a folder a running fleet holds, and change nothing', async () => {
+    const out = join(root, 'held');
+    expect((await vfleet('devices', 'create', '--count', '2', '--disk-size', '0', '--out', out)).code).toBe(0);
+    const key = () => readFileSync(join(out, 'EI-ML-0001', 'device-private-key.pem'), 'utf8');
+    const before = key();
+    // the lock a fleet writes; pid 1 is always running
+    const lock = join(out, '.vfleet-lock');
+    writeFileSync(lock, JSON.stringify({ pid: 1, host: hostname(), token: 'f00d', owner: 'vfleet up (test)' }));
+    const refusal = `vfleet: ${out} is in use by another fleet (vfleet up (test)), process 1 on ${hostname()}: one fleet per device folder (stop that one, e.g. vfleet down, or remove ${lock} if it is stale)`;
+    for (const argv of [['create', '--count', '2', '--disk-size', '0', '--force'], ['rm', '--all'], ['rm', 'EI-ML-0002']]) {
+      const r = await vfleet('devices', ...argv, '--out', out);
+      expect(r.code).toBe(1);
+      expect(r.err).toBe(refusal);
+    }
+    expect(key()).toBe(before);
+    expect(readdirSync(out).sort()).toEqual(['.vfleet-lock', 'EI-ML-0001', 'EI-ML-0002']);
+    rmSync(lock);
+    expect((await vfleet('devices', 'rm', 'EI-ML-0002', '--out', out)).out).toBe(`removed 1 device(s) from ${out}`);
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('a full disk is reported once, and the devices after it are not attempted', async () => {
+    const mount = join(root, 'small');
+    mkdirSync(mount);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=400k', 'tmpfs', mount]);
+    try {
+      const out = join(mount, 'devices');
+      const r = await vfleet('devices', 'create', '--count', '200', '--disk-size', '0', '--out', out);
+      expect(r.code).toBe(1);
+      const made = readdirSync(out).filter((n) => !n.startsWith('.'));
+      expect(readdirSync(out)).toEqual(made);
+      const first = `EI-ML-${String(made.length + 1).padStart(4, '0')}`;
+      const lines = r.err.split('\n');
+      expect(lines).toHaveLength(2);
+      const cause = /^vfleet: EI-ML-\d{4}: (ENOSPC: no space left on device, \w+.*)$/.exec(lines[0] ?? '')?.[1];
+      expect(lines).toEqual([
+        `vfleet: ${first}: ${cause}`,
+        `vfleet: EI-ML-${String(made.length + 2).padStart(4, '0')} and ${200 - made.length - 2} more: not attempted: writing ${first} in ${out} failed with ${cause}`,
+      ]);
+    } finally {
+      execFileSync('umount', [mount]);
+    }
+  });
+});
