@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { VfleetError } from '@vfleet/core';
 import { workspacePaths } from './home.js';
+import { readWorkspaceText } from './read-text.js';
 
 export interface WorkspaceManifest {
   version: 1;
@@ -13,12 +13,14 @@ export interface WorkspaceManifest {
 /** Reads `workspace.json`; a missing or invalid one is a clear VFLEET_WORKSPACE error. */
 export function readWorkspace(home: string): WorkspaceManifest {
   const file = workspacePaths(home).manifest;
+  // bounded and never waiting on a FIFO: every command reads this file
+  const text = readWorkspaceText(file);
+  if (text === undefined) throw new VfleetError('VFLEET_WORKSPACE', `${home}: no workspace here (run \`vfleet init\`)`);
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    json = JSON.parse(text);
   } catch (cause) {
-    const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new VfleetError('VFLEET_WORKSPACE', missing ? `${home}: no workspace here (run \`vfleet init\`)` : `${file}: ${(cause as Error).message}`, { cause });
+    throw new VfleetError('VFLEET_WORKSPACE', `${file}: ${(cause as Error).message}`, { cause });
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new VfleetError('VFLEET_WORKSPACE', `${file}: expected a JSON object`);
   const m = json as Partial<WorkspaceManifest>;

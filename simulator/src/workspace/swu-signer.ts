@@ -8,7 +8,7 @@ import { VfleetError } from '@vfleet/core';
 import { mustTool } from '../fleet/runtimes/netutil.js';
 import { workspacePaths } from './home.js';
 import { readWorkspace } from './load.js';
-import { writeOnce } from './write-once.js';
+import { createOnce } from './write-once.js';
 
 export interface SwuSigner {
   certPath: string;
@@ -61,7 +61,7 @@ export async function ensureSwuSigner(home: string, signal?: AbortSignal): Promi
       '-days', '3650', '-sha256', '-extfile', ext, '-extensions', 'vfleet_swu_signer', '-out', cert,
     ], opt);
     // key first, and the cert only beside our own key: a racing maker that wrote its key first writes its cert too
-    if (writeOnce(signer.keyPath, readFileSync(key, 'utf8'))) writeOnce(signer.certPath, readFileSync(cert, 'utf8'), 0o644);
+    if (createOnce(signer.keyPath, readFileSync(key, 'utf8'))) createOnce(signer.certPath, readFileSync(cert, 'utf8'), 0o644);
     return signer;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
