@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readRegularFile } from '@vfleet/core/fs/read-regular-file';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { VfleetError } from '@vfleet/core';
@@ -7,11 +7,13 @@ import { createAdminClient, escapeControls, resolveHome, type AdminClient } from
 /** The admin token: $VFLEET_ADMIN_TOKEN, else the workspace's admin-token file. */
 export function adminToken(program: Command): string {
   const file = join(resolveHome(program.opts<{ home?: string }>().home), 'admin-token');
-  try {
-    return (process.env['VFLEET_ADMIN_TOKEN'] ?? readFileSync(file, 'utf8')).trim();
-  } catch (cause) {
-    throw new VfleetError('VFLEET_WORKSPACE', `${file}: no admin token (start \`vfleet backend\` once, or set VFLEET_ADMIN_TOKEN)`, { cause });
-  }
+  const env = process.env['VFLEET_ADMIN_TOKEN'];
+  if (env !== undefined) return env.trim();
+  // never blocks on a FIFO or reads a huge file put in the token's place
+  const read = readRegularFile(file, 4096);
+  if (read.status === 'ok') return read.bytes.toString('utf8').trim();
+  const why = read.status === 'missing' ? 'no admin token' : read.status === 'not-regular' ? `a ${read.kind}, not an admin token file` : read.status === 'too-big' ? 'too big for an admin token' : `cannot read it (${read.error.message})`;
+  throw new VfleetError('VFLEET_WORKSPACE', `${file}: ${why} (start \`vfleet backend\` once, or set VFLEET_ADMIN_TOKEN)`, 'error' in read ? { cause: read.error } : undefined);
 }
 
 /** The admin API of a running backend: `--admin-url` (default 127.0.0.1:4000), token from the workspace. */

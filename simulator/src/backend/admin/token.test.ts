@@ -1,4 +1,5 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -31,6 +32,19 @@ describe('admin token', () => {
     chmodSync(file, 0o644);
     expect(loadOrCreateAdminToken(file)).toBe(token);
     expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses a FIFO, a folder or a huge file in its place at once, naming what is there', () => {
+    const fifo = join(dir, 'fifo-token');
+    execFileSync('mkfifo', [fifo]);
+    expect(() => loadOrCreateAdminToken(fifo)).toThrow(`${fifo}: is a FIFO, not a file; delete it to make a new admin token`);
+    const folder = join(dir, 'folder-token');
+    mkdirSync(folder);
+    expect(() => loadOrCreateAdminToken(folder)).toThrow(/folder-token: is a directory, not a file/);
+    const huge = join(dir, 'huge-token');
+    writeFileSync(huge, '');
+    truncateSync(huge, 2 ** 40);
+    expect(() => loadOrCreateAdminToken(huge)).toThrow(/huge-token: is more than 4096 bytes; delete it/);
   });
 
   it('refuses a file that holds no token without echoing its content', () => {
