@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
 import { VfleetError } from '@vfleet/core';
 
@@ -89,19 +90,47 @@ export function spawnLong(
   };
 }
 
-/** Splits a child's output into non-empty lines (without the newline) for the observer. */
-export function forwardLines(stream: Readable | null, name: 'stdout' | 'stderr', onLine: (line: string, stream: 'stdout' | 'stderr') => void): void {
+/** Longest line passed on (the observer keeps 8 KiB of it); the rest of a longer line is dropped, never buffered. */
+export const MAX_FORWARDED_LINE = 64 * 1024;
+
+/**
+ * Splits a child's output into non-empty lines (without the newline) for the observer. A line
+ * longer than `maxLine` is passed on cut, as soon as it is that long, and the rest of it dropped: a
+ * device printing without newlines must not grow this process's memory (or its CPU, re-splitting).
+ */
+export function forwardLines(
+  stream: Readable | null,
+  name: 'stdout' | 'stderr',
+  onLine: (line: string, stream: 'stdout' | 'stderr') => void,
+  maxLine = MAX_FORWARDED_LINE,
+): void {
+  const decoder = new StringDecoder('utf8');
   let rest = '';
-  stream?.on('data', (chunk: Buffer) => {
-    const parts = (rest + chunk.toString('utf8')).split('\n');
-    rest = parts.pop() ?? '';
-    for (const p of parts) {
-      const line = p.replace(/\r$/, '');
-      if (line !== '') onLine(line, name);
+  let dropping = false;
+  const emit = (line: string): void => {
+    const l = line.replace(/\r$/, '');
+    if (l !== '') onLine(l, name);
+  };
+  const take = (text: string): void => {
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+      if (!dropping) emit((rest + text.slice(start, nl)).slice(0, maxLine));
+      rest = '';
+      dropping = false;
+      start = nl + 1;
     }
-  });
+    if (dropping) return;
+    rest += text.slice(start);
+    if (rest.length >= maxLine) {
+      emit(rest.slice(0, maxLine));
+      rest = '';
+      dropping = true;
+    }
+  };
+  stream?.on('data', (chunk: Buffer) => take(decoder.write(chunk)));
   stream?.on('end', () => {
-    if (rest.trim() !== '') onLine(rest, name);
+    take(decoder.end());
+    if (!dropping && rest.trim() !== '') emit(rest);
     rest = '';
   });
 }
