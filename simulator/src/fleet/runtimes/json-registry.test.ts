@@ -1,6 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
 import { afterEach, describe, expect, it } from 'vitest';
 import { jsonRegistry } from './json-registry.js';
 
@@ -42,4 +46,29 @@ describe('jsonRegistry', () => {
     await r.update((e) => [...e, { id: 2 }]);
     expect(r.read()).toEqual([{ id: 1 }, { id: 2 }]);
   });
+
+  it('two processes updating one file at once never fail an update', async () => {
+    const f = file();
+    const dir = dirname(dirname(f));
+    // this module as it is now, run by two node processes
+    const bundle = join(dir, 'registry.mjs');
+    buildSync({ entryPoints: [join(dirname(fileURLToPath(import.meta.url)), 'json-registry.ts')], bundle: true, platform: 'node', format: 'esm', outfile: bundle, logLevel: 'silent' });
+    const script = join(dir, 'writer.mjs');
+    writeFileSync(script, `import { jsonRegistry } from './registry.mjs';
+const r = jsonRegistry(process.argv[2]);
+let failed = [];
+for (let i = 0; i < 300; i++) await r.update((e) => [...e.slice(-3), { i }]).catch((e) => failed.push(e.code ?? e.message));
+console.log(JSON.stringify(failed));
+`);
+    const run = async () => {
+      const child = spawn(process.execPath, [script, f], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      await once(child, 'exit');
+      return JSON.parse(out) as string[];
+    };
+    expect(await Promise.all([run(), run()])).toEqual([[], []]);
+    expect(readdirSync(dirname(f))).toEqual(['things.json']);
+  }, 60_000);
 });
+
