@@ -65,6 +65,46 @@ function isOurs(p: PidFile, marker: string): boolean {
 
 const alive = (pid: number) => existsSync(`/proc/${pid}`);
 
+/**
+ * SIGKILLs `pid` and every process below it. The agent runs its tools in process groups of their
+ * own (a post-install's service, fwup, reboot_sync_cmd) and ends them as it exits, which a SIGKILL
+ * skips: they lived on, found by nothing. Each process is stopped before its children are read, so
+ * none forks past the walk.
+ */
+function killTree(pid: number): void {
+  const seen = new Set<number>();
+  const queue = [pid];
+  for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
+    if (seen.has(p)) continue;
+    seen.add(p);
+    try {
+      process.kill(p, 'SIGSTOP');
+    } catch {
+      continue; // gone already
+    }
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${p}/task`);
+    } catch {
+      // not Linux: the process alone
+    }
+    for (const t of tasks) {
+      try {
+        queue.push(...readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+      } catch {
+        // the task ended meanwhile
+      }
+    }
+  }
+  for (const p of seen) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+}
+
 /** Each device is a child `node` process running the built `vfleet-agent` on its device directory. */
 export function createProcessRuntime(opts: ProcessRuntimeOptions): Runtime {
   let entry = resolve(opts.agentEntry ?? defaultAgentEntry());
@@ -123,17 +163,21 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions): Runtime {
         rmSync(pidFile, { force: true });
         return { code: r.exitCode ?? null, signal: r.signal ?? null };
       });
+      // only while node has not reaped it: after that the pid may be another process's
+      const forceKill = () => {
+        if (child.exitCode === null && child.signalCode === null) killTree(pid);
+      };
       return {
         id: launch.id,
         exit,
         async stop(graceMs = 5000) {
           child.kill('SIGTERM');
-          const forced = setTimeout(() => child.kill('SIGKILL'), graceMs);
+          const forced = setTimeout(forceKill, graceMs);
           await exit;
           clearTimeout(forced);
         },
         async kill() {
-          child.kill('SIGKILL');
+          forceKill();
           await exit;
         },
       };
@@ -165,7 +209,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions): Runtime {
       const end = Date.now() + 5000;
       while (found.some((p) => alive(p.pid) && isOurs(p, marker)) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
       for (const p of found) {
-        if (alive(p.pid) && isOurs(p, marker)) signal(p.pid, 'SIGKILL', report);
+        if (alive(p.pid) && isOurs(p, marker)) killTree(p.pid);
         report.removed.push({ kind: 'process', name: `${p.id} (pid ${p.pid})` });
       }
       return report;
