@@ -57,7 +57,7 @@ const cases: Case[] = [
     name: 'namespace',
     enabled: () => {
       if (!isRoot && process.env['CI'] === 'true') throw new Error('the namespace story needs root in CI');
-      return isRoot && haveTools('ip', 'unshare', 'chroot');
+      return isRoot && haveTools('ip', 'unshare', 'capsh', 'flock');
     },
     make: async (home) => createNamespaceRuntime({ home, bridge: `vft-evkbr-${tag}`, subnet16: '10.218', netnsPrefix: `vft-evk-${tag}-`, vethPrefix: `vfte${tag}` }),
     leftovers: () => [

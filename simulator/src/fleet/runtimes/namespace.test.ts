@@ -17,7 +17,7 @@ import { createNamespaceRuntime, namespaceFstab, type NamespaceRuntime, type Nam
 
 const isRoot = process.getuid?.() === 0;
 if (!isRoot && process.env['CI'] === 'true') throw new Error('namespace runtime tests need root in CI');
-const enabled = isRoot && haveTools('ip', 'unshare', 'chroot');
+const enabled = isRoot && haveTools('ip', 'unshare', 'capsh', 'flock');
 const tag = randomBytes(2).toString('hex');
 const root = mkdtempSync(join(tmpdir(), 'vft-ns-'));
 const home = join(root, 'home');
@@ -27,22 +27,39 @@ const devicesDir = join(root, 'devices');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('namespaceFstab', () => {
-  it('lists the overlay, /dev, /proc, /sys, /etc/peridiod and the read-only directories in mount order, paths escaped', () => {
-    const text = namespaceFstab({ id: 'D-1', merged: '/w/a b/merged', deviceDir: '/d/a b', work: '/w/a b/work', readOnly: ['/repo', '/h/x\ty'] });
+  const dev = { devSkeleton: '/h/run/namespace-dev', procReadOnly: ['/proc/sys', '/proc/bus'], tun: true, hidden: [] };
+  it('lists the overlay, a /dev of its own, /proc with read-only parts, a read-only /sys, /etc/peridiod, the read-only and the hidden directories in mount order, paths escaped', () => {
+    const text = namespaceFstab({ id: 'D-1', merged: '/w/a b/merged', deviceDir: '/d/a b', work: '/w/a b/work', readOnly: ['/repo', '/h/x\ty'], ...dev, hidden: ['/d', '/h'] });
+    const m = '/w/a\\040b/merged';
     expect(text.split('\n')).toEqual([
-      'vfleet-ns-D-1 /w/a\\040b/merged overlay lowerdir=/,upperdir=/d/a\\040b/root,workdir=/w/a\\040b/work 0 0',
-      '/dev /w/a\\040b/merged/dev none rbind 0 0',
-      'proc /w/a\\040b/merged/proc proc defaults 0 0',
-      '/sys /w/a\\040b/merged/sys none rbind 0 0',
-      '/d/a\\040b /w/a\\040b/merged/etc/peridiod none bind,X-mount.mkdir 0 0',
-      '/repo /w/a\\040b/merged/repo none bind,ro,X-mount.mkdir 0 0',
-      '/h/x\\011y /w/a\\040b/merged/h/x\\011y none bind,ro,X-mount.mkdir 0 0',
+      `vfleet-ns-D-1 ${m} overlay lowerdir=/,upperdir=/d/a\\040b/root,workdir=/w/a\\040b/work 0 0`,
+      `/h/run/namespace-dev ${m}/dev none bind,ro,nosuid,noexec 0 0`,
+      ...['null', 'zero', 'full', 'random', 'urandom', 'tty'].map((n) => `/dev/${n} ${m}/dev/${n} none bind 0 0`),
+      `/dev/net/tun ${m}/dev/net/tun none bind 0 0`,
+      `devpts ${m}/dev/pts devpts newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec 0 0`,
+      `shm ${m}/dev/shm tmpfs mode=1777,size=65536k,nosuid,nodev,noexec 0 0`,
+      `proc ${m}/proc proc nosuid,nodev,noexec 0 0`,
+      `${m}/proc/sys ${m}/proc/sys none bind,ro 0 0`,
+      `${m}/proc/bus ${m}/proc/bus none bind,ro 0 0`,
+      `sysfs ${m}/sys sysfs ro,nosuid,nodev,noexec 0 0`,
+      `/d/a\\040b ${m}/etc/peridiod none bind,X-mount.mkdir 0 0`,
+      `/repo ${m}/repo none bind,ro,X-mount.mkdir 0 0`,
+      `/h/x\\011y ${m}/h/x\\011y none bind,ro,X-mount.mkdir 0 0`,
+      `none ${m}/d tmpfs mode=0755,size=64k,nosuid,nodev,noexec 0 0`,
+      `none ${m}/h tmpfs mode=0755,size=64k,nosuid,nodev,noexec 0 0`,
+      // the read-only directory under a hidden one, bound again on top
+      `/h/x\\011y ${m}/h/x\\011y none bind,ro,X-mount.mkdir 0 0`,
       '',
     ]);
   });
 
   it('refuses a device directory an overlay option cannot hold, naming it', () => {
-    expect(() => namespaceFstab({ id: 'D-1', merged: '/m', deviceDir: '/d/a,b', work: '/w', readOnly: [] })).toThrow(/"\/d\/a,b": an overlay path cannot hold/);
+    expect(() => namespaceFstab({ id: 'D-1', merged: '/m', deviceDir: '/d/a,b', work: '/w', readOnly: [], ...dev })).toThrow(/"\/d\/a,b": an overlay path cannot hold/);
+  });
+
+  it('refuses a backslash in an overlay path: overlayfs takes it as an escape, and /d/a\\b/root became /d/ab/root', () => {
+    expect(() => namespaceFstab({ id: 'D-1', merged: '/m', deviceDir: '/d/a\\b', work: '/w', readOnly: [], ...dev })).toThrow('namespace runtime: "/d/a\\\\b": an overlay path cannot hold');
+    expect(() => namespaceFstab({ id: 'D-1', merged: '/m', deviceDir: '/d/ab', work: '/w/x\\y', readOnly: [], ...dev })).toThrow('"/w/x\\\\y"');
   });
 });
 

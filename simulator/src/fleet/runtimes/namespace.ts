@@ -2,16 +2,20 @@
 // veth on the vfleet bridge and a private root: an overlay of the host's / whose upper layer is the
 // device directory's root/ (the same place the process runtime maps paths to), the device directory
 // on /etc/peridiod. Root only. Everything is named with vfleet's prefixes and recorded under run/.
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+// The device runs as root with a container's capabilities (no chroot, mount, mknod or admin), a
+// /dev of its own, a read-only /sys and /proc/sys, and the other devices' directories and the home
+// hidden: what it runs (a package's scripts, reboot_sync_cmd from its peridio.json, the remote
+// shell) must not reach the host or another device.
+import { chmodSync, closeSync, constants, existsSync, fchmodSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { VfleetError } from '@vfleet/core';
 import { bundleAgent, repoRoot } from '../image.js';
 import { BACKEND_HOST_NAME, type CleanupReport, type DeviceLaunch, type PreflightReport, type RunningDevice, type Runtime, type RuntimeOptions } from '../types.js';
 import { hostCeilings, overCeilings } from './host-limits.js';
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 import { addressIn16, forwardLines, homeHash, interfaceName, mustTool, safeName, tool, tryTool } from './netutil.js';
 import { jsonRegistry } from './json-registry.js';
-import { mkdirInDevice, writeDeviceFile } from '../../devices/device-files.js';
+import { mkdirInDevice, requireInDevice, writeDeviceFile } from '../../devices/device-files.js';
 import { agentTrust, trustVariables, type AgentTrust } from './agent-trust.js';
 
 /** One Node agent process per device (RSS of a joined, polling agent). */
@@ -43,30 +47,71 @@ interface Slot {
   index: number;
 }
 
+/** Taken by every workspace's starts and cleanups to change bridge ports; root's alone (0600 in /run), so no other user can hold it. */
+export const BRIDGE_LOCK = '/run/vfleet-namespace.lock';
+
+/** Makes BRIDGE_LOCK (the scripts only open it), readable by root alone. */
+function makeBridgeLock(): void {
+  const fd = openSync(BRIDGE_LOCK, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW, 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 // Started from the supervisor: makes the device's netns, its veth pair and the bridge port (one
-// `ip -batch`; a netns left by a crash of this fleet goes first), says so on fd 3, and becomes
+// `ip -batch`; a netns name left by a crash of this fleet goes first), says so on fd 3, and becomes
 // `ip netns exec <netns> unshare … sh <INIT_SCRIPT's file>` with the rest of its arguments. Both scripts
-// are files under run/ (runScripts), so the supervisor's command line stays short.
+// are files under run/ (runScripts), so the supervisor's command line stays short. Every workspace
+// holds one lock (BRIDGE_LOCK) while it checks that no port of the bridge has its address's index
+// (PORTS, a glob of port names) and adds its own, so two homes starting devices at once never take
+// one address; exit 75 says the index is taken. A bridge another home's cleanup removed meanwhile
+// is made again here.
 const HOST_SCRIPT = `set -eu
-NS="$1"; VETH="$2"; BR="$3"; INIT="$4"; shift 4
+NS="$1"; VETH="$2"; BR="$3"; BRADDR="$4"; PORTS="$5"; INIT="$6"; shift 6
 if [ -e "/run/netns/$NS" ]; then ip netns delete "$NS" || true; fi
+exec 9>>${BRIDGE_LOCK}
+flock -w 60 9 || { echo "${BRIDGE_LOCK} held for over 60 s (another vfleet?)" >&2; exit 1; }
+if [ ! -e "/sys/class/net/$BR" ]; then ip -batch - <<EOF
+link add $BR type bridge
+addr add $BRADDR dev $BR
+link set $BR up
+EOF
+fi
+for p in /sys/class/net/$BR/brif/$PORTS; do
+  if [ -e "$p" ]; then exit 75; fi
+done
 ip -batch - <<EOF
 netns add $NS
 link add $VETH type veth peer name eth0 netns $NS
 link set $VETH master $BR up
 EOF
+exec 9<&-
 echo ready >&3
 exec 3>&-
 exec ip netns exec "$NS" unshare --mount --pid --uts --ipc --fork --kill-child --propagation private sh "$INIT" "$@"
 `;
 
+/** HOST_SCRIPT's exit code when another workspace's port on the bridge holds the index asked for. */
+const INDEX_TAKEN = 75;
+
+// Run by the device's own sh, after the chroot: exports the agent's environment, which comes as
+// VFLEET_AGENT_ENV (its names) and VFLEET_AGENT_ENV_<name>, and becomes the agent. Names are checked
+// against ENV_NAME before they get here.
+const AGENT_ENV_SH = 'for n in ${VFLEET_AGENT_ENV-}; do eval "export $n=\\"\\${VFLEET_AGENT_ENV_$n}\\"; unset VFLEET_AGENT_ENV_$n"; done; unset VFLEET_AGENT_ENV; exec "$@"';
+
 // Runs as PID 1 of the new pid namespace, in the device's netns; replaces itself with the agent.
-// Three programs besides the shell (ip, mount, chroot): each fork+exec costs ~1-2 ms of CPU, and the
-// one-tool-per-step script this replaces ran seventeen (~24 ms a device). The mounts are the
-// device's fstab (namespaceFstab), made in order by one `mount -a`; the hostname is written to the
-// new UTS namespace's /proc/sys/kernel/hostname.
+// Four programs besides this shell (ip, mount, capsh, the device's sh): each fork+exec costs ~1-2 ms
+// of CPU, and the one-tool-per-step script this replaces ran seventeen (~24 ms a device). The mounts
+// are the device's fstab (namespaceFstab), made in order by one `mount -a`; the hostname is written
+// to the new UTS namespace's /proc/sys/kernel/hostname. capsh drops DROP from the bounding set and
+// chroots in one process: everything after the chroot comes from the device's overlay (its own
+// /bin/sh, node, libraries), so nothing there may start with more than the device's capabilities.
+// The agent's environment travels under other names (AGENT_ENV_SH), so none of it (PATH, LD_*)
+// steers the host's tools that run before.
 const INIT_SCRIPT = `set -eu
-M="$1"; FSTAB="$2"; ID="$3"; ADDR="$4"; shift 4
+M="$1"; FSTAB="$2"; ID="$3"; ADDR="$4"; DROP="$5"; shift 5
 ip -batch - <<EOF
 addr add $ADDR dev eth0
 link set eth0 up
@@ -76,8 +121,37 @@ mount -a -T "$FSTAB"
 [ -d "$M/tmp" ] || mkdir -p "$M/tmp"
 printf '%s\\n' "$ID" > /proc/sys/kernel/hostname
 cd "$M"
-exec chroot "$M" "$@"
+exec capsh --drop="$DROP" --chroot="$M" --shell=/bin/sh -- -c '${AGENT_ENV_SH.replace(/'/g, `'\\''`)}' vfleet-agent "$@"
 `;
+
+/** The environment the host's tools run with; the agent gets it too, under what the launch sets. */
+const HOST_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root' };
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Capabilities a device keeps: a container engine's defaults and NET_ADMIN (its netns, tunnels),
+ * less SYS_CHROOT (the device's root is a chroot, which it would leave with it) and MKNOD.
+ */
+const KEEP_CAPS: Readonly<Record<string, number>> = {
+  chown: 0, dac_override: 1, fowner: 3, fsetid: 4, kill: 5, setgid: 6, setuid: 7, setpcap: 8,
+  net_bind_service: 10, net_admin: 12, net_raw: 13, audit_write: 29, setfcap: 31,
+};
+
+/** The capability numbers to drop: every one this kernel knows but KEEP_CAPS. */
+export function capsToDrop(lastCap: number): string {
+  const keep = new Set(Object.values(KEEP_CAPS));
+  return Array.from({ length: lastCap + 1 }, (_, n) => n).filter((n) => !keep.has(n)).join(',');
+}
+
+function lastCap(): number {
+  try {
+    const n = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+    if (Number.isInteger(n) && n >= 31) return n;
+  } catch {
+    // not Linux, or no procfs: preflight says the runtime cannot run here
+  }
+  return 40;
+}
 
 /**
  * HOST_SCRIPT and INIT_SCRIPT as files in `dir`, each replaced whole (rename) when its text differs.
@@ -102,31 +176,103 @@ function runScripts(dir: string): { host: string; init: string } {
   return files;
 }
 
+/** Character devices a device's /dev holds, bound from the host's. */
+const DEV_NODES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'] as const;
+const DEV_LINKS: Readonly<Record<string, string>> = { fd: '/proc/self/fd', stdin: '/proc/self/fd/0', stdout: '/proc/self/fd/1', stderr: '/proc/self/fd/2', ptmx: 'pts/ptmx' };
+
+/**
+ * The skeleton of a device's /dev, shared read-only by every device of this home: mount points for
+ * DEV_NODES and /dev/net/tun, pts/ and shm/ (each device gets its own devpts and tmpfs there), and
+ * DEV_LINKS. Made again where an entry is not what it should be.
+ */
+function devSkeleton(dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  chmodSync(dir, 0o755);
+  const kind = (p: string) => {
+    try {
+      const st = lstatSync(p);
+      return st.isSymbolicLink() ? `link:${readlinkSync(p)}` : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
+    } catch {
+      return 'missing';
+    }
+  };
+  const ensure = (rel: string, want: string, make: (p: string) => void) => {
+    const p = join(dir, rel);
+    if (kind(p) === want) return;
+    rmSync(p, { recursive: true, force: true });
+    make(p);
+  };
+  for (const n of DEV_NODES) ensure(n, 'file', (p) => writeFileSync(p, ''));
+  for (const d of ['pts', 'shm', 'net']) ensure(d, 'dir', (p) => mkdirSync(p, { mode: 0o755 }));
+  ensure('net/tun', 'file', (p) => writeFileSync(p, ''));
+  for (const [name, target] of Object.entries(DEV_LINKS)) ensure(name, `link:${target}`, (p) => symlinkSync(target, p));
+  return dir;
+}
+
 /** A path as an fstab field: space, tab, newline and backslash as octal escapes (fstab(5)). */
 function fstabField(path: string): string {
   return path.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 }
 
+/** /proc entries a device gets read-only (a container engine's list): through them root changes the host's kernel. */
+export const PROC_READ_ONLY = ['/proc/sys', '/proc/sysrq-trigger', '/proc/irq', '/proc/bus', '/proc/fs'] as const;
+
+export interface NamespaceFstabOptions {
+  id: string;
+  merged: string;
+  deviceDir: string;
+  work: string;
+  readOnly: readonly string[];
+  /** Host directories the device must not see through the overlay (the other devices', the home): an empty tmpfs on each. */
+  hidden: readonly string[];
+  /** devSkeleton's directory. */
+  devSkeleton: string;
+  /** The /proc entries of PROC_READ_ONLY this kernel has. */
+  procReadOnly: readonly string[];
+  /** Whether the host has /dev/net/tun to hand in. */
+  tun: boolean;
+}
+
 /**
  * The mounts of a device's private root, in the order `mount -a` makes them: an overlay of the
- * host's / (upper layer the device directory's root/), the host's /dev and /sys recursively, a new
- * /proc, the device directory on /etc/peridiod, and each read-only directory at its own path.
+ * host's / (upper layer the device directory's root/), a /dev of its own (the read-only skeleton,
+ * the host's null, zero, full, random, urandom and tty, /dev/net/tun, a new devpts and shm), a new
+ * /proc with PROC_READ_ONLY read-only, a new read-only /sys (this netns's), the device directory on
+ * /etc/peridiod, each read-only directory at its own path, and an empty tmpfs over each hidden one.
  * Mount points missing from the overlay are made in its upper layer (X-mount.mkdir, as mkdir -p did).
  */
-export function namespaceFstab(o: { id: string; merged: string; deviceDir: string; work: string; readOnly: readonly string[] }): string {
+export function namespaceFstab(o: NamespaceFstabOptions): string {
   const m = o.merged;
   for (const p of [o.deviceDir, o.work]) {
-    if (/[,:]/.test(p)) throw new VfleetError('VFLEET_USAGE', `namespace runtime: ${JSON.stringify(p)}: an overlay path cannot hold ',' or ':'`);
+    // overlayfs reads these three itself, inside its options: a backslash escapes the next character
+    if (/[,:\\]/.test(p)) throw new VfleetError('VFLEET_USAGE', `namespace runtime: ${JSON.stringify(p)}: an overlay path cannot hold ',', ':' or '\\'`);
   }
   const line = (src: string, at: string, type: string, options: string) => `${fstabField(src)} ${fstabField(at)} ${type} ${options} 0 0`;
   return [
     line(`vfleet-ns-${o.id}`, m, 'overlay', `lowerdir=/,upperdir=${fstabField(join(o.deviceDir, 'root'))},workdir=${fstabField(o.work)}`),
-    line('/dev', `${m}/dev`, 'none', 'rbind'),
-    line('proc', `${m}/proc`, 'proc', 'defaults'),
-    line('/sys', `${m}/sys`, 'none', 'rbind'),
+    line(o.devSkeleton, `${m}/dev`, 'none', 'bind,ro,nosuid,noexec'),
+    ...DEV_NODES.map((n) => line(`/dev/${n}`, `${m}/dev/${n}`, 'none', 'bind')),
+    ...(o.tun ? [line('/dev/net/tun', `${m}/dev/net/tun`, 'none', 'bind')] : []),
+    line('devpts', `${m}/dev/pts`, 'devpts', 'newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec'),
+    line('shm', `${m}/dev/shm`, 'tmpfs', 'mode=1777,size=65536k,nosuid,nodev,noexec'),
+    line('proc', `${m}/proc`, 'proc', 'nosuid,nodev,noexec'),
+    ...o.procReadOnly.map((p) => line(`${m}${p}`, `${m}${p}`, 'none', 'bind,ro')),
+    line('sysfs', `${m}/sys`, 'sysfs', 'ro,nosuid,nodev,noexec'),
     line(o.deviceDir, `${m}/etc/peridiod`, 'none', 'bind,X-mount.mkdir'),
     ...o.readOnly.map((dir) => line(dir, `${m}${dir}`, 'none', 'bind,ro,X-mount.mkdir')),
+    ...o.hidden.map((dir) => line('none', `${m}${dir}`, 'tmpfs', 'mode=0755,size=64k,nosuid,nodev,noexec')),
+    // a read-only directory under a hidden one (the agent bundle in the home) is bound again on top
+    ...o.readOnly.filter((dir) => o.hidden.some((h) => dir.startsWith(`${h}/`) || dir === h)).map((dir) => line(dir, `${m}${dir}`, 'none', 'bind,ro,X-mount.mkdir')),
   ].join('\n') + '\n';
+}
+
+/**
+ * Throws unless each mount point (a path inside the device) is reached in the overlay's upper layer
+ * through no symbolic link: the mounts are made before the chroot, where a link the device left in
+ * root/ resolves against the host's / (and X-mount.mkdir made host directories through one).
+ */
+export function requireMountPoints(deviceDir: string, points: readonly string[]): void {
+  for (const p of points) requireInDevice(deviceDir, join(deviceDir, 'root', p));
 }
 
 /** The device's own /etc/hosts (the overlay's upper layer): the backend is the bridge address. */
@@ -153,6 +299,41 @@ function signal(pid: number | undefined, sig: NodeJS.Signals): boolean {
   }
 }
 
+/** Whether `pid` lives (not a zombie). */
+function living(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z /s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * SIGKILLs the processes in netns `ns` (each checked to be in it right before, so a pid reused
+ * meanwhile is left alone) and waits up to `waitMs` for them to be gone; returns the pids killed.
+ */
+async function endNetnsProcesses(ns: string, waitMs = 3_000): Promise<number[]> {
+  let inode: number;
+  try {
+    inode = statSync(`/run/netns/${ns}`).ino;
+  } catch {
+    return [];
+  }
+  const listed = await tryTool('ip', ['netns', 'pids', ns]);
+  const killed: number[] = [];
+  for (const pid of listed.stdout.split('\n').filter(Boolean).map(Number)) {
+    let link: string;
+    try {
+      link = readlinkSync(`/proc/${pid}/ns/net`);
+    } catch {
+      continue;
+    }
+    if (link === `net:[${inode}]` && signal(pid, 'SIGKILL')) killed.push(pid);
+  }
+  for (const end = Date.now() + waitMs; killed.some(living) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+  return killed;
+}
+
 export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): NamespaceRuntime {
   const home = resolve(opts.home);
   const bridge = opts.bridge ?? 'vfleet0';
@@ -172,6 +353,9 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
   // decided at the first start, so `down`, `ps` and preflight never read the CA directory
   let trust: AgentTrust | undefined;
   let scripts: { host: string; init: string } | undefined;
+  let devDir: string | undefined;
+  let lockMade = false;
+  const drop = capsToDrop(lastCap());
   const used = new Set<number>();
   const slots = jsonRegistry<Slot>(join(home, 'run', 'namespace.json'));
   // changes asked for in one turn of the event loop (a ramp starting many devices at once) are one
@@ -207,6 +391,16 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
     await record((s) => s.filter((x) => x.netns !== slot.netns));
   }
 
+  /** The lowest index no device of this runtime, no port on the bridge (any home's) and nothing in `skip` holds. */
+  function freeIndex(skip: ReadonlySet<number>): number {
+    const onBridge = existsSync(`/sys/class/net/${bridge}/brif`)
+      ? new Set(readdirSync(`/sys/class/net/${bridge}/brif`).map((n) => parseInt(n.slice(vethPrefix.length), 36)))
+      : new Set<number>();
+    let index = 2;
+    while (used.has(index) || skip.has(index) || onBridge.has(index) || existsSync(`/sys/class/net/${interfaceName(vethPrefix, index)}`)) index++;
+    return index;
+  }
+
   return {
     name: 'namespace',
 
@@ -214,8 +408,8 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
       const problems: string[] = [];
       if (process.platform !== 'linux') problems.push('the namespace runtime needs Linux');
       if (process.getuid?.() !== 0) problems.push('the namespace runtime needs root (ip netns, unshare, mount)');
-      const missing = await tool('sh', ['-c', 'for t in ip unshare mount chroot hostname; do command -v $t >/dev/null || echo $t; done']);
-      if (missing.stdout.trim() !== '') problems.push(`missing tools: ${missing.stdout.trim().split('\n').join(', ')}`);
+      const missing = await tool('sh', ['-c', 'for t in ip unshare mount capsh flock; do command -v $t >/dev/null || echo $t; done']);
+      if (missing.stdout.trim() !== '') problems.push(`missing tools: ${missing.stdout.trim().split('\n').join(', ')} (capsh: libcap2-bin; the others: iproute2, util-linux)`);
       if (!existsSync('/dev/net/tun')) problems.push('/dev/net/tun is missing (tunnels need it)');
       if (opts.agentCommand === undefined && !existsSync(distAgent) && !existsSync(join(repo, 'simulator', 'src', 'agent', 'main.ts'))) {
         problems.push(`no agent to run: neither ${distAgent} (npm run build) nor the sources to bundle`);
@@ -246,73 +440,94 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
     async start(launch: DeviceLaunch): Promise<RunningDevice> {
       const deviceDir = resolve(launch.deviceDir);
       if (!existsSync(join(deviceDir, 'peridio.json'))) throw new VfleetError('VFLEET_USAGE', `${launch.id}: ${deviceDir} has no peridio.json; not a device directory`);
+      for (const k of Object.keys(launch.env)) {
+        if (!ENV_NAME.test(k)) throw new VfleetError('VFLEET_USAGE', `namespace runtime: env name ${JSON.stringify(k)} for ${launch.id}: expected [A-Za-z_][A-Za-z0-9_]*`);
+      }
       const netns = safeName('netns name', `${netnsPrefix}${launch.id}`);
+      // a run of this device left by a crash of its supervisor still writes its directory: it ends
+      // before anything there is checked (deleting the netns name alone left it running, unfindable)
+      if (existsSync(`/run/netns/${netns}`)) await endNetnsProcesses(netns);
       if (!existsSync(`/sys/class/net/${bridge}`)) await ensureBridge();
-      // a veth that exists belongs to a running device (of this or another fleet): never reuse it, nor
-      // the address of a port another workspace has on the same bridge (same-length prefixes)
-      const onBridge = new Set(readdirSync(`/sys/class/net/${bridge}/brif`).map((n) => parseInt(n.slice(vethPrefix.length), 36)));
-      let index = 2;
-      while (used.has(index) || onBridge.has(index) || existsSync(`/sys/class/net/${interfaceName(vethPrefix, index)}`)) index++;
-      used.add(index);
-      const slot: Slot = { id: launch.id, netns, veth: interfaceName(vethPrefix, index), address: addressIn16(subnet16, index), index };
-      await record((s) => [...s.filter((x) => x.netns !== netns), slot]);
       const work = join(deviceDir, '.vfleet-ns');
       // the agent script's directory (the bundle lives under the home) is mounted read-only beside the repo
       const readOnly = [...new Set([repo, ...agentCommand.slice(1, 2).map((p) => dirname(resolve(p)))])].filter((p) => !p.startsWith(`${repo}/`));
       const fstab = join(work, 'fstab');
-      try {
-        // nothing the device may have linked elsewhere is followed (this runs as root on the host)
-        mkdirInDevice(deviceDir, '.vfleet-ns/work');
-        mkdirInDevice(deviceDir, '.vfleet-ns/merged');
-        mkdirInDevice(deviceDir, 'root');
-        writeNamespaceHosts(deviceDir, bridgeAddress, launch.id);
-        writeDeviceFile(deviceDir, '.vfleet-ns/fstab', namespaceFstab({ id: launch.id, merged: join(work, 'merged'), deviceDir, work: join(work, 'work'), readOnly }));
-        scripts ??= runScripts(join(home, 'run', 'namespace-scripts'));
-      } catch (e) {
-        await teardown(slot);
-        throw e;
+      // nothing the device may have linked elsewhere is followed (this runs as root on the host)
+      mkdirInDevice(deviceDir, '.vfleet-ns/work');
+      mkdirInDevice(deviceDir, '.vfleet-ns/merged');
+      mkdirInDevice(deviceDir, 'root');
+      // the overlay shows the host's root file system: not the other devices' keys, nor this home's CA keys and tokens
+      const hidden = [dirname(deviceDir), home].filter((p) => p.split('/').filter(Boolean).length >= 2);
+      requireMountPoints(deviceDir, ['/dev', '/proc', '/sys', '/etc/peridiod', ...readOnly, ...hidden]);
+      writeNamespaceHosts(deviceDir, bridgeAddress, launch.id);
+      devDir ??= devSkeleton(join(home, 'run', 'namespace-dev'));
+      writeDeviceFile(deviceDir, '.vfleet-ns/fstab', namespaceFstab({
+        id: launch.id, merged: join(work, 'merged'), deviceDir, work: join(work, 'work'), readOnly, hidden,
+        devSkeleton: devDir, procReadOnly: PROC_READ_ONLY.filter((p) => existsSync(p)), tun: existsSync('/dev/net/tun'),
+      }));
+      scripts ??= runScripts(join(home, 'run', 'namespace-scripts'));
+      if (!lockMade) {
+        makeBridgeLock();
+        lockMade = true;
       }
       if (opts.agentCommand === undefined) trust ??= agentTrust();
       const command = trust === undefined ? agentCommand : [agentCommand[0] as string, ...trust.nodeArgs, ...agentCommand.slice(1)];
+      const agentEnv: Record<string, string> = {
+        HOSTNAME: launch.id,
+        PERIDIO_CONFIG_FILE: '/etc/peridiod/peridio.json',
+        VFLEET_FW_ENV_CONFIG: '/etc/peridiod/fw_env.config',
+        ...(trust === undefined ? {} : trustVariables(trust)),
+        ...launch.env,
+      };
+      const env: Record<string, string> = { ...HOST_ENV, VFLEET_AGENT_ENV: Object.keys(agentEnv).join(' ') };
+      for (const [k, v] of Object.entries(agentEnv)) env[`VFLEET_AGENT_ENV_${k}`] = v;
+      const host = scripts.host;
+      const init = scripts.init;
+
       // one program started from this process per device: a fork costs this process time in
       // proportion to its memory (~4 ms at 200 MB RSS), and the supervisor hosts the backend
-      const child = execa('sh', [
-        scripts.host, netns, slot.veth, bridge,
-        scripts.init, join(work, 'merged'), fstab, launch.id, `${slot.address}/16`, ...command,
-      ], {
-        reject: false,
-        cleanup: true,
-        buffer: false,
-        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-        extendEnv: false,
-        env: {
-          PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-          HOME: '/root',
-          HOSTNAME: launch.id,
-          PERIDIO_CONFIG_FILE: '/etc/peridiod/peridio.json',
-          VFLEET_FW_ENV_CONFIG: '/etc/peridiod/fw_env.config',
-          ...(trust === undefined ? {} : trustVariables(trust)),
-          ...launch.env,
-        },
-      });
-      forwardLines(child.stdout, 'stdout', launch.onLine);
-      // the host side's errors (ip -batch) make start() fail, as a failed command did; the device's own lines go to onLine
-      let early = '';
-      const collect = (chunk: Buffer): void => {
-        early += chunk.toString('utf8');
-      };
-      child.stderr?.on('data', collect);
-      const ready = await new Promise<boolean>((done) => {
-        child.stdio[3]?.once('data', () => done(true));
-        void child.then(() => done(false));
-      });
-      child.stderr?.off('data', collect);
-      if (!ready) {
+      const spawnOptions = { reject: false, cleanup: true, buffer: false, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], extendEnv: false, env } as const;
+      type Child = ResultPromise<typeof spawnOptions>;
+      const launchAt = async (slot: Slot): Promise<{ child: Child; early: string } | { exitCode: number | undefined; why: string }> => {
+        const child = execa('sh', [
+          host, netns, slot.veth, bridge, `${bridgeAddress}/16`, `${'?'.repeat(vethPrefix.length)}${slot.index.toString(36)}`,
+          init, join(work, 'merged'), fstab, launch.id, `${slot.address}/16`, drop, ...command,
+        ], spawnOptions);
+        forwardLines(child.stdout, 'stdout', launch.onLine);
+        // the host side's errors (ip -batch) make start() fail, as a failed command did; the device's own lines go to onLine
+        let early = '';
+        const collect = (chunk: Buffer): void => {
+          if (early.length < 64 * 1024) early += chunk.toString('utf8');
+        };
+        child.stderr?.on('data', collect);
+        const ready = await new Promise<boolean>((done) => {
+          child.stdio[3]?.once('data', () => done(true));
+          void child.then(() => done(false));
+        });
+        child.stderr?.off('data', collect);
+        if (ready) return { child, early };
         const r = await child;
-        await teardown(slot);
-        const why = (early || String(r.shortMessage ?? '')).trim().split('\n').slice(-3).join(' | ');
-        throw new VfleetError('VFLEET_IO', `${launch.id}: could not make netns ${netns} and its veth on ${bridge}: exit ${r.exitCode ?? r.signal ?? '?'}: ${why}`);
-      }
+        return { exitCode: r.exitCode, why: (early || String(r.shortMessage ?? '')).trim().split('\n').slice(-3).join(' | ') || `exit ${r.exitCode ?? r.signal ?? '?'}` };
+      };
+
+      // another workspace may take the index this one picked before its port is on the bridge: the next one then
+      const taken = new Set<number>();
+      const launched = async (): Promise<{ child: Child; early: string; slot: Slot }> => {
+        for (;;) {
+          const index = freeIndex(taken);
+          used.add(index);
+          const slot: Slot = { id: launch.id, netns, veth: interfaceName(vethPrefix, index), address: addressIn16(subnet16, index), index };
+          await record((recorded) => [...recorded.filter((x) => x.netns !== netns), slot]);
+          const r = await launchAt(slot);
+          if ('child' in r) return { ...r, slot };
+          await teardown(slot);
+          if (r.exitCode !== INDEX_TAKEN || taken.size >= 64) {
+            throw new VfleetError('VFLEET_IO', `${launch.id}: could not make netns ${netns} and its veth on ${bridge}: exit ${r.exitCode ?? '?'}: ${r.why}`);
+          }
+          taken.add(index);
+        }
+      };
+      const { child, early, slot } = await launched();
       for (const line of early.split('\n')) if (line.trim() !== '') launch.onLine(line.replace(/\r$/, ''), 'stderr');
       forwardLines(child.stderr, 'stderr', launch.onLine);
       const exitOf = child.then((r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null }));
@@ -323,15 +538,15 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
         return { code: r.code, signal: r.signal };
       });
       // PID 1 of the device's pid namespace (the agent once the init script exec'd it)
-      const init = (): number | undefined => (child.pid === undefined ? undefined : childPid(child.pid));
+      const initPid = (): number | undefined => (child.pid === undefined ? undefined : childPid(child.pid));
       const forceKill = (): void => {
-        if (!signal(init(), 'SIGKILL')) child.kill('SIGKILL'); // --kill-child takes the namespace down
+        if (!signal(initPid(), 'SIGKILL')) child.kill('SIGKILL'); // --kill-child takes the namespace down
       };
       return {
         id: launch.id,
         exit,
         async stop(graceMs = 10_000) {
-          if (!signal(init(), 'SIGTERM')) forceKill();
+          if (!signal(initPid(), 'SIGTERM')) forceKill();
           const timer = setTimeout(forceKill, graceMs);
           await exit;
           clearTimeout(timer);
@@ -354,10 +569,7 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
         ...recorded.map((s) => s.netns).filter((n) => n.startsWith(netnsPrefix) && existsSync(`/run/netns/${n}`)),
       ]);
       for (const ns of names) {
-        const pids = await tryTool('ip', ['netns', 'pids', ns]);
-        for (const pid of pids.stdout.split('\n').filter(Boolean)) {
-          if (signal(Number(pid), 'SIGKILL')) report.removed.push({ kind: 'process', name: `${pid} in ${ns}` });
-        }
+        for (const pid of await endNetnsProcesses(ns, 0)) report.removed.push({ kind: 'process', name: `${pid} in ${ns}` });
         const r = await tryTool('ip', ['netns', 'delete', ns]);
         if (r.code === 0) report.removed.push({ kind: 'netns', name: ns });
         // gone meanwhile (the runtime that made it removed it as its device ended): nothing left to clean
@@ -380,13 +592,12 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
         else report.errors.push(`mount ${at}: ${r.stderr.trim()}`);
       }
       if (existsSync(`/sys/class/net/${bridge}`)) {
-        const ports = readdirSync(`/sys/class/net/${bridge}/brif`);
-        if (ports.length > 0) report.errors.push(`bridge ${bridge} still has ports ${ports.join(', ')} (another fleet?); left in place`);
-        else {
-          const r = await tryTool('ip', ['link', 'delete', bridge]);
-          if (r.code === 0) report.removed.push({ kind: 'bridge', name: bridge });
-          else report.errors.push(`bridge ${bridge}: ${r.stderr.trim()}`);
-        }
+        // under the lock every home's start takes to add a port: one added meanwhile keeps the bridge
+        makeBridgeLock();
+        const r = await tryTool('sh', ['-c', `exec 9>>${BRIDGE_LOCK}; flock -w 60 9 || { echo "${BRIDGE_LOCK} held for over 60 s" >&2; exit 1; }; p=$(ls -A "/sys/class/net/$1/brif"); if [ -n "$p" ]; then echo $p; exit 3; fi; ip link delete "$1"`, 'sh', bridge]);
+        if (r.code === 0) report.removed.push({ kind: 'bridge', name: bridge });
+        else if (r.code === 3) report.errors.push(`bridge ${bridge} still has ports ${r.stdout.trim().split(/\s+/).join(', ')} (another fleet?); left in place`);
+        else if (existsSync(`/sys/class/net/${bridge}`)) report.errors.push(`bridge ${bridge}: ${r.stderr.trim()}`);
       }
       used.clear();
       await slots.update(() => []);
