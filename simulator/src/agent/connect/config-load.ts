@@ -1,7 +1,7 @@
 // peridio.json as peridiod loads it (protocol §1.1): log the path, fall back to defaults when unusable.
-import { readFile } from 'node:fs/promises';
 import { configPathFromEnv, defaultAgentConfig, formatConfigIssue, parseAgentConfig, type AgentConfig } from '@vfleet/core';
 import type { AgentLogger, DevicePaths } from '../types.js';
+import { readDeviceFile, readReason } from './device-read.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -24,24 +24,17 @@ function configPath(env: Env): string {
   }
 }
 
-/** Elixir's inspect of a file error: `:enoent`, `:eacces`, … */
-function fileReason(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  return code === undefined ? (e instanceof Error ? e.message : String(e)) : `:${code.toLowerCase()}`;
-}
 
 export async function loadAgentConfig(options: { env: Env; paths: DevicePaths; log: AgentLogger }): Promise<LoadedConfig> {
   const { env, paths, log } = options;
   const path = configPath(env);
   log.info(`[Config] Using config path: ${path}`);
-  let text: string;
-  try {
-    text = await readFile(paths.map(path), 'utf8');
-  } catch (e) {
-    log.warn(`[Config] unable to read config file: ${fileReason(e)}`);
+  const read = readDeviceFile(paths, path);
+  if (read.status !== 'ok') {
+    log.warn(`[Config] unable to read config file: ${readReason(read)}`);
     return { config: defaultAgentConfig(), configPath: path, warnings: [] };
   }
-  const result = parseAgentConfig(text, path);
+  const result = parseAgentConfig(read.bytes.toString('utf8'), path);
   if (!result.ok) {
     log.warn(`[Config] unable to read config file: ${result.errors.map((i) => formatConfigIssue(path, i)).join('; ')}`);
     return { config: defaultAgentConfig(), configPath: path, warnings: [] };

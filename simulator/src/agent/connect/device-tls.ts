@@ -1,9 +1,9 @@
 // One TLS context per device (client certificate, key, trusted CA), shared by its REST and socket clients.
-import { readFileSync } from 'node:fs';
 import { isIP, type LookupFunction } from 'node:net';
 import { createSecureContext, type ConnectionOptions, type SecureContext, type TLSSocket } from 'node:tls';
 import { VfleetError, type AgentConfig } from '@vfleet/core';
 import type { DevicePaths } from '../types.js';
+import { readDeviceFile, readReason } from './device-read.js';
 import { createHostsLookup } from './host-lookup.js';
 import type { IdentityPems } from './identity.js';
 import { connectDevice, createSessionShare, type SessionShare } from './tls-session.js';
@@ -34,12 +34,9 @@ function readCa(config: AgentConfig, paths: DevicePaths | undefined): string | u
   // null = peridiod's built-in pinned certificate, which vfleet does not ship: Node's root store stands in.
   if (devicePath === null) return undefined;
   if (paths === undefined) throw new VfleetError('VFLEET_USAGE', `device TLS: device_api.certificate_path ${devicePath} is set but no DevicePaths was given to read it`);
-  try {
-    return readFileSync(paths.map(devicePath), 'utf8');
-  } catch (cause) {
-    const reason = (cause as NodeJS.ErrnoException).code ?? (cause as Error).message;
-    throw new VfleetError('VFLEET_CONFIG_INVALID', `device_api.certificate_path ${devicePath}: cannot read the CA certificate (${reason})`, { cause });
-  }
+  const read = readDeviceFile(paths, devicePath);
+  if (read.status === 'ok') return read.bytes.toString('utf8');
+  throw new VfleetError('VFLEET_CONFIG_INVALID', `device_api.certificate_path ${devicePath}: cannot read the CA certificate (${'error' in read ? (read.error.code ?? read.error.message) : readReason(read)})`, 'error' in read ? { cause: read.error } : undefined);
 }
 
 export function createDeviceTls(options: DeviceTlsOptions): DeviceTls {

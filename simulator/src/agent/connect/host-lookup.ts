@@ -1,9 +1,10 @@
 // Names resolve through the DEVICE's /etc/hosts first (mapped into the device directory outside a
 // container), then the system resolver: the one lookup every device connection uses.
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { readFileSync } from 'node:fs';
+import { readRegularFile } from '@vfleet/core/fs/read-regular-file';
 import { isIP, type LookupFunction } from 'node:net';
 import type { DevicePaths } from '../types.js';
+import { MAX_DEVICE_FILE_BYTES } from './device-read.js';
 
 /** Addresses a hosts(5) text gives `name`, in file order. */
 export function hostsAddresses(text: string, name: string): LookupAddress[] {
@@ -20,11 +21,10 @@ export function hostsAddresses(text: string, name: string): LookupAddress[] {
 }
 
 function readHosts(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return ''; // no hosts file in the device: the system resolver decides
-  }
+  // read on every connect: a FIFO there must not stop this thread (every in-process device's)
+  const read = readRegularFile(file, MAX_DEVICE_FILE_BYTES);
+  // none, or not a file: the system resolver decides
+  return read.status === 'ok' ? read.bytes.toString('utf8') : '';
 }
 
 /** A `lookup` for net/tls/http/ws connects that reads the device's /etc/hosts on every call. */

@@ -1,9 +1,9 @@
 // The device identity from node.key_pair_source (protocol §2): file, env or uboot-env.
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { parseCertificate, VfleetError, type NodeIdentity } from '@vfleet/core';
 import type { AgentLogger, DevicePaths, KvStore } from '../types.js';
 import type { Env } from './config-load.js';
+import { readDeviceFile, readReason } from './device-read.js';
 import { identityNotConfigured, identityParseError, type IdentityField, type IdentitySource } from './identity-error.js';
 import { trimCertificatePreamble, tryBase64Decode } from './pem-value.js';
 
@@ -71,12 +71,9 @@ function checkPrivateKey(pem: string, source: IdentitySource, path: string): Key
 }
 
 async function readPem(field: IdentityField, devicePath: string, paths: DevicePaths): Promise<string> {
-  try {
-    return await readFile(paths.map(devicePath), 'utf8');
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code?.toLowerCase() ?? 'einval';
-    throw identityParseError(field, 'file', devicePath, `{:file_read_error, :${code}}`, cause);
-  }
+  const read = readDeviceFile(paths, devicePath);
+  if (read.status === 'ok') return read.bytes.toString('utf8');
+  throw identityParseError(field, 'file', devicePath, `{:file_read_error, ${readReason(read)}}`, 'error' in read ? read.error : undefined);
 }
 
 /** The typed config cannot tell `"key_pair_config": null` from null names; peridiod's clause for the former is logged. */
