@@ -3,6 +3,7 @@
 // carries the writer's pid, so the next run can tell a dead writer's leftovers from a live one's.
 import { lstatSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { processAlive } from './process-alive.js';
 import { removeTree } from './remove-tree.js';
 
 export type LeftoverKind = 'tmp' | 'old' | 'rm';
@@ -18,16 +19,8 @@ export function leftoverPath(out: string, id: string, kind: LeftoverKind): strin
   return join(out, `.${id}.${kind}-${process.pid}-${tag()}`);
 }
 
-function alive(pid: number): boolean {
-  // this process's own names may belong to a generation still running in it
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+// this process's own names may belong to a generation still running in it
+const alive = (pid: number): boolean => pid === process.pid || processAlive(pid);
 
 export interface Swept {
   /** Devices put back from `.ID.old-*`: a --force replacement killed between its two renames. */

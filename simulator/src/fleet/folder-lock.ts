@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { VfleetError } from '@vfleet/core';
 import { readDeviceText } from '../devices/device-files.js';
+import { processAlive as alive } from '../devices/process-alive.js';
 
 interface LockRecord {
   pid: number;
@@ -32,15 +33,6 @@ function readLock(folder: string): LockRecord | undefined {
     return { pid: value.pid, host: value.host, token: value.token, owner: typeof value.owner === 'string' ? value.owner : '' };
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

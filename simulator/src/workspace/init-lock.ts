@@ -5,20 +5,12 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { VfleetError } from '@vfleet/core';
 import { readRegularFile } from '@vfleet/core/fs/read-regular-file';
+import { processAlive as alive } from '../devices/process-alive.js';
 
 const LOCK_NAME = '.init-lock';
 /** The copy a lock is linked from: `.init-lock.<pid>-<8 hex>`. */
 const COPY = /^\.init-lock\.(\d+)-[0-9a-f]{8}$/;
 const POLL_MS = 20;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The lock's state: its holder's pid when that process lives. */
 function holder(file: string): { gone: true } | { gone: false; pid?: number } {
