@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { VfleetError } from '@vfleet/core';
 import { REBOOT_EXIT_CODE } from '../agent/agent.js';
-import { escapeControls } from '../agent/connect/log-text.js';
+import { cutUnits, escapeControls } from '../agent/connect/log-text.js';
 import { readDeviceEnv } from '../devices/device-env.js';
 import { readDeviceMeta } from '../devices/device-files.js';
 import { lockDeviceFolder, type FolderLock } from './folder-lock.js';
@@ -218,8 +218,8 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
 
   function onLine(d: Dev, raw: string, stream: 'stdout' | 'stderr'): void {
     // whatever a device prints (a real peridiod, a tool's stderr) is shown in terminals: no escape sequences
-    const keep = /[\uD800-\uDBFF]/.test(raw.charAt(MAX_LINE_CHARS - 1)) ? MAX_LINE_CHARS - 1 : MAX_LINE_CHARS;
-    const cut = raw.length > MAX_LINE_CHARS ? `${raw.slice(0, keep)}… (${raw.length - keep} more characters)` : raw;
+    const kept = raw.length > MAX_LINE_CHARS ? cutUnits(raw, MAX_LINE_CHARS) : raw;
+    const cut = kept === raw ? raw : `${kept}… (${raw.length - kept.length} more characters)`;
     // a copy, so a kept line does not hold the whole raw text alive
     const line = escapeControls(cut === raw ? raw : Buffer.from(cut, 'utf16le').toString('utf16le'));
     d.lines.push(line);

@@ -1,14 +1,12 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
-import { escapeControls } from '../agent/connect/log-text.js';
+import { cutUnits, escapeControls } from '../agent/connect/log-text.js';
 import type { SourcePos } from './scenario.js';
 
 const QUOTE_CHARS = 80;
 
 /** Cuts `text` to `max` characters plus `…` (never inside a surrogate pair), so a huge value cannot flood a one-line error. */
 export function clip(text: string, max = 200): string {
-  if (text.length <= max) return text;
-  const end = /[\uD800-\uDBFF]/.test(text.charAt(max - 1)) ? max - 1 : max;
-  return `${text.slice(0, end)}…`;
+  return text.length <= max ? text : `${cutUnits(text, max)}…`;
 }
 
 /** A value as an error message quotes it: JSON (C1 controls escaped too), cut to 80 characters. */

@@ -17,6 +17,11 @@ export function escapeControls(text: string, keepNewlines = false): string {
   return re.test(text) ? text.replace(re, escape) : text;
 }
 
+/** The first `n` UTF-16 units of `text`, one fewer where the cut would split a surrogate pair. */
+export function cutUnits(text: string, n: number): string {
+  return text.slice(0, /[\uD800-\uDBFF]/.test(text.charAt(n - 1)) ? n - 1 : n);
+}
+
 /**
  * A value from a peer for a log line: JSON (so quoted, C0 controls escaped by JSON itself), with
  * DEL and C1 controls (which JSON leaves as they are) escaped too, cut to `max` characters.

@@ -1,5 +1,5 @@
 import { isUuid, parsePrn, type PrnType } from '@vfleet/core';
-import { escapeControls } from '../../agent/connect/log-text.js';
+import { cutUnits, escapeControls } from '../../agent/connect/log-text.js';
 import { StoreError } from './errors.js';
 
 const LINE_BREAKS = new Set([0x0a, 0x0d]);
@@ -14,9 +14,7 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{
 /** A value as it is quoted in an error message: JSON with DEL and C1 escaped too, cut to 60 characters (never inside a pair). */
 export function show(value: unknown): string {
   const text = escapeControls(JSON.stringify(value) ?? String(value));
-  if (text.length <= 60) return text;
-  const cut = /[\uD800-\uDBFF]/.test(text.charAt(56)) ? 56 : 57;
-  return `${text.slice(0, cut)}...`;
+  return text.length <= 60 ? text : `${cutUnits(text, 57)}...`;
 }
 
 /**
