@@ -3,7 +3,7 @@
 // following it would write, chmod or delete host files outside the device directory.
 import { lstat, mkdir, readlink, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { VfleetError } from '@vfleet/core';
+import { fileKind, VfleetError } from '@vfleet/core';
 import { makeDirBelow, resolvesToItself } from '../../connect/device-paths.js';
 import type { AgentLogger } from '../../types.js';
 
@@ -22,11 +22,8 @@ async function kindOf(path: string): Promise<Kind> {
 /** What is at `path` instead of a directory, for a warning: "a symbolic link (to /x)", "a FIFO", … */
 async function describe(path: string): Promise<string> {
   const st = await lstat(path).catch(() => undefined);
-  if (st?.isSymbolicLink() === true) return `a symbolic link (to ${await readlink(path).catch(() => '?')})`;
-  if (st?.isFile() === true) return 'a regular file';
-  if (st?.isFIFO() === true) return 'a FIFO';
-  if (st?.isSocket() === true) return 'a socket';
-  return 'not a directory';
+  if (st === undefined) return 'not a directory';
+  return st.isSymbolicLink() ? `a symbolic link (to ${await readlink(path).catch(() => '?')})` : `a ${fileKind(st)}`;
 }
 
 /**
