@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readUbootEnvFromConfig } from '@vfleet/core';
-import { createAgent, deviceIds, generateDevices, initWorkspace, loadProduct, seedEvk } from '@vfleet/simulator';
+import { createAgent, deviceIds, generateDevices, initWorkspace, inprocSlots, loadProduct, seedEvk } from '@vfleet/simulator';
 import { startBackendProcess } from './lib/start-backend.mjs';
 import { deterministicBytes } from './lib/bytes.mjs';
 import { hashWriteFloor } from './lib/hash-write-floor.mjs';
@@ -95,8 +95,10 @@ try {
     }
     if (line.includes('[Plan Server] Plan finished')) finished.add(s);
   };
+  // the in-process runtime's download slots (its default for this host, or VFLEET_INPROC_DOWNLOADS)
+  const slots = inprocSlots(undefined);
   for (let i = 0; i < specs.length; i += 50) {
-    agents.push(...(await Promise.all(specs.slice(i, i + 50).map((s) => createAgent({ env: {}, deviceDir: join(out, s.id), log: { sink: sinkFor(s) } })))));
+    agents.push(...(await Promise.all(specs.slice(i, i + 50).map((s) => createAgent({ env: {}, deviceDir: join(out, s.id), log: { sink: sinkFor(s) }, ...(slots === undefined ? {} : { updater: { downloadSlots: slots } }) })))));
     await sleep(100);
   }
   while (agents.some((a) => !a.socket?.isJoined('device'))) await sleep(200);
@@ -145,6 +147,7 @@ try {
     agents: n,
     binaryMiB: mib,
     pollMs: 5000,
+    downloadsAtOnce: slots?.limit ?? null,
     seconds: +seconds.toFixed(1),
     aggregateMiBPerSecond: +((n * mib) / seconds).toFixed(0),
     floorSeconds: +floorSeconds.toFixed(1),

@@ -32,7 +32,7 @@ export interface AgentOptions {
   log?: { sink: (line: string) => void; format?: LogFormat };
   signal?: AbortSignal;
   /** Extra updater settings (tests, benches). */
-  updater?: Partial<Pick<UpdaterOptions, 'fetchBinary' | 'download' | 'installers' | 'toolPath' | 'binaryCaPem'>>;
+  updater?: Partial<Pick<UpdaterOptions, 'fetchBinary' | 'download' | 'downloadSlots' | 'installers' | 'toolPath' | 'binaryCaPem'>>;
   socket?: { reconnectDelaysMs?: readonly number[]; heartbeatIntervalMs?: number };
   /** Remote console settings (tests): inactivity timeout, and getty or a login shell (default: $VFLEET_CONSOLE, else getty where possible). */
   console?: { inactivityMs?: number; prefer?: ConsolePreference };

@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { AgentConfig } from '@vfleet/core';
 import type { AgentLogger, DeviceApi, DevicePaths, KvStore, RebootRequester } from '../types.js';
 import type { DownloadTuning } from './download/download.js';
+import type { DownloadSlots } from './download/download-slots.js';
 import type { FetchBinary } from './download/fetch-binary.js';
 import type { InstallerFactory, InstallerName } from './installers/installer.js';
 
@@ -23,6 +24,8 @@ export interface UpdaterOptions {
   /** peridiod version in `User-Agent: Peridiod/<vsn>` of downloads. */
   agentVersion?: string;
   download?: Partial<DownloadTuning>;
+  /** Downloads at once among the devices of this process (the in-process runtime shares one set). */
+  downloadSlots?: DownloadSlots;
   /** Adds or replaces installers, e.g. the fwup one of the A/B work. */
   installers?: Partial<Record<InstallerName, InstallerFactory>>;
   /** Called each time the server gives a valid `/update` answer (the agent validates its slot on the first). */

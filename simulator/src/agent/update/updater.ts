@@ -31,6 +31,7 @@ export function createUpdater(options: UpdaterOptions): Updater {
       fetch: options.fetchBinary ?? createHttpFetch(options.binaryCaPem, createHostsLookup(options.paths)),
       tuning: { ...DEFAULT_DOWNLOAD_TUNING, ...options.download },
       userAgent: `Peridiod/${options.agentVersion ?? DEFAULT_AGENT_VERSION}`,
+      ...(options.downloadSlots === undefined ? {} : { slots: options.downloadSlots }),
     },
     toolPath: options.toolPath ?? process.env['PATH'] ?? '',
   };

@@ -65,6 +65,22 @@ export function tcpDownloadCeiling(tcpMem: string | undefined): PreflightReport[
   };
 }
 
+/** Slots are never fewer than this, whatever tcp_mem says (a device at a time would starve a rollout). */
+const MIN_DOWNLOAD_SLOTS = 16;
+
+/**
+ * Downloads the in-process runtime lets its devices run at once: half of what tcp_mem's pressure
+ * threshold holds (tcpDownloadCeiling), leaving the other half to everything else on the host. One
+ * process on this host's cores gains nothing from more (bench/rollout.mjs, 1,000 x 16 MiB: with all
+ * 1,000 at once 19 s in memory pressure, 30,000 receive-queue drops and 30,000 retransmission
+ * timeouts; with 64 or 200 at once none, in the same wall time or less). Undefined (no limit) where
+ * tcp_mem cannot be read.
+ */
+export function inprocDownloadSlots(tcpMem: string | undefined): number | undefined {
+  const ceiling = tcpDownloadCeiling(tcpMem);
+  return ceiling === undefined ? undefined : Math.max(MIN_DOWNLOAD_SLOTS, Math.floor(ceiling.limit / 2));
+}
+
 /** The text of /proc/sys/net/ipv4/tcp_mem; undefined where it cannot be read (not Linux). */
 export function readTcpMem(): string | undefined {
   try {

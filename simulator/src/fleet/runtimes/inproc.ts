@@ -1,6 +1,8 @@
+import { VfleetError } from '@vfleet/core';
 import { createAgent, REBOOT_EXIT_CODE, type Agent, type AgentOptions } from '../../agent/agent.js';
+import { createDownloadSlots, type DownloadSlots } from '../../agent/update/download/download-slots.js';
 import type { DeviceLaunch, PreflightReport, RunningDevice, Runtime, RuntimeOptions } from '../types.js';
-import { hostCeilings, overCeilings, readTcpMem, tcpDownloadCeiling } from './host-limits.js';
+import { hostCeilings, inprocDownloadSlots, overCeilings, readTcpMem, tcpDownloadCeiling } from './host-limits.js';
 import { ensureLoopbackHosts } from './hosts-file.js';
 
 /** bench/fleet-start.mjs: 231 KiB RSS per joined, polling device at 5,000 (the agent alone: ~238 KiB, bench/agent-density). */
@@ -11,16 +13,37 @@ export interface InprocRuntimeOptions extends Partial<RuntimeOptions> {
   agent?: Pick<AgentOptions, 'socket' | 'updater'>;
   /** Called with each started agent (tests and the demo drive agents directly). */
   onAgent?: (id: string, agent: Agent | undefined) => void;
+  /**
+   * Binary downloads the devices run at once (0: no limit). Default: VFLEET_INPROC_DOWNLOADS when
+   * set, else inprocDownloadSlots of this host's tcp_mem.
+   */
+  downloads?: number;
+}
+
+/** The download slots all devices of one in-process runtime share; undefined for no limit. */
+export function inprocSlots(downloads: number | undefined, env: NodeJS.ProcessEnv = process.env): DownloadSlots | undefined {
+  let limit = downloads;
+  const named = env['VFLEET_INPROC_DOWNLOADS'];
+  if (limit === undefined && named !== undefined && named !== '') {
+    if (!/^\d{1,9}$/.test(named)) throw new VfleetError('VFLEET_CONFIG_INVALID', `VFLEET_INPROC_DOWNLOADS=${JSON.stringify(named.slice(0, 40))}: expected a whole number of downloads at once (0 for no limit)`);
+    limit = Number(named);
+  }
+  limit ??= inprocDownloadSlots(readTcpMem());
+  return limit === undefined || limit === 0 ? undefined : createDownloadSlots(limit);
 }
 
 /** Each device is an agent object inside this process; the agent maps device paths into its directory. */
 export function createInprocRuntime(opts: InprocRuntimeOptions = {}): Runtime {
+  const slots = inprocSlots(opts.downloads);
   return {
     name: 'inproc',
     async preflight(count: number): Promise<PreflightReport> {
       const ceilings = hostCeilings({ fdsPerDevice: 2, memoryPerDevice: MEMORY_PER_DEVICE, fdsNote: 'socket and REST connection, one process' });
       const downloads = tcpDownloadCeiling(readTcpMem());
-      if (downloads !== undefined) ceilings.push(downloads);
+      if (downloads !== undefined) {
+        if (slots !== undefined) downloads.note += `; this fleet runs at most ${slots.limit} at once, the rest wait their turn`;
+        ceilings.push(downloads);
+      }
       const problems = overCeilings(count, ceilings);
       return { runtime: 'inproc', ok: problems.length === 0, problems, ceilings, memoryPerDevice: MEMORY_PER_DEVICE };
     },
@@ -39,6 +62,7 @@ export function createInprocRuntime(opts: InprocRuntimeOptions = {}): Runtime {
           },
         },
         ...opts.agent,
+        updater: { ...(slots === undefined ? {} : { downloadSlots: slots }), ...opts.agent?.updater },
       });
       opts.onAgent?.(launch.id, agent);
       let killed = false;

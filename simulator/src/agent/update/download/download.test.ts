@@ -11,6 +11,7 @@ import { captureLog } from '../test-support/capture-log.js';
 import { removeDir, tempDir } from '../test-support/harness.js';
 import { content } from '../test-support/offers.js';
 import { DEFAULT_DOWNLOAD_TUNING, downloadBinary, worstCaseTimeoutMs, type DownloadContext } from './download.js';
+import { createDownloadSlots } from './download-slots.js';
 import { createHttpFetch, type FetchBinary } from './fetch-binary.js';
 
 function binaryAt(url: string, bytes: Buffer, size = bytes.length): UpdateBinary {
@@ -86,6 +87,42 @@ describe('downloadBinary', () => {
     await gen.next();
     controller.abort(new Error('stop'));
     await expect(collect(gen)).rejects.toThrow('stop');
+  });
+
+  it('with shared slots, a download asks for its binary only once another gives its slot back', async () => {
+    const slots = createDownloadSlots(1);
+    const log = captureLog();
+    const c = { ...ctx(), slots, log };
+    const first = downloadBinary(binaryAt(host.url('b'), bytes), c);
+    await first.next();
+    const second = collect(downloadBinary(binaryAt(host.url('b'), bytes), c));
+    await new Promise((r) => setTimeout(r, 50));
+    expect([host.requests.length, slots.waiting]).toEqual([1, 1]);
+    expect(log.messages('info').filter((l) => l.includes('Waiting for a download slot'))).toEqual([expect.stringMatching(/\] Waiting for a download slot \(1 at once in this process, 1 waiting\)$/)]);
+    await collect(first);
+    expect(await second).toEqual(bytes);
+    expect([host.requests.length, slots.inUse, slots.waiting]).toEqual([2, 0, 0]);
+  });
+
+  it('gives its slot back when it fails, when the consumer stops early and before waiting to retry', async () => {
+    const slots = createDownloadSlots(1);
+    const c = { ...ctx(), slots };
+    host.fault('b', 'not-found', 1);
+    await expect(collect(downloadBinary(binaryAt(host.url('b'), bytes), c))).rejects.toThrow(/http_error 404/);
+    expect(slots.inUse).toBe(0);
+    const early = downloadBinary(binaryAt(host.url('b'), bytes), c);
+    await early.next();
+    expect(slots.inUse).toBe(1);
+    await early.return(undefined);
+    expect(slots.inUse).toBe(0);
+    // a dropped connection: the slot is free while the retry waits, so another download runs meanwhile
+    host.fault('b', 'truncate', 1);
+    const retrying = collect(downloadBinary(binaryAt(host.url('b'), bytes), { ...c, tuning: { ...c.tuning, maxRetries: 1, retryDelayMs: 300 } }));
+    await new Promise((r) => setTimeout(r, 150));
+    expect(slots.inUse).toBe(0);
+    expect(await collect(downloadBinary(binaryAt(host.url('b'), bytes), c))).toEqual(bytes);
+    expect(await retrying).toEqual(bytes);
+    expect(slots.inUse).toBe(0);
   });
 
   it('worst-case timeout: the size at 1000 bit/s, 60 s at least, 24 h at most', () => {

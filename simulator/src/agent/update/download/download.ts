@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { VfleetError } from '@vfleet/core';
 import type { AgentLogger } from '../../types.js';
 import type { UpdateBinary } from '../model.js';
+import type { DownloadSlots } from './download-slots.js';
 import type { BinaryResponse, FetchBinary } from './fetch-binary.js';
 import { IntegrityError } from './integrity.js';
 import { sanitizeUrl } from './sanitize-url.js';
@@ -25,6 +26,8 @@ export interface DownloadContext {
   log: AgentLogger;
   signal: AbortSignal;
   userAgent: string;
+  /** Shared with the other devices of this process: each attempt holds one while it runs. */
+  slots?: DownloadSlots;
 }
 
 const HARD_CAP_MS = 24 * 3600 * 1000;
@@ -60,8 +63,18 @@ export async function* downloadBinary(binary: UpdateBinary, ctx: DownloadContext
   let received = 0;
   let attempt = 0;
   let redirects = 0;
+  // held from the request to the end of its body, and kept across a redirect; given back before a retry's wait
+  let giveBack: (() => void) | undefined;
+  const giveSlotBack = (): void => {
+    giveBack?.();
+    giveBack = undefined;
+  };
   try {
     for (;;) {
+      if (ctx.slots !== undefined && giveBack === undefined) {
+        if (ctx.slots.inUse >= ctx.slots.limit) ctx.log.info(`${tag} Waiting for a download slot (${ctx.slots.limit} at once in this process, ${ctx.slots.waiting + 1} waiting)`);
+        giveBack = await ctx.slots.take(signal);
+      }
       ctx.log.info(`${tag} ${attempt === 0 ? 'INIT' : 'RESUME'} download attempt ${attempt} ${sanitizeUrl(url)}`);
       const headers: Record<string, string> = {
         'content-type': 'application/octet-stream', 'X-Retry-Number': String(attempt), 'User-Agent': ctx.userAgent,
@@ -118,6 +131,7 @@ export async function* downloadBinary(binary: UpdateBinary, ctx: DownloadContext
         if (error instanceof FatalDownload || error instanceof IntegrityError) throw error;
         failure = error;
       }
+      giveSlotBack();
       if (attempt >= ctx.tuning.maxRetries) {
         const why = failure instanceof Error ? failure.message : String(failure);
         throw new VfleetError('VFLEET_IO', `download of ${binary.prn} failed after ${attempt + 1} attempt(s) at byte ${received} of ${binary.size}: ${why}`, { cause: failure });
@@ -127,5 +141,6 @@ export async function* downloadBinary(binary: UpdateBinary, ctx: DownloadContext
     }
   } finally {
     clearTimeout(timer);
+    giveSlotBack();
   }
 }
