@@ -3,11 +3,11 @@
 // naming PATH, a run left by a crashed supervisor, and another workspace on the same bridge. Each
 // device here is a shell script standing in for the agent.
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { haveTools } from '@vfleet/core/test-support';
 import { repoRoot } from '../image.js';
@@ -116,6 +116,42 @@ describe.runIf(enabled)('namespace runtime against hostile devices and other wor
     const { lines, exit } = await probe(rt, 'HL-10', device('HL-10'));
     expect(exit).toEqual({ code: 0, signal: null });
     expect(lines).toEqual(['No such file or directory', 'No such file or directory', 'peridio.json', 'root']);
+  });
+
+  it("reads no host directory that is not the system's: /root, /tmp, the work tree, /run and the host keys are its own", async () => {
+    // a secret of the host's in /root, in /tmp beside the test's folder and beside the repository
+    const secrets = [join('/root', `.vft-secret-${tag}`), join(root, 'host-secret'), join(dirname(repoRoot()), `.vft-secret-${tag}`)];
+    for (const f of secrets) writeFileSync(f, 'host secret\n', { mode: 0o600 });
+    try {
+      const sshKeys = existsSync('/etc/ssh') ? readdirSync('/etc/ssh').filter((n) => n.endsWith('_key')).map((n) => join('/etc/ssh', n)) : [];
+      const rt = runtime(`for f in ${[...secrets, ...sshKeys, '/run/vfleet-namespace.lock'].join(' ')}; do cat "$f" 2>&1 | sed 's/.*: //'; done; ls ${repoRoot()}/package.json; echo mine > /tmp/m && cat /tmp/m; stat -c %a /tmp; ls -A /run | wc -l`);
+      const dir = device('HL-11');
+      const { lines, exit } = await probe(rt, 'HL-11', dir);
+      expect(exit).toEqual({ code: 0, signal: null });
+      expect(lines).toEqual([
+        ...[...secrets, ...sshKeys, '/run'].map(() => 'No such file or directory'),
+        // the agent's code (the repository) is still there, read-only; its /tmp is its own, kept in root/tmp
+        `${repoRoot()}/package.json`, 'mine', '1777', '0',
+      ]);
+      expect(readFileSync(join(dir, 'root', 'tmp', 'm'), 'utf8')).toBe('mine\n');
+    } finally {
+      for (const f of secrets) rmSync(f, { force: true });
+    }
+  });
+
+  it('a home inside the repository (the default ./.vfleet) stays hidden, though the repository is shown read-only', async () => {
+    const home = join(repoRoot(), `.vft-home-${tag}`);
+    mkdirSync(home);
+    try {
+      writeFileSync(join(home, 'admin-token'), 'token\n', { mode: 0o600 });
+      const rt = runtime(`cat ${join(home, 'admin-token')} 2>&1 | sed 's/.*: //'; ls ${repoRoot()}/package.json`, { home });
+      const { lines, exit } = await probe(rt, 'HL-12', device('HL-12'));
+      expect(exit).toEqual({ code: 0, signal: null });
+      expect(lines).toEqual(['No such file or directory', `${repoRoot()}/package.json`]);
+      await rt.cleanup();
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('the agent environment reaches the agent, and its PATH never picks the host tools the runtime runs', async () => {

@@ -13,7 +13,7 @@ import { REBOOT_EXIT_CODE } from '../../agent/agent.js';
 import { deviceEnv, until } from '../../test-support/device.js';
 import { bundleAgent, repoRoot } from '../image.js';
 import { BACKEND_HOST_NAME } from '../types.js';
-import { createNamespaceRuntime, namespaceFstab, type NamespaceRuntime, type NamespaceRuntimeOptions } from './namespace.js';
+import { createNamespaceRuntime, namespaceFstab, privateHostDirs, type NamespaceRuntime, type NamespaceRuntimeOptions } from './namespace.js';
 
 const isRoot = process.getuid?.() === 0;
 if (!isRoot && process.env['CI'] === 'true') throw new Error('namespace runtime tests need root in CI');
@@ -28,8 +28,8 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('namespaceFstab', () => {
   const dev = { devSkeleton: '/h/run/namespace-dev', procReadOnly: ['/proc/sys', '/proc/bus'], tun: true, hidden: [] };
-  it('lists the overlay, a /dev of its own, /proc with read-only parts, a read-only /sys, /etc/peridiod, the read-only and the hidden directories in mount order, paths escaped', () => {
-    const text = namespaceFstab({ id: 'D-1', merged: '/w/a b/merged', deviceDir: '/d/a b', work: '/w/a b/work', readOnly: ['/repo', '/h/x\ty'], ...dev, hidden: ['/d', '/h'] });
+  it('lists the overlay, a /dev of its own, /proc with read-only parts, a read-only /sys, /etc/peridiod, its own private directories and /run, the read-only and the hidden directories in mount order, paths escaped', () => {
+    const text = namespaceFstab({ id: 'D-1', merged: '/w/a b/merged', deviceDir: '/d/a b', work: '/w/a b/work', readOnly: ['/repo', '/h/x\ty'], ...dev, hidden: ['/d', '/h'], own: ['/root', '/var/lib/docker'] });
     const m = '/w/a\\040b/merged';
     expect(text.split('\n')).toEqual([
       `vfleet-ns-D-1 ${m} overlay lowerdir=/,upperdir=/d/a\\040b/root,workdir=/w/a\\040b/work 0 0`,
@@ -43,6 +43,9 @@ describe('namespaceFstab', () => {
       `${m}/proc/bus ${m}/proc/bus none bind,ro 0 0`,
       `sysfs ${m}/sys sysfs ro,nosuid,nodev,noexec 0 0`,
       `/d/a\\040b ${m}/etc/peridiod none bind,X-mount.mkdir 0 0`,
+      `/d/a\\040b/root/root ${m}/root none bind,nosuid,nodev 0 0`,
+      `/d/a\\040b/root/var/lib/docker ${m}/var/lib/docker none bind,nosuid,nodev 0 0`,
+      `run ${m}/run tmpfs mode=0755,size=16m,nosuid,nodev 0 0`,
       `/repo ${m}/repo none bind,ro,X-mount.mkdir 0 0`,
       `/h/x\\011y ${m}/h/x\\011y none bind,ro,X-mount.mkdir 0 0`,
       `none ${m}/d tmpfs mode=0755,size=64k,nosuid,nodev,noexec 0 0`,
@@ -50,6 +53,14 @@ describe('namespaceFstab', () => {
       // the read-only directory under a hidden one, bound again on top
       `/h/x\\011y ${m}/h/x\\011y none bind,ro,X-mount.mkdir 0 0`,
       '',
+    ]);
+  });
+
+  it('privateHostDirs: every top-level directory but the system ones, links not followed, and the nested ones that hold secrets', () => {
+    const dirs = new Set(['/bin', '/etc', '/home', '/root', '/tmp', '/usr', '/var', '/work', '/srv', '/etc/ssh', '/var/lib/docker', '/run', '/opt']);
+    // /lib is a link into /usr here; /notes is a file
+    expect(privateHostDirs(['bin', 'etc', 'home', 'lib', 'notes', 'opt', 'root', 'run', 'srv', 'tmp', 'usr', 'var', 'work'], (p) => dirs.has(p))).toEqual([
+      '/etc/ssh', '/home', '/root', '/srv', '/tmp', '/var/lib/docker', '/work',
     ]);
   });
 

@@ -3,8 +3,9 @@
 // device directory's root/ (the same place the process runtime maps paths to), the device directory
 // on /etc/peridiod. Root only. Everything is named with vfleet's prefixes and recorded under run/.
 // The device runs as root with a container's capabilities (no chroot, mount, mknod or admin), a
-// /dev of its own, a read-only /sys and /proc/sys, and the other devices' directories and the home
-// hidden: what it runs (a package's scripts, reboot_sync_cmd from its peridio.json, the remote
+// /dev and /run of its own, a read-only /sys and /proc/sys, its own /root, /home, /tmp and every
+// other host directory that is not the system's (privateHostDirs), and the other devices'
+// directories and the home hidden: what it runs (a package's scripts, reboot_sync_cmd from its peridio.json, the remote
 // shell) must not reach the host or another device.
 import { chmodSync, closeSync, constants, existsSync, fchmodSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -209,6 +210,34 @@ function devSkeleton(dir: string): string {
   return dir;
 }
 
+/**
+ * Top-level directories of / that hold the system a device runs on (its tools, libraries, /etc):
+ * the device sees these through its overlay. /run is a tmpfs of its own.
+ */
+export const HOST_SYSTEM_DIRS: readonly string[] = ['bin', 'boot', 'dev', 'etc', 'lib', 'lib32', 'lib64', 'libx32', 'opt', 'proc', 'run', 'sbin', 'sys', 'usr', 'var'];
+
+/** Host directories under the system ones that hold secrets or other systems' data: host keys, container engines' state. */
+export const HOST_PRIVATE_NESTED: readonly string[] = ['/etc/ssh', '/var/lib/docker', '/var/lib/containerd', '/var/lib/containers', '/var/lib/vfleet-docker'];
+
+/**
+ * The host directories a device must not read through its overlay of / (root can read anything
+ * there): every top-level directory that is not a system one (/root, /home, /tmp, /srv, /mnt, a
+ * work tree...) and those of HOST_PRIVATE_NESTED the host has. `isDir` says whether a path is a
+ * directory, not following links (a link such as /lib -> usr/lib leads into a system directory).
+ */
+export function privateHostDirs(topLevel: readonly string[], isDir: (path: string) => boolean): string[] {
+  const top = topLevel.filter((n) => !HOST_SYSTEM_DIRS.includes(n) && isDir(`/${n}`)).map((n) => `/${n}`);
+  return [...top, ...HOST_PRIVATE_NESTED.filter((p) => isDir(p))].sort();
+}
+
+function isRealDir(path: string): boolean {
+  try {
+    return lstatSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** A path as an fstab field: space, tab, newline and backslash as octal escapes (fstab(5)). */
 function fstabField(path: string): string {
   return path.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
@@ -225,6 +254,12 @@ export interface NamespaceFstabOptions {
   readOnly: readonly string[];
   /** Host directories the device must not see through the overlay (the other devices', the home): an empty tmpfs on each. */
   hidden: readonly string[];
+  /**
+   * Host directories that are not the system's (privateHostDirs): the device sees its own directory
+   * of the same path in its upper layer instead (root/<dir>, bound), so what it keeps there
+   * persists and nothing of the host's shows. Default none.
+   */
+  own?: readonly string[];
   /** devSkeleton's directory. */
   devSkeleton: string;
   /** The /proc entries of PROC_READ_ONLY this kernel has. */
@@ -238,7 +273,8 @@ export interface NamespaceFstabOptions {
  * host's / (upper layer the device directory's root/), a /dev of its own (the read-only skeleton,
  * the host's null, zero, full, random, urandom and tty, /dev/net/tun, a new devpts and shm), a new
  * /proc with PROC_READ_ONLY read-only, a new read-only /sys (this netns's), the device directory on
- * /etc/peridiod, each read-only directory at its own path, and an empty tmpfs over each hidden one.
+ * /etc/peridiod, the device's own directory (from its upper layer) on each of `own`, a new /run,
+ * each read-only directory at its own path, and an empty tmpfs over each hidden one.
  * Mount points missing from the overlay are made in its upper layer (X-mount.mkdir, as mkdir -p did).
  */
 export function namespaceFstab(o: NamespaceFstabOptions): string {
@@ -259,6 +295,9 @@ export function namespaceFstab(o: NamespaceFstabOptions): string {
     ...o.procReadOnly.map((p) => line(`${m}${p}`, `${m}${p}`, 'none', 'bind,ro')),
     line('sysfs', `${m}/sys`, 'sysfs', 'ro,nosuid,nodev,noexec'),
     line(o.deviceDir, `${m}/etc/peridiod`, 'none', 'bind,X-mount.mkdir'),
+    ...(o.own ?? []).map((dir) => line(join(o.deviceDir, 'root', dir), `${m}${dir}`, 'none', 'bind,nosuid,nodev')),
+    // a /run of its own each boot, as a device's is, not the host's (its sockets, secrets and locks)
+    line('run', `${m}/run`, 'tmpfs', 'mode=0755,size=16m,nosuid,nodev'),
     ...o.readOnly.map((dir) => line(dir, `${m}${dir}`, 'none', 'bind,ro,X-mount.mkdir')),
     ...o.hidden.map((dir) => line('none', `${m}${dir}`, 'tmpfs', 'mode=0755,size=64k,nosuid,nodev,noexec')),
     // a read-only directory under a hidden one (the agent bundle in the home) is bound again on top
@@ -456,13 +495,21 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
       mkdirInDevice(deviceDir, '.vfleet-ns/work');
       mkdirInDevice(deviceDir, '.vfleet-ns/merged');
       mkdirInDevice(deviceDir, 'root');
-      // the overlay shows the host's root file system: not the other devices' keys, nor this home's CA keys and tokens
-      const hidden = [dirname(deviceDir), home].filter((p) => p.split('/').filter(Boolean).length >= 2);
-      requireMountPoints(deviceDir, ['/dev', '/proc', '/sys', '/etc/peridiod', ...readOnly, ...hidden]);
+      // the overlay shows the host's root file system: not its private directories, which the device
+      // has of its own, nor the other devices' keys and this home's CA keys and tokens where those are elsewhere
+      const own = privateHostDirs(readdirSync('/'), isRealDir);
+      const under = (p: string, dirs: readonly string[]) => dirs.some((d) => p === d || p.startsWith(`${d}/`));
+      // (one under a private directory is hidden already, unless a read-only one shows it again: a home in the repository)
+      const hidden = [dirname(deviceDir), home].filter((p) => p.split('/').filter(Boolean).length >= 2 && (!under(p, own) || under(p, readOnly)));
+      requireMountPoints(deviceDir, ['/dev', '/proc', '/sys', '/run', '/etc/peridiod', ...own, ...readOnly, ...hidden]);
+      for (const dir of own) {
+        const made = mkdirInDevice(deviceDir, `root${dir}`);
+        if (dir === '/tmp') chmodSync(made, 0o1777);
+      }
       writeNamespaceHosts(deviceDir, bridgeAddress, launch.id);
       devDir ??= devSkeleton(join(home, 'run', 'namespace-dev'));
       writeDeviceFile(deviceDir, '.vfleet-ns/fstab', namespaceFstab({
-        id: launch.id, merged: join(work, 'merged'), deviceDir, work: join(work, 'work'), readOnly, hidden,
+        id: launch.id, merged: join(work, 'merged'), deviceDir, work: join(work, 'work'), readOnly, hidden, own,
         devSkeleton: devDir, procReadOnly: PROC_READ_ONLY.filter((p) => existsSync(p)), tun: existsSync('/dev/net/tun'),
       }));
       scripts ??= runScripts(join(home, 'run', 'namespace-scripts'));
