@@ -3,7 +3,7 @@
 // naming PATH, a run left by a crashed supervisor, and another workspace on the same bridge. Each
 // device here is a shell script standing in for the agent.
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
@@ -151,6 +151,23 @@ describe.runIf(enabled)('namespace runtime against hostile devices and other wor
       await rt.cleanup();
     } finally {
       rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('a node installed under /root (as nvm does) still runs the agent', async () => {
+    const bin = join('/root', `.vft-node-${tag}`, 'bin');
+    mkdirSync(bin, { recursive: true });
+    try {
+      try {
+        linkSync(process.execPath, join(bin, 'node'));
+      } catch {
+        copyFileSync(process.execPath, join(bin, 'node'));
+      }
+      const rt = runtime('', { agentCommand: [join(bin, 'node'), '-e', 'console.log("node runs")'] });
+      const { lines, exit } = await probe(rt, 'HL-13', device('HL-13'));
+      expect([lines, exit]).toEqual([['node runs'], { code: 0, signal: null }]);
+    } finally {
+      rmSync(dirname(bin), { recursive: true, force: true });
     }
   });
 

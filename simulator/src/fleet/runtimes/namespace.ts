@@ -499,6 +499,9 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
       // has of its own, nor the other devices' keys and this home's CA keys and tokens where those are elsewhere
       const own = privateHostDirs(readdirSync('/'), isRealDir);
       const under = (p: string, dirs: readonly string[]) => dirs.some((d) => p === d || p.startsWith(`${d}/`));
+      // a node installed in a private directory (nvm puts it under /root or /home) is shown again, read-only
+      const nodeDir = dirname(resolve(agentCommand[0] as string));
+      if (under(nodeDir, own) && !under(nodeDir, readOnly)) readOnly.push(nodeDir);
       // (one under a private directory is hidden already, unless a read-only one shows it again: a home in the repository)
       const hidden = [dirname(deviceDir), home].filter((p) => p.split('/').filter(Boolean).length >= 2 && (!under(p, own) || under(p, readOnly)));
       requireMountPoints(deviceDir, ['/dev', '/proc', '/sys', '/run', '/etc/peridiod', ...own, ...readOnly, ...hidden]);
