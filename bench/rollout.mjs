@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readUbootEnvFromConfig } from '@vfleet/core';
-import { createAgent, deviceIds, generateDevices, initWorkspace, inprocSlots, loadProduct, seedEvk } from '@vfleet/simulator';
+import { createAgent, deviceIds, generateDevices, initWorkspace, inprocFlushLane, inprocSlots, loadProduct, seedEvk } from '@vfleet/simulator';
 import { startBackendProcess } from './lib/start-backend.mjs';
 import { deterministicBytes } from './lib/bytes.mjs';
 import { hashWriteFloor } from './lib/hash-write-floor.mjs';
@@ -96,9 +96,11 @@ try {
     if (line.includes('[Plan Server] Plan finished')) finished.add(s);
   };
   // the in-process runtime's download slots (its default for this host, or VFLEET_INPROC_DOWNLOADS)
+  // and its fdatasync threads for the devices' env writes
   const slots = inprocSlots(undefined);
+  const flushes = inprocFlushLane();
   for (let i = 0; i < specs.length; i += 50) {
-    agents.push(...(await Promise.all(specs.slice(i, i + 50).map((s) => createAgent({ env: {}, deviceDir: join(out, s.id), log: { sink: sinkFor(s) }, ...(slots === undefined ? {} : { updater: { downloadSlots: slots } }) })))));
+    agents.push(...(await Promise.all(specs.slice(i, i + 50).map((s) => createAgent({ env: {}, deviceDir: join(out, s.id), log: { sink: sinkFor(s) }, envFlush: flushes.flush, ...(slots === undefined ? {} : { updater: { downloadSlots: slots } }) })))));
     await sleep(100);
   }
   while (agents.some((a) => !a.socket?.isJoined('device'))) await sleep(200);

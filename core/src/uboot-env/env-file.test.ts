@@ -232,6 +232,21 @@ describe('updateUbootEnvAsync (the write and its fdatasync in the thread pool)',
     expect(fs.readFileSync(image).equals(fs.readFileSync(path.join(twin, 'disk.img')))).toBe(true);
   });
 
+  it('makes the write durable through the flush given, on the descriptor it wrote, and fails naming the file when that flush fails', async () => {
+    const { configPath } = pairImage();
+    writeUbootEnvFromConfig(configPath, { gen: '1' });
+    const seen: number[] = [];
+    const got = await updateUbootEnvAsync(configPath, (v) => v.set('gen', '2'), { flush: async (fd) => void seen.push(fd) });
+    expect(seen).toHaveLength(1);
+    expect(Number.isInteger(seen[0])).toBe(true);
+    expect(got.vars.get('gen')).toBe('2');
+    expect(readUbootEnvFromConfig(configPath).vars.get('gen')).toBe('2');
+    const failing = async (): Promise<void> => {
+      throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+    };
+    await expect(updateUbootEnvAsync(configPath, (v) => v.set('gen', '3'), { flush: failing })).rejects.toThrow(/disk\.img.*EIO/);
+  });
+
   it('refuses what the sync writer refuses, with the same errors, and leaves the file untouched', async () => {
     const asyncFailure = async (p: Promise<unknown>): Promise<VfleetError> => {
       try {

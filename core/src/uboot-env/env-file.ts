@@ -172,6 +172,6 @@ export async function updateUbootEnvAsync(
 ): Promise<EnvFromConfig> {
   const { located, target, vars } = planUpdate(configPath, mutate, opts);
   const { file, offset, block } = encodeCopy(located, target, vars, opts.pad ?? 0xff);
-  await writeRangeAsync(file, offset, block, opts.allowDevice, located.range);
+  await writeRangeAsync(file, offset, block, opts.allowDevice, opts.flush === undefined ? located.range : { ...located.range, flush: opts.flush });
   return written(located, target, vars);
 }

@@ -14,6 +14,12 @@ export interface RangeOptions {
    * in a device's directory, where whatever runs as the device could have planted one.
    */
   noFollow?: boolean;
+  /**
+   * Makes what was written durable, given the open descriptor (writeRangeAsync only). Default: its
+   * fdatasync in libuv's thread pool, where a slow flush holds one of the few threads every file
+   * operation of the process shares.
+   */
+  flush?: (fd: number) => Promise<void>;
 }
 
 const noFollowFlag = (opts?: RangeOptions): number => (opts?.noFollow === true ? fs.constants.O_NOFOLLOW : 0);
@@ -134,7 +140,7 @@ export async function writeRangeAsync(file: string, offset: number, data: Uint8A
     requireRegularFile(file, await fh.stat(), offset, data.length, allowDevice);
     let done = 0;
     while (done < data.length) done += (await fh.write(data, done, data.length - done, offset + done)).bytesWritten;
-    await fh.datasync();
+    await (opts?.flush === undefined ? fh.datasync() : opts.flush(fh.fd));
   } catch (e) {
     throw e instanceof VfleetError ? e : ioError(file, 'write the env', e);
   } finally {

@@ -31,6 +31,11 @@ export interface AgentOptions {
   deviceDir?: string;
   log?: { sink: (line: string) => void; format?: LogFormat };
   signal?: AbortSignal;
+  /**
+   * How env writes are made durable: a FlushLane's flush, which the in-process runtime shares among
+   * its devices. Default: fdatasync in libuv's thread pool.
+   */
+  envFlush?: (fd: number) => Promise<void>;
   /** Extra updater settings (tests, benches). */
   updater?: Partial<Pick<UpdaterOptions, 'fetchBinary' | 'download' | 'downloadSlots' | 'installers' | 'toolPath' | 'binaryCaPem'>>;
   socket?: { reconnectDelaysMs?: readonly number[]; heartbeatIntervalMs?: number };
@@ -65,7 +70,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const sink = options.log?.sink ?? ((line: string) => process.stdout.write(line + '\n'));
   const logName = options.deviceDir?.split('/').filter(Boolean).pop() ?? env['HOSTNAME'] ?? 'device';
   const log = createLogger({ sink, format: options.log?.format ?? 'console', level: logLevelFromEnv(env['PERIDIO_LOG_LEVEL']), deviceId: logName });
-  const setup = await loadAgentSetup({ env, paths, log });
+  const setup = await loadAgentSetup({ env, paths, log, ...(options.envFlush === undefined ? {} : { flush: options.envFlush }) });
   const deviceId = setup.identity.commonName ?? parseCertificate(setup.identity.certPem, 'device certificate').commonName;
 
   const controller = new AbortController();

@@ -14,7 +14,7 @@ export interface AgentSetup {
 }
 
 /** Rejects with peridiod's identity error (VFLEET_CONFIG_INVALID) when the device cannot start. */
-export async function loadAgentSetup(options: { env: Env; paths: DevicePaths; log: AgentLogger }): Promise<AgentSetup> {
+export async function loadAgentSetup(options: { env: Env; paths: DevicePaths; log: AgentLogger; flush?: (fd: number) => Promise<void> }): Promise<AgentSetup> {
   const kv = openKvStore(options);
   const { config, configPath, warnings } = await loadAgentConfig(options);
   const identity = await loadIdentity({ node: config.node, env: options.env, kv, paths: options.paths, log: options.log });

@@ -54,6 +54,16 @@ describe('openKvStore', () => {
     expect(logs).toEqual([]);
   });
 
+  it.skipIf(!tools)('flushes each write through the flush it is given (the in-process runtime\'s threads)', async () => {
+    makeDevice('x=0\n');
+    let flushes = 0;
+    const kv = openKvStore({ env, paths: paths(), log, flush: async () => void flushes++ });
+    await kv.putMany(new Map([['peridio_vsn_current', '2.0.0']]));
+    await kv.putMany(new Map([['peridio_vsn_current', '2.0.1']]));
+    expect(flushes).toBe(2);
+    expect(printenv().get('peridio_vsn_current')).toBe('2.0.1');
+  });
+
   it.skipIf(!tools)('serialises overlapping putMany calls so none is lost', async () => {
     makeDevice('x=0\n');
     const kv = openKvStore({ env, paths: paths(), log });

@@ -33,7 +33,7 @@ export function loopDevicesAllowed(env: Env, paths: DevicePaths): AllowDevice | 
   return (file, st) => st.isBlockDevice() && Math.floor(st.rdev / 256) % 4096 === LOOP_MAJOR && hostPaths.has(file);
 }
 
-function createUbootKvStore(hostConfigPath: string, vars: Map<string, string>, resolvePath: (p: string) => string, allowDevice?: AllowDevice): KvStore {
+function createUbootKvStore(hostConfigPath: string, vars: Map<string, string>, resolvePath: (p: string) => string, allowDevice?: AllowDevice, flush?: (fd: number) => Promise<void>): KvStore {
   let current = vars;
   let tail: Promise<void> = Promise.resolve();
   const write = async (changes: ReadonlyMap<string, string>): Promise<void> => {
@@ -41,7 +41,7 @@ function createUbootKvStore(hostConfigPath: string, vars: Map<string, string>, r
     // do not wait for each other's flushes): foreign variables survive, as in peridiod.
     const written = await updateUbootEnvAsync(hostConfigPath, (on) => {
       for (const [k, v] of changes) on.set(k, v);
-    }, { resolvePath, ...(allowDevice === undefined ? {} : { allowDevice }) });
+    }, { resolvePath, ...(allowDevice === undefined ? {} : { allowDevice }), ...(flush === undefined ? {} : { flush }) });
     current = written.vars;
   };
   return {
@@ -60,6 +60,8 @@ export interface OpenKvOptions {
   env: Env;
   paths: DevicePaths;
   log: AgentLogger;
+  /** How each env write is made durable (a FlushLane's flush); default fdatasync in libuv's pool. */
+  flush?: (fd: number) => Promise<void>;
 }
 
 /**
@@ -75,7 +77,7 @@ export function openKvStore(options: OpenKvOptions): KvStore {
   try {
     const hostConfigPath = paths.map(devicePath);
     const { vars } = readUbootEnvFromConfig(hostConfigPath, { resolvePath });
-    return createUbootKvStore(hostConfigPath, vars, resolvePath, loopDevicesAllowed(env, paths));
+    return createUbootKvStore(hostConfigPath, vars, resolvePath, loopDevicesAllowed(env, paths), options.flush);
   } catch (e) {
     log.error(`Peridiod failed to load KV: ${e instanceof Error ? e.message : String(e)}`);
     return createMemoryKvStore();

@@ -1,6 +1,7 @@
 import { VfleetError } from '@vfleet/core';
 import { createAgent, REBOOT_EXIT_CODE, type Agent, type AgentOptions } from '../../agent/agent.js';
 import { createDownloadSlots, type DownloadSlots } from '../../agent/update/download/download-slots.js';
+import { createFlushLane, type FlushLane } from '../../agent/flush-lane.js';
 import type { DeviceLaunch, PreflightReport, RunningDevice, Runtime, RuntimeOptions } from '../types.js';
 import { hostCeilings, inprocDownloadSlots, overCeilings, readTcpMem, tcpDownloadCeiling } from './host-limits.js';
 import { ensureLoopbackHosts } from './hosts-file.js';
@@ -32,9 +33,19 @@ export function inprocSlots(downloads: number | undefined, env: NodeJS.ProcessEn
   return limit === undefined || limit === 0 ? undefined : createDownloadSlots(limit);
 }
 
+/**
+ * The threads that make the devices' env writes durable (fdatasync), apart from libuv's pool, where
+ * flushes waiting behind a rollout's writeback held the threads every download write needs (1,000 x
+ * 16 MiB: 41.2 s without the flushes against 43.3-45.4 s with them in the pool). They start on first use.
+ */
+export function inprocFlushLane(): FlushLane {
+  return createFlushLane(4);
+}
+
 /** Each device is an agent object inside this process; the agent maps device paths into its directory. */
 export function createInprocRuntime(opts: InprocRuntimeOptions = {}): Runtime {
   const slots = inprocSlots(opts.downloads);
+  const flushes = inprocFlushLane();
   return {
     name: 'inproc',
     async preflight(count: number): Promise<PreflightReport> {
@@ -61,6 +72,7 @@ export function createInprocRuntime(opts: InprocRuntimeOptions = {}): Runtime {
             for (const line of entry.split('\n')) if (line !== '') launch.onLine(line, 'stdout');
           },
         },
+        envFlush: flushes.flush,
         ...opts.agent,
         updater: { ...(slots === undefined ? {} : { downloadSlots: slots }), ...opts.agent?.updater },
       });
