@@ -7,12 +7,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { haveTools, run } from '@vfleet/core/test-support';
 import { initWorkspace } from '../../workspace/init.js';
-import { generateDevices } from '../../devices/generate.js';
-import { evkSpecs } from '../../devices/spec.js';
-import { loadProduct } from '../../product/product.js';
-import { startBackend } from '../../backend/server.js';
-import { createAdminClient } from '../../backend/admin-client.js';
-import { seedEvk } from '../../backend/evk-seed.js';
+import type { Backend } from '../../backend/server.js';
+import { startEvkBackend } from '../../test-support/evk-backend.js';
 import { until } from '../../test-support/device.js';
 import { buildAgentImage } from '../image.js';
 import { createFleet } from '../orchestrator.js';
@@ -76,17 +72,10 @@ describe.each(cases)('EVK story in the $name runtime', (c) => {
     const pre = await runtime.preflight(6);
     expect(pre.problems).toEqual([]);
     await runtime.prepare?.();
-    const backend = await startBackend({ home, port: 0, adminPort: 0, binaryPort: 0, publicHost: BACKEND_HOST_NAME, listenHosts: runtime.backendListenHosts() });
+    let started: Backend | undefined;
     let fleet: Awaited<ReturnType<typeof createFleet>> | undefined;
     try {
-      const admin = createAdminClient(backend.admin.url, backend.adminToken);
-      await seedEvk({ home, client: admin, sizeScale: 1 / 4096 });
-      const product = loadProduct();
-      await generateDevices({
-        home, out: devicesDir, cohort: product.deviceCohort, env: 'file', diskBytes: 0, force: false, specs: evkSpecs(product),
-        deviceApi: backend.deviceApiUrl, deviceApiCa: backend.deviceApiCaPath,
-      });
-      const ids = product.devices.map((d) => d.id);
+      const { backend, admin, ids } = await startEvkBackend(home, devicesDir, { publicHost: BACKEND_HOST_NAME, listenHosts: runtime.backendListenHosts() }, (b) => (started = b));
       fleet = await createFleet({ runtime, prepared: true, devicesDir, ids, rebootDelayMs: 200 });
       const productUuid = backend.store.products.getByName('edge-inference')?.uuid ?? '';
       const device = (id: string) => backend.store.devices.getByIdentifier(productUuid, id);
@@ -100,7 +89,7 @@ describe.each(cases)('EVK story in the $name runtime', (c) => {
       expect(ids.map((id) => device(id)?.reported_version)).toEqual(['2.0.0', '2.0.0', '1.1.0', '1.1.0', '1.1.0', '1.1.0']);
     } finally {
       await fleet?.close();
-      await backend.close();
+      await started?.close();
       const report = await runtime.cleanup();
       expect(report.errors).toEqual([]);
     }

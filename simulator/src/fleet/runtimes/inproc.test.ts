@@ -4,14 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isVfleetError } from '@vfleet/core';
-import { initWorkspace } from '../../workspace/init.js';
-import { generateDevices } from '../../devices/generate.js';
-import { evkSpecs } from '../../devices/spec.js';
-import { loadProduct } from '../../product/product.js';
-import { startBackend } from '../../backend/server.js';
-import { createAdminClient } from '../../backend/admin-client.js';
-import { seedEvk } from '../../backend/evk-seed.js';
 import { until } from '../../test-support/device.js';
+import { startEvkBackend } from '../../test-support/evk-backend.js';
+import type { Backend } from '../../backend/server.js';
 import { createHttpFetch, type FetchBinary } from '../../agent/update/download/fetch-binary.js';
 import { createFleet } from '../orchestrator.js';
 import { inprocDownloadSlots, readTcpMem } from './host-limits.js';
@@ -56,19 +51,12 @@ describe('inprocDownloadSlots', () => {
 
 describe('the in-process runtime', () => {
   it('shares its download slots among all its devices: with one slot, the canaries take r1002 one download at a time', async () => {
-    const home = join(root, 'home');
     const devicesDir = join(root, 'devices');
-    initWorkspace({ home });
-    const backend = await startBackend({ home, port: 0, adminPort: 0, binaryPort: 0 });
+    let backend: Backend | undefined;
     let fleet: Awaited<ReturnType<typeof createFleet>> | undefined;
     try {
-      const admin = createAdminClient(backend.admin.url, backend.adminToken);
-      await seedEvk({ home, client: admin, sizeScale: 1 / 4096 });
-      const product = loadProduct();
-      await generateDevices({
-        home, out: devicesDir, cohort: product.deviceCohort, env: 'file', diskBytes: 0, force: false, specs: evkSpecs(product),
-        deviceApi: backend.deviceApiUrl, deviceApiCa: backend.deviceApiCaPath,
-      });
+      const evk = await startEvkBackend(join(root, 'home'), devicesDir, {}, (b) => (backend = b));
+      const { admin, ids } = evk;
       // each GET's answer is held back a while, so downloads that may overlap do
       const http = createHttpFetch();
       let now = 0;
@@ -101,11 +89,11 @@ describe('the in-process runtime', () => {
         };
       };
       const runtime = createInprocRuntime({ downloads: 1, agent: { updater: { fetchBinary: counting } } });
-      const ids = product.devices.map((d) => d.id);
       fleet = await createFleet({ runtime, devicesDir, ids, rebootDelayMs: 200 });
-      const productUuid = backend.store.products.getByName('edge-inference')?.uuid ?? '';
-      const device = (id: string) => backend.store.devices.getByIdentifier(productUuid, id);
-      await until(() => ids.every((id) => device(id)?.reported_version === '1.1.0' && backend.socket.isOnline(device(id)?.uuid ?? '')), 60_000);
+      const { store, socket } = evk.backend;
+      const productUuid = store.products.getByName('edge-inference')?.uuid ?? '';
+      const device = (id: string) => store.devices.getByIdentifier(productUuid, id);
+      await until(() => ids.every((id) => device(id)?.reported_version === '1.1.0' && socket.isOnline(device(id)?.uuid ?? '')), 60_000);
       const releases = Object.values(await admin.call('GET', '/api/v1/releases'))[0] as Array<{ uuid: string; name: string }>;
       await admin.call('PATCH', `/api/v1/releases/${releases.find((r) => r.name === 'release-r1002')?.uuid ?? ''}`, { disabled: false });
       await until(() => ['EI-ML-0001', 'EI-ML-0002'].every((id) => device(id)?.reported_version === '2.0.0'), 60_000);
@@ -114,7 +102,7 @@ describe('the in-process runtime', () => {
       expect((await fleet.logs('EI-ML-0001')).concat(await fleet.logs('EI-ML-0002')).some((l) => l.includes('Waiting for a download slot (1 at once in this process'))).toBe(true);
     } finally {
       await fleet?.close();
-      await backend.close();
+      await backend?.close();
     }
   }, 120_000);
 });
