@@ -148,8 +148,10 @@ describe.runIf(enabled)('namespace runtime against hostile devices and other wor
       const { lines, exit } = await probe(rt, 'HL-12', device('HL-12'));
       expect(exit).toEqual({ code: 0, signal: null });
       expect(lines).toEqual(['No such file or directory', `${repoRoot()}/package.json`]);
-      await rt.cleanup();
     } finally {
+      // cleaned here, not by afterAll, whose cleanup would write the home's registry back into the repository
+      const rt = runtimes.pop();
+      await rt?.cleanup();
       rmSync(home, { recursive: true, force: true });
     }
   });
