@@ -115,7 +115,7 @@ describe('a device directory with links planted in it', () => {
     rmSync(join(dir, 'vfleet.json'), { force: true });
     execFileSync('mkfifo', [join(dir, 'vfleet.json')]);
     const r = await generateDevices({ home, out, cohort: 'release', env: 'file', diskBytes: 0, force: true, specs: [{ id: 'D-3', cohort: 'release', tags: [], target: 'arm64-v8' }] });
-    expect(r.failed).toEqual([{ id: 'D-3', error: `${dir} exists and is not a vfleet device directory; refusing to replace it` }]);
+    expect(r.failed).toEqual([{ id: 'D-3', error: `${dir} exists and is not a vfleet device directory; refusing to replace it: ${join(dir, 'vfleet.json')}: refusing to read it: not a regular file` }]);
   });
 });
 

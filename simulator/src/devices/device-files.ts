@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { VfleetError } from '@vfleet/core/errors';
 import { readRegularFile } from '@vfleet/core/fs/read-regular-file';
+import { cutUnits, escapeControls, quoted } from '../agent/connect/log-text.js';
 import { checkTags, isDeviceId, isTarget, type DeviceMeta } from './spec.js';
 
 /**
@@ -102,37 +103,69 @@ const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
-function validTags(tags: string[]): boolean {
-  try {
-    checkTags(tags, 'vfleet.json');
-    return true;
-  } catch {
-    return false;
+/** What a device directory's vfleet.json holds: a device, or why it is none, and whether vfleet surely made the folder anyway. */
+export type MetaInspection = { meta: DeviceMeta } | { problem: string; ours: boolean };
+
+/** A value from the file for a message: JSON, control characters escaped, cut short. */
+const shown = (v: unknown): string => (v === undefined ? 'nothing' : quoted(v, 60));
+
+/** The first field that is not what vfleet writes, as `field: expected …, found …`. */
+function badField(m: Record<string, unknown>): string | undefined {
+  const { cohort, target, tags, env, diskBytes, createdAt } = m;
+  const found = (v: unknown): string => `, found ${shown(v)}`;
+  if (typeof cohort !== 'string' || cohort === '' || cohort.length > 128 || CONTROL.test(cohort)) {
+    return `cohort: expected a non-empty string of at most 128 characters without control characters${found(cohort)}`;
   }
+  if (!isTarget(target)) return `target: expected a target such as arm64-v8 (1 to 64 letters, digits, '.', '_', '+' or '-', starting with a letter or digit)${found(target)}`;
+  if (!isStringArray(tags)) return `tags: expected an array of strings${found(tags)}`;
+  try {
+    checkTags(tags, 'tags');
+  } catch (e) {
+    return (e as Error).message;
+  }
+  if (env !== 'file' && env !== 'disk') return `env: expected "file" or "disk"${found(env)}`;
+  if (!Number.isSafeInteger(diskBytes) || (diskBytes as number) < 0) return `diskBytes: expected a whole number of bytes, 0 or more${found(diskBytes)}`;
+  if (typeof createdAt !== 'string' || CONTROL.test(createdAt)) return `createdAt: expected a string without control characters${found(createdAt)}`;
+  return undefined;
 }
 
 /**
- * The device's vfleet.json if it is one vfleet wrote for device `id` (the directory's name);
- * undefined for anything else: missing, unreadable, a link, not JSON, or not of that shape. The
- * device can rewrite the file, so every field is held to what vfleet writes: its values reach
- * terminals (`devices list`) and the fleet's views.
+ * The device's vfleet.json if it is one vfleet wrote for device `id` (the directory's name), else
+ * one line naming the file and what is wrong: missing, unreadable, a link, not JSON, or the first
+ * field not of that shape. The device can rewrite the file, so every field is held to what vfleet
+ * writes: its values reach terminals (`devices list`) and the fleet's views. `ours` when the file
+ * still says vfleet made this folder for this device (generator, and an id that is the folder's).
  */
-export function readDeviceMeta(deviceDir: string, id: string): DeviceMeta | undefined {
+export function inspectDeviceMeta(deviceDir: string, id: string): MetaInspection {
+  const file = join(deviceDir, 'vfleet.json');
+  // the folder's name and the file's text may hold control characters: none reaches a terminal
+  const damaged = (what: string, ours = false): MetaInspection => ({ problem: escapeControls(`${file}: ${what}`), ours });
   let value: unknown;
   try {
     const text = readDeviceText(deviceDir, 'vfleet.json', MAX_META_BYTES);
-    if (text === undefined) return undefined;
+    if (text === undefined) return damaged('missing');
     value = JSON.parse(text);
-  } catch {
-    return undefined;
+  } catch (e) {
+    if (e instanceof SyntaxError) {
+      // V8's message quotes the text around the fault
+      const why = escapeControls(e.message);
+      return damaged(`not valid JSON (${why.length > 100 ? `${cutUnits(why, 100)}…` : why})`);
+    }
+    return { problem: escapeControls((e as Error).message), ours: false };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return damaged(`expected a JSON object, found ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}`);
+  }
   const m = value as Record<string, unknown>;
-  if (m['generator'] !== 'vfleet' || m['id'] !== id || !isDeviceId(id)) return undefined;
-  const { cohort, target, tags, env, diskBytes, createdAt } = m;
-  if (typeof cohort !== 'string' || cohort === '' || cohort.length > 128 || CONTROL.test(cohort)) return undefined;
-  if (!isTarget(target) || !isStringArray(tags) || !validTags(tags)) return undefined;
-  if ((env !== 'file' && env !== 'disk') || !Number.isSafeInteger(diskBytes) || (diskBytes as number) < 0) return undefined;
-  if (typeof createdAt !== 'string' || CONTROL.test(createdAt)) return undefined;
-  return value as DeviceMeta;
+  if (m['generator'] !== 'vfleet') return damaged(`generator: expected "vfleet", found ${shown(m['generator'])}`);
+  if (m['id'] !== id) return damaged(`id: expected ${shown(id)} (the folder's name), found ${shown(m['id'])}`);
+  if (!isDeviceId(id)) return damaged(`id: ${shown(id)} is not a device id vfleet makes (1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit)`);
+  const bad = badField(m);
+  return bad === undefined ? { meta: value as DeviceMeta } : damaged(bad, true);
+}
+
+/** The device's vfleet.json if it is one vfleet wrote for device `id`; undefined for anything else (see inspectDeviceMeta). */
+export function readDeviceMeta(deviceDir: string, id: string): DeviceMeta | undefined {
+  const r = inspectDeviceMeta(deviceDir, id);
+  return 'meta' in r ? r.meta : undefined;
 }

@@ -1,13 +1,13 @@
 // Writes device directories from a generation plan. Loaded by worker threads, so it imports only the
 // slim core entry points (no X.509 parser, no product or workspace code): a worker starts in
 // milliseconds instead of the ~0.35 s the whole of @vfleet/core costs.
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { abImageTemplate, type ImageRegion } from '@vfleet/core/disk';
 import { VfleetError } from '@vfleet/core/errors';
 import { identityTemplate, type IdentitySigner } from '@vfleet/core/pki/identity-template';
 import type { IssuerPems } from '@vfleet/core';
-import { readDeviceMeta } from './device-files.js';
+import { inspectDeviceMeta } from './device-files.js';
 import { leftoverPath } from './leftovers.js';
 import { removeTree } from './remove-tree.js';
 import { checkDeviceId, checkTags, type DeviceMeta, type DeviceSpec, type EnvMode } from './spec.js';
@@ -143,9 +143,8 @@ export function deviceWriter(plan: GenerationPlan): (spec: DeviceSpec) => WriteO
     const final = join(out, spec.id);
     const exists = existsSync(final);
     if (exists && !force) return 'skipped';
-    if (exists && !isVfleetDevice(final, spec.id)) {
-      throw new VfleetError('VFLEET_DEVICE_EXISTS', `${final} exists and is not a vfleet device directory; refusing to replace it`);
-    }
+    const refusal = exists ? refuseToReplace(final, spec.id) : undefined;
+    if (refusal !== undefined) throw new VfleetError('VFLEET_DEVICE_EXISTS', refusal);
     const files = filesFor(spec.target);
     const tmp = leftoverPath(out, spec.id, 'tmp');
     const at = (name: string): string => `${tmp}/${name}`;
@@ -219,10 +218,25 @@ function revive(signer: IdentitySigner): IdentitySigner {
   return { name: buf(signer.name), keyId: buf(signer.keyId), key: signer.key };
 }
 
-/** `--force` only ever replaces what vfleet made: a directory whose vfleet.json names this device. */
-function isVfleetDevice(dir: string, id: string): boolean {
+/**
+ * `--force` only ever replaces what vfleet made: a directory whose vfleet.json names this device
+ * (other fields may be damaged). Returns why it refuses `dir`, or undefined.
+ */
+function refuseToReplace(dir: string, id: string): string | undefined {
+  const refusal = `${dir} exists and is not a vfleet device directory; refusing to replace it`;
+  // a file (or anything but a folder) standing there needs no further reason
+  if (!isDirectory(dir)) return refusal;
   // never through a link, a FIFO or without bound: the directory may hold what a device put there
-  return readDeviceMeta(dir, id) !== undefined;
+  const r = inspectDeviceMeta(dir, id);
+  return 'meta' in r || r.ours ? undefined : `${refusal}: ${r.problem}`;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Writes up to the last non-zero byte and extends with a hole: the EVK's 0x00-padded env costs one block. */

@@ -27,6 +27,46 @@ describe('vfleet devices', () => {
     expect(r.out.split('\n')).toEqual(['ID\tCOHORT\tTAGS\tTARGET\tENV\tDISK', 'EI-ML-0001\trelease\ta\\u009b2Jb\tarm64-v8\tfile\t0M']);
   });
 
+  it('list, create and rm say which vfleet.json is damaged and why; rm removes only what vfleet surely made', async () => {
+    const out = join(root, 'damaged');
+    expect((await vfleet('devices', 'create', '--count', '4', '--disk-size', '0', '--out', out)).code).toBe(0);
+    const file = (n: number) => join(out, `EI-ML-000${n}`, 'vfleet.json');
+    const text = readFileSync(file(2), 'utf8');
+    writeFileSync(file(2), JSON.stringify({ ...(JSON.parse(text) as object), cohort: 7 }));
+    const cut = readFileSync(file(3), 'utf8').slice(0, 40);
+    writeFileSync(file(3), cut);
+    let parseError = '';
+    try {
+      JSON.parse(cut);
+    } catch (e) {
+      parseError = (e as Error).message;
+    }
+    const ours = `${file(2)}: cohort: expected a non-empty string of at most 128 characters without control characters, found 7; vfleet made it: \`vfleet devices rm EI-ML-0002\` removes it, \`vfleet devices create --force\` with its id replaces it`;
+    const notOurs = `${file(3)}: not valid JSON (${parseError}); vfleet cannot tell it made this folder, so it leaves it for you to delete`;
+
+    const list = await vfleet('devices', 'list', '--out', out);
+    expect(list.code).toBe(0);
+    expect(list.out.split('\n').map((l) => l.split('\t')[0])).toEqual(['ID', 'EI-ML-0001', 'EI-ML-0004']);
+    expect(list.err.split('\n')).toEqual([`vfleet: not listed: ${ours}`, `vfleet: not listed: ${notOurs}`]);
+    const json = await vfleet('devices', 'list', '--out', out, '--json');
+    expect((JSON.parse(json.out) as Array<{ id: string }>).map((d) => d.id)).toEqual(['EI-ML-0001', 'EI-ML-0004']);
+    expect(json.err).toBe(list.err);
+
+    const again = await vfleet('devices', 'create', '--count', '4', '--disk-size', '0', '--out', out);
+    expect(again.code).toBe(0);
+    expect(again.out).toMatch(/0 created, 0 replaced, 4 already there/);
+    expect(again.err.split('\n')).toEqual([`vfleet: skipped: ${ours}`, `vfleet: skipped: ${notOurs}`]);
+
+    const refused = await vfleet('devices', 'rm', 'EI-ML-0003', '--out', out);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toBe(`vfleet: ${notOurs}`);
+    expect((await vfleet('devices', 'rm', 'EI-ML-0002', '--out', out)).out).toBe(`removed 1 device(s) from ${out}`);
+    const all = await vfleet('devices', 'rm', '--all', '--out', out);
+    expect(all).toEqual({ code: 0, out: `removed 2 device(s) from ${out}`, err: `vfleet: not removed: ${notOurs}` });
+    expect(readdirSync(out)).toEqual(['EI-ML-0003']);
+    expect(readFileSync(file(3), 'utf8')).toBe(cut);
+  });
+
   it('create --force and rm refuse a folder a running fleet holds, and change nothing', async () => {
     const out = join(root, 'held');
     expect((await vfleet('devices', 'create', '--count', '2', '--disk-size', '0', '--out', out)).code).toBe(0);

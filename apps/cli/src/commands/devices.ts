@@ -6,13 +6,16 @@ import {
   checkTarget,
   deviceIds,
   evkSpecs,
+  findDamagedDevices,
   generateDevices,
   holdDeviceFolder,
   initWorkspace,
-  listDevices,
+  leftForUser,
   loadProduct,
-  removeDevices,
+  removeDevicesWithReport,
   resolveHome,
+  scanDevices,
+  type DamagedDevice,
   type DeviceSpec,
   type EnvMode,
 } from '@vfleet/simulator';
@@ -98,6 +101,8 @@ export function registerDevices(program: Command): void {
           (made > 0 ? ` (${Math.round(made / seconds)} devices/s)` : ''),
       );
       printFailures(result.failed);
+      // a damaged device is skipped like a good one: say why it is not in the fleet
+      if (result.skipped.length > 0) printDamaged('skipped', findDamagedDevices(out, result.skipped));
       if (result.failed.length > 0) process.exitCode = 1;
     });
 
@@ -121,18 +126,18 @@ export function registerDevices(program: Command): void {
         ]));
         return;
       }
-      const listed = listDevices(resolve(flags.out), { withUsage: true });
+      const { devices: listed, damaged } = scanDevices(resolve(flags.out), { withUsage: true });
       if (flags.json) {
+        // stdout stays the array of devices scripts parse; the damaged ones go to stderr as below
         console.log(JSON.stringify(listed.map((d) => ({ ...d.meta, dir: d.dir, allocatedBytes: d.allocatedBytes })), null, 2));
-        return;
-      }
-      if (listed.length === 0) {
+      } else if (listed.length === 0) {
         console.log(`no devices in ${resolve(flags.out)}`);
-        return;
+      } else {
+        table(['ID', 'COHORT', 'TAGS', 'TARGET', 'ENV', 'DISK'], listed.map(({ meta: m }) => [
+          m.id, m.cohort, m.tags.join(','), m.target, m.env, `${Math.round(m.diskBytes / 1048576)}M`,
+        ]));
       }
-      table(['ID', 'COHORT', 'TAGS', 'TARGET', 'ENV', 'DISK'], listed.map(({ meta: m }) => [
-        m.id, m.cohort, m.tags.join(','), m.target, m.env, `${Math.round(m.diskBytes / 1048576)}M`,
-      ]));
+      printDamaged('not listed', damaged);
     });
 
   devices
@@ -146,9 +151,20 @@ export function registerDevices(program: Command): void {
       const out = resolve(flags.out);
       if (!existsSync(out)) throw new VfleetError('VFLEET_USAGE', `--out ${out}: no such folder`);
       // a running fleet's devices are removed through the fleet, never from under it
-      const removed = removeDevices(out, flags.all ? 'all' : ids, { lockAs: 'vfleet devices rm' });
+      const { removed, left } = removeDevicesWithReport(out, flags.all ? 'all' : ids, { lockAs: 'vfleet devices rm' });
       console.log(`removed ${removed.length} device(s) from ${out}`);
+      for (const d of left) console.error(`vfleet: not removed: ${printable(leftForUser(d))}`);
     });
+}
+
+/** One line per folder whose vfleet.json vfleet cannot use: what is wrong, and what the user can do. */
+function printDamaged(what: string, damaged: DamagedDevice[]): void {
+  for (const d of damaged) {
+    const line = d.ours
+      ? `${d.problem}; vfleet made it: \`vfleet devices rm ${d.name}\` removes it, \`vfleet devices create --force\` with its id replaces it`
+      : leftForUser(d);
+    console.error(`vfleet: ${what}: ${printable(line)}`);
+  }
 }
 
 /** One line per distinct error: a full disk fails every device the same way, and says so once. */
