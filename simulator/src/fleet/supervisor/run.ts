@@ -5,7 +5,7 @@ import { createAdminClient } from '../../backend/admin-client.js';
 import { seedEvk } from '../../backend/evk-seed.js';
 import { startBackend, type Backend } from '../../backend/server.js';
 import { generateDevices } from '../../devices/generate.js';
-import { listDevices } from '../../devices/list.js';
+import { scanDevices } from '../../devices/list.js';
 import { deviceIds, evkSpecs, type DeviceSpec, type EnvMode } from '../../devices/spec.js';
 import { loadProduct } from '../../product/product.js';
 import { initWorkspace } from '../../workspace/init.js';
@@ -80,7 +80,13 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<Supervis
   let specs: DeviceSpec[] = [];
   if (opts.evk) specs = evkSpecs(product);
   else if (opts.count !== undefined) specs = deviceIds('EI-ML', 1, opts.count).map((id) => ({ id, cohort: product.deviceCohort, tags: [], target: 'arm64-v8' }));
-  const ids = specs.length > 0 ? specs.map((s) => s.id) : listDevices(devicesDir).map((d) => d.meta.id);
+  let ids = specs.map((s) => s.id);
+  if (specs.length === 0) {
+    const { devices, damaged } = scanDevices(devicesDir);
+    ids = devices.map((d) => d.meta.id);
+    // a device whose vfleet.json is damaged is left out: say which and why
+    for (const d of damaged) say(`not in the fleet: ${d.problem}`);
+  }
   if (ids.length === 0) throw new VfleetError('VFLEET_USAGE', `no devices in ${devicesDir}: pass --count N or --evk`);
 
   const ports = { device: opts.ports?.device ?? 4443, admin: opts.ports?.admin ?? 4000, binary: opts.ports?.binary ?? 4080 };

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createConnection } from 'node:net';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isVfleetError } from '@vfleet/core';
@@ -105,5 +105,21 @@ describe('supervisor and control-socket client', () => {
     expect(db.devices().map((d) => [d.id, d.run])).toEqual([['EI-ML-0001', 'stopped'], ['EI-ML-0002', 'stopped'], ['EI-ML-0003', 'stopped']]);
     expect(db.events('EI-ML-0002', 1000).map((e) => e.kind)).toEqual(expect.arrayContaining(['started', 'connected', 'rebooting', 'exited']));
     db.close();
+  }, 60_000);
+
+  it('a fleet over a folder says which devices it leaves out because their vfleet.json is damaged', async () => {
+    // the three devices the first test made; one of them damaged
+    writeFileSync(join(root, 'devices', 'EI-ML-0002', 'vfleet.json'), '{"generator":');
+    const said: string[] = [];
+    supervisor = await startSupervisor({
+      home, devicesDir: join(root, 'devices'), runtime: 'inproc', sizeScale: 1 / 4096, ports: { device: 0, admin: 0, binary: 0 }, say: (l) => said.push(l),
+    });
+    const fleet = await connectFleet(home);
+    expect((await fleet.devices()).map((d) => d.id)).toEqual(['EI-ML-0001', 'EI-ML-0003']);
+    expect(said.filter((l) => l.startsWith('not in the fleet'))).toEqual([
+      `not in the fleet: ${join(root, 'devices', 'EI-ML-0002', 'vfleet.json')}: not valid JSON (Unexpected end of JSON input)`,
+    ]);
+    await fleet.shutdown();
+    await supervisor.stopped;
   }, 60_000);
 });
