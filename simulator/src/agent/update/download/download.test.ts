@@ -13,6 +13,7 @@ import { content } from '../test-support/offers.js';
 import { DEFAULT_DOWNLOAD_TUNING, downloadBinary, worstCaseTimeoutMs, type DownloadContext } from './download.js';
 import { createDownloadSlots } from './download-slots.js';
 import { createHttpFetch, type FetchBinary } from './fetch-binary.js';
+import { BODY_CHUNK_BYTES } from './http-get.js';
 
 function binaryAt(url: string, bytes: Buffer, size = bytes.length): UpdateBinary {
   const uuid = randomUUID();
@@ -83,7 +84,10 @@ describe('downloadBinary', () => {
   it('stops when aborted', async () => {
     const c = ctx();
     const controller = new AbortController();
-    const gen = downloadBinary(binaryAt(host.url('b'), bytes), { ...c, signal: controller.signal });
+    // several body chunks, so an abort after the first still has bytes to stop
+    const big = content('big', 3 * BODY_CHUNK_BYTES + 1);
+    host.put('big', big);
+    const gen = downloadBinary(binaryAt(host.url('big'), big), { ...c, signal: controller.signal });
     await gen.next();
     controller.abort(new Error('stop'));
     await expect(collect(gen)).rejects.toThrow('stop');
