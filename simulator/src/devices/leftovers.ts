@@ -1,8 +1,9 @@
 // What a writer killed half-way leaves in a device folder: `.ID.tmp-*` (a device being written),
 // `.ID.old-*` (the device --force was replacing) and `.ID.rm-*` (a device being removed). Each name
 // carries the writer's pid, so the next run can tell a dead writer's leftovers from a live one's.
-import { lstatSync, readdirSync, renameSync } from 'node:fs';
+import { readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { entryAt } from './path-entry.js';
 import { processAlive } from './process-alive.js';
 import { removeTree } from './remove-tree.js';
 
@@ -67,19 +68,6 @@ export function sweepLeftovers(out: string): Swept {
   return swept;
 }
 
-function isDirectory(path: string): boolean {
-  try {
-    return lstatSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
+const isDirectory = (path: string): boolean => entryAt(path)?.isDirectory() === true;
 
-function exists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const exists = (path: string): boolean => entryAt(path) !== undefined;

@@ -4,6 +4,7 @@ import { VfleetError } from '@vfleet/core';
 import { lockDeviceFolder, type FolderLock } from '../fleet/folder-lock.js';
 import { inspectDeviceMeta } from './device-files.js';
 import { leftoverPath, sweepLeftovers } from './leftovers.js';
+import { entryAt } from './path-entry.js';
 import { removeTree } from './remove-tree.js';
 import type { DeviceMeta } from './spec.js';
 
@@ -102,18 +103,9 @@ function inspectFolder(folder: DeviceFolder, out: string, name: string, withUsag
   const dir = join(out, name);
   const r = inspectDeviceMeta(dir, name);
   if ('meta' in r) folder.devices.push({ dir, meta: r.meta, allocatedBytes: withUsage ? allocated(dir) : 0 });
-  else if (hasEntry(join(dir, 'vfleet.json'))) folder.damaged.push({ name, dir, problem: r.problem, ours: r.ours });
+  else if (entryAt(join(dir, 'vfleet.json')) !== undefined) folder.damaged.push({ name, dir, problem: r.problem, ours: r.ours });
 }
 
-/** Whether anything (a file, a link, a FIFO) is at `path`, never followed. */
-function hasEntry(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** One line for a damaged folder vfleet does not remove: it cannot tell it made it. */
 export const leftForUser = (d: DamagedDevice): string => `${d.problem}; vfleet cannot tell it made this folder, so it leaves it for you to delete`;

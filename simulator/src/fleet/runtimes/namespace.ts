@@ -17,6 +17,7 @@ import { execa, type ResultPromise } from 'execa';
 import { addressIn16, forwardLines, homeHash, interfaceName, mustTool, safeName, tool, tryTool } from './netutil.js';
 import { jsonRegistry } from './json-registry.js';
 import { mkdirInDevice, requireInDevice, writeDeviceFile } from '../../devices/device-files.js';
+import { entryAt } from '../../devices/path-entry.js';
 import { agentTrust, trustVariables, type AgentTrust } from './agent-trust.js';
 
 /** One Node agent process per device (RSS of a joined, polling agent). */
@@ -228,14 +229,6 @@ export const HOST_PRIVATE_NESTED: readonly string[] = ['/etc/ssh', '/var/lib/doc
 export function privateHostDirs(topLevel: readonly string[], isDir: (path: string) => boolean): string[] {
   const top = topLevel.filter((n) => !HOST_SYSTEM_DIRS.includes(n) && isDir(`/${n}`)).map((n) => `/${n}`);
   return [...top, ...HOST_PRIVATE_NESTED.filter((p) => isDir(p))].sort();
-}
-
-function isRealDir(path: string): boolean {
-  try {
-    return lstatSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /** A path as an fstab field: space, tab, newline and backslash as octal escapes (fstab(5)). */
@@ -497,7 +490,7 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
       mkdirInDevice(deviceDir, 'root');
       // the overlay shows the host's root file system: not its private directories, which the device
       // has of its own, nor the other devices' keys and this home's CA keys and tokens where those are elsewhere
-      const own = privateHostDirs(readdirSync('/'), isRealDir);
+      const own = privateHostDirs(readdirSync('/'), (p) => entryAt(p)?.isDirectory() === true);
       const under = (p: string, dirs: readonly string[]) => dirs.some((d) => p === d || p.startsWith(`${d}/`));
       // a node installed in a private directory (nvm puts it under /root or /home) is shown again, read-only
       const nodeDir = dirname(resolve(agentCommand[0] as string));
