@@ -79,6 +79,28 @@ describe.skipIf(!built)('generateDevices with worker threads (built output)', ()
   });
 });
 
+describe.skipIf(!built)('workers started before the plan (built output)', () => {
+  it('are ended when the plan fails, so the process is not held open', () => {
+    // 300 devices take a worker, started before the plan; a cohort the product lacks fails the plan
+    const script = `
+      const { generateDevices, deviceIds } = await import(${JSON.stringify(distGenerate.href.replace('/devices/generate.js', '/index.js'))});
+      const specs = deviceIds('W', 1, 300).map((id) => ({ id, cohort: 'nope', tags: [], target: 'arm64-v8' }));
+      try {
+        await generateDevices({ home: ${JSON.stringify(home)}, out: ${JSON.stringify(join(root, 'no-plan'))}, cohort: 'nope', env: 'file', diskBytes: 0, force: false, specs });
+      } catch (e) {
+        console.log(e.message);
+      }`;
+    // a file, not -e: workers take the parent's execArgv, and --input-type is refused in a worker
+    const file = join(root, 'no-plan.mjs');
+    writeFileSync(file, script);
+    const r = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('--cohort nope: product edge-inference has cohorts release, release-debug, daily-release, daily-debug');
+    expect(readdirSync(join(root, 'no-plan'))).toEqual([]);
+  });
+});
+
 describe.skipIf(!built)('the worker thread\'s module graph (built output)', () => {
   it('loads only the slim core entry points, not the whole of @vfleet/core', () => {
     // every worker pays for what write-device.js imports before it writes a device: the whole of

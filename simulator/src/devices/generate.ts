@@ -21,10 +21,37 @@ const workerUrl = new URL('./generate-worker.js', import.meta.url);
 
 /**
  * Generates device directories. Big batches are shared out over the calling thread and worker
- * threads through one claim counter: the calling thread starts writing at once and each worker
- * joins when it has started, so worker start-up is never on the critical path.
+ * threads through one claim counter. The workers are started first, so their start-up (~20 ms) and
+ * module loading (~20 ms) run while this thread makes the plan; this thread then starts writing at
+ * once and each worker joins as soon as it has the plan, so worker start-up is never on the critical path.
  */
 export async function generateDevices(opts: GenerateOptions): Promise<GenerateResult> {
+  const canThread = existsSync(fileURLToPath(workerUrl));
+  const threads = canThread ? Math.min(opts.workers ?? generationThreads(opts.specs.length), opts.specs.length) : 1;
+  const helpers = Array.from({ length: Math.max(0, threads - 1) }, () => new Helper());
+  let plan: GenerationPlan;
+  try {
+    plan = await prepare(opts);
+  } catch (e) {
+    await Promise.all(helpers.map((h) => h.cancel()));
+    throw e;
+  }
+  if (helpers.length === 0) return writeBatch(plan, opts.specs);
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  for (const h of helpers) h.start(plan, opts.specs, next);
+  // Settle every helper before returning, so a failed one cannot leave an unhandled rejection.
+  const settled = Promise.allSettled(helpers.map((h) => h.result));
+  const own = await writeOnThisThread(plan, opts.specs, next);
+  const parts = [own];
+  for (const h of await settled) {
+    if (h.status === 'rejected') throw h.reason;
+    parts.push(h.value);
+  }
+  return mergeResults(parts);
+}
+
+/** Makes the device folder, sweeps what killed runs left in it and resolves the plan (failing here, before any device). */
+async function prepare(opts: GenerateOptions): Promise<GenerationPlan> {
   try {
     mkdirSync(opts.out, { recursive: true });
   } catch (cause) {
@@ -34,37 +61,36 @@ export async function generateDevices(opts: GenerateOptions): Promise<GenerateRe
   const spread = opts.specs.length >= SPREAD_FROM ? spreadDeviceDirectories(opts.out) : undefined;
   // a killed run's temp and replaced directories would otherwise pile up (with private keys in them)
   sweepLeftovers(opts.out);
-  const canThread = existsSync(fileURLToPath(workerUrl));
-  const threads = Math.min(opts.workers ?? generationThreads(opts.specs.length), opts.specs.length);
   const { specs, workers: _w, ...ctx } = opts;
-  let plan: GenerationPlan;
   try {
-    // made here once (and failing here, before any device or worker); workers only write
-    plan = planFor(ctx, specs);
+    return planFor(ctx, specs);
   } finally {
     await spread;
   }
-  if (threads <= 1 || !canThread) return writeBatch(plan, specs);
-  const next = new Int32Array(new SharedArrayBuffer(4));
-  const helpers = Array.from(
-    { length: threads - 1 },
-    () =>
-      new Promise<GenerateResult>((resolve, reject) => {
-        const worker = new Worker(workerUrl, { workerData: { plan, specs, next } });
-        worker.once('message', resolve);
-        worker.once('error', reject);
-        worker.once('exit', (code) => reject(new Error(`device generation worker exited with code ${code} before reporting`)));
-      }),
-  );
-  // Settle every helper before returning, so a failed one cannot leave an unhandled rejection.
-  const settled = Promise.allSettled(helpers);
-  const own = await writeOnThisThread(plan, specs, next);
-  const parts = [own];
-  for (const h of await settled) {
-    if (h.status === 'rejected') throw h.reason;
-    parts.push(h.value);
+}
+
+/** A worker thread started before the plan exists; it loads its modules, then waits for start() or cancel(). */
+class Helper {
+  private readonly worker = new Worker(workerUrl);
+  readonly result: Promise<GenerateResult>;
+
+  constructor() {
+    this.result = new Promise<GenerateResult>((resolve, reject) => {
+      this.worker.once('message', resolve);
+      this.worker.once('error', reject);
+      this.worker.once('exit', (code) => reject(new Error(`device generation worker exited with code ${code} before reporting`)));
+    });
+    // cancel() ends the worker on purpose; nothing waits for its result then
+    this.result.catch(() => undefined);
   }
-  return mergeResults(parts);
+
+  start(plan: GenerationPlan, specs: readonly DeviceSpec[], next: Int32Array): void {
+    this.worker.postMessage({ plan, specs, next });
+  }
+
+  async cancel(): Promise<void> {
+    await this.worker.terminate();
+  }
 }
 
 /** Writes claimed devices a few at a time, yielding between groups so this thread's event loop keeps running. */
