@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 // Figure for issue [core]: device directories per second (identity + config + env + sparse disk)
-// for N devices, against the same identity work done with the openssl CLI in the same run, and against
-// a floor in the same run: the file set of a device vfleet made, copied N times through a temp
-// directory and a rename on as many threads as vfleet uses, without and with the native key work an
-// identity needs at the least (bench/lib/device-floor.mjs). Prints one JSON object.
+// for N devices, as users make them: the `vfleet devices create` command (apps/cli/bin/vfleet, with
+// its allocator and V8 settings), timed by the command itself around the generation (--json). In the
+// same run: the same generation called as a library in this long-lived process (V8's default
+// tiering), the same identity work done with the openssl CLI, and a floor: the file set of a device
+// vfleet made, copied N times through a temp directory and a rename on as many threads as vfleet uses,
+// without and with the native key work an identity needs at the least (bench/lib/device-floor.mjs).
+// Prints one JSON object.
 // Usage: node bench/devices-create.mjs [N] [baselineN]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fileSetOf, floorRun } from './lib/device-floor.mjs';
 import { generateDevices, generationThreads, deviceIds, initWorkspace, listDevices, workspacePaths } from '@vfleet/simulator';
 import { useLauncherAllocator } from './lib/allocator.mjs';
@@ -22,15 +26,22 @@ try {
   const home = join(root, 'home');
   const out = join(root, 'devices');
   const { manifest } = initWorkspace({ home });
-  const specs = deviceIds('EI-ML', 1, n).map((id) => ({ id, cohort: 'release', tags: [], target: 'arm64-v8' }));
+  // user and system CPU ms per device, all threads of the process
+  const cpuMs = (user, system) => ({ user: +((user * 1000) / n).toFixed(3), system: +((system * 1000) / n).toFixed(3) });
 
+  // The command, as users run it; it times its own generation.
+  const vfleet = fileURLToPath(new URL('../apps/cli/bin/vfleet', import.meta.url));
+  const command = JSON.parse(execFileSync(vfleet, ['--home', home, 'devices', 'create', '--count', String(n), '--cohort', 'release', '--out', out, '--json'], { encoding: 'utf8' }));
+  if (command.created !== n) throw new Error(`vfleet devices create made ${command.created} of ${n}: ${JSON.stringify(command.failed.slice(0, 3))}`);
+  const seconds = command.seconds;
+
+  // The library in this process: V8's default tiering, as in a long-lived process (dashboard, fleet).
+  const specs = deviceIds('EI-ML', 1, n).map((id) => ({ id, cohort: 'release', tags: [], target: 'arm64-v8' }));
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const result = await generateDevices({ home, out, cohort: 'release', env: 'file', diskBytes: 256 * 1024 * 1024, force: false, specs });
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  // user and system CPU ms per device, all threads of this process
-  const cpuMs = (user, system) => ({ user: +((user * 1000) / n).toFixed(3), system: +((system * 1000) / n).toFixed(3) });
+  const result = await generateDevices({ home, out: join(root, 'library'), cohort: 'release', env: 'file', diskBytes: 256 * 1024 * 1024, force: false, specs });
+  const librarySeconds = (performance.now() - t0) / 1000;
+  const libraryCpu = process.cpuUsage(cpu0);
   if (result.created.length !== n) throw new Error(`created ${result.created.length} of ${n}: ${JSON.stringify(result.failed.slice(0, 3))}`);
 
   const usage = listDevices(out, { withUsage: true }).map((d) => d.allocatedBytes);
@@ -39,7 +50,7 @@ try {
   // Floor: the same file set (and the least key work) with no vfleet code, same thread count, same file system.
   const threads = generationThreads(n);
   const floor = {};
-  const set = fileSetOf(join(out, result.created[0]));
+  const set = fileSetOf(join(out, specs[0].id));
   for (const keys of [false, true]) {
     const dir = join(root, keys ? 'floor-keys' : 'floor-files');
     mkdirSync(dir);
@@ -77,9 +88,11 @@ try {
       bench: 'devices-create',
       n,
       cores: availableParallelism(),
-      seconds: +seconds.toFixed(3),
+      seconds,
       devicesPerSecond: Math.round(rate),
-      cpuMsPerDevice: cpuMs(cpu.user / 1e6, cpu.system / 1e6),
+      cpuMsPerDevice: cpuMs(command.cpuSeconds.user, command.cpuSeconds.system),
+      what: '`vfleet devices create --count N` (its own timing of the generation)',
+      library: { what: 'generateDevices() in this process', seconds: +librarySeconds.toFixed(3), devicesPerSecond: Math.round(n / librarySeconds), cpuMsPerDevice: cpuMs(libraryCpu.user / 1e6, libraryCpu.system / 1e6) },
       realDiskBytesPerDevice: { mean: Math.round(meanBytes), max: Math.max(...usage) },
       baseline: { tool: 'openssl CLI (key + CSR + signed certificate)', n: baselineN, devicesPerSecond: +baselineRate.toFixed(1) },
       speedupOverBaseline: +(rate / baselineRate).toFixed(1),

@@ -27,6 +27,28 @@ describe('vfleet devices', () => {
     expect(r.out.split('\n')).toEqual(['ID\tCOHORT\tTAGS\tTARGET\tENV\tDISK', 'EI-ML-0001\trelease\ta\\u009b2Jb\tarm64-v8\tfile\t0M']);
   });
 
+  it('create --json prints only the outcome on stdout: counts, failures, seconds and CPU', async () => {
+    const out = join(root, 'json');
+    const fresh = (...argv: string[]) => runVfleet(join(root, 'json-home'), argv);
+    // a fresh home: the workspace it initialises is said on stderr, not mixed into the JSON
+    const first = await fresh('devices', 'create', '--count', '3', '--disk-size', '0', '--out', out, '--json');
+    expect(first.code).toBe(0);
+    expect(first.err).toMatch(/^initialised workspace /);
+    const made = JSON.parse(first.out) as Record<string, unknown>;
+    expect(made).toMatchObject({ out, created: 3, replaced: 0, skipped: 0, failed: [] });
+    expect(made['seconds']).toBeGreaterThan(0);
+    expect(made['devicesPerSecond']).toBeGreaterThan(0);
+    expect(Object.keys(made['cpuSeconds'] as object)).toEqual(['user', 'system']);
+    // again, with one device's place taken by a file: skipped, failed (with its reason) and exit code 1
+    writeFileSync(join(out, 'EI-ML-0004'), 'not a device');
+    const again = await fresh('devices', 'create', '--count', '4', '--disk-size', '0', '--out', out, '--force', '--json');
+    expect(again.code).toBe(1);
+    const r = JSON.parse(again.out) as { created: number; replaced: number; failed: Array<{ id: string; error: string }> };
+    expect(r.created).toBe(0);
+    expect(r.replaced).toBe(3);
+    expect(r.failed).toEqual([{ id: 'EI-ML-0004', error: `${join(out, 'EI-ML-0004')} exists and is not a vfleet device directory; refusing to replace it` }]);
+  });
+
   it('list, create and rm say which vfleet.json is damaged and why; rm removes only what vfleet surely made', async () => {
     const out = join(root, 'damaged');
     expect((await vfleet('devices', 'create', '--count', '4', '--disk-size', '0', '--out', out)).code).toBe(0);

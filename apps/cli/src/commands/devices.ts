@@ -22,6 +22,7 @@ import {
 import { VfleetError } from '@vfleet/core';
 import { choiceFlag, hostPortFlag, intFlag, listFlag, sizeFlag } from '../flags.js';
 import { adminFrom, adminUrlOption, printable, table } from '../admin.js';
+import { useGenerationTiering } from '../v8-tuning.js';
 
 interface CreateFlags {
   count?: number;
@@ -37,6 +38,7 @@ interface CreateFlags {
   out: string;
   force?: boolean;
   evk?: boolean;
+  json?: boolean;
 }
 
 export function registerDevices(program: Command): void {
@@ -59,10 +61,12 @@ export function registerDevices(program: Command): void {
     .option('--out <dir>', 'output folder', 'devices')
     .option('--force', 'replace devices that already exist')
     .option('--evk', "the EVK's six devices (ids, tags, targets) from the product definition")
+    .option('--json', 'print the outcome as JSON (counts, failures, seconds, CPU)')
     .action(async (flags: CreateFlags) => {
       const h = home();
       const init = initWorkspace({ home: h });
-      if (init.created.length > 0) console.log(`initialised workspace ${h}`);
+      // with --json, stdout holds only the outcome
+      if (init.created.length > 0) (flags.json ? console.error : console.log)(`initialised workspace ${h}`);
       const product = loadProduct(init.manifest.product);
       const cohort = flags.cohort ?? product.deviceCohort;
       let specs: DeviceSpec[];
@@ -76,6 +80,9 @@ export function registerDevices(program: Command): void {
       const out = resolve(flags.out);
       // replacing a device a running fleet uses would swap its identity and state under its agent
       const lock = flags.force ? holdDeviceFolder(out, 'vfleet devices create --force') : undefined;
+      // this process runs one generation and exits
+      useGenerationTiering();
+      const cpu = process.cpuUsage();
       const started = performance.now();
       let result;
       try {
@@ -94,12 +101,27 @@ export function registerDevices(program: Command): void {
         lock?.release();
       }
       const seconds = (performance.now() - started) / 1000;
+      const used = process.cpuUsage(cpu);
       const made = result.created.length + result.replaced.length;
-      console.log(
-        `${out}: ${result.created.length} created, ${result.replaced.length} replaced, ${result.skipped.length} already there (use --force to replace)` +
-          `, ${result.failed.length} failed in ${seconds.toFixed(2)} s` +
-          (made > 0 ? ` (${Math.round(made / seconds)} devices/s)` : ''),
-      );
+      if (flags.json) {
+        console.log(JSON.stringify({
+          out,
+          created: result.created.length,
+          replaced: result.replaced.length,
+          skipped: result.skipped.length,
+          failed: result.failed,
+          seconds: +seconds.toFixed(3),
+          devicesPerSecond: made > 0 ? Math.round(made / seconds) : 0,
+          // every thread of this process over the generation: user and system CPU seconds
+          cpuSeconds: { user: +(used.user / 1e6).toFixed(3), system: +(used.system / 1e6).toFixed(3) },
+        }));
+      } else {
+        console.log(
+          `${out}: ${result.created.length} created, ${result.replaced.length} replaced, ${result.skipped.length} already there (use --force to replace)` +
+            `, ${result.failed.length} failed in ${seconds.toFixed(2)} s` +
+            (made > 0 ? ` (${Math.round(made / seconds)} devices/s)` : ''),
+        );
+      }
       printFailures(result.failed);
       // a damaged device is skipped like a good one: say why it is not in the fleet
       if (result.skipped.length > 0) printDamaged('skipped', findDamagedDevices(out, result.skipped));
