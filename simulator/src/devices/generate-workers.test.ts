@@ -90,14 +90,28 @@ describe.skipIf(!built)('workers started before the plan (built output)', () => 
       } catch (e) {
         console.log(e.message);
       }`;
-    // a file, not -e: workers take the parent's execArgv, and --input-type is refused in a worker
-    const file = join(root, 'no-plan.mjs');
-    writeFileSync(file, script);
-    const r = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
     expect(r.signal).toBeNull();
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe('--cohort nope: product edge-inference has cohorts release, release-debug, daily-release, daily-debug');
     expect(readdirSync(join(root, 'no-plan'))).toEqual([]);
+  });
+});
+
+describe.skipIf(!built)('a generation called from node -e (built output)', () => {
+  it('keeps its workers: they do not take --input-type, which a worker refuses', () => {
+    const out = join(root, 'from-eval');
+    const script = `
+      const { generateDevices, deviceIds } = await import(${JSON.stringify(distGenerate.href.replace('/devices/generate.js', '/index.js'))});
+      const specs = deviceIds('E', 1, 300).map((id) => ({ id, cohort: 'release', tags: [], target: 'arm64-v8' }));
+      const r = await generateDevices({ home: ${JSON.stringify(home)}, out: ${JSON.stringify(out)}, cohort: 'release', env: 'file', diskBytes: 0, force: false, specs, workers: 2 });
+      console.log(r.created.length, r.failed.length);`;
+    for (const flag of [['--input-type=module'], ['--input-type', 'module']]) {
+      rmSync(out, { recursive: true, force: true });
+      const r = spawnSync(process.execPath, [...flag, '-e', script], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe('300 0');
+    }
   });
 });
 
