@@ -22,6 +22,7 @@ export type DevicePhase =
   | 'connecting'
   | 'online' // joined the device channel
   | 'checking'
+  | 'queued' // its plan started, waiting for a download slot (an in-process fleet shares a limited number)
   | 'downloading'
   | 'installing'
   | 'rebooting'
@@ -64,6 +65,7 @@ export type DeviceEventKind =
   | 'checking' // polling /update
   | 'no-update'
   | 'update-available' // data: release / version
+  | 'queued' // waiting for a download slot; data: binary, limit (at once in the process), waiting
   | 'downloading' // data: percent
   | 'installing' // data: percent
   | 'installed'

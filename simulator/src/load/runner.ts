@@ -129,7 +129,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadReport> {
     let updating = 0;
     for (const id of ids) {
       const p = statusOf(id)?.phase;
-      if (p === 'downloading' || p === 'installing') updating++;
+      if (p === 'queued' || p === 'downloading' || p === 'installing') updating++;
     }
     const live: LiveState = {
       elapsedSeconds: seconds(), phase: phaseLabel, provisioned: ids.length, online: collector.joinedCount(), updated: collector.updatedCount(),

@@ -20,7 +20,7 @@ export interface FleetTableProps {
 }
 
 const STATE_COLORS: Record<string, string> = {
-  online: 'green', downloading: 'cyan', installing: 'cyan', checking: 'green', rebooting: 'yellow', connecting: 'yellow',
+  online: 'green', queued: 'blue', downloading: 'cyan', installing: 'cyan', checking: 'green', rebooting: 'yellow', connecting: 'yellow',
   starting: 'yellow', crashed: 'red', failed: 'red', error: 'red', 'no-network': 'magenta', stopped: 'gray', offline: 'gray',
 };
 

@@ -47,7 +47,7 @@ export function reduceDevice(t: Tracked, e: DeviceEvent): void {
       if (s.phase === 'online' || s.phase === 'checking') setPhase('connecting');
       break;
     case 'checking':
-      if (s.phase !== 'downloading' && s.phase !== 'installing') setPhase('checking');
+      if (s.phase !== 'queued' && s.phase !== 'downloading' && s.phase !== 'installing') setPhase('checking');
       break;
     case 'no-update':
     case 'installed':
@@ -55,6 +55,9 @@ export function reduceDevice(t: Tracked, e: DeviceEvent): void {
       break;
     case 'update-available':
       setPhase('downloading');
+      break;
+    case 'queued':
+      setPhase('queued');
       break;
     case 'downloading':
     case 'installing': {

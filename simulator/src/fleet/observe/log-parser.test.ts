@@ -89,4 +89,14 @@ describe('parseLogLine on peridiod.log and odd input', () => {
     log.warn('[Client] error: socket closed (code 1006)');
     expect(lines.map(kind)).toEqual(['connected', 'checking', 'installing', 'rebooting', 'disconnected']);
   });
+
+  it("reads an in-process device's wait for a download slot as queued, before its download", () => {
+    const lines: string[] = [];
+    const log = createLogger({ sink: (l) => lines.push(...l.split('\n').filter(Boolean)), format: 'console', level: 'info', deviceId: 'EI-ML-0001' });
+    log.info('[Plan Server] Plan execution starting');
+    log.info(`[Stream Downloader ${BIN}] Waiting for a download slot (249 at once in this process, 751 waiting)`);
+    log.info(`[Stream Downloader ${BIN}] INIT download attempt 0 http://127.0.0.1:4080/b/x?[FILTERED]`);
+    expect(lines.map(kind)).toEqual(['update-available', 'queued', 'downloading']);
+    expect(parseLogLine(lines[1] ?? '')?.data).toEqual({ binary: BIN, limit: 249, waiting: 751 });
+  });
 });

@@ -28,6 +28,7 @@ const RULES: Rule[] = [
   [/^\[Cloud Server\] no update/, 'no-update', none],
   [/^\[Bundle Server\] No binaries to install because (.*)$/, 'no-update', (m) => ({ reason: m[1] ?? '' })],
   [/^\[Plan Server\] Plan execution starting/, 'update-available', none],
+  [/^\[Stream Downloader ([^\]]+)\] Waiting for a download slot \((\d+) at once in this process, (\d+) waiting\)/, 'queued', (m) => ({ binary: m[1] ?? '', limit: Number(m[2]), waiting: Number(m[3]) })],
   [/^\[Stream Downloader ([^\]]+)\] (INIT|RESUME) download attempt (\d+)/, 'downloading', (m) => ({ binary: m[1] ?? '', mode: m[2] ?? '', attempt: Number(m[3]) })],
   [/^\[Distributions\] Downloading and streaming firmware to fwup/, 'downloading', none],
   [/^\[Client\] Update Progress: (\d+)%/, 'downloading', (m) => ({ percent: Number(m[1]) })],

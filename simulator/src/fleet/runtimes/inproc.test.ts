@@ -95,8 +95,15 @@ describe('the in-process runtime', () => {
       const device = (id: string) => store.devices.getByIdentifier(productUuid, id);
       await until(() => ids.every((id) => device(id)?.reported_version === '1.1.0' && socket.isOnline(device(id)?.uuid ?? '')), 60_000);
       const releases = Object.values(await admin.call('GET', '/api/v1/releases'))[0] as Array<{ uuid: string; name: string }>;
+      // the fleet shows a device waiting for the slot as queued, not as a download making no progress
+      const queued = new Set<string>();
+      const seen = fleet.subscribe((e) => {
+        if (e.kind === 'queued') queued.add(e.id);
+      });
       await admin.call('PATCH', `/api/v1/releases/${releases.find((r) => r.name === 'release-r1002')?.uuid ?? ''}`, { disabled: false });
       await until(() => ['EI-ML-0001', 'EI-ML-0002'].every((id) => device(id)?.reported_version === '2.0.0'), 60_000);
+      seen();
+      expect(queued.size).toBeGreaterThan(0);
       // service and model for each canary, never two at once
       expect([gets, most]).toEqual([4, 1]);
       expect((await fleet.logs('EI-ML-0001')).concat(await fleet.logs('EI-ML-0002')).some((l) => l.includes('Waiting for a download slot (1 at once in this process'))).toBe(true);
