@@ -183,6 +183,15 @@ describe('the vfleet launcher (bin/vfleet)', () => {
     expect([1, 2, 3, 4, 64].map((cores) => launcherThreadpoolSize(cores))).toEqual([2, 2, 3, 4, 4]);
   }, 30_000);
 
+  it.skipIf(!built)('devices create uses its worker threads under the launcher\'s node flags', () => {
+    // 200 devices take a worker; a worker refused what the launcher gives node (ERR_WORKER_INVALID_EXEC_ARGV)
+    const out = join(root, 'launcher-devices');
+    const r = spawnSync('sh', [launcher, '--home', join(root, 'home'), 'devices', 'create', '--count', '200', '--disk-size', '0', '--out', out, '--json'], { encoding: 'utf8' });
+    expect(r.stderr).not.toMatch(/error|invalid/i);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ created: 200, failed: [] });
+  }, 30_000);
+
   it.skipIf(!built)('exits with the command\'s code and its one-line usage error', () => {
     const r = spawnSync('sh', [launcher, '--home', join(root, 'home'), 'devices', 'create', '--count', '0'], { encoding: 'utf8' });
     expect(r.status).toBe(2);

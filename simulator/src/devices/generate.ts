@@ -71,7 +71,12 @@ async function prepare(opts: GenerateOptions): Promise<GenerationPlan> {
 
 /** A worker thread started before the plan exists; it loads its modules, then waits for start() or cancel(). */
 class Helper {
-  private readonly worker = new Worker(workerUrl, { execArgv: workerExecArgv() });
+  // Started from a line that imports the worker module, not from the file: a worker takes the
+  // process's node options, and refuses --input-type for a file (a generation called from
+  // `node --input-type=module -e` lost its workers and failed after writing every device on the
+  // calling thread), while an execArgv of our own may not carry V8 options (the launcher's
+  // --max-semi-space-size). Code given as a string reads the same under either --input-type.
+  private readonly worker = new Worker(`import(${JSON.stringify(workerUrl.href)})`, { eval: true });
   readonly result: Promise<GenerateResult>;
 
   constructor() {
@@ -91,21 +96,6 @@ class Helper {
   async cancel(): Promise<void> {
     await this.worker.terminate();
   }
-}
-
-/**
- * Node's options of this process, as a worker takes them by default, without --input-type: a worker
- * refuses it (ERR_INPUT_TYPE_NOT_ALLOWED), so a generation called from `node --input-type=module -e`
- * lost its workers and failed after writing every device on the calling thread.
- */
-function workerExecArgv(): string[] {
-  const args: string[] = [];
-  for (let i = 0; i < process.execArgv.length; i++) {
-    const a = process.execArgv[i] as string;
-    if (a === '--input-type') i++;
-    else if (!a.startsWith('--input-type=')) args.push(a);
-  }
-  return args;
 }
 
 /** Writes claimed devices a few at a time, yielding between groups so this thread's event loop keeps running. */
