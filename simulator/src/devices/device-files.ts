@@ -49,8 +49,9 @@ export function isPlainFile(deviceDir: string, file: string): boolean {
  * Writes `data` to `rel` under the device directory (making its folders), refusing any link on the
  * way and anything but a regular file at the end: a container's root can mknod a node of a host
  * disk in its own directory, which the host must never write. Not truncated before that check.
+ * A new file gets `mode` (default 0644); with `mode` given, an existing one gets it too.
  */
-export function writeDeviceFile(deviceDir: string, rel: string, data: string): void {
+export function writeDeviceFile(deviceDir: string, rel: string, data: string, mode?: number): void {
   const file = requireInDevice(deviceDir, join(deviceDir, rel));
   const parent = join(file, '..');
   fs.mkdirSync(parent, { recursive: true });
@@ -59,13 +60,15 @@ export function writeDeviceFile(deviceDir: string, rel: string, data: string): v
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO for writing would otherwise wait for a reader
-    fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK, 0o644);
+    fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK, mode ?? 0o644);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new VfleetError('VFLEET_IO', `${file}: refusing to follow a symbolic link in the device directory ${deviceDir}`);
     throw new VfleetError('VFLEET_IO', `${file}: cannot write it: ${(e as Error).message}`, { cause: e });
   }
   try {
     if (!fs.fstatSync(fd).isFile()) throw new VfleetError('VFLEET_IO', `${file}: refusing to write it: not a regular file`);
+    // before the data: a file a secret goes into is never readable by others with it
+    if (mode !== undefined) fs.fchmodSync(fd, mode);
     fs.ftruncateSync(fd, 0);
     fs.writeFileSync(fd, data);
   } finally {

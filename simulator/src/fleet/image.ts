@@ -256,23 +256,46 @@ export async function stageOfflineBase(stage: string): Promise<{ files: string[]
     'etc/group': 'root:x:0:\n',
   };
   if (sshd) {
-    const hash = await passwordHash(EVK_USER.password);
+    const hash = await evkPasswordHash();
     if (hash === undefined) missing.push(`openssl (no password for the ${EVK_USER.name} login)`);
-    const { name, uid } = EVK_USER;
-    // sshd's privilege separation user; its chroot /run/sshd is made by the Dockerfile and the hooks
-    generated['etc/passwd'] += `sshd:x:100:65534::/run/sshd:/usr/sbin/nologin\n${name}:x:${uid}:${uid}:${name}:/home/${name}:/bin/sh\n`;
-    generated['etc/group'] += `nogroup:x:65534:\n${name}:x:${uid}:\n`;
-    // a last-change day other than 0 (0 means "must change the password at next login"), no expiry
-    generated['etc/shadow'] = `root:*:19000::::::\nsshd:*:19000::::::\n${name}:${hash ?? '!'}:19000::::::\n`;
+    Object.assign(generated, evkUserFiles(hash));
     generated['etc/ssh/sshd_config'] = OFFLINE_SSHD_CONFIG;
-    mkdirSync(join(stage, 'home', name), { recursive: true });
+    mkdirSync(join(stage, 'home', EVK_USER.name), { recursive: true });
     mkdirSync(join(stage, 'run', 'sshd'), { recursive: true, mode: 0o755 });
   }
   for (const [at, text] of Object.entries(generated)) {
     mkdirSync(dirname(join(stage, at)), { recursive: true });
-    writeFileSync(join(stage, at), text, { mode: at === 'etc/shadow' ? 0o600 : 0o644 });
+    writeFileSync(join(stage, at), text, { mode: SECRET_USER_FILES.has(at) ? 0o600 : 0o644 });
   }
   return { files: [...files].sort(), missing, generated };
+}
+
+/**
+ * A device's user database as the EVK board has it (protocol §8.2): root with no password, sshd's
+ * privilege-separation user (its chroot /run/sshd is made by the Dockerfile and the hooks) and the
+ * peridio login, whose password hash is `hash` (evkPasswordHash; '!' locks it when there is none).
+ * Paths relative to the device's /.
+ */
+export function evkUserFiles(hash: string | undefined): { 'etc/passwd': string; 'etc/group': string; 'etc/shadow': string; 'etc/gshadow': string } {
+  const { name, uid } = EVK_USER;
+  return {
+    'etc/passwd': `root:x:0:0:root:/root:/bin/sh\nsshd:x:100:65534::/run/sshd:/usr/sbin/nologin\n${name}:x:${uid}:${uid}:${name}:/home/${name}:/bin/sh\n`,
+    'etc/group': `root:x:0:\nnogroup:x:65534:\n${name}:x:${uid}:\n`,
+    // a last-change day other than 0 (0 means "must change the password at next login"), no expiry
+    'etc/shadow': `root:*:19000::::::\nsshd:*:19000::::::\n${name}:${hash ?? '!'}:19000::::::\n`,
+    'etc/gshadow': `root:*::\nnogroup:*::\n${name}:!::\n`,
+  };
+}
+
+/** Files of evkUserFiles only root may read. */
+export const SECRET_USER_FILES: ReadonlySet<string> = new Set(['etc/shadow', 'etc/gshadow']);
+
+/** The home of the EVK login, relative to the device's /. */
+export const EVK_USER_HOME = `home/${EVK_USER.name}`;
+
+/** The EVK login's password as a SHA-512 crypt(3) hash (`openssl passwd -6`), or undefined without openssl. */
+export function evkPasswordHash(): Promise<string | undefined> {
+  return passwordHash(EVK_USER.password);
 }
 
 /** A SHA-512 crypt(3) hash of `password` (`openssl passwd -6`), or undefined without openssl. */

@@ -139,6 +139,37 @@ describe.runIf(enabled)('namespace runtime against hostile devices and other wor
     }
   });
 
+  it("has a user database of its own (the EVK's), not the host's password hashes, and none of the host's TLS or WireGuard keys", async () => {
+    // a host secret where TLS and WireGuard keep private keys, when the host has those folders
+    const secrets = ['/etc/ssl/private', '/etc/wireguard'].filter((d) => existsSync(d)).map((d) => join(d, `.vft-secret-${tag}`));
+    for (const f of secrets) writeFileSync(f, 'host secret\n', { mode: 0o600 });
+    try {
+      const script = [
+        ...secrets.map((f) => `cat "${f}" 2>&1 | sed 's/.*: //'`),
+        'for f in /etc/passwd /etc/group /etc/shadow /etc/gshadow; do cut -d: -f1 "$f" | tr "\\n" " "; echo; done',
+        'stat -c "%a %n" /etc/shadow /etc/gshadow',
+        "grep -c '^peridio:[$]6[$]' /etc/shadow",
+        'ls -d /home/peridio',
+        // the device's own change stays over a restart
+        'grep -q "^extra:" /etc/passwd || echo "extra:x:1001:1001::/home/extra:/bin/sh" >> /etc/passwd',
+      ].join('; ');
+      const rt = runtime(script);
+      const dir = device('HL-17');
+      const first = await probe(rt, 'HL-17', dir);
+      expect(first.exit).toEqual({ code: 0, signal: null });
+      const hashed = haveTools('openssl') ? ['1'] : ['0'];
+      expect(first.lines).toEqual([
+        ...secrets.map(() => 'No such file or directory'),
+        'root sshd peridio ', 'root nogroup peridio ', 'root sshd peridio ', 'root nogroup peridio ',
+        '600 /etc/shadow', '600 /etc/gshadow', ...hashed, '/home/peridio',
+      ]);
+      const again = await probe(rt, 'HL-17', dir);
+      expect(again.lines[secrets.length]).toBe('root sshd peridio extra ');
+    } finally {
+      for (const f of secrets) rmSync(f, { force: true });
+    }
+  });
+
   it('a home inside the repository (the default ./.vfleet) stays hidden, though the repository is shown read-only', async () => {
     const home = join(repoRoot(), `.vft-home-${tag}`);
     mkdirSync(home);

@@ -10,7 +10,7 @@
 import { chmodSync, closeSync, constants, existsSync, fchmodSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { VfleetError } from '@vfleet/core';
-import { bundleAgent, repoRoot } from '../image.js';
+import { bundleAgent, evkPasswordHash, evkUserFiles, EVK_USER_HOME, repoRoot, SECRET_USER_FILES } from '../image.js';
 import { BACKEND_HOST_NAME, type CleanupReport, type DeviceLaunch, type PreflightReport, type RunningDevice, type Runtime, type RuntimeOptions } from '../types.js';
 import { hostCeilings, overCeilings } from './host-limits.js';
 import { execa, type ResultPromise } from 'execa';
@@ -218,7 +218,10 @@ function devSkeleton(dir: string): string {
 export const HOST_SYSTEM_DIRS: readonly string[] = ['bin', 'boot', 'dev', 'etc', 'lib', 'lib32', 'lib64', 'libx32', 'opt', 'proc', 'run', 'sbin', 'sys', 'usr', 'var'];
 
 /** Host directories under the system ones that hold secrets or other systems' data: host keys, container engines' state. */
-export const HOST_PRIVATE_NESTED: readonly string[] = ['/etc/ssh', '/var/lib/docker', '/var/lib/containerd', '/var/lib/containers', '/var/lib/vfleet-docker'];
+export const HOST_PRIVATE_NESTED: readonly string[] = [
+  '/etc/ssh', '/etc/ssl/private', '/etc/wireguard', '/etc/letsencrypt',
+  '/var/lib/docker', '/var/lib/containerd', '/var/lib/containers', '/var/lib/vfleet-docker',
+];
 
 /**
  * The host directories a device must not read through its overlay of / (root can read anything
@@ -307,6 +310,20 @@ export function requireMountPoints(deviceDir: string, points: readonly string[])
   for (const p of points) requireInDevice(deviceDir, join(deviceDir, 'root', p));
 }
 
+/**
+ * The device's own user database in its upper layer (evkUserFiles: root with no password and the
+ * EVK's peridio login), each file only where the device has none: one an earlier start wrote, or
+ * one the device changed or removed inside (a whiteout), stays. Without them the overlay showed the
+ * host's /etc/passwd, /etc/shadow and /etc/gshadow, the host's password hashes with them, and the
+ * console login asked for a host account.
+ */
+export function writeNamespaceUsers(deviceDir: string, files: Readonly<Record<string, string>>): void {
+  for (const [rel, text] of Object.entries(files)) {
+    if (entryAt(join(deviceDir, 'root', rel)) === undefined) writeDeviceFile(deviceDir, `root/${rel}`, text, SECRET_USER_FILES.has(rel) ? 0o600 : 0o644);
+  }
+  mkdirInDevice(deviceDir, `root/${EVK_USER_HOME}`);
+}
+
 /** The device's own /etc/hosts (the overlay's upper layer): the backend is the bridge address. */
 export function writeNamespaceHosts(deviceDir: string, bridgeAddress: string, id: string): void {
   writeDeviceFile(deviceDir, 'root/etc/hosts', `127.0.0.1\tlocalhost ${id}\n::1\tlocalhost\n${bridgeAddress}\t${BACKEND_HOST_NAME}\n`);
@@ -387,6 +404,7 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
   let scripts: { host: string; init: string } | undefined;
   let devDir: string | undefined;
   let lockMade = false;
+  let users: ReturnType<typeof evkUserFiles> | undefined;
   const drop = capsToDrop(lastCap());
   const used = new Set<number>();
   const slots = jsonRegistry<Slot>(join(home, 'run', 'namespace.json'));
@@ -503,6 +521,8 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
         if (dir === '/tmp') chmodSync(made, 0o1777);
       }
       writeNamespaceHosts(deviceDir, bridgeAddress, launch.id);
+      users ??= evkUserFiles(await evkPasswordHash());
+      writeNamespaceUsers(deviceDir, users);
       devDir ??= devSkeleton(join(home, 'run', 'namespace-dev'));
       writeDeviceFile(deviceDir, '.vfleet-ns/fstab', namespaceFstab({
         id: launch.id, merged: join(work, 'merged'), deviceDir, work: join(work, 'work'), readOnly, hidden, own,
