@@ -271,8 +271,8 @@ export async function stageOfflineBase(stage: string): Promise<{ files: string[]
 }
 
 /**
- * A device's user database as the EVK board has it (protocol §8.2): root with no password, sshd's
- * privilege-separation user (its chroot /run/sshd is made by the Dockerfile and the hooks) and the
+ * A device's user database as the EVK board has it (protocol §8.2): root locked (no password logs
+ * in as root), sshd's privilege-separation user (its chroot /run/sshd is made by the Dockerfile and the hooks) and the
  * peridio login, whose password hash is `hash` (evkPasswordHash; '!' locks it when there is none).
  * Paths relative to the device's /.
  */

@@ -311,7 +311,7 @@ export function requireMountPoints(deviceDir: string, points: readonly string[])
 }
 
 /**
- * The device's own user database in its upper layer (evkUserFiles: root with no password and the
+ * The device's own user database in its upper layer (evkUserFiles: root locked and the
  * EVK's peridio login), each file only where the device has none: one an earlier start wrote, or
  * one the device changed or removed inside (a whiteout), stays. Without them the overlay showed the
  * host's /etc/passwd, /etc/shadow and /etc/gshadow, the host's password hashes with them, and the
