@@ -139,9 +139,11 @@ describe.runIf(enabled)('namespace runtime against hostile devices and other wor
     }
   });
 
-  it("has a user database of its own (the EVK's), not the host's password hashes, and none of the host's TLS or WireGuard keys", async () => {
-    // a host secret where TLS and WireGuard keep private keys, when the host has those folders
-    const secrets = ['/etc/ssl/private', '/etc/wireguard'].filter((d) => existsSync(d)).map((d) => join(d, `.vft-secret-${tag}`));
+  it("has a user database of its own (the EVK's), not the host's password hashes, nor the host's keys, services' state, logs or /var/tmp", async () => {
+    // a host secret where TLS and WireGuard keep private keys, Debian its copies of /etc/shadow,
+    // services their state and logs, when the host has those folders
+    const folders = ['/etc/ssl/private', '/etc/wireguard', '/var/backups', '/var/lib', '/var/log', '/var/tmp'];
+    const secrets = folders.filter((d) => existsSync(d)).map((d) => join(d, `.vft-secret-${tag}`));
     for (const f of secrets) writeFileSync(f, 'host secret\n', { mode: 0o600 });
     try {
       const script = [
@@ -150,6 +152,7 @@ describe.runIf(enabled)('namespace runtime against hostile devices and other wor
         'stat -c "%a %n" /etc/shadow /etc/gshadow',
         "grep -c '^peridio:[$]6[$]' /etc/shadow",
         'ls -d /home/peridio',
+        'stat -c %a /var/tmp',
         // the device's own change stays over a restart
         'grep -q "^extra:" /etc/passwd || echo "extra:x:1001:1001::/home/extra:/bin/sh" >> /etc/passwd',
       ].join('; ');
@@ -161,7 +164,7 @@ describe.runIf(enabled)('namespace runtime against hostile devices and other wor
       expect(first.lines).toEqual([
         ...secrets.map(() => 'No such file or directory'),
         'root sshd peridio ', 'root nogroup peridio ', 'root sshd peridio ', 'root nogroup peridio ',
-        '600 /etc/shadow', '600 /etc/gshadow', ...hashed, '/home/peridio',
+        '600 /etc/shadow', '600 /etc/gshadow', ...hashed, '/home/peridio', '1777',
       ]);
       const again = await probe(rt, 'HL-17', dir);
       expect(again.lines[secrets.length]).toBe('root sshd peridio extra ');

@@ -57,10 +57,10 @@ describe('namespaceFstab', () => {
   });
 
   it('privateHostDirs: every top-level directory but the system ones, links not followed, and the nested ones that hold secrets', () => {
-    const dirs = new Set(['/bin', '/etc', '/home', '/root', '/tmp', '/usr', '/var', '/work', '/srv', '/etc/ssh', '/var/lib/docker', '/run', '/opt']);
-    // /lib is a link into /usr here; /notes is a file
+    const dirs = new Set(['/bin', '/etc', '/home', '/root', '/tmp', '/usr', '/var', '/work', '/srv', '/etc/ssh', '/var/lib', '/var/backups', '/var/tmp', '/run', '/opt']);
+    // /lib is a link into /usr here; /notes is a file; this host has no /etc/wireguard, /var/log...
     expect(privateHostDirs(['bin', 'etc', 'home', 'lib', 'notes', 'opt', 'root', 'run', 'srv', 'tmp', 'usr', 'var', 'work'], (p) => dirs.has(p))).toEqual([
-      '/etc/ssh', '/home', '/root', '/srv', '/tmp', '/var/lib/docker', '/work',
+      '/etc/ssh', '/home', '/root', '/srv', '/tmp', '/var/backups', '/var/lib', '/var/tmp', '/work',
     ]);
   });
 

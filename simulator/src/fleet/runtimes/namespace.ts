@@ -217,11 +217,18 @@ function devSkeleton(dir: string): string {
  */
 export const HOST_SYSTEM_DIRS: readonly string[] = ['bin', 'boot', 'dev', 'etc', 'lib', 'lib32', 'lib64', 'libx32', 'opt', 'proc', 'run', 'sbin', 'sys', 'usr', 'var'];
 
-/** Host directories under the system ones that hold secrets or other systems' data: host keys, container engines' state. */
+/**
+ * Host directories under the system ones that hold secrets or other systems' data: host, TLS and
+ * WireGuard keys; services' state (databases, container engines, systemd's credentials); Debian's
+ * daily copies of /etc/shadow (/var/backups); logs, mail, spools; and the shared /var/tmp.
+ */
 export const HOST_PRIVATE_NESTED: readonly string[] = [
   '/etc/ssh', '/etc/ssl/private', '/etc/wireguard', '/etc/letsencrypt',
-  '/var/lib/docker', '/var/lib/containerd', '/var/lib/containers', '/var/lib/vfleet-docker',
+  '/var/backups', '/var/lib', '/var/log', '/var/mail', '/var/spool', '/var/tmp',
 ];
+
+/** Private directories everyone may write to, each its own (sticky, as on the host). */
+const SHARED_TEMP = ['/tmp', '/var/tmp'];
 
 /**
  * The host directories a device must not read through its overlay of / (root can read anything
@@ -518,7 +525,7 @@ export function createNamespaceRuntime(opts: NamespaceRuntimeOptions): Namespace
       requireMountPoints(deviceDir, ['/dev', '/proc', '/sys', '/run', '/etc/peridiod', ...own, ...readOnly, ...hidden]);
       for (const dir of own) {
         const made = mkdirInDevice(deviceDir, `root${dir}`);
-        if (dir === '/tmp') chmodSync(made, 0o1777);
+        if (SHARED_TEMP.includes(dir)) chmodSync(made, 0o1777);
       }
       writeNamespaceHosts(deviceDir, bridgeAddress, launch.id);
       users ??= evkUserFiles(await evkPasswordHash());
