@@ -142,7 +142,7 @@ describe.runIf(enabled)('namespace runtime against hostile devices and other wor
   it("has a user database of its own (the EVK's), not the host's password hashes, nor the host's keys, services' state, logs or /var/tmp", async () => {
     // a host secret where TLS and WireGuard keep private keys, Debian its copies of /etc/shadow,
     // services their state and logs, when the host has those folders
-    const folders = ['/etc/ssl/private', '/etc/wireguard', '/var/backups', '/var/lib', '/var/log', '/var/tmp'];
+    const folders = ['/etc/ssl/private', '/etc/wireguard', '/etc/docker', '/var/backups', '/var/lib', '/var/log', '/var/tmp'];
     const secrets = folders.filter((d) => existsSync(d)).map((d) => join(d, `.vft-secret-${tag}`));
     for (const f of secrets) writeFileSync(f, 'host secret\n', { mode: 0o600 });
     try {

@@ -218,12 +218,17 @@ function devSkeleton(dir: string): string {
 export const HOST_SYSTEM_DIRS: readonly string[] = ['bin', 'boot', 'dev', 'etc', 'lib', 'lib32', 'lib64', 'libx32', 'opt', 'proc', 'run', 'sbin', 'sys', 'usr', 'var'];
 
 /**
- * Host directories under the system ones that hold secrets or other systems' data: host, TLS and
- * WireGuard keys; services' state (databases, container engines, systemd's credentials); Debian's
- * daily copies of /etc/shadow (/var/backups); logs, mail, spools; and the shared /var/tmp.
+ * Host directories under the system ones that hold secrets or other systems' data: host, TLS, VPN
+ * and cluster keys and network passwords (/etc: ssh, ssl/private, wireguard, letsencrypt, pki,
+ * openvpn, ipsec.d, swanctl, ppp, NetworkManager's connections, docker, kubernetes, rancher);
+ * services' state (databases, container engines, systemd's credentials); Debian's daily copies of
+ * /etc/shadow (/var/backups); logs, mail, spools; and the shared /var/tmp. The rest of /etc (what
+ * the device's tools read) stays the host's.
  */
 export const HOST_PRIVATE_NESTED: readonly string[] = [
-  '/etc/ssh', '/etc/ssl/private', '/etc/wireguard', '/etc/letsencrypt',
+  '/etc/ssh', '/etc/ssl/private', '/etc/wireguard', '/etc/letsencrypt', '/etc/pki',
+  '/etc/openvpn', '/etc/ipsec.d', '/etc/swanctl', '/etc/ppp', '/etc/NetworkManager/system-connections',
+  '/etc/docker', '/etc/kubernetes', '/etc/rancher',
   '/var/backups', '/var/lib', '/var/log', '/var/mail', '/var/spool', '/var/tmp',
 ];
 
