@@ -9,7 +9,7 @@ const DEFAULT_INTERRUPT_BUDGET = 67_584;
  * functions of it (node's fs and Buffer wrappers, the DER and GPT encoders) separately in the calling
  * thread and in each generation worker, on V8's background threads: ~120 ms of CPU on two cores for
  * a 0.4 s batch of 1,000 devices, before the optimised code can pay it back. With four times the
- * budget only what stays hot is optimised. Fresh ext4, 1,000 devices, four runs each: 361–371 ms
+ * budget only what stays hot is optimised. Fresh ext4, 1,000 devices, three runs each: 361–371 ms
  * against 384–393 ms; 10,000 devices: 2.9 s against 2.9–3.0 s (bench/devices-create measures the
  * command as users run it).
  */
