@@ -16,6 +16,8 @@ import { deviceIds, evkSpecs, type DeviceSpec } from './spec.js';
 
 const MiB = 1024 * 1024;
 const distGenerate = new URL('../../dist/devices/generate.js', import.meta.url);
+/** The simulator's built entry point, for scripts a test runs in a node of its own. */
+const distIndex = new URL('../../dist/index.js', import.meta.url);
 const built = existsSync(fileURLToPath(new URL('../../dist/devices/generate-worker.js', import.meta.url)));
 let root: string;
 let home: string;
@@ -83,7 +85,7 @@ describe.skipIf(!built)('workers started before the plan (built output)', () => 
   it('are ended when the plan fails, so the process is not held open', () => {
     // 300 devices take a worker, started before the plan; a cohort the product lacks fails the plan
     const script = `
-      const { generateDevices, deviceIds } = await import(${JSON.stringify(distGenerate.href.replace('/devices/generate.js', '/index.js'))});
+      const { generateDevices, deviceIds } = await import(${JSON.stringify(distIndex.href)});
       const specs = deviceIds('W', 1, 300).map((id) => ({ id, cohort: 'nope', tags: [], target: 'arm64-v8' }));
       try {
         await generateDevices({ home: ${JSON.stringify(home)}, out: ${JSON.stringify(join(root, 'no-plan'))}, cohort: 'nope', env: 'file', diskBytes: 0, force: false, specs });
@@ -99,10 +101,10 @@ describe.skipIf(!built)('workers started before the plan (built output)', () => 
 });
 
 describe.skipIf(!built)('a generation called from node -e (built output)', () => {
-  it('keeps its workers: they do not take --input-type, which a worker refuses', () => {
+  it('keeps its workers: they start from a string, which --input-type allows (a worker refuses it for a file)', () => {
     const out = join(root, 'from-eval');
     const script = `
-      const { generateDevices, deviceIds } = await import(${JSON.stringify(distGenerate.href.replace('/devices/generate.js', '/index.js'))});
+      const { generateDevices, deviceIds } = await import(${JSON.stringify(distIndex.href)});
       const specs = deviceIds('E', 1, 300).map((id) => ({ id, cohort: 'release', tags: [], target: 'arm64-v8' }));
       const r = await generateDevices({ home: ${JSON.stringify(home)}, out: ${JSON.stringify(out)}, cohort: 'release', env: 'file', diskBytes: 0, force: false, specs, workers: 2 });
       console.log(r.created.length, r.failed.length);`;
